@@ -1,0 +1,31 @@
+# Finds LibTorch inside the pinned PyPI torch wheel of our virtual environment
+# (torch.utils.cmake_prefix_path), so no separate LibTorch download is needed.
+set(_semsec_default_python "")
+if(DEFINED ENV{SEMSEC_VENV})
+  set(_semsec_default_python "$ENV{SEMSEC_VENV}/bin/python")
+elseif(EXISTS "${PROJECT_SOURCE_DIR}/.venv/bin/python")
+  set(_semsec_default_python "${PROJECT_SOURCE_DIR}/.venv/bin/python")
+else()
+  set(_semsec_default_python "$ENV{HOME}/.cache/semsec/venv/bin/python")
+endif()
+set(SEMSEC_PYTHON "${_semsec_default_python}" CACHE FILEPATH "Python interpreter of the venv holding torch==2.11.0")
+if(NOT EXISTS "${SEMSEC_PYTHON}")
+  message(FATAL_ERROR "SEMSEC_PYTHON=${SEMSEC_PYTHON} does not exist: run scripts/setup.sh first "
+                      "(it installs torch==2.11.0 into the venv), or pass -DSEMSEC_PYTHON=/path/to/python")
+endif()
+execute_process(
+  COMMAND "${SEMSEC_PYTHON}" -c "import torch, torch.utils; print(torch.utils.cmake_prefix_path); print(torch.__version__); print(torch.version.cuda or '')"
+  OUTPUT_VARIABLE _semsec_torch_out RESULT_VARIABLE _semsec_torch_rc OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT _semsec_torch_rc EQUAL 0)
+  message(FATAL_ERROR "${SEMSEC_PYTHON} cannot import torch: run scripts/setup.sh")
+endif()
+string(REPLACE "\n" ";" _semsec_torch_lines "${_semsec_torch_out}")
+list(GET _semsec_torch_lines 0 SEMSEC_TORCH_PREFIX)
+list(GET _semsec_torch_lines 1 SEMSEC_TORCH_VERSION)
+list(LENGTH _semsec_torch_lines _n)
+set(SEMSEC_TORCH_CUDA "")
+if(_n GREATER 2)
+  list(GET _semsec_torch_lines 2 SEMSEC_TORCH_CUDA)
+endif()
+message(STATUS "semsec: torch ${SEMSEC_TORCH_VERSION} (CUDA '${SEMSEC_TORCH_CUDA}') from ${SEMSEC_TORCH_PREFIX}")
+list(APPEND CMAKE_PREFIX_PATH "${SEMSEC_TORCH_PREFIX}")

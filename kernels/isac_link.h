@@ -1,0 +1,185 @@
+// Per-sample math of the SS-ISAC channel (eq. 3, 4, 11-13 of the SS-ISAC paper), written once
+// for the CPU loop (isac_link_cpu.cpp) and the CUDA kernels (isac_link.cu). No torch in here.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/philox.h"
+
+namespace semsec::kernels {
+
+inline constexpr int kIsacMaxAntennas = 64;
+inline constexpr double kIsacPi = 3.141592653589793;
+
+// A complex number usable on host and device (std::complex is not).
+struct Cplx {
+  double re, im;
+};
+SEMSEC_HD Cplx cadd(Cplx a, Cplx b) { return Cplx{a.re + b.re, a.im + b.im}; }
+SEMSEC_HD Cplx cmul(Cplx a, Cplx b) { return Cplx{a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re}; }
+SEMSEC_HD Cplx cscale(Cplx a, double s) { return Cplx{a.re * s, a.im * s}; }
+// conj(a) * b, the building block of a^H w and h^H w.
+SEMSEC_HD Cplx cconj_mul(Cplx a, Cplx b) { return Cplx{a.re * b.re + a.im * b.im, a.re * b.im - a.im * b.re}; }
+SEMSEC_HD double cnorm2(Cplx a) { return a.re * a.re + a.im * a.im; }
+
+// Channel constants, passed by value to every launch (about 1 KiB, well inside the kernel
+// parameter limit) so a captured CUDA graph carries them without extra buffers.
+struct IsacLinkArgs {
+  int64_t num_grid;  // G
+  int64_t batch;     // B
+  int64_t length;    // L, real symbols per sample
+  int32_t num_antennas;  // M <= kIsacMaxAntennas
+  int32_t noise;         // 0: noise switched off (tests, noiseless references)
+  int32_t eval;          // 1: evaluation draws (stream ids + kStreamEvalOffset)
+  double w_re[kIsacMaxAntennas];  // beamformer w, unit norm
+  double w_im[kIsacMaxAntennas];
+  double alpha_re, alpha_im;      // reflection coefficient of the target
+  double si_power;                // rho: variance of the residual self-interference gain
+  double eve_snr_offset_db;       // Eve's SNR relative to the BS receiver SNR
+  double ref_gain_bs;             // mean |alpha a^H(phi) w|^2 over the sector; scales sensing noise
+};
+
+// Everything a sample's symbols need, computed once per (g, b) in double.
+struct IsacSample {
+  Cplx s_bs;   // alpha a^H(phi) w + s_si
+  Cplx s_ue;   // c h', the UE's equalised channel (real up to rounding)
+  Cplx s_eve;  // alpha a^H(phi) w
+  Cplx c_ue;   // MMSE equaliser conj(h') / (|h'|^2 + 1/snr)
+  double sigma_bs, sigma_ue, sigma_eve;  // std of each real noise component (before equalising)
+};
+
+SEMSEC_HD uint32_t isac_stream(const IsacLinkArgs& a, uint32_t stream) {
+  return a.eval ? stream + static_cast<uint32_t>(rng::kStreamEvalOffset) : stream;
+}
+
+// alpha a^H(phi) w with a(phi)_m = exp(j pi m sin(phi)) (half-wavelength spacing).
+SEMSEC_HD Cplx isac_sensing_gain(const IsacLinkArgs& a, double phi) {
+  const double sin_phi = sin(phi);
+  Cplx acc{0.0, 0.0};
+  for (int m = 0; m < a.num_antennas; ++m) {
+    const double t = kIsacPi * static_cast<double>(m) * sin_phi;
+    // conj(a_m) w_m = exp(-j t) w_m
+    acc = cadd(acc, cconj_mul(Cplx{cos(t), sin(t)}, Cplx{a.w_re[m], a.w_im[m]}));
+  }
+  return cmul(Cplx{a.alpha_re, a.alpha_im}, acc);
+}
+
+struct IsacFading {
+  Cplx h_eff;  // h' = h^H w, h ~ CN(0, I_M)
+  Cplx s_si;   // residual self-interference gain ~ CN(0, rho)
+};
+
+// Fading draws of one sample: standard normals n_0, n_1, ... from kStreamFading, block k holding
+// n_{4k..4k+3}; h_m = (n_{2m} + j n_{2m+1}) / sqrt(2), s_si = sqrt(rho / 2) (n_{2M} + j n_{2M+1}).
+SEMSEC_HD IsacFading isac_fading(const IsacLinkArgs& a, rng::Key key, uint32_t step, uint32_t sample) {
+  const int num_normals = 2 * a.num_antennas + 2;
+  const uint32_t stream = isac_stream(a, rng::kStreamFading);
+  const double inv_sqrt2 = 0.7071067811865476;
+  IsacFading f{{0.0, 0.0}, {0.0, 0.0}};
+  double n[4];
+  for (int k = 0; k < num_normals; k += 2) {
+    if (k % 4 == 0) rng::normal4(rng::draw(key, stream, step, sample, static_cast<uint32_t>(k / 4)), n);
+    const Cplx v{n[k % 4], n[k % 4 + 1]};
+    const int m = k / 2;
+    if (m < a.num_antennas) {
+      f.h_eff = cadd(f.h_eff, cconj_mul(cscale(v, inv_sqrt2), Cplx{a.w_re[m], a.w_im[m]}));
+    } else {
+      f.s_si = cscale(v, sqrt(0.5 * a.si_power));
+    }
+  }
+  return f;
+}
+
+SEMSEC_HD double isac_db_to_linear(double db) { return pow(10.0, db / 10.0); }
+
+SEMSEC_HD IsacSample isac_sample(const IsacLinkArgs& a, rng::Key key, uint32_t step, uint32_t sample,
+                                 double phi, double snr_db) {
+  const double snr = isac_db_to_linear(snr_db);
+  const double snr_eve = isac_db_to_linear(snr_db + a.eve_snr_offset_db);
+  const double symbol_power = 1.0 / static_cast<double>(a.length);  // ||z||^2 = 1 over L symbols
+  const Cplx sens = isac_sensing_gain(a, phi);
+  const IsacFading f = isac_fading(a, key, step, sample);
+  const double h2 = cnorm2(f.h_eff);
+  const double denom = h2 + 1.0 / snr;
+  IsacSample s;
+  s.s_bs = cadd(sens, f.s_si);
+  s.s_eve = sens;
+  s.c_ue = Cplx{f.h_eff.re / denom, -f.h_eff.im / denom};
+  // c h' = |h'|^2 / (|h'|^2 + 1/snr) exactly real; computed directly so no rounding leaks into Im.
+  s.s_ue = Cplx{h2 / denom, 0.0};
+  // CN(0, s2): each real component N(0, s2 / 2). E|h'|^2 = ||w||^2 = 1 for the UE.
+  s.sigma_bs = sqrt(0.5 * a.ref_gain_bs * symbol_power / snr);
+  s.sigma_ue = sqrt(0.5 * symbol_power / snr);
+  s.sigma_eve = sqrt(0.5 * a.ref_gain_bs * symbol_power / snr_eve);
+  return s;
+}
+
+// One receiver's pair of symbols (2k, 2k+1) of one sample: y[2l] = Re(s z_l + e n_l),
+// y[2l+1] = Im(s z_l + e n_l), with n_l ~ sigma (N + jN) from block k of the receiver's stream
+// and e = 1 (BS, Eve) or the UE equaliser. Pointers are at the start of the sample's row.
+template <typename T>
+SEMSEC_HD void isac_apply_pair(const IsacLinkArgs& a, Cplx s, Cplx e, double sigma, uint32_t stream,
+                               rng::Key key, uint32_t step, uint32_t sample, int64_t k,
+                               const T* __restrict__ z, T* __restrict__ y) {
+  double n[4] = {0.0, 0.0, 0.0, 0.0};
+  if (a.noise) {
+    rng::normal4(rng::draw(key, isac_stream(a, stream), step, sample, static_cast<uint32_t>(k)), n);
+  }
+  for (int j = 0; j < 2; ++j) {
+    const int64_t l = 2 * k + j;
+    if (l >= a.length) break;
+    const Cplx noise = cmul(e, Cplx{sigma * n[2 * j], sigma * n[2 * j + 1]});
+    const double zl = static_cast<double>(z[l]);
+    y[2 * l] = static_cast<T>(s.re * zl + noise.re);
+    y[2 * l + 1] = static_cast<T>(s.im * zl + noise.im);
+  }
+}
+
+// Writes the three receivers' symbol pair k of one sample; row pointers as in isac_apply_pair.
+template <typename T>
+SEMSEC_HD void isac_apply_sample_pair(const IsacLinkArgs& a, const IsacSample& s, rng::Key key, uint32_t step,
+                                      uint32_t sample, int64_t k, const T* __restrict__ z,
+                                      T* __restrict__ y_bs, T* __restrict__ y_ue, T* __restrict__ y_eve) {
+  const Cplx one{1.0, 0.0};
+  isac_apply_pair(a, s.s_bs, one, s.sigma_bs, rng::kStreamNoiseBs, key, step, sample, k, z, y_bs);
+  isac_apply_pair(a, s.s_ue, s.c_ue, s.sigma_ue, rng::kStreamNoiseUe, key, step, sample, k, z, y_ue);
+  isac_apply_pair(a, s.s_eve, one, s.sigma_eve, rng::kStreamNoiseEve, key, step, sample, k, z, y_eve);
+}
+
+// gains row [3, 2] = (re, im) of s_bs, s_ue, s_eve.
+template <typename T>
+SEMSEC_HD void isac_store_gains(const IsacSample& s, T* __restrict__ gains) {
+  gains[0] = static_cast<T>(s.s_bs.re);
+  gains[1] = static_cast<T>(s.s_bs.im);
+  gains[2] = static_cast<T>(s.s_ue.re);
+  gains[3] = static_cast<T>(s.s_ue.im);
+  gains[4] = static_cast<T>(s.s_eve.re);
+  gains[5] = static_cast<T>(s.s_eve.im);
+}
+
+// d/dz_l of sum_r <gy_r, y_r> = sum_r Re(s_r) gy_r[2l] + Im(s_r) gy_r[2l+1]; the noise does not
+// depend on z. gains is the sample's [3, 2] row, gy_* the sample's [2L] rows.
+template <typename T>
+SEMSEC_HD T isac_grad_z(const T* __restrict__ gains, const T* __restrict__ gy_bs, const T* __restrict__ gy_ue,
+                        const T* __restrict__ gy_eve, int64_t l) {
+  const T* gy[3] = {gy_bs, gy_ue, gy_eve};
+  double acc = 0.0;
+  for (int r = 0; r < 3; ++r) {
+    acc += static_cast<double>(gains[2 * r]) * static_cast<double>(gy[r][2 * l]) +
+           static_cast<double>(gains[2 * r + 1]) * static_cast<double>(gy[r][2 * l + 1]);
+  }
+  return static_cast<T>(acc);
+}
+
+SEMSEC_HD int64_t isac_num_pairs(int64_t length) { return (length + 1) / 2; }
+
+// CPU launchers (isac_link_cpu.cpp), parallel over samples; all tensors contiguous, row-major:
+// z [G,B,L], phi [G,B], snr_db [G], seeds [G], y_* [G,B,2L], gains [G,B,3,2]. T = float or double.
+template <typename T>
+void isac_link_forward_cpu(const IsacLinkArgs& a, const T* z, const T* phi, const T* snr_db, const int64_t* seeds,
+                           int64_t step, T* y_bs, T* y_ue, T* y_eve, T* gains);
+template <typename T>
+void isac_link_backward_cpu(int64_t num_grid, int64_t batch, int64_t length, const T* gains, const T* gy_bs,
+                            const T* gy_ue, const T* gy_eve, T* grad_z);
+
+}  // namespace semsec::kernels

@@ -1,0 +1,25 @@
+// CUDA launchers of the ISAC channel (isac_link.cu): raw pointers and a stream, no torch, so
+// the .cu file compiles without torch headers. Shapes and layout as the CPU launchers in isac_link.h.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+#include "kernels/isac_link.h"
+
+namespace semsec::kernels {
+
+// seeds [G] and counter [1] live on the device and are read inside the kernels, so a captured
+// CUDA graph replays with fresh draws once the counter has been advanced in place.
+// workspace holds G*B IsacSample records (double precision state between the two kernels).
+template <typename T>
+void isac_link_forward_cuda(const IsacLinkArgs& a, const T* z, const T* phi, const T* snr_db, const int64_t* seeds,
+                            const int64_t* counter, IsacSample* workspace, T* y_bs, T* y_ue, T* y_eve, T* gains,
+                            cudaStream_t stream);
+
+template <typename T>
+void isac_link_backward_cuda(int64_t num_grid, int64_t batch, int64_t length, const T* gains, const T* gy_bs,
+                             const T* gy_ue, const T* gy_eve, T* grad_z, cudaStream_t stream);
+
+}  // namespace semsec::kernels

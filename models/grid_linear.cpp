@@ -1,0 +1,67 @@
+// Grid-batched linear layers and MLPs.
+#include "models/grid_linear.h"
+
+#include <cmath>
+
+#include "core/errors.h"
+#include "kernels/philox.h"
+
+namespace semsec::models {
+
+torch::Tensor philox_uniform(const std::vector<uint64_t>& seeds, int64_t n, double bound, uint32_t module_id) {
+  const auto num_points = static_cast<int64_t>(seeds.size());
+  torch::Tensor out = torch::empty({num_points, n}, torch::kFloat32);
+  float* p = out.data_ptr<float>();
+  for (int64_t g = 0; g < num_points; ++g) {
+    const rng::Key key = rng::make_key(seeds[g]);
+    for (int64_t i = 0; i < n; i += 4) {
+      const rng::Philox4 r = rng::draw(key, rng::kStreamInit, module_id, static_cast<uint32_t>(i / 4), 0);
+      for (int64_t k = 0; k < 4 && i + k < n; ++k) {
+        p[g * n + i + k] = static_cast<float>((2.0 * rng::to_unit(r.v[k]) - 1.0) * bound);
+      }
+    }
+  }
+  return out;
+}
+
+GridLinearImpl::GridLinearImpl(const std::vector<uint64_t>& seeds, int64_t in, int64_t out, uint32_t module_id)
+    : in_(in), out_(out) {
+  if (seeds.empty()) fail("GridLinear: at least one grid point is required");
+  if (in <= 0 || out <= 0) fail("GridLinear: sizes must be positive, got in={} out={}", in, out);
+  const auto num_points = static_cast<int64_t>(seeds.size());
+  const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+  // Two module ids per layer: 2*id for the weight, 2*id + 1 for the bias.
+  weight = register_parameter("weight", philox_uniform(seeds, in * out, bound, 2 * module_id).view({num_points, in, out}));
+  bias = register_parameter("bias", philox_uniform(seeds, out, bound, 2 * module_id + 1).view({num_points, 1, out}));
+}
+
+torch::Tensor GridLinearImpl::forward(const torch::Tensor& x) {
+  TORCH_CHECK(x.dim() == 3 && x.size(0) == weight.size(0) && x.size(2) == in_, "GridLinear: expected input [G=",
+              weight.size(0), ", B, ", in_, "], got ", x.sizes());
+  return torch::baddbmm(bias, x, weight);
+}
+
+GridMlpImpl::GridMlpImpl(const std::vector<uint64_t>& seeds, const std::vector<int64_t>& sizes, Activation out_act,
+                         uint32_t module_id)
+    : sizes_(sizes), out_act_(out_act) {
+  if (sizes.size() < 2) fail("GridMlp: needs at least input and output sizes");
+  for (size_t i = 0; i + 1 < sizes.size(); ++i) {
+    layers_.push_back(register_module(fmt::format("fc{}", i),
+                                      GridLinear(seeds, sizes[i], sizes[i + 1], module_id + static_cast<uint32_t>(i))));
+  }
+}
+
+torch::Tensor GridMlpImpl::forward(torch::Tensor x) {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    x = layers_[i]->forward(x);
+    if (i + 1 < layers_.size()) x = torch::relu(x);
+  }
+  switch (out_act_) {
+    case Activation::kRelu: return torch::relu(x);
+    case Activation::kSigmoid: return torch::sigmoid(x);
+    case Activation::kNone: break;
+  }
+  return x;
+}
+
+}  // namespace semsec::models

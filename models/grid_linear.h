@@ -1,0 +1,52 @@
+// Grid-batched layers: every weight carries a leading grid dimension G so a whole
+// sweep trains as one model (weight [G, in, out], applied with batched GEMM).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace semsec::models {
+
+// Linear layer for G independent grid points: y[g] = x[g] @ W[g] + b[g].
+// Initialised per grid point like torch::nn::Linear (U(-1/sqrt(in), 1/sqrt(in)) for weight
+// and bias), drawn from Philox keyed by the point's own seed, so point g has the same
+// initial weights whether it is trained alone or inside an ensemble.
+class GridLinearImpl : public torch::nn::Module {
+ public:
+  GridLinearImpl(const std::vector<uint64_t>& seeds, int64_t in, int64_t out, uint32_t module_id);
+  torch::Tensor forward(const torch::Tensor& x);  // x [G, B, in] -> [G, B, out]
+
+  int64_t in_features() const { return in_; }
+  int64_t out_features() const { return out_; }
+  torch::Tensor weight;  // [G, in, out]
+  torch::Tensor bias;    // [G, 1, out]
+
+ private:
+  int64_t in_, out_;
+};
+TORCH_MODULE(GridLinear);
+
+enum class Activation { kNone, kRelu, kSigmoid };
+
+// Fully connected network sizes[0] -> sizes[1] -> ... with ReLU between layers and
+// `out_act` after the last one. Module ids module_id, module_id + 1, ... seed the layers.
+class GridMlpImpl : public torch::nn::Module {
+ public:
+  GridMlpImpl(const std::vector<uint64_t>& seeds, const std::vector<int64_t>& sizes, Activation out_act, uint32_t module_id);
+  torch::Tensor forward(torch::Tensor x);
+  const std::vector<int64_t>& sizes() const { return sizes_; }
+
+ private:
+  std::vector<GridLinear> layers_;
+  std::vector<int64_t> sizes_;
+  Activation out_act_;
+};
+TORCH_MODULE(GridMlp);
+
+// Philox uniform(-bound, bound) tensor [G, n] (float32, CPU), one row per grid point seed.
+torch::Tensor philox_uniform(const std::vector<uint64_t>& seeds, int64_t n, double bound, uint32_t module_id);
+
+}  // namespace semsec::models

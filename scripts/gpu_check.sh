@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# One call on a GPU machine (the device tool): build semsec there, run the GPU == CPU tests,
+# the GPU benchmarks and a GPU training run; results land in $OUT (or ./gpu-out).
+# Needs: nvcc, CMake, ninja, a python3 with torch 2.11.0, and Debian .debs of the build
+# dependencies in .debs/ (fetched on a networked machine with `apt-get download`).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT="${OUT:-$PWD/gpu-out}"
+mkdir -p "$OUT"
+PREFIX=/tmp/semsec-prefix
+mkdir -p "$PREFIX"
+for f in .debs/*.deb; do dpkg -x "$f" "$PREFIX"; done
+export CMAKE_PREFIX_PATH="$PREFIX/usr"
+export LD_LIBRARY_PATH="$PREFIX/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+export CPATH="$PREFIX/usr/include:${CPATH:-}"
+DATA="$PREFIX/usr/share/datasets/fashion-mnist"
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+  python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))"
+} 2>&1 | tee "$OUT/device.txt"
+BUILD=/tmp/semsec-build
+t0=$(date +%s)
+cmake -S . -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release -DSEMSEC_PYTHON="$(command -v python3)" \
+  -DSEMSEC_CUDA=ON -DGTEST_ROOT="$PREFIX/usr" > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
+targets="semsec $(grep -o 'add_executable(gpu_[a-z_]*' -r tests/*.cmake 2>/dev/null | sed 's/.*(//' | tr '\n' ' ')"
+for t in $(sed -n 's/^semsec_test(\(gpu_[a-z_0-9]*\).*/\1/p' tests/*.cmake); do targets="$targets $t"; done
+echo "building: $targets"
+ninja -C $BUILD -j 16 $targets >> "$OUT/build.log" 2>&1 || { tail -60 "$OUT/build.log"; exit 1; }
+echo "build took $(( $(date +%s) - t0 )) s"
+for t in $BUILD/tests/gpu_*; do
+  [ -x "$t" ] || continue
+  echo "== $t"; "$t" 2>&1 | tee -a "$OUT/gpu_tests.log" | tail -25
+done
+if [ -x $BUILD/cli/semsec ] && $BUILD/cli/semsec bench --help > /dev/null 2>&1; then
+  $BUILD/cli/semsec bench --device cuda --out "$OUT/bench" ${SEMSEC_BENCH_ARGS:-} 2>&1 | tail -40
+fi
+if [ -n "${SEMSEC_GPU_TRAIN:-}" ]; then
+  for cfg in $SEMSEC_GPU_TRAIN; do
+    /usr/bin/time -v $BUILD/cli/semsec train "$cfg" data.root="$DATA" --device cuda --out "$OUT/run_$(basename "$cfg" .yaml)" \
+      2>&1 | grep -E "semsec|Elapsed|error" | tail -30
+  done
+fi

@@ -1,0 +1,165 @@
+// End-to-end tests of the semsec executable: a full train run on synthetic data, the errors
+// users see for bad configs/overrides/data/command lines, and the bit-exact resume after the
+// process is killed mid-run.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/checkpoint.h"
+#include "core/fs.h"
+#include "datasets/synthetic.h"
+
+namespace semsec {
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  int signal = 0;
+  std::string output;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = "/tmp/semsec_cli_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    data_ = fs::join(dir_, "data");
+    data::write_synthetic_dataset(data_, 384, 96, 9, true);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Result run(const std::string& args, const std::string& env = "") {
+    const std::string log = fs::join(dir_, "out.log");
+    const std::string cmd = fmt::format("{} {} {} > {} 2>&1", env, SEMSEC_BINARY, args, log);
+    const int status = std::system(cmd.c_str());
+    Result r;
+    r.output = slurp(log);
+    if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+    // std::system runs /bin/sh: a child killed by a signal shows as exit code 128 + signal.
+    if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+    if (r.exit_code > 128) r.signal = r.exit_code - 128;
+    return r;
+  }
+
+  std::string write_config(const std::string& name, const std::string& text) {
+    const std::string path = fs::join(dir_, name);
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  std::string small_run_args() const {
+    return fmt::format(
+        "data.root={} train.steps=12 train.batch_size=32 train.log_every=2 train.checkpoint_every=4 "
+        "eval.batch_size=48 eval.test_snr_db=[0,15] output.tensorboard=true",
+        data_);
+  }
+
+  std::string dir_, data_;
+};
+
+TEST_F(CliTest, TrainWritesTheRunDirectory) {
+  const std::string out = fs::join(dir_, "run");
+  const Result r = run(fmt::format("train {}/experiments/gs_isac.yaml {} --out {}", SEMSEC_SOURCE_DIR, small_run_args(), out));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string summary = slurp(fs::join(out, "summary.csv"));
+  EXPECT_EQ(summary.rfind("point,variant,eve,train_snr_db,test_snr_db,psr_db,seed,mse_sen,mse_com,pc_eve\n", 0), 0u)
+      << summary;
+  EXPECT_NE(summary.find(",0,"), std::string::npos);
+  EXPECT_NE(summary.find(",15,"), std::string::npos);
+  EXPECT_TRUE(fs::is_file(fs::join(out, "config.yaml")));
+  EXPECT_NE(slurp(fs::join(out, "config.yaml")).find("steps: 12"), std::string::npos);
+  EXPECT_TRUE(fs::is_file(fs::join(out, "metrics.csv")));
+  EXPECT_TRUE(fs::is_file(fs::join(out, "checkpoints/general.pt")));
+  bool has_events = false;
+  for (const auto& f : fs::list_dir(out)) has_events |= f.rfind("events.out.tfevents.", 0) == 0;
+  EXPECT_TRUE(has_events);
+  // A second run into the same directory would overwrite finished results: refused.
+  const Result again = run(fmt::format("train {}/experiments/gs_isac.yaml {} --out {}", SEMSEC_SOURCE_DIR, small_run_args(), out));
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.output.find("already holds a run"), std::string::npos) << again.output;
+}
+
+TEST_F(CliTest, ResumeAfterAKillGivesTheUninterruptedResultBitForBit) {
+  const std::string cfg = fmt::format("{}/experiments/gs_isac.yaml {}", SEMSEC_SOURCE_DIR, small_run_args());
+  const std::string full = fs::join(dir_, "full"), cut = fs::join(dir_, "cut");
+  ASSERT_EQ(run(fmt::format("train {} --out {}", cfg, full)).exit_code, 0);
+  // Killed (SIGKILL, no clean-up) after step 10; the last checkpoint is from step 8.
+  const Result killed = run(fmt::format("train {} --out {}", cfg, cut), "SEMSEC_TEST_KILL_AT_STEP=general:10");
+  EXPECT_EQ(killed.signal, 9) << killed.output;
+  EXPECT_FALSE(fs::exists(fs::join(cut, "summary.csv")));
+  ASSERT_EQ(get_int(load_tensors(fs::join(cut, "checkpoints/general.pt")), "stage.step", "ckpt"), 8);
+  const Result resumed = run(fmt::format("train --resume {}", cut));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming at step 8"), std::string::npos) << resumed.output;
+  const TensorMap a = load_tensors(fs::join(full, "checkpoints/general.pt"));
+  const TensorMap b = load_tensors(fs::join(cut, "checkpoints/general.pt"));
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, t] : a) EXPECT_TRUE(torch::equal(t, b.at(name))) << name;
+  EXPECT_EQ(slurp(fs::join(full, "summary.csv")), slurp(fs::join(cut, "summary.csv")));
+  EXPECT_EQ(slurp(fs::join(full, "metrics.csv")), slurp(fs::join(cut, "metrics.csv")));
+  // Resuming with a different configuration is refused.
+  const Result changed = run(fmt::format("train {} train.lr=0.5 --resume {}", cfg, cut));
+  EXPECT_EQ(changed.exit_code, 2);
+  EXPECT_NE(changed.output.find("train.lr differs"), std::string::npos) << changed.output;
+}
+
+TEST_F(CliTest, ConfigErrorsNameFileLineColumnAndKey) {
+  const std::string bad = write_config("bad.yaml", "train:\n  batch_size: abc\n");
+  Result r = run("train " + bad);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find(bad + ":2:15: train.batch_size: expected a positive integer, got \"abc\""), std::string::npos)
+      << r.output;
+  const std::string typo = write_config("typo.yaml", "train:\n  batchsize: 5\n");
+  r = run("train " + typo);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("did you mean 'train.batch_size'"), std::string::npos) << r.output;
+  r = run(fmt::format("train {}/experiments/gs_isac.yaml train.snr_db=loud", SEMSEC_SOURCE_DIR));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("override 'train.snr_db=loud'"), std::string::npos) << r.output;
+  r = run(fmt::format("train {}/missing.yaml", dir_));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("missing.yaml"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, DataAndCommandLineErrorsAreClear) {
+  Result r = run(fmt::format("train {}/experiments/gs_isac.yaml data.root={}/nowhere", SEMSEC_SOURCE_DIR, dir_));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("nowhere"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("data.root"), std::string::npos) << r.output;
+  // A truncated image file.
+  const std::string broken = fs::join(dir_, "broken");
+  data::write_synthetic_dataset(broken, 64, 32, 1, false);
+  {
+    const std::string f = fs::join(broken, "train-images-idx3-ubyte");
+    std::string bytes = slurp(f);
+    std::ofstream(f, std::ios::binary | std::ios::trunc).write(bytes.data(), 1000);
+  }
+  r = run(fmt::format("train {}/experiments/gs_isac.yaml data.root={}", SEMSEC_SOURCE_DIR, broken));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("train-images-idx3-ubyte"), std::string::npos) << r.output;
+  r = run("train --bogus");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("unknown option '--bogus'"), std::string::npos) << r.output;
+  r = run("frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("unknown command 'frobnicate'"), std::string::npos) << r.output;
+  r = run(fmt::format("train {}/experiments/gs_isac.yaml --device cuda:7", SEMSEC_SOURCE_DIR));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("--device cuda:7"), std::string::npos) << r.output;
+  r = run("train --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("train.batch_size"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace semsec

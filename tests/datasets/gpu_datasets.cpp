@@ -1,0 +1,71 @@
+// Batches on a CUDA device equal the CPU batches, whether the split stays on the host
+// or was moved to the device first; prints make_batch timings. Skips without a GPU.
+#include <gtest/gtest.h>
+#include <torch/cuda.h>
+
+#include <chrono>
+#include <iostream>
+
+#include "datasets/loader.h"
+#include "datasets/synthetic.h"
+#include "tests/datasets/temp_dir.h"
+
+namespace semsec::data {
+namespace {
+
+class GpuBatchTest : public testing::TempDirTest {
+ protected:
+  void SetUp() override {
+    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device present";
+    TempDirTest::SetUp();
+    write_synthetic_dataset(path("s"), 600, 40, 3, false);
+    train_ = load_split(path("s"), "train");
+  }
+  Split train_;
+};
+
+TEST_F(GpuBatchTest, MakeBatchAndEvalBatchMatchTheCpu) {
+  const std::vector<uint64_t> seeds{5, 6, 7, 8};
+  BatchSampler sampler(600, 32, seeds);
+  const Split on_device{train_.images.cuda(), train_.labels.cuda(), 28, 28};
+  for (int64_t step : {0, 7, 40}) {
+    const Batch ref = make_batch(train_, sampler, seeds, step, -0.3, 0.3, torch::kCPU);
+    for (const Split* split : {&train_, &on_device}) {
+      const Batch b = make_batch(*split, sampler, seeds, step, -0.3, 0.3, torch::kCUDA);
+      EXPECT_TRUE(b.x.is_cuda());
+      EXPECT_TRUE(b.labels.is_cuda());
+      EXPECT_TRUE(b.phi.is_cuda());
+      EXPECT_TRUE(torch::equal(b.x.cpu(), ref.x));
+      EXPECT_TRUE(torch::equal(b.labels.cpu(), ref.labels));
+      EXPECT_TRUE(torch::equal(b.phi.cpu(), ref.phi));
+    }
+  }
+  for (const Split* split : {&train_, &on_device}) {
+    const Batch e = eval_batch(*split, 590, 16, seeds, -0.3, 0.3, torch::kCUDA);
+    const Batch ref = eval_batch(train_, 590, 16, seeds, -0.3, 0.3, torch::kCPU);
+    EXPECT_EQ(e.x.size(1), 10);
+    EXPECT_TRUE(torch::equal(e.x.cpu(), ref.x));
+    EXPECT_TRUE(torch::equal(e.labels.cpu(), ref.labels));
+    EXPECT_TRUE(torch::equal(e.phi.cpu(), ref.phi));
+  }
+}
+
+// Informational: the cost of one [64, 64, 784] batch from a host split and a device split.
+TEST_F(GpuBatchTest, MakeBatchTiming) {
+  std::vector<uint64_t> seeds(64);
+  for (size_t g = 0; g < seeds.size(); ++g) seeds[g] = g;
+  BatchSampler sampler(600, 64, seeds);
+  const Split on_device{train_.images.cuda(), train_.labels.cuda(), 28, 28};
+  for (const auto& [name, split] : {std::pair{"host split", &train_}, std::pair{"device split", &on_device}}) {
+    make_batch(*split, sampler, seeds, 0, -0.3, 0.3, torch::kCUDA);  // warm-up, epoch 0 cached
+    torch::cuda::synchronize();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t step = 1; step < 9; ++step) make_batch(*split, sampler, seeds, step, -0.3, 0.3, torch::kCUDA);
+    torch::cuda::synchronize();
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / 8;
+    std::cout << "make_batch G=64 B=64 D=784 to CUDA from " << name << ": " << ms << " ms/batch\n";
+  }
+}
+
+}  // namespace
+}  // namespace semsec::data

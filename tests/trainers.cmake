@@ -1,0 +1,6 @@
+# Grid-batched models, GridAdam, checkpoints; the SS-ISAC stages in process.
+semsec_test(test_training SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_training.cpp LIBS semsec_trainers)
+semsec_test(test_ss_isac SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_ss_isac.cpp LIBS semsec_trainers)
+# End-to-end: the semsec executable, its errors, and the bit-exact resume after a kill.
+semsec_test(test_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/cli/test_cli.cpp LIBS semsec_trainers)
+add_dependencies(test_cli semsec)

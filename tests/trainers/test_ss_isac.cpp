@@ -1,0 +1,109 @@
+// The SS-ISAC experiment in process on synthetic data: ensembles equal single runs, the base
+// system stays frozen while the ARNs train, and the evaluation grid is complete.
+#include <gtest/gtest.h>
+
+#include "core/config.h"
+#include "core/fs.h"
+#include "datasets/synthetic.h"
+#include "trainers/gs_isac_trainer.h"
+#include "trainers/isac_schema.h"
+
+namespace semsec::trainers {
+namespace {
+
+class SsIsacTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = "/tmp/semsec_ssisac_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    data_ = fs::join(dir_, "data");
+    data::write_synthetic_dataset(data_, 512, 128, 5, false);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  config::Config make_config(std::vector<std::string> extra) {
+    std::vector<std::string> o{"data.root=" + data_, "train.steps=6", "train.batch_size=32", "train.lr=0.003",
+                               "eve.steps=4", "security.steps=4", "eval.batch_size=64", "eval.test_snr_db=[5,20]",
+                               "train.log_every=2", "train.checkpoint_every=3"};
+    o.insert(o.end(), extra.begin(), extra.end());
+    return config::Config::load(isac_schema(), "", o);
+  }
+
+  RunContext context(const std::string& name) {
+    RunContext ctx;
+    ctx.run_dir = fs::join(dir_, name);
+    fs::create_directories(ctx.run_dir);
+    ctx.metrics = std::make_unique<MetricsLog>(fs::join(ctx.run_dir, "metrics.csv"));
+    return ctx;
+  }
+
+  std::string dir_, data_;
+};
+
+TEST_F(SsIsacTest, GridPointInsideAnEnsembleMatchesTheSameConfigurationAlone) {
+  const config::Config cfg = make_config({});
+  RunContext ctx_grid = context("grid"), ctx_alone = context("alone");
+  IsacExperiment grid(cfg, {{11, 15.0, 3e-3}, {12, 5.0, 1e-3}, {13, 20.0, 3e-3}, {14, 10.0, 2e-3}}, ctx_grid);
+  IsacExperiment alone(cfg, {{12, 5.0, 1e-3}}, ctx_alone);
+  grid.train_general();
+  alone.train_general();
+  auto pg = grid.model()->named_parameters();
+  auto pa = alone.model()->named_parameters();
+  for (const auto& item : pa) {
+    const torch::Tensor g = pg[item.key()][1];
+    EXPECT_TRUE(torch::allclose(g, item.value()[0], 1e-5, 1e-6)) << item.key() << " max diff "
+                                                               << (g - item.value()[0]).abs().max().item<double>();
+  }
+  const auto rg = grid.evaluate_general();
+  const auto ra = alone.evaluate_general();
+  ASSERT_EQ(rg.size(), 8u);
+  ASSERT_EQ(ra.size(), 2u);
+  for (size_t t = 0; t < 2; ++t) {
+    const SummaryRow& g = rg[t * 4 + 1];
+    EXPECT_EQ(g.seed, 12u);
+    EXPECT_NEAR(g.mse_sen, ra[t].mse_sen, 1e-5 * (1 + ra[t].mse_sen));
+    EXPECT_NEAR(g.mse_com, ra[t].mse_com, 1e-5 * (1 + ra[t].mse_com));
+  }
+}
+
+TEST_F(SsIsacTest, BaseSystemStaysBitForBitFrozenWhileEveAndArnsTrain) {
+  const config::Config cfg = make_config({"security.enabled=true"});
+  RunContext ctx = context("sec");
+  IsacExperiment exp(cfg, {point_from_config(cfg)}, ctx);
+  exp.train_general();
+  std::vector<torch::Tensor> before;
+  for (const auto& p : exp.model()->parameters()) before.push_back(p.detach().clone());
+  const torch::Tensor arn_before = exp.arn_whitebox()->parameters().back().detach().clone();
+  exp.train_eves();
+  exp.train_arns();
+  exp.train_adaptive_eve();
+  const auto after = exp.model()->parameters();
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_TRUE(torch::equal(before[i], after[i])) << "parameter " << i;
+  // The ARNs did train.
+  EXPECT_FALSE(torch::equal(arn_before, exp.arn_whitebox()->parameters().back()));
+  const auto rows = exp.evaluate_security();
+  // 2 test SNRs x (3 variants) x (whitebox, blackbox, adaptive).
+  ASSERT_EQ(rows.size(), 18u);
+  for (const auto& r : rows) {
+    EXPECT_GE(r.pc_eve, 0.0);
+    EXPECT_LE(r.pc_eve, 1.0);
+    EXPECT_TRUE(r.variant == "unplug" || r.variant == "decrypt_only" || r.variant == "plugged");
+    EXPECT_DOUBLE_EQ(r.psr_db, -10.0);
+  }
+}
+
+TEST_F(SsIsacTest, FreshArnPairIsTheIdentity) {
+  const config::Config cfg = make_config({"security.enabled=true"});
+  RunContext ctx = context("ident");
+  IsacExperiment exp(cfg, {point_from_config(cfg)}, ctx);
+  const torch::Tensor z = torch::randn({1, 8, 23});
+  const torch::Tensor y = torch::randn({1, 8, 46});
+  EXPECT_TRUE(torch::equal(exp.arn_whitebox()->delta(z), torch::zeros_like(z)));
+  EXPECT_TRUE(torch::equal(exp.arn_whitebox()->decrypt_bs(y), y));
+  EXPECT_TRUE(torch::equal(exp.arn_whitebox()->decrypt_ue(y), y));
+}
+
+}  // namespace
+}  // namespace semsec::trainers

@@ -1,0 +1,145 @@
+// Grid-batched layers, GridAdam, checkpoints and the stage runner.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "core/checkpoint.h"
+#include "core/errors.h"
+#include "core/fs.h"
+#include "models/grid_linear.h"
+#include "models/gs_isac.h"
+#include "trainers/grid_adam.h"
+
+namespace semsec {
+namespace {
+
+std::string temp_dir() {
+  std::string tmpl = "/tmp/semsec_train_XXXXXX";
+  EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
+  return tmpl;
+}
+
+TEST(GridLinear, InitialisedLikeTorchLinearWithinBound) {
+  models::GridLinear layer(std::vector<uint64_t>{7}, 100, 30, 3);
+  const double bound = 1.0 / std::sqrt(100.0);
+  EXPECT_LE(layer->weight.abs().max().item<double>(), bound);
+  EXPECT_LE(layer->bias.abs().max().item<double>(), bound);
+  // Uniform(-b, b) has variance b^2 / 3.
+  EXPECT_NEAR(layer->weight.var().item<double>(), bound * bound / 3.0, 0.1 * bound * bound / 3.0);
+}
+
+TEST(GridLinear, PointIsTheSameAloneAndInsideAnEnsemble) {
+  models::GridLinear alone(std::vector<uint64_t>{42}, 8, 5, 1);
+  models::GridLinear grid(std::vector<uint64_t>{1, 2, 42, 3}, 8, 5, 1);
+  EXPECT_TRUE(torch::equal(alone->weight[0], grid->weight[2]));
+  EXPECT_TRUE(torch::equal(alone->bias[0], grid->bias[2]));
+  EXPECT_FALSE(torch::equal(grid->weight[0], grid->weight[1]));
+  const torch::Tensor x = torch::randn({4, 6, 8});
+  const torch::Tensor y = grid->forward(x);
+  const torch::Tensor y2 = alone->forward(x.slice(0, 2, 3));
+  EXPECT_TRUE(torch::allclose(y[2], y2[0], 1e-6, 1e-6));
+  // Each point is its own matmul: y[g] = x[g] W[g] + b[g].
+  for (int g = 0; g < 4; ++g) {
+    EXPECT_TRUE(torch::allclose(y[g], x[g].matmul(grid->weight[g]) + grid->bias[g], 1e-5, 1e-5));
+  }
+}
+
+TEST(GsIsac, TransmitsUnitPowerCodewordsOfTheConfiguredLength) {
+  models::GsIsacSizes sizes;
+  models::GsIsac net(std::vector<uint64_t>{0, 1}, sizes);
+  const torch::Tensor z = net->transmit(torch::rand({2, 5, 784}));
+  ASSERT_EQ(z.sizes(), (std::vector<int64_t>{2, 5, 23}));
+  EXPECT_TRUE(torch::allclose(z.square().sum(-1), torch::ones({2, 5}), 1e-5, 1e-5));
+  EXPECT_EQ(net->receive_bs(torch::randn({2, 5, 46})).sizes(), (std::vector<int64_t>{2, 5}));
+  const torch::Tensor x_hat = net->receive_ue(torch::randn({2, 5, 46}));
+  EXPECT_EQ(x_hat.sizes(), (std::vector<int64_t>{2, 5, 784}));
+  EXPECT_GE(x_hat.min().item<float>(), 0.0f);
+  EXPECT_LE(x_hat.max().item<float>(), 1.0f);
+}
+
+TEST(GridAdam, MatchesTorchAdamPerPoint) {
+  torch::manual_seed(3);
+  const torch::Tensor init = torch::randn({1, 4, 3});
+  torch::Tensor a = init.clone().requires_grad_(true);
+  torch::Tensor b = init.clone().requires_grad_(true);
+  trainers::GridAdam ours({a}, {1e-2}, {});
+  torch::optim::Adam theirs({b}, torch::optim::AdamOptions(1e-2));
+  for (int step = 0; step < 25; ++step) {
+    const torch::Tensor target = torch::randn({1, 4, 3});
+    ours.zero_grad();
+    theirs.zero_grad();
+    (a - target).square().sum().backward();
+    (b - target).square().sum().backward();
+    ours.step();
+    theirs.step();
+  }
+  EXPECT_TRUE(torch::allclose(a, b, 1e-6, 1e-6)) << (a - b).abs().max();
+  EXPECT_EQ(ours.step_count().item<double>(), 25.0);
+}
+
+TEST(GridAdam, LearningRatesArePerPointAndPointsNeverMix) {
+  torch::Tensor p = torch::zeros({3, 2}).requires_grad_(true);
+  trainers::GridAdam opt({p}, {0.1, 0.0, 0.2}, {});
+  (p * torch::tensor({{1.0f, 1.0f}, {1.0f, 1.0f}, {-1.0f, -1.0f}})).sum().backward();
+  opt.step();
+  // First Adam step moves each element by lr * sign(grad).
+  EXPECT_NEAR(p[0][0].item<float>(), -0.1f, 1e-6);
+  EXPECT_EQ(p[1][0].item<float>(), 0.0f);
+  EXPECT_NEAR(p[2][1].item<float>(), 0.2f, 1e-6);
+}
+
+TEST(Checkpoint, RoundTripsTensorsExactly) {
+  const std::string dir = temp_dir();
+  const std::string path = fs::join(dir, "c.pt");
+  TensorMap m{{"a", torch::randn({3, 4})}, {"b.c", torch::arange(5)}, {"step", int_tensor(17)}};
+  save_tensors(path, m);
+  const TensorMap back = load_tensors(path);
+  ASSERT_EQ(back.size(), 3u);
+  EXPECT_TRUE(torch::equal(back.at("a"), m.at("a")));
+  EXPECT_TRUE(torch::equal(back.at("b.c"), m.at("b.c")));
+  EXPECT_EQ(get_int(back, "step", path), 17);
+  torch::Tensor dest = torch::zeros({3, 4});
+  restore_tensor(back, "a", dest, path);
+  EXPECT_TRUE(torch::equal(dest, m.at("a")));
+  // No temporary file is left behind.
+  EXPECT_EQ(fs::list_dir(dir), std::vector<std::string>{"c.pt"});
+  fs::remove_all(dir);
+}
+
+TEST(Checkpoint, RejectsShapeMismatchAndCorruptFilesWithTheFileName) {
+  const std::string dir = temp_dir();
+  const std::string path = fs::join(dir, "c.pt");
+  save_tensors(path, {{"w", torch::randn({2, 2})}});
+  const TensorMap back = load_tensors(path);
+  torch::Tensor wrong = torch::zeros({3, 2});
+  try {
+    restore_tensor(back, "w", wrong, path);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("'w'"), std::string::npos);
+  }
+  EXPECT_THROW(restore_tensor(back, "missing", wrong, path), Error);
+  // Truncate the file: loading names the file.
+  {
+    std::string bytes;
+    {
+      std::ifstream in(path, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
+  }
+  try {
+    load_tensors(path);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(load_tensors(fs::join(dir, "absent.pt")), Error);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace semsec

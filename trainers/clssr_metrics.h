@@ -1,0 +1,100 @@
+// Security metrics of the CLSSR paper as plain functions: rates (eq. 2-3), normalised distortions
+// (eq. 4), task security (eq. 5, Definition 1), semantic-bit efficiency (eq. 6), CLSSR (eq. 7-8)
+// and task reliability (eq. 14) with the timeliness rule defined below.
+// Invalid inputs (negative rates, NaN, d_max <= 0, n b < 1, empty sets) throw semsec::Error.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace semsec::clssr {
+
+// Task thresholds epsilon of Remark 1: a discrete task (classification, G in {0, 1}) uses 1;
+// image reconstruction measured by MSE uses 0.01.
+inline constexpr double kEpsilonDiscrete = 1.0;
+inline constexpr double kEpsilonReconstructionMse = 0.01;
+
+// Eq. 2: R = B log2(1 + |h f|^2 / sigma^2) in bit/s; signal_power >= 0, noise_power > 0
+// (same unit). rate_from_snr takes the linear SNR |h f|^2 / sigma^2 directly.
+double rate(double bandwidth_hz, double signal_power, double noise_power);
+double rate_from_snr(double bandwidth_hz, double snr);
+
+// Eq. 3: R^S_{u,e} = (R_u - R_e)^+.
+double secrecy_rate(double r_u, double r_e);
+
+// Eq. 4: G = d(x, x_goal) / d_max. A distortion above the metric's upper limit d_max counts as
+// complete failure, so the result is clamped to [0, 1]; d >= 0, d_max > 0.
+double normalized_distortion(double distortion, double d_max);
+
+// Definition 1, H_s : (G_u < eps) and (R^S > 0 or (R^S = 0 and G_e >= eps)).
+// The formal definition is used (strict G_u < eps, G_e >= eps) rather than the prose after it
+// (G_u <= eps, G_e > eps), because Remark 1's discrete example (eps = 1, user G_u = 0, Eve
+// G_e = 1) is secure only with G_e >= eps. Cases, checked in this order:
+enum class SecurityCase {
+  kTaskFailed,        // G_u >= eps: the user cannot complete the task, never secure
+  kPhysicalLayer,     // R^S > 0: secure at the physical layer
+  kApplicationLayer,  // R^S = 0 and G_e >= eps: symbols leak, but Eve cannot complete the task
+  kLeaked,            // R^S = 0 and G_e < eps: Eve completes the task
+};
+// r_s is R^S from eq. 3 (>= 0); eps > 0.
+SecurityCase security_case(double g_u, double g_e, double r_s, double epsilon);
+bool is_secure(SecurityCase c);  // H_s holds
+
+// Eq. 5: G^S_{u,e} = 1 - G_u under H_s, else 0.
+double task_security(double g_u, double g_e, double r_s, double epsilon);
+
+// Eq. 6: Phi = G^S / (n b) in sut/bit; n semantic symbols of b index bits each, n, b >= 1.
+double semantic_bit_efficiency(double task_security, int64_t n, int64_t b);
+
+// Eq. 7: Omega = Phi R^S when R^S > 0, else Phi R_u (sut/s).
+double clssr(double phi, double r_s, double r_u);
+
+// Eq. 8: Omega_u = min_e Omega_{u,e} over a non-empty set of Eves.
+double clssr_min(const std::vector<double>& per_eve);
+
+// The rate that eq. 7 credits for (u, e): R^S when R^S > 0, else R_u (the application layer then
+// carries the security and the transmitter may use the full rate, Remark 2).
+double delivery_rate(double r_u, double r_s);
+
+// Task timeliness (the paper names it in eq. 14 without a formula; this is our definition):
+// a task of n semantic symbols x b bits is timely when its n b bits are delivered within the
+// deadline at the delivery rate, latency = n b / R_deliv <= deadline_s, where with several Eves
+// R_deliv = min_e delivery_rate(R_u, R^S_{u,e}) (the slowest pair decides, as the min in eq. 8).
+// A zero rate gives an infinite latency. The default deadline is 1 ms, the 5G URLLC user-plane
+// latency target; the paper gives no value. At B = 1 MHz it separates delivery at R_u (a few
+// Mbit/s: a few hundred bits in well under 1 ms) from delivery at a small secrecy rate.
+inline constexpr double kDefaultDeadlineS = 1e-3;
+double task_latency_s(int64_t n, int64_t b, double rate_bps);
+bool is_timely(double latency_s, double deadline_s);
+
+// One Eve as seen in one task: its rate R_e (eq. 2b) and normalised distortion G_e (eq. 4b).
+struct EveObservation {
+  double r_e;
+  double g_e;
+};
+
+// Everything eq. 2-8 and the timeliness rule need for one task.
+struct TaskInputs {
+  double r_u;                          // eq. 2a, bit/s
+  double g_u;                          // eq. 4a
+  std::vector<EveObservation> eves;    // at least one
+  int64_t n;                           // semantic symbols
+  int64_t b;                           // bits per codeword index
+  double epsilon;                      // task threshold of Definition 1
+  double deadline_s = kDefaultDeadlineS;
+};
+
+struct TaskEvaluation {
+  double omega;          // eq. 8 (min over Eves of eq. 7)
+  bool secure;           // H_s holds against every Eve
+  double delivery_rate;  // min_e delivery_rate(R_u, R^S_{u,e})
+  double latency_s;      // n b / delivery_rate
+  bool timely;           // latency_s <= deadline_s
+};
+TaskEvaluation evaluate_task(const TaskInputs& in);
+
+// Eq. 14: percentage of tasks that are both secure and timely; total >= 1.
+double task_reliability(int64_t secure_and_timely, int64_t total);
+double task_reliability(const std::vector<TaskEvaluation>& tasks);
+
+}  // namespace semsec::clssr

@@ -1,0 +1,39 @@
+// Adam over grid-batched parameters: every parameter has a leading grid dimension G and
+// each grid point has its own learning rate; the step counter lives in a device tensor so
+// the update can later be captured in a CUDA graph.
+#pragma once
+
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace semsec::trainers {
+
+struct AdamOptions {
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+};
+
+class GridAdam {
+ public:
+  // lr: one learning rate per grid point ([G]).
+  GridAdam(std::vector<torch::Tensor> params, const std::vector<double>& lr, AdamOptions options);
+
+  void zero_grad();
+  void step();  // the same arithmetic as torch.optim.Adam (no weight decay, no amsgrad)
+
+  // State for checkpoints: exp_avg and exp_avg_sq per parameter, and the step count.
+  std::vector<torch::Tensor> state_tensors() const;
+  std::vector<std::string> state_names() const;  // "exp_avg.<i>", "exp_avg_sq.<i>", "step"
+  const torch::Tensor& step_count() const { return step_; }
+
+ private:
+  std::vector<torch::Tensor> params_;
+  std::vector<torch::Tensor> exp_avg_, exp_avg_sq_;
+  std::vector<torch::Tensor> lr_;  // per parameter: lr viewed as [G, 1, ...] for broadcasting
+  torch::Tensor step_;             // float64 scalar on the parameters' device
+  AdamOptions options_;
+};
+
+}  // namespace semsec::trainers

@@ -1,0 +1,223 @@
+// SS-ISAC experiments: the general system.
+#include "trainers/gs_isac_trainer.h"
+
+#include <cmath>
+#include <numbers>
+
+#include "core/errors.h"
+#include "core/progress.h"
+#include "core/rundir.h"
+
+namespace semsec::trainers {
+namespace {
+
+constexpr double kDeg = std::numbers::pi / 180.0;
+
+std::string fmt_or_empty(double v) { return std::isnan(v) ? std::string() : fmt::format("{}", v); }
+
+}  // namespace
+
+std::string summary_header() {
+  return "point,variant,eve,train_snr_db,test_snr_db,psr_db,seed,mse_sen,mse_com,pc_eve";
+}
+
+std::string summary_line(const SummaryRow& r) {
+  return fmt::format("{},{},{},{},{},{},{},{},{},{}", r.point, r.variant, r.eve, r.train_snr_db, r.test_snr_db,
+                     fmt_or_empty(r.psr_db), r.seed, r.mse_sen, r.mse_com, fmt_or_empty(r.pc_eve));
+}
+
+GridPoint point_from_config(const config::Config& cfg) {
+  return GridPoint{static_cast<uint64_t>(cfg.get_int("seed")), cfg.get_float("train.snr_db"), cfg.get_float("train.lr"),
+                   cfg.get_float("security.psr_db")};
+}
+
+kernels::IsacLinkParams link_params_from_config(const config::Config& cfg) {
+  kernels::IsacLinkParams p;
+  p.num_antennas = cfg.get_int("model.num_antennas");
+  p.w = kernels::make_beamformer(cfg.get_string("channel.beamformer"), p.num_antennas, cfg.get_float("channel.steer_deg"));
+  p.alpha = {cfg.get_float("channel.alpha_re"), cfg.get_float("channel.alpha_im")};
+  p.si_residual_power = cfg.get_float("channel.si_residual_power");
+  p.eve_snr_offset_db = cfg.get_float("channel.eve_snr_offset_db");
+  const double lo = cfg.get_float("data.phi_min_deg") * kDeg, hi = cfg.get_float("data.phi_max_deg") * kDeg;
+  p.ref_gain_bs = kernels::mean_sensing_gain(p, lo, hi);
+  if (!(p.ref_gain_bs > 0)) {
+    fail("channel: the beamformer '{}' has zero mean gain towards the azimuth range [{}, {}] deg; the sensing SNR is "
+         "undefined",
+         cfg.get_string("channel.beamformer"), cfg.get_float("data.phi_min_deg"), cfg.get_float("data.phi_max_deg"));
+  }
+  return p;
+}
+
+IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint> points, RunContext& ctx)
+    : cfg_(cfg), points_(std::move(points)), ctx_(ctx) {
+  if (points_.empty()) fail("IsacExperiment: no grid points");
+  if (cfg.get_float("data.phi_min_deg") >= cfg.get_float("data.phi_max_deg")) {
+    fail("data.phi_min_deg ({}) must be below data.phi_max_deg ({})", cfg.get_float("data.phi_min_deg"),
+         cfg.get_float("data.phi_max_deg"));
+  }
+  for (const auto& p : points_) seeds_.push_back(p.seed);
+  phi_lo_ = cfg.get_float("data.phi_min_deg") * kDeg;
+  phi_hi_ = cfg.get_float("data.phi_max_deg") * kDeg;
+  link_ = link_params_from_config(cfg);
+
+  const std::string root = cfg.get_string("data.root");
+  train_ = data::load_split(root, "train", cfg.get_int("data.train_limit"));
+  test_ = data::load_split(root, "test", cfg.get_int("data.test_limit"));
+  if (train_.rows * train_.cols != 784 && cfg.get_int("model.latent_dim") <= 0) fail("data: unexpected image size");
+  // The data set is small: keep it on the training device so batches are gathered there.
+  train_.images = train_.images.to(ctx.device);
+  train_.labels = train_.labels.to(ctx.device);
+  test_.images = test_.images.to(ctx.device);
+  test_.labels = test_.labels.to(ctx.device);
+
+  models::GsIsacSizes sizes;
+  sizes.input_dim = train_.rows * train_.cols;
+  sizes.latent_dim = cfg.get_int("model.latent_dim");
+  sizes.feature_dim = cfg.get_int("model.feature_dim");
+  sizes.bs_hidden = cfg.get_int("model.bs_hidden");
+  sizes.ue_hidden = cfg.get_int("model.ue_hidden");
+  model_ = models::GsIsac(seeds_, sizes);
+  model_->to(ctx.device);
+
+  std::vector<int64_t> seeds_i;
+  std::vector<float> snr;
+  for (const auto& p : points_) {
+    seeds_i.push_back(static_cast<int64_t>(p.seed));
+    snr.push_back(static_cast<float>(p.train_snr_db));
+  }
+  seeds_t_ = torch::tensor(seeds_i, torch::kInt64).to(ctx.device);
+  train_snr_t_ = torch::tensor(snr, torch::kFloat32).to(ctx.device);
+  counter_ = torch::zeros({1}, torch::TensorOptions().dtype(torch::kInt64).device(ctx.device));
+
+  const int64_t batch = cfg.get_int("train.batch_size");
+  if (batch > train_.images.size(0)) {
+    fail("train.batch_size ({}) is larger than the training set ({} samples)", batch, train_.images.size(0));
+  }
+  sampler_ = std::make_shared<data::BatchSampler>(train_.images.size(0), batch, seeds_);
+
+  if (cfg.get_bool("security.enabled")) {
+    // tau per point: per-symbol perturbation power limit of eq. 26, PSR * E||z||^2 / L_z with E||z||^2 = 1.
+    std::vector<float> tau;
+    for (const auto& p : points_) tau.push_back(static_cast<float>(std::pow(10.0, p.psr_db / 10.0) / sizes.latent_dim));
+    tau_ = torch::tensor(tau, torch::kFloat32).to(ctx.device);
+    models::ArnSizes arn_sizes;
+    arn_sizes.latent_dim = sizes.latent_dim;
+    const int64_t y_dim = 2 * sizes.latent_dim, k = cfg.get_int("eve.num_classes");
+    const auto& hidden = cfg.get_int_list("eve.hidden");
+    const auto& sub_hidden = cfg.get_int_list("eve.substitute_hidden");
+    eve_wb_ = models::EveClassifier(seeds_, y_dim, hidden, k, 192);
+    eve_bb_ = models::EveClassifier(seeds_, y_dim, sub_hidden, k, 208);
+    eve_adapt_ = models::EveClassifier(seeds_, y_dim, hidden, k, 224);
+    arn_wb_ = models::PairedArn(seeds_, arn_sizes);
+    // The black-box pair starts from other weights than the white-box pair.
+    std::vector<uint64_t> bb_seeds;
+    for (auto s : seeds_) bb_seeds.push_back(s ^ 0x5bd1e995ull);
+    arn_bb_ = models::PairedArn(bb_seeds, arn_sizes);
+    for (auto* m : std::initializer_list<torch::nn::Module*>{eve_wb_.get(), eve_bb_.get(), eve_adapt_.get(), arn_wb_.get(), arn_bb_.get()}) {
+      m->to(ctx.device);
+    }
+  }
+}
+
+int64_t IsacExperiment::stage_steps(const std::string& epochs_key, const std::string& steps_key, int64_t) const {
+  return cfg_.get_int(steps_key) > 0 ? cfg_.get_int(steps_key) : cfg_.get_int(epochs_key) * sampler_->steps_per_epoch();
+}
+
+kernels::IsacLinkOut IsacExperiment::channel(const torch::Tensor& z, const torch::Tensor& phi,
+                                             const torch::Tensor& snr_db, int64_t step, bool eval) {
+  counter_.fill_(step);
+  kernels::IsacLinkParams p = link_;
+  p.eval = eval;
+  return kernels::isac_link(z, phi, snr_db, seeds_t_, counter_, p);
+}
+
+void IsacExperiment::train_general() {
+  auto sampler = sampler_;
+  const int64_t steps = stage_steps("train.epochs", "train.steps", 0);
+  const double gamma_sen = cfg_.get_float("train.gamma_sen"), gamma_com = cfg_.get_float("train.gamma_com");
+
+  StageSpec spec;
+  spec.name = "general";
+  spec.total_steps = steps;
+  spec.log_every = cfg_.get_int("train.log_every");
+  spec.checkpoint_every = cfg_.get_int("train.checkpoint_every");
+  for (const auto& item : model_->named_parameters()) spec.params.emplace_back(item.key(), item.value());
+  for (const auto& p : points_) spec.lr.push_back(p.lr);
+  spec.adam = AdamOptions{cfg_.get_float("train.adam_beta1"), cfg_.get_float("train.adam_beta2"),
+                          cfg_.get_float("train.adam_eps")};
+  spec.loss_fn = [this, sampler, gamma_sen, gamma_com](int64_t step) {
+    const data::Batch b = data::make_batch(train_, *sampler, seeds_, step, phi_lo_, phi_hi_, ctx_.device);
+    const torch::Tensor z = model_->transmit(b.x);
+    const kernels::IsacLinkOut y = channel(z, b.phi, train_snr_t_, step, /*eval=*/false);
+    const torch::Tensor l_sen = (model_->receive_bs(y.y_bs) - b.phi).square().mean(1);           // eq. 27, [G]
+    const torch::Tensor l_com = (model_->receive_ue(y.y_ue) - b.x).square().mean({1, 2});        // eq. 28 per pixel
+    return NamedTensors{{"loss", gamma_sen * l_sen + gamma_com * l_com}, {"l_sen", l_sen}, {"l_com", l_com}};
+  };
+  run_stage(spec, ctx_);
+}
+
+std::vector<SummaryRow> IsacExperiment::evaluate_general() {
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  const int64_t n = test_.images.size(0);
+  const int64_t batch = std::min<int64_t>(cfg_.get_int("eval.batch_size"), n);
+  const auto num_points = static_cast<int64_t>(points_.size());
+  std::vector<SummaryRow> rows;
+  for (const double snr_db : cfg_.get_float_list("eval.test_snr_db")) {
+    const torch::Tensor snr = torch::full({num_points}, snr_db, torch::TensorOptions().dtype(torch::kFloat32).device(ctx_.device));
+    torch::Tensor se_sen = torch::zeros({num_points}, torch::TensorOptions().dtype(torch::kFloat64).device(ctx_.device));
+    torch::Tensor se_com = se_sen.clone();
+    for (int64_t start = 0; start < n; start += batch) {
+      const int64_t bsz = std::min(batch, n - start);
+      const data::Batch b = data::eval_batch(test_, start, bsz, seeds_, phi_lo_, phi_hi_, ctx_.device);
+      const torch::Tensor z = model_->transmit(b.x);
+      const kernels::IsacLinkOut y = channel(z, b.phi, snr, start / batch, /*eval=*/true);
+      se_sen += (model_->receive_bs(y.y_bs) - b.phi).square().sum(1).to(torch::kFloat64);
+      se_com += (model_->receive_ue(y.y_ue) - b.x).square().mean(2).sum(1).to(torch::kFloat64);
+    }
+    const torch::Tensor sen = (se_sen / n).cpu(), com = (se_com / n).cpu();
+    for (int64_t g = 0; g < num_points; ++g) {
+      SummaryRow r;
+      r.point = g;
+      r.seed = points_[g].seed;
+      r.train_snr_db = points_[g].train_snr_db;
+      r.test_snr_db = snr_db;
+      r.mse_sen = sen[g].item<double>();
+      r.mse_com = com[g].item<double>();
+      rows.push_back(r);
+    }
+  }
+  model_->train();
+  return rows;
+}
+
+void run_train(const config::Config& cfg, RunContext& ctx) {
+  IsacExperiment exp(cfg, {point_from_config(cfg)}, ctx);
+  write_summary(exp, cfg, ctx);
+}
+
+void write_summary(IsacExperiment& exp, const config::Config& cfg, RunContext& ctx) {
+  exp.train_general();
+  std::vector<SummaryRow> rows;
+  if (cfg.get_bool("security.enabled")) {
+    exp.train_eves();
+    exp.train_arns();
+    exp.train_adaptive_eve();
+    log::info("evaluating unplug / decrypt_only / plugged on {} test SNRs", cfg.get_float_list("eval.test_snr_db").size());
+    rows = exp.evaluate_security();
+  } else {
+    log::info("evaluating on {} test SNRs", cfg.get_float_list("eval.test_snr_db").size());
+    rows = exp.evaluate_general();
+  }
+  CsvWriter csv(ctx.run_dir + "/summary.csv", summary_header());
+  for (const auto& r : rows) {
+    csv.row(summary_line(r));
+    if (r.point == 0 && (r.eve == "none" || r.eve == "whitebox")) {
+      log::info("{:<12} test SNR {:>5.1f} dB: mse_sen {:.5f} rad^2, mse_com {:.5f}{}", r.variant, r.test_snr_db, r.mse_sen,
+                r.mse_com, std::isnan(r.pc_eve) ? std::string() : fmt::format(", P_c(Eve) {:.3f}", r.pc_eve));
+    }
+  }
+  csv.close();
+}
+
+}  // namespace semsec::trainers

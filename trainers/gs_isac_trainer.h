@@ -1,0 +1,100 @@
+// SS-ISAC experiments on the grid: data, the general system (eq. 1-9), its training stage
+// and its evaluation over test SNRs. `semsec train` runs one grid point (G = 1).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "core/config.h"
+#include "datasets/loader.h"
+#include "kernels/ops.h"
+#include "models/gs_isac.h"
+#include "models/security.h"
+#include "trainers/stage.h"
+
+namespace semsec::trainers {
+
+// What may differ between the points of one grid-batched ensemble.
+struct GridPoint {
+  uint64_t seed = 0;
+  double train_snr_db = 15.0;
+  double lr = 1e-4;
+  double psr_db = -10.0;  // perturbation-to-signal ratio of the ARNs (security stages)
+};
+
+// One row of summary.csv.
+struct SummaryRow {
+  int64_t point = 0;
+  std::string variant = "unplug";  // unplug | decrypt_only | plugged
+  std::string eve = "none";        // none | whitebox | blackbox | adaptive
+  double train_snr_db = 0, test_snr_db = 0;
+  double psr_db = std::numeric_limits<double>::quiet_NaN();
+  uint64_t seed = 0;
+  double mse_sen = 0, mse_com = 0;
+  double pc_eve = std::numeric_limits<double>::quiet_NaN();
+};
+
+std::string summary_header();
+std::string summary_line(const SummaryRow& r);
+
+// The grid point that a single `semsec train` run describes.
+GridPoint point_from_config(const config::Config& cfg);
+
+kernels::IsacLinkParams link_params_from_config(const config::Config& cfg);
+
+class IsacExperiment {
+ public:
+  IsacExperiment(const config::Config& cfg, std::vector<GridPoint> points, RunContext& ctx);
+
+  void train_general();
+  std::vector<SummaryRow> evaluate_general();
+
+  // Security stages (Sec. III): Eve's classifier P_Eve and the black-box substitute trained on
+  // unplugged signals; ARN pairs trained against each with the composite loss (eq. 25-29);
+  // an adaptive Eve retrained on the encrypted signals of the white-box ARNs.
+  void train_eves();
+  void train_arns();
+  void train_adaptive_eve();
+  std::vector<SummaryRow> evaluate_security();
+
+  models::PairedArn& arn_whitebox() { return arn_wb_; }
+  models::EveClassifier& eve_whitebox() { return eve_wb_; }
+  const std::vector<GridPoint>& points() const { return points_; }
+
+  models::GsIsac& model() { return model_; }
+  int64_t num_points() const { return static_cast<int64_t>(points_.size()); }
+
+ private:
+  // Channel pass for a batch at per-point SNRs; counter = step.
+  kernels::IsacLinkOut channel(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
+                               int64_t step, bool eval);
+  int64_t stage_steps(const std::string& epochs_key, const std::string& steps_key, int64_t batch) const;
+  void train_eve(const std::string& stage, models::EveClassifier& eve, models::PairedArn* arn, int64_t step_offset);
+  void train_arn(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eve, int64_t step_offset);
+  std::shared_ptr<data::BatchSampler> sampler_;
+  models::EveClassifier eve_wb_{nullptr}, eve_bb_{nullptr}, eve_adapt_{nullptr};
+  models::PairedArn arn_wb_{nullptr}, arn_bb_{nullptr};
+  torch::Tensor tau_;
+
+  const config::Config& cfg_;
+  std::vector<GridPoint> points_;
+  std::vector<uint64_t> seeds_;
+  RunContext& ctx_;
+  data::Split train_, test_;
+  double phi_lo_, phi_hi_;
+  kernels::IsacLinkParams link_;
+  models::GsIsac model_{nullptr};
+  torch::Tensor seeds_t_, counter_, train_snr_t_;
+};
+
+// `semsec train`: the general system trained and evaluated; writes summary.csv.
+void run_train(const config::Config& cfg, RunContext& ctx);
+
+// Trains every stage the configuration enables and writes summary.csv (used by train and sweep).
+void write_summary(IsacExperiment& exp, const config::Config& cfg, RunContext& ctx);
+
+}  // namespace semsec::trainers

@@ -1,0 +1,70 @@
+// The configuration schema of SS-ISAC experiments.
+#include "trainers/isac_schema.h"
+
+namespace semsec::trainers {
+
+config::Schema isac_schema() {
+  using config::kInf;
+  using config::kIntMax;
+  config::Schema s;
+  s.add_string("experiment.name", "gs_isac", {}, "name of the experiment (run directory runs/<name>/<time>)")
+      .add_int("seed", 0, 0, 4294967295LL, "seed of weights, data order, angles and channel draws")
+      .add_string("data.root", "/usr/share/datasets/fashion-mnist", {},
+                  "directory with train-/t10k- images and labels in MNIST IDX format (.gz or raw)")
+      .add_int("data.train_limit", 0, 0, kIntMax, "use only the first N training samples (0 = all)")
+      .add_int("data.test_limit", 0, 0, kIntMax, "use only the first N test samples (0 = all)")
+      .add_float("data.phi_min_deg", -20.0, -90.0, 90.0, "target azimuth phi ~ U[phi_min, phi_max] (degrees)")
+      .add_float("data.phi_max_deg", 20.0, -90.0, 90.0, "upper end of the azimuth range (degrees)")
+      .add_int("model.num_antennas", 16, 1, 64, "M, transmit antennas at the BS")
+      .add_int("model.latent_dim", 23, 1, 4096, "L_z, real symbols per image")
+      .add_int("model.feature_dim", 64, 1, 4096, "size of the semantic feature x' and the JSCD outputs")
+      .add_int("model.bs_hidden", 64, 1, 4096, "hidden neurons of SE, JSCE, JSCD_BS, SD_BS")
+      .add_int("model.ue_hidden", 16, 1, 4096, "hidden neurons of JSCD_UE, SD_UE")
+      .add_string("channel.beamformer", "wide2", {"wide2", "uniform", "steer"},
+                  "transmit beamformer w: wide2 (two in-phase elements: a wide beam whose phase is monotone in "
+                  "phi), uniform (ones/sqrt(M)), steer (a(steer_deg)/sqrt(M))")
+      .add_float("channel.steer_deg", 0.0, -90.0, 90.0, "steering angle of the 'steer' beamformer (degrees)")
+      .add_float("channel.alpha_re", 1.0, -1e6, 1e6, "real part of the reflection coefficient alpha")
+      .add_float("channel.alpha_im", 0.0, -1e6, 1e6, "imaginary part of alpha")
+      .add_float("channel.si_residual_power", 0.0, 0.0, 1e6, "power of the residual self-interference after compensation")
+      .add_float("channel.eve_snr_offset_db", 0.0, -100.0, 100.0, "Eve's SNR minus the legitimate receivers' SNR (dB)")
+      .add_float("train.snr_db", 15.0, -50.0, 100.0, "receiver SNR during training (dB)")
+      .add_int("train.epochs", 20, 0, kIntMax, "epochs of the general system (ignored when train.steps > 0)")
+      .add_int("train.steps", 0, 0, kIntMax, "optimizer steps of the general system (0 = use train.epochs)")
+      .add_int("train.batch_size", 256, 1, kIntMax, "samples per batch")
+      .add_float("train.lr", 1e-4, 0.0, 10.0, "Adam learning rate")
+      .add_float("train.adam_beta1", 0.9, 0.0, 0.999999, "Adam beta1")
+      .add_float("train.adam_beta2", 0.999, 0.0, 0.999999999, "Adam beta2")
+      .add_float("train.adam_eps", 1e-8, 0.0, 1.0, "Adam epsilon")
+      .add_float("train.gamma_sen", 0.5, 0.0, kInf, "gamma_sen, weight of the sensing loss (eq. 9)")
+      .add_float("train.gamma_com", 0.1, 0.0, kInf, "gamma_com, weight of the communication loss (eq. 9)")
+      .add_int("train.log_every", 50, 1, kIntMax, "log loss terms every N steps")
+      .add_int("train.checkpoint_every", 500, 1, kIntMax, "write a resumable checkpoint every N steps")
+      .add_bool("security.enabled", false,
+                "after the general system, train Eve's classifiers and the paired ARNs and evaluate unplug / "
+                "decrypt_only / plugged (Sec. III)")
+      .add_float("security.psr_db", -10.0, -60.0, 20.0,
+                 "perturbation-to-signal ratio E||delta||^2 / E||z||^2 (dB); tau = PSR * E||z||^2 / L_z (eq. 26)")
+      .add_float("security.lambda_pow", 0.1, 0.0, kInf, "lambda_pow (eq. 25)")
+      .add_float("security.lambda_sen", 0.5, 0.0, kInf, "lambda_sen (eq. 25)")
+      .add_float("security.lambda_com", 0.1, 0.0, kInf, "lambda_com (eq. 25)")
+      .add_float("security.lambda_pri", 0.01, 0.0, kInf, "lambda_pri (eq. 25)")
+      .add_int("security.epochs", 10, 0, kIntMax, "epochs of ARN training (ignored when security.steps > 0)")
+      .add_int("security.steps", 0, 0, kIntMax, "optimizer steps of ARN training (0 = use security.epochs)")
+      .add_float("security.lr", 1e-4, 0.0, 10.0, "Adam learning rate of the ARNs")
+      .add_bool("security.blackbox", true, "also train ARNs against the black-box substitute of Eve")
+      .add_bool("security.adaptive_eve", true,
+                "also retrain Eve's classifier on the encrypted signals once the ARNs are fixed (beyond the paper)")
+      .add_int_list("eve.hidden", {64, 32, 32}, 1, 4096, "hidden layers of Eve's classifier P_Eve")
+      .add_int_list("eve.substitute_hidden", {16, 16}, 1, 4096, "hidden layers of the black-box substitute")
+      .add_int("eve.epochs", 10, 0, kIntMax, "epochs of each Eve classifier (ignored when eve.steps > 0)")
+      .add_int("eve.steps", 0, 0, kIntMax, "optimizer steps of each Eve classifier (0 = use eve.epochs)")
+      .add_float("eve.lr", 1e-4, 0.0, 10.0, "Adam learning rate of Eve's classifiers")
+      .add_int("eve.num_classes", 10, 2, 256, "number of image classes (labels must be below it)")
+      .add_float_list("eval.test_snr_db", {0, 5, 10, 15, 20}, -50.0, 100.0, "test SNRs (dB)")
+      .add_int("eval.batch_size", 1000, 1, kIntMax, "samples per evaluation batch")
+      .add_bool("output.tensorboard", true, "write TensorBoard event files");
+  return s;
+}
+
+}  // namespace semsec::trainers

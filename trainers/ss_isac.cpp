@@ -1,0 +1,203 @@
+// SS-ISAC security stages (paper ss-isac-paired-arn, Sec. III): Eve's classifiers, the paired
+// ARNs with the composite loss of eq. 25-29, the adaptive Eve, and the evaluation of
+// unplug / decrypt_only / plugged against every Eve.
+#include <cmath>
+
+#include "core/errors.h"
+#include "core/progress.h"
+#include "trainers/gs_isac_trainer.h"
+
+namespace semsec::trainers {
+namespace {
+
+// Channel and data counters of each stage live in disjoint ranges, so no stage reuses the
+// noise or batches of another.
+constexpr int64_t kStageStride = int64_t{1} << 24;
+constexpr int64_t kOffsetEveWb = 1 * kStageStride, kOffsetEveBb = 2 * kStageStride, kOffsetArnWb = 3 * kStageStride,
+                  kOffsetArnBb = 4 * kStageStride, kOffsetEveAdapt = 5 * kStageStride;
+
+// Cross-entropy per grid point: logits [G, B, K], labels [G, B] -> [G].
+torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels) {
+  return -torch::log_softmax(logits, -1).gather(-1, labels.unsqueeze(-1)).squeeze(-1).mean(1);
+}
+
+void set_trainable(torch::nn::Module& m, bool on) {
+  for (auto& p : m.parameters()) p.set_requires_grad(on);
+}
+
+NamedTensors named(const std::string& prefix, torch::nn::Module& m) {
+  NamedTensors out;
+  for (const auto& item : m.named_parameters()) out.emplace_back(prefix + item.key(), item.value());
+  return out;
+}
+
+}  // namespace
+
+void IsacExperiment::train_eve(const std::string& stage, models::EveClassifier& eve, models::PairedArn* arn,
+                               int64_t step_offset) {
+  set_trainable(*model_, false);
+  if (arn) set_trainable(**arn, false);
+  StageSpec spec;
+  spec.name = stage;
+  spec.total_steps = stage_steps("eve.epochs", "eve.steps", 0);
+  spec.log_every = cfg_.get_int("train.log_every");
+  spec.checkpoint_every = cfg_.get_int("train.checkpoint_every");
+  spec.params = named("", *eve);
+  for (size_t g = 0; g < points_.size(); ++g) spec.lr.push_back(cfg_.get_float("eve.lr"));
+  spec.adam = AdamOptions{cfg_.get_float("train.adam_beta1"), cfg_.get_float("train.adam_beta2"),
+                          cfg_.get_float("train.adam_eps")};
+  spec.loss_fn = [this, &eve, arn, step_offset](int64_t step) {
+    const int64_t s = step_offset + step;
+    const data::Batch b = data::make_batch(train_, *sampler_, seeds_, s, phi_lo_, phi_hi_, ctx_.device);
+    torch::Tensor z;
+    {
+      torch::NoGradGuard no_grad;
+      z = model_->transmit(b.x);
+      if (arn) z = z + (*arn)->delta(z);
+    }
+    const kernels::IsacLinkOut y = channel(z, b.phi, train_snr_t_, s, /*eval=*/false);
+    const torch::Tensor logits = eve->forward(y.y_eve);
+    const torch::Tensor ce = cross_entropy(logits, b.labels);
+    const torch::Tensor acc = (logits.argmax(-1) == b.labels).to(torch::kFloat32).mean(1);
+    return NamedTensors{{"loss", ce}, {"accuracy", acc}};
+  };
+  run_stage(spec, ctx_);
+  set_trainable(*eve, false);
+}
+
+void IsacExperiment::train_eves() {
+  train_eve("eve_whitebox", eve_wb_, nullptr, kOffsetEveWb);
+  if (cfg_.get_bool("security.blackbox")) train_eve("eve_substitute", eve_bb_, nullptr, kOffsetEveBb);
+}
+
+void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eve,
+                               int64_t step_offset) {
+  set_trainable(*model_, false);
+  set_trainable(*eve, false);
+  const double l_pow_w = cfg_.get_float("security.lambda_pow"), l_sen_w = cfg_.get_float("security.lambda_sen"),
+               l_com_w = cfg_.get_float("security.lambda_com"), l_pri_w = cfg_.get_float("security.lambda_pri");
+  StageSpec spec;
+  spec.name = stage;
+  spec.total_steps = stage_steps("security.epochs", "security.steps", 0);
+  spec.log_every = cfg_.get_int("train.log_every");
+  spec.checkpoint_every = cfg_.get_int("train.checkpoint_every");
+  spec.params = named("", *arn);
+  for (size_t g = 0; g < points_.size(); ++g) spec.lr.push_back(cfg_.get_float("security.lr"));
+  spec.adam = AdamOptions{cfg_.get_float("train.adam_beta1"), cfg_.get_float("train.adam_beta2"),
+                          cfg_.get_float("train.adam_eps")};
+  const int64_t latent = model_->sizes().latent_dim;
+  spec.loss_fn = [=, this, &arn, &eve](int64_t step) {
+    const int64_t s = step_offset + step;
+    const data::Batch b = data::make_batch(train_, *sampler_, seeds_, s, phi_lo_, phi_hi_, ctx_.device);
+    torch::Tensor z;
+    {
+      torch::NoGradGuard no_grad;
+      z = model_->transmit(b.x);
+    }
+    const torch::Tensor delta = arn->delta(z);                                   // eq. 19-20
+    const kernels::IsacLinkOut y = channel(z + delta, b.phi, train_snr_t_, s, /*eval=*/false);
+    const torch::Tensor phi_hat = model_->receive_bs(arn->decrypt_bs(y.y_bs));  // eq. 16, 21
+    const torch::Tensor x_hat = model_->receive_ue(arn->decrypt_ue(y.y_ue));    // eq. 17, 23
+    // eq. 26 per sample: max(0, ||delta||^2 / L_t - tau), averaged over the batch.
+    const torch::Tensor l_pow = torch::relu(delta.square().sum(-1) / latent - tau_.unsqueeze(1)).mean(1);
+    const torch::Tensor l_sen = (phi_hat - b.phi).square().mean(1);              // eq. 27
+    const torch::Tensor l_com = (x_hat - b.x).square().mean({1, 2});            // eq. 28
+    const torch::Tensor conf = torch::softmax(eve->forward(y.y_eve), -1).gather(-1, b.labels.unsqueeze(-1)).squeeze(-1);
+    const torch::Tensor l_pri = conf.square().mean(1);                           // eq. 29
+    const torch::Tensor loss = l_pow_w * l_pow + l_sen_w * l_sen + l_com_w * l_com + l_pri_w * l_pri;  // eq. 25
+    const torch::Tensor psr = delta.detach().square().sum(-1).mean(1) / z.square().sum(-1).mean(1);
+    return NamedTensors{{"loss", loss}, {"l_pow", l_pow}, {"l_sen", l_sen}, {"l_com", l_com}, {"l_pri", l_pri},
+                        {"psr", psr}};
+  };
+  run_stage(spec, ctx_);
+  set_trainable(*arn, false);
+}
+
+void IsacExperiment::train_arns() {
+  train_arn("arn_whitebox", arn_wb_, eve_wb_, kOffsetArnWb);
+  if (cfg_.get_bool("security.blackbox")) train_arn("arn_blackbox", arn_bb_, eve_bb_, kOffsetArnBb);
+}
+
+void IsacExperiment::train_adaptive_eve() {
+  if (cfg_.get_bool("security.adaptive_eve")) train_eve("eve_adaptive", eve_adapt_, &arn_wb_, kOffsetEveAdapt);
+}
+
+std::vector<SummaryRow> IsacExperiment::evaluate_security() {
+  torch::NoGradGuard no_grad;
+  const int64_t n = test_.images.size(0);
+  const int64_t batch = std::min<int64_t>(cfg_.get_int("eval.batch_size"), n);
+  const auto num_points = static_cast<int64_t>(points_.size());
+  const bool blackbox = cfg_.get_bool("security.blackbox"), adaptive = cfg_.get_bool("security.adaptive_eve");
+
+  // Accumulators per (variant, ARN set) of squared errors and Eve hits, each [G].
+  struct Acc {
+    torch::Tensor sen, com, hits, hits_adapt;
+  };
+  auto zeros = [&] { return torch::zeros({num_points}, torch::TensorOptions().dtype(torch::kFloat64).device(ctx_.device)); };
+  std::vector<SummaryRow> rows;
+  for (const double snr_db : cfg_.get_float_list("eval.test_snr_db")) {
+    const torch::Tensor snr =
+        torch::full({num_points}, snr_db, torch::TensorOptions().dtype(torch::kFloat32).device(ctx_.device));
+    // Index: 0 unplug, 1 decrypt_only (white-box pair), 2 plugged (white-box), 3 decrypt_only (black-box), 4 plugged (black-box).
+    std::vector<Acc> acc(5);
+    for (auto& a : acc) a = Acc{zeros(), zeros(), zeros(), zeros()};
+    for (int64_t start = 0; start < n; start += batch) {
+      const int64_t bsz = std::min(batch, n - start);
+      const int64_t step = start / batch;
+      const data::Batch b = data::eval_batch(test_, start, bsz, seeds_, phi_lo_, phi_hi_, ctx_.device);
+      const torch::Tensor z = model_->transmit(b.x);
+      auto score = [&](Acc& a, const torch::Tensor& phi_hat, const torch::Tensor& x_hat, const torch::Tensor& y_eve) {
+        a.sen += (phi_hat - b.phi).square().sum(1).to(torch::kFloat64);
+        a.com += (x_hat - b.x).square().mean(2).sum(1).to(torch::kFloat64);
+        a.hits += (eve_wb_->forward(y_eve).argmax(-1) == b.labels).sum(1).to(torch::kFloat64);
+        if (adaptive) a.hits_adapt += (eve_adapt_->forward(y_eve).argmax(-1) == b.labels).sum(1).to(torch::kFloat64);
+      };
+      // Common random numbers: every variant sees the same channel draws.
+      const kernels::IsacLinkOut y0 = channel(z, b.phi, snr, step, /*eval=*/true);
+      score(acc[0], model_->receive_bs(y0.y_bs), model_->receive_ue(y0.y_ue), y0.y_eve);
+      for (int set = 0; set < (blackbox ? 2 : 1); ++set) {
+        models::PairedArn& arn = set == 0 ? arn_wb_ : arn_bb_;
+        score(acc[1 + 2 * set], model_->receive_bs(arn->decrypt_bs(y0.y_bs)), model_->receive_ue(arn->decrypt_ue(y0.y_ue)),
+              y0.y_eve);
+        const kernels::IsacLinkOut y1 = channel(z + arn->delta(z), b.phi, snr, step, /*eval=*/true);
+        score(acc[2 + 2 * set], model_->receive_bs(arn->decrypt_bs(y1.y_bs)),
+              model_->receive_ue(arn->decrypt_ue(y1.y_ue)), y1.y_eve);
+      }
+    }
+    auto emit = [&](const Acc& a, const std::string& variant, const std::string& eve, bool use_adaptive) {
+      const torch::Tensor sen = (a.sen / n).cpu(), com = (a.com / n).cpu();
+      const torch::Tensor pc = ((use_adaptive ? a.hits_adapt : a.hits) / n).cpu();
+      for (int64_t g = 0; g < num_points; ++g) {
+        SummaryRow r;
+        r.point = g;
+        r.variant = variant;
+        r.eve = eve;
+        r.seed = points_[g].seed;
+        r.train_snr_db = points_[g].train_snr_db;
+        r.test_snr_db = snr_db;
+        r.psr_db = points_[g].psr_db;
+        r.mse_sen = sen[g].item<double>();
+        r.mse_com = com[g].item<double>();
+        r.pc_eve = pc[g].item<double>();
+        rows.push_back(r);
+      }
+    };
+    // The unplugged and decrypt-only signals are unencrypted: the eavesdropper facing them is P_Eve.
+    emit(acc[0], "unplug", "whitebox", false);
+    emit(acc[1], "decrypt_only", "whitebox", false);
+    emit(acc[2], "plugged", "whitebox", false);
+    if (blackbox) {
+      emit(acc[0], "unplug", "blackbox", false);
+      emit(acc[3], "decrypt_only", "blackbox", false);
+      emit(acc[4], "plugged", "blackbox", false);
+    }
+    if (adaptive) {
+      emit(acc[0], "unplug", "adaptive", false);
+      emit(acc[1], "decrypt_only", "adaptive", false);
+      emit(acc[2], "plugged", "adaptive", true);
+    }
+  }
+  return rows;
+}
+
+}  // namespace semsec::trainers

@@ -1,0 +1,146 @@
+// The stage runner.
+#include "trainers/stage.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "core/checkpoint.h"
+#include "core/errors.h"
+#include "core/fs.h"
+#include "core/progress.h"
+#include "core/rundir.h"
+
+namespace semsec::trainers {
+
+MetricsLog::MetricsLog(std::string path) : path_(std::move(path)) {}
+
+void MetricsLog::load_existing() {
+  std::ifstream in(path_);
+  if (!in) return;
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream ss(line);
+    Row r;
+    std::string step, point, value;
+    if (!std::getline(ss, r.stage, ',') || !std::getline(ss, step, ',') || !std::getline(ss, point, ',') ||
+        !std::getline(ss, r.term, ',') || !std::getline(ss, value)) {
+      fail("{}: malformed line '{}'", path_, line);
+    }
+    r.step = std::stoll(step);
+    r.point = std::stoll(point);
+    r.value = std::stod(value);
+    rows_.push_back(r);
+  }
+}
+
+void MetricsLog::truncate(const std::string& stage, int64_t step) {
+  std::erase_if(rows_, [&](const Row& r) { return r.stage == stage && r.step > step; });
+}
+
+void MetricsLog::add(const std::string& stage, int64_t step, int64_t point, const std::string& term, double value) {
+  rows_.push_back(Row{stage, step, point, term, value});
+}
+
+void MetricsLog::save() const {
+  std::string out = "stage,step,point,term,value\n";
+  for (const auto& r : rows_) out += fmt::format("{},{},{},{},{}\n", r.stage, r.step, r.point, r.term, r.value);
+  write_file_atomic(path_, out);
+}
+
+std::string stage_checkpoint_path(const std::string& run_dir, const std::string& stage) {
+  return fs::join(fs::join(run_dir, "checkpoints"), stage + ".pt");
+}
+
+namespace {
+
+void save_stage(const StageSpec& spec, const GridAdam& opt, int64_t step, const std::string& path) {
+  TensorMap m;
+  for (const auto& [name, t] : spec.params) m["param." + name] = t;
+  for (const auto& [name, t] : spec.extra) m["extra." + name] = t;
+  const auto names = opt.state_names();
+  const auto states = opt.state_tensors();
+  for (size_t i = 0; i < names.size(); ++i) m["adam." + names[i]] = states[i];
+  m["stage.step"] = int_tensor(step);
+  m["stage.total_steps"] = int_tensor(spec.total_steps);
+  save_tensors(path, m);
+}
+
+int64_t load_stage(const StageSpec& spec, GridAdam& opt, const std::string& path) {
+  const TensorMap m = load_tensors(path);
+  for (const auto& [name, t] : spec.params) restore_tensor(m, "param." + name, t, path);
+  for (const auto& [name, t] : spec.extra) restore_tensor(m, "extra." + name, t, path);
+  const auto names = opt.state_names();
+  const auto states = opt.state_tensors();
+  for (size_t i = 0; i < names.size(); ++i) restore_tensor(m, "adam." + names[i], states[i], path);
+  const int64_t total = get_int(m, "stage.total_steps", path);
+  if (total != spec.total_steps) {
+    fail("{}: stage '{}' was started with {} steps but the configuration now asks for {}; resume with the "
+         "same configuration",
+         path, spec.name, total, spec.total_steps);
+  }
+  return get_int(m, "stage.step", path);
+}
+
+// Test hook: SEMSEC_TEST_KILL_AT_STEP=stage:step kills the process (SIGKILL, no clean-up)
+// right after that step, to prove that resuming gives the uninterrupted result.
+void maybe_kill(const std::string& stage, int64_t step) {
+  static const char* env = std::getenv("SEMSEC_TEST_KILL_AT_STEP");
+  if (env == nullptr) return;
+  if (std::string(env) == fmt::format("{}:{}", stage, step)) std::raise(SIGKILL);
+}
+
+}  // namespace
+
+void run_stage(const StageSpec& spec, RunContext& ctx) {
+  std::vector<torch::Tensor> params;
+  for (const auto& [name, t] : spec.params) params.push_back(t);
+  GridAdam opt(params, spec.lr, spec.adam);
+  const std::string ckpt = stage_checkpoint_path(ctx.run_dir, spec.name);
+  int64_t start = 0;
+  if (fs::exists(ckpt)) {
+    start = load_stage(spec, opt, ckpt);
+    ctx.metrics->truncate(spec.name, start);
+    if (start >= spec.total_steps) {
+      log::info("stage {}: complete in {}, skipped", spec.name, ckpt);
+      return;
+    }
+    log::info("stage {}: resuming at step {}/{}", spec.name, start, spec.total_steps);
+  }
+  auto progress = log::Progress::for_stderr(spec.name, spec.total_steps);
+  for (int64_t step = start; step < spec.total_steps; ++step) {
+    opt.zero_grad();
+    const NamedTensors terms = spec.loss_fn(step);
+    terms.front().second.sum().backward();
+    opt.step();
+    const int64_t done = step + 1;
+    if (done % spec.log_every == 0 || done == spec.total_steps) {
+      std::string shown;
+      for (const auto& [term, value] : terms) {
+        const torch::Tensor v = value.detach().to(torch::kCPU, torch::kFloat64);
+        for (int64_t g = 0; g < v.numel(); ++g) {
+          const double x = v[g].item<double>();
+          ctx.metrics->add(spec.name, done, g, term, x);
+          if (ctx.tb) {
+            ctx.tb->add_scalar(v.numel() == 1 ? fmt::format("{}/{}", spec.name, term)
+                                              : fmt::format("{}/{}/p{}", spec.name, term, g),
+                               x, done);
+          }
+        }
+        shown += fmt::format(" {}={:.4g}", term, v.mean().item<double>());
+      }
+      progress.update(done, shown);
+    }
+    if (done % spec.checkpoint_every == 0 || done == spec.total_steps) {
+      save_stage(spec, opt, done, ckpt);
+      ctx.metrics->save();
+      if (ctx.tb) ctx.tb->flush();
+    }
+    maybe_kill(spec.name, done);
+  }
+  progress.finish();
+}
+
+}  // namespace semsec::trainers

@@ -1,0 +1,68 @@
+// The stage runner: trains a set of grid-batched parameters with GridAdam for a fixed number
+// of steps, logs every loss term, writes resumable checkpoints, and on resume continues
+// bit-for-bit where the checkpoint left off.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "core/tensorboard.h"
+#include "trainers/grid_adam.h"
+
+namespace semsec::trainers {
+
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+// Long-format metrics (stage, step, point, term, value), rewritten atomically as metrics.csv.
+class MetricsLog {
+ public:
+  explicit MetricsLog(std::string path);
+  void load_existing();                                   // keeps what an interrupted run wrote
+  void truncate(const std::string& stage, int64_t step);  // drops rows of `stage` after `step`
+  void add(const std::string& stage, int64_t step, int64_t point, const std::string& term, double value);
+  void save() const;
+
+ private:
+  struct Row {
+    std::string stage;
+    int64_t step, point;
+    std::string term;
+    double value;
+  };
+  std::string path_;
+  std::vector<Row> rows_;
+};
+
+struct RunContext {
+  std::string run_dir;
+  torch::Device device = torch::kCPU;
+  std::unique_ptr<tb::EventWriter> tb;  // may be null
+  std::unique_ptr<MetricsLog> metrics;
+  bool quiet = false;
+};
+
+struct StageSpec {
+  std::string name;
+  int64_t total_steps = 0;
+  int64_t log_every = 50;
+  int64_t checkpoint_every = 500;
+  NamedTensors params;     // trainable, each [G, ...]
+  NamedTensors extra;      // further state saved with the stage (e.g. frozen weights), restored on resume
+  std::vector<double> lr;  // per grid point
+  AdamOptions adam;
+  // Loss terms of one step, each [G] (one value per grid point); the first one is minimised.
+  std::function<NamedTensors(int64_t step)> loss_fn;
+};
+
+// Path of a stage's checkpoint inside the run directory.
+std::string stage_checkpoint_path(const std::string& run_dir, const std::string& stage);
+
+// Runs (or resumes, or skips when already complete) one stage.
+void run_stage(const StageSpec& spec, RunContext& ctx);
+
+}  // namespace semsec::trainers
