@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@
 #include "core/rundir.h"
 #include "trainers/gs_isac_trainer.h"
 #include "trainers/isac_schema.h"
+#include "trainers/sweep.h"
+#include "trainers/export.h"
+#include "trainers/link_command.h"
 
 
 namespace semsec {
@@ -28,6 +32,8 @@ usage: semsec COMMAND [ARGS...]
 
 commands:
   train CONFIG [key=value ...]   train and evaluate one SS-ISAC configuration
+  sweep CONFIG key=a,b,c ...     train a whole grid (Cartesian product) as grid-batched ensembles
+  export RUN_DIR [--out BASE]    trained ARNs (and --all: base system, Eve) as safetensors + torch state dict
   link CONFIG [key=value ...]    link-level BER of QPSK/Alamouti schemes over an Eb/N0 grid
   help [COMMAND]                 this text, or the help of one command (with its config keys)
 
@@ -120,6 +126,110 @@ int cmd_train(const std::vector<std::string>& argv) {
   return 0;
 }
 
+int cmd_sweep(const std::vector<std::string>& argv) {
+  CommandSpec spec;
+  spec.name = "sweep";
+  spec.usage = "semsec sweep CONFIG key.path=a,b,c [other.key=x,y ...] [key=value ...] [--out DIR] [--device D] [--resume DIR]";
+  spec.description =
+      "Hydra-style multirun: trains the Cartesian product of the comma-separated axes. Points that differ only in "
+      "seed, train.snr_db, train.lr or security.psr_db train together as one grid-batched model (up to "
+      "sweep.max_grid points); other keys make separate ensembles. Writes one summary.csv for the whole sweep.";
+  spec.optional_positional = {"CONFIG"};
+  spec.options = {{"--out", "sweep directory (default runs/<experiment.name>/<time>)"},
+                  {"--device", "cpu (default), cuda or cuda:N"},
+                  {"--resume", "continue an interrupted sweep in DIR"}};
+  const config::Schema schema = trainers::isac_schema();
+  const CliArgs args = parse_cli(spec, argv);
+  if (args.help) {
+    std::cout << command_help(spec) << "\nconfiguration keys:\n" << schema.help_text();
+    return 0;
+  }
+  trainers::SweepOptions opt;
+  opt.device = parse_device(args.option("--device", "cpu"));
+  opt.resume = !args.option("--resume").empty();
+  if (opt.resume) {
+    if (!args.positional.empty() || !args.overrides.empty() || !args.option("--out").empty()) {
+      fail("semsec sweep --resume DIR takes no CONFIG, axes or --out: they are read from DIR/sweep.txt");
+    }
+    opt.sweep_dir = args.option("--resume");
+    const std::string saved = read_file(fs::join(opt.sweep_dir, "sweep.txt"));
+    std::istringstream in(saved);
+    std::getline(in, opt.config_file);
+    for (std::string line; std::getline(in, line);) opt.args.push_back(line);
+  } else {
+    if (args.positional.empty()) fail("semsec sweep: missing CONFIG (usage: {})", spec.usage);
+    opt.config_file = args.positional[0];
+    opt.args = args.overrides;
+    const std::string out = args.option("--out");
+    if (!out.empty() && fs::exists(fs::join(out, "sweep.txt"))) {
+      fail("--out {}: already holds a sweep; continue it with '--resume {}' or choose another directory", out, out);
+    }
+    const config::Config probe = config::Config::load(schema, opt.config_file, {});
+    opt.sweep_dir = make_run_dir(out, probe.get_string("experiment.name") + "_sweep");
+    std::string saved = opt.config_file + "\n";
+    for (const auto& a : opt.args) saved += a + "\n";
+    write_file_atomic(fs::join(opt.sweep_dir, "sweep.txt"), saved);
+  }
+  log::info("sweep directory {} (device {})", opt.sweep_dir, opt.device.str());
+  trainers::run_sweep(opt);
+  log::info("done: {}/summary.csv", opt.sweep_dir);
+  return 0;
+}
+
+int cmd_export(const std::vector<std::string>& argv) {
+  CommandSpec spec;
+  spec.name = "export";
+  spec.usage = "semsec export RUN_DIR [--out BASE] [--all]";
+  spec.description =
+      "Writes the trained white-box ARN pair of RUN_DIR (with --all also the base system and Eve's classifier) as "
+      "BASE.safetensors (with __metadata__: architecture, tau/PSR, train SNR, seed, version, naming scheme) and as "
+      "BASE.pt, a name -> tensor dict that Python's torch.load reads. Default BASE: RUN_DIR/export/arn.";
+  spec.positional = {"RUN_DIR"};
+  spec.options = {{"--out", "output path without extension"}};
+  spec.flags = {{"--all", "also export the base system and Eve's classifier"}};
+  spec.takes_overrides = false;
+  const CliArgs args = parse_cli(spec, argv);
+  if (args.help) {
+    std::cout << command_help(spec);
+    return 0;
+  }
+  const std::string run_dir = args.positional[0];
+  const std::string base = args.option("--out", fs::join(fs::join(run_dir, "export"), "arn"));
+  const trainers::ExportResult r = trainers::export_run(run_dir, base, args.flag("--all"));
+  log::info("exported {} tensors to {} and {}", r.num_tensors, r.safetensors_path, r.state_dict_path);
+  return 0;
+}
+
+int cmd_link(const std::vector<std::string>& argv) {
+  CommandSpec spec;
+  spec.name = "link";
+  spec.usage = "semsec link CONFIG [key.path=value ...] [--out DIR] [--device cpu|cuda[:N]]";
+  spec.description =
+      "Monte-Carlo bit error rate of QPSK over AWGN and SISO Rayleigh and of Alamouti 2x1 / 2x2 (and transmit "
+      "beamforming) over an Eb/N0 grid, next to the closed-form BER; writes link.csv "
+      "(scheme,ebn0_db,ber,n_bits,bit_errors,ber_theory).";
+  spec.positional = {"CONFIG"};
+  spec.options = {{"--out", "run directory (default runs/<experiment.name>/<time>)"},
+                  {"--device", "cpu (default), cuda or cuda:N"}};
+  const config::Schema schema = trainers::link_schema();
+  const CliArgs args = parse_cli(spec, argv);
+  if (args.help) {
+    std::cout << command_help(spec) << "\nconfiguration keys:\n" << schema.help_text();
+    return 0;
+  }
+  const config::Config cfg = config::Config::load(schema, args.positional[0], args.overrides);
+  const torch::Device device = parse_device(args.option("--device", "cpu"));
+  const std::string out = args.option("--out");
+  if (!out.empty() && fs::exists(fs::join(out, "link.csv"))) {
+    fail("--out {}: already holds link.csv; choose another directory", out);
+  }
+  const std::string run_dir = make_run_dir(out, cfg.get_string("experiment.name"));
+  write_file_atomic(fs::join(run_dir, "config.yaml"), cfg.to_yaml());
+  const int rc = trainers::run_link(cfg, run_dir, device);
+  log::info("done: {}/link.csv", run_dir);
+  return rc;
+}
+
 int dispatch(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
@@ -141,7 +251,10 @@ int dispatch(int argc, char** argv) {
     rest = {"--help"};
   }
   if (cmd == "train") return cmd_train(rest);
-  fail("unknown command '{}' (commands: train, link, help; see 'semsec --help')", cmd);
+  if (cmd == "sweep") return cmd_sweep(rest);
+  if (cmd == "export") return cmd_export(rest);
+  if (cmd == "link") return cmd_link(rest);
+  fail("unknown command '{}' (commands: train, sweep, export, link, help; see 'semsec --help')", cmd);
 }
 
 }  // namespace

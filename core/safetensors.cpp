@@ -285,7 +285,8 @@ SafetensorsFile read_safetensors(const std::string& path) {
     try {
       t = torch::empty(e.shape, torch::TensorOptions().dtype(e.dtype->dtype));
     } catch (const c10::Error& err) {
-      reject(path, "tensor '{}': cannot allocate shape {}: {}", e.name, shape_str(e.shape), err.what_without_backtrace());
+      reject(path, "tensor '{}': cannot allocate shape {}: {}", e.name, shape_str(e.shape),
+             err.what_without_backtrace());
     }
     const char* src = content.data() + data_start + e.begin;
     if (e.dtype->dtype == torch::kBool) {

@@ -29,11 +29,11 @@
 namespace semsec::link {
 
 enum class Scheme : int32_t {
-  kAwgn = 0,          // SISO, no fading (geometric link: path loss only)
-  kRayleigh = 1,      // SISO, flat Rayleigh, coherent detection
-  kAlamouti2x1 = 2,   // Alamouti STBC, 2 transmit, 1 receive antenna
-  kAlamouti2x2 = 3,   // Alamouti STBC, 2 transmit, 2 receive antennas
-  kBeamforming = 4,   // single stream through a DFT-codebook beam f, num_tx x num_rx, MRC receiver
+  kAwgn = 0,         // SISO, no fading (geometric link: path loss only)
+  kRayleigh = 1,     // SISO, flat Rayleigh, coherent detection
+  kAlamouti2x1 = 2,  // Alamouti STBC, 2 transmit, 1 receive antenna
+  kAlamouti2x2 = 3,  // Alamouti STBC, 2 transmit, 2 receive antennas
+  kBeamforming = 4,  // single stream through a DFT-codebook beam f, num_tx x num_rx, MRC receiver
 };
 
 inline constexpr int kMaxTx = 8;
@@ -120,7 +120,8 @@ SEMSEC_HD void draw_channel(const LinkShape& s, rng::Key key, uint32_t stream, u
   const int num_entries = s.num_rx * s.num_tx;
   double z[4];
   for (int e = 0; e < num_entries; ++e) {
-    if (e % 2 == 0) rng::normal4(rng::draw(key, stream, step, sample, channel_block(r, static_cast<uint32_t>(e / 2))), z);
+    if (e % 2 == 0)
+      rng::normal4(rng::draw(key, stream, step, sample, channel_block(r, static_cast<uint32_t>(e / 2))), z);
     const int a = e / s.num_tx;
     const int n = e % s.num_tx;
     const int half = 2 * (e % 2);
@@ -171,8 +172,8 @@ SEMSEC_HD void qpsk_decide(Cplx z, uint8_t& b0, uint8_t& b1) {
 }
 
 // Noise of receiver r, block p: nz[a][0..3] = (re, im) of period 0, then of period 1.
-SEMSEC_HD void draw_noise(const LinkShape& s, rng::Key key, uint32_t stream, uint32_t step, uint32_t sample,
-                          uint32_t r, uint32_t p, double nz[kMaxRx][4]) {
+SEMSEC_HD void draw_noise(const LinkShape& s, rng::Key key, uint32_t stream, uint32_t step, uint32_t sample, uint32_t r,
+                          uint32_t p, double nz[kMaxRx][4]) {
   for (int a = 0; a < s.num_rx; ++a) {
     rng::normal4(rng::draw(key, stream, step, sample, noise_block(r, p, static_cast<uint32_t>(a))), nz[a]);
   }
@@ -213,12 +214,12 @@ SEMSEC_HD void transmit_block(const LinkShape& s, const Cplx g[kMaxRx][2], doubl
 
 struct BerArgs {
   LinkShape shape;
-  double sigma;           // noise std per real component; sigma^2 = 1 / (4 Eb/N0)
+  double sigma;  // noise std per real component; sigma^2 = 1 / (4 Eb/N0)
   rng::Key key;
   uint32_t stream;
-  uint32_t step;          // Eb/N0 point index
-  uint32_t sample_offset; // index of the first block (chunks of one point continue the count)
-  int64_t beam;           // kBeamforming only
+  uint32_t step;           // Eb/N0 point index
+  uint32_t sample_offset;  // index of the first block (chunks of one point continue the count)
+  int64_t beam;            // kBeamforming only
 };
 
 // Block i: random bits, channel and noise drawn from their counters, decided bits out.

@@ -1,11 +1,11 @@
 // Torch-facing link level: argument checks, CPU/CUDA dispatch and the host-side geometry.
 #include "kernels/link_ops.h"
 
-#include <cmath>
-#include <limits>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <cmath>
+#include <limits>
 
 #include "core/errors.h"
 
@@ -128,7 +128,8 @@ std::vector<BerPoint> simulate_ber(const LinkShape& shape, const std::vector<dou
                                    uint64_t seed, torch::Device device) {
   if (n_bits < 1) fail("simulate_ber: n_bits must be >= 1, got {}", n_bits);
   const int64_t n_blocks = (n_bits + kBitsPerBlock - 1) / kBitsPerBlock;
-  if (n_blocks > kMaxBerBlocks) fail("simulate_ber: n_bits {} exceeds the maximum {}", n_bits, kBitsPerBlock * kMaxBerBlocks);
+  if (n_blocks > kMaxBerBlocks)
+    fail("simulate_ber: n_bits {} exceeds the maximum {}", n_bits, kBitsPerBlock * kMaxBerBlocks);
   check_cuda_built(device, "simulate_ber");
   const rng::Key key = rng::make_key(seed);
   const auto opts = torch::TensorOptions().dtype(torch::kUInt8).device(device);
@@ -141,7 +142,8 @@ std::vector<BerPoint> simulate_ber(const LinkShape& shape, const std::vector<dou
     auto total = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
     for (int64_t start = 0; start < n_blocks; start += kBerChunkBlocks) {
       const int64_t n = std::min(kBerChunkBlocks, n_blocks - start);
-      const BerArgs args{shape, sigma, key, rng::kStreamLink, static_cast<uint32_t>(k), static_cast<uint32_t>(start), 0};
+      const BerArgs args{shape, sigma, key, rng::kStreamLink, static_cast<uint32_t>(k), static_cast<uint32_t>(start),
+                         0};
       const auto chunk = errors.narrow(0, 0, n);
       launch_ber(n, args, torch::Tensor(), torch::Tensor(), chunk);
       total += chunk.sum(torch::kInt64);
@@ -268,9 +270,9 @@ namespace {
 
 void check_channels(const LinkShape& shape, int64_t num_r, const torch::Tensor& h, const char* what) {
   TORCH_CHECK(h.scalar_type() == torch::kFloat64, what, ": h must be float64, got ", h.scalar_type());
-  TORCH_CHECK(h.dim() == 5 && h.size(0) == num_r && h.size(2) == shape.num_rx && h.size(3) == shape.num_tx &&
-                  h.size(4) == 2,
-              what, ": h must be [", num_r, ", N, ", shape.num_rx, ", ", shape.num_tx, ", 2], got ", h.sizes());
+  TORCH_CHECK(
+      h.dim() == 5 && h.size(0) == num_r && h.size(2) == shape.num_rx && h.size(3) == shape.num_tx && h.size(4) == 2,
+      what, ": h must be [", num_r, ", N, ", shape.num_rx, ", ", shape.num_tx, ", 2], got ", h.sizes());
 }
 
 }  // namespace
@@ -284,7 +286,7 @@ torch::Tensor beam_gains(const LinkConfig& cfg, const torch::Tensor& h) {
   const int64_t n = h.size(1);
   if (shape.scheme == Scheme::kBeamforming) {
     const auto f = torch::view_as_complex(beam_codebook(shape.num_tx, shape.num_beams, h.device()));  // [B, Nt]
-    const auto g = torch::matmul(hc, f.transpose(0, 1));  // [R, N, Nr, B]
+    const auto g = torch::matmul(hc, f.transpose(0, 1));                                              // [R, N, Nr, B]
     return torch::abs(g).square().sum(2);
   }
   torch::Tensor per_sample;
@@ -306,8 +308,8 @@ LinkOutput transmit(const LinkConfig& cfg, const torch::Tensor& bits_in, const t
   TORCH_CHECK(bits_in.scalar_type() == torch::kUInt8, "transmit: bits must be uint8, got ", bits_in.scalar_type());
   const int64_t n = bits_in.size(0);
   const int64_t num_bits = bits_in.size(1);
-  TORCH_CHECK(num_bits <= kBitsPerBlock * kMaxBlocksPerSample, "transmit: at most ", kBitsPerBlock * kMaxBlocksPerSample,
-              " bits per sample, got ", num_bits);
+  TORCH_CHECK(num_bits <= kBitsPerBlock * kMaxBlocksPerSample, "transmit: at most ",
+              kBitsPerBlock * kMaxBlocksPerSample, " bits per sample, got ", num_bits);
   TORCH_CHECK(n <= std::numeric_limits<uint32_t>::max(), "transmit: at most 2^32 - 1 samples, got ", n);
   check_channels(shape, num_r, h_in, "transmit");
   TORCH_CHECK(h_in.size(1) == n, "transmit: h has ", h_in.size(1), " samples but bits has ", n);
@@ -325,12 +327,13 @@ LinkOutput transmit(const LinkConfig& cfg, const torch::Tensor& bits_in, const t
   const auto beams = beams_in.contiguous();
   const auto tau = tau_in.contiguous();
 
-  LinkOutput out{torch::empty({num_r, n, num_bits}, bits.options()),
-                 torch::empty({num_r, n}, tau.options())};
+  LinkOutput out{torch::empty({num_r, n, num_bits}, bits.options()), torch::empty({num_r, n}, tau.options())};
   if (n == 0) return out;
   // One host sync checks both value ranges; a bad beam would read outside the codebook and a
   // negative tau would turn the noise into NaN.
-  const auto bad = torch::stack({((beams < 0) | (beams >= shape.num_beams)).any(), (tau < 0).any().logical_or(tau.isnan().any())}).cpu();
+  const auto bad =
+      torch::stack({((beams < 0) | (beams >= shape.num_beams)).any(), (tau < 0).any().logical_or(tau.isnan().any())})
+          .cpu();
   TORCH_CHECK(!bad[0].item<bool>(), "transmit: every beam index must be in [0, ", shape.num_beams, ")");
   TORCH_CHECK(!bad[1].item<bool>(), "transmit: every tau must be >= 0");
 

@@ -3,11 +3,11 @@
 // (BS, user, Eves, path loss, Rayleigh/Rician fading, DFT-codebook beams) for the RL allocator.
 #pragma once
 
+#include <torch/torch.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "kernels/link_level.h"
 #include "kernels/philox.h"
@@ -69,6 +69,9 @@ std::vector<BerPoint> simulate_ber(const LinkShape& shape, const std::vector<dou
 // [-1, 1)); ||f_k|| = 1, so P_tx is the whole transmit power (xi of eq. 9b).
 // Channels are expressed in units of sqrt(P0): |h f|^2 is the SNR at tau = 1, and with noise
 // power P = tau P0 the SNR of a sample is gain / tau.
+// With the defaults below (eta = 3, d0 = 1 m, 20 dBm, -174 dBm/Hz, 1 MHz) the mean SNR of one
+// fading entry at tau = 1 is 48.5 dB at the user, 50.6 dB at Eve 1 and 46.0 dB at Eve 2, so bit
+// errors are rare unless tau is large; eta or d0 set how hard the link is.
 
 struct Position {
   double x_m;
@@ -83,7 +86,7 @@ struct LinkConfig {
   Position bs{0.0, 0.0};
   Position user{500.0, 500.0};
   std::vector<Position> eves{{400.0, 450.0}, {800.0, 300.0}};
-  double d0_m = 1.0;              // reference distance of the path loss
+  double d0_m = 1.0;                // reference distance of the path loss
   double path_loss_exponent = 3.0;  // eta; 3 is a common urban macro-cell value (the paper gives none)
   double p_tx_dbm = 20.0;
   double bandwidth_hz = 1e6;

@@ -1,14 +1,13 @@
 // CPU == CUDA for the link-level kernels: the same counters give the same bits, channels, gains
 // and decisions on both devices. Skips without a GPU.
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
+#include <torch/torch.h>
 
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <torch/cuda.h>
-#include <torch/torch.h>
 
 #include "kernels/link_ops.h"
 
@@ -16,13 +15,16 @@ namespace {
 
 namespace sl = semsec::link;
 
-#define SKIP_WITHOUT_CUDA()                                                  \
+#define SKIP_WITHOUT_CUDA() \
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device present"
 
 std::vector<sl::LinkShape> all_shapes() {
-  return {sl::link_shape(sl::Scheme::kAwgn),         sl::link_shape(sl::Scheme::kRayleigh),
-          sl::link_shape(sl::Scheme::kAlamouti2x1),  sl::link_shape(sl::Scheme::kAlamouti2x2),
-          sl::link_shape(sl::Scheme::kBeamforming, 2, 1), sl::link_shape(sl::Scheme::kBeamforming, 8, 2)};
+  return {sl::link_shape(sl::Scheme::kAwgn),
+          sl::link_shape(sl::Scheme::kRayleigh),
+          sl::link_shape(sl::Scheme::kAlamouti2x1),
+          sl::link_shape(sl::Scheme::kAlamouti2x2),
+          sl::link_shape(sl::Scheme::kBeamforming, 2, 1),
+          sl::link_shape(sl::Scheme::kBeamforming, 8, 2)};
 }
 
 std::string label(const sl::LinkShape& s) {

@@ -4,3 +4,5 @@ semsec_test(test_ss_isac SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_ss_isac
 # End-to-end: the semsec executable, its errors, and the bit-exact resume after a kill.
 semsec_test(test_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/cli/test_cli.cpp LIBS semsec_trainers)
 add_dependencies(test_cli semsec)
+# Weight export: safetensors + torch state dict, rebuilt in plain PyTorch.
+semsec_test(test_export SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_export.cpp LIBS semsec_trainers)

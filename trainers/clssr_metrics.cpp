@@ -138,7 +138,8 @@ double task_reliability(int64_t secure_and_timely, int64_t total) {
 }
 
 double task_reliability(const std::vector<TaskEvaluation>& tasks) {
-  const auto good = std::count_if(tasks.begin(), tasks.end(), [](const TaskEvaluation& t) { return t.secure && t.timely; });
+  const auto good =
+      std::count_if(tasks.begin(), tasks.end(), [](const TaskEvaluation& t) { return t.secure && t.timely; });
   return task_reliability(static_cast<int64_t>(good), static_cast<int64_t>(tasks.size()));
 }
 

@@ -36,7 +36,7 @@ enum class SecurityCase {
   kApplicationLayer,  // R^S = 0 and G_e >= eps: symbols leak, but Eve cannot complete the task
   kLeaked,            // R^S = 0 and G_e < eps: Eve completes the task
 };
-// r_s is R^S from eq. 3 (>= 0); eps > 0.
+// g_u, g_e are normalised distortions (eq. 4, in [0, 1]); r_s is R^S from eq. 3 (>= 0); eps > 0.
 SecurityCase security_case(double g_u, double g_e, double r_s, double epsilon);
 bool is_secure(SecurityCase c);  // H_s holds
 
@@ -75,12 +75,12 @@ struct EveObservation {
 
 // Everything eq. 2-8 and the timeliness rule need for one task.
 struct TaskInputs {
-  double r_u;                          // eq. 2a, bit/s
-  double g_u;                          // eq. 4a
-  std::vector<EveObservation> eves;    // at least one
-  int64_t n;                           // semantic symbols
-  int64_t b;                           // bits per codeword index
-  double epsilon;                      // task threshold of Definition 1
+  double r_u;                        // eq. 2a, bit/s
+  double g_u;                        // eq. 4a
+  std::vector<EveObservation> eves;  // at least one
+  int64_t n;                         // semantic symbols
+  int64_t b;                         // bits per codeword index
+  double epsilon;                    // task threshold of Definition 1
   double deadline_s = kDefaultDeadlineS;
 };
 

@@ -63,7 +63,9 @@ config::Schema isac_schema() {
       .add_int("eve.num_classes", 10, 2, 256, "number of image classes (labels must be below it)")
       .add_float_list("eval.test_snr_db", {0, 5, 10, 15, 20}, -50.0, 100.0, "test SNRs (dB)")
       .add_int("eval.batch_size", 1000, 1, kIntMax, "samples per evaluation batch")
-      .add_bool("output.tensorboard", true, "write TensorBoard event files");
+      .add_bool("output.tensorboard", true, "write TensorBoard event files")
+      .add_int("sweep.max_grid", 64, 1, 65536,
+               "most grid points trained together as one ensemble by `semsec sweep` (larger groups are split)");
   return s;
 }
 

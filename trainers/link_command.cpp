@@ -1,10 +1,10 @@
 // `semsec link` (BER versus Eb/N0) and the `channel.*` keys of the geometric link.
 #include "trainers/link_command.h"
 
-#include <filesystem>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include "core/fs.h"
 
 #include "core/errors.h"
 #include "core/progress.h"
@@ -46,7 +46,8 @@ int run_link(const config::Config& cfg, const std::string& run_dir, torch::Devic
   const auto& grid = cfg.get_float_list("link.ebn0_db");
   const int64_t n_bits = cfg.get_int("link.n_bits");
   const auto seed = static_cast<uint64_t>(cfg.get_int("seed"));
-  if (schemes.empty()) fail("link.schemes: expected at least one scheme (one of {})", fmt::join(link::scheme_names(), ", "));
+  if (schemes.empty())
+    fail("link.schemes: expected at least one scheme (one of {})", fmt::join(link::scheme_names(), ", "));
   if (grid.empty()) fail("link.ebn0_db: expected at least one Eb/N0 value");
 
   std::string csv = "scheme,ebn0_db,ber,n_bits,bit_errors,ber_theory\n";
@@ -62,7 +63,7 @@ int run_link(const config::Config& cfg, const std::string& run_dir, torch::Devic
                 p.ber(), theory, p.bit_errors, p.n_bits);
     }
   }
-  write_file_atomic((std::filesystem::path(run_dir) / "link.csv").string(), csv);
+  write_file_atomic(fs::join(run_dir, "link.csv"), csv);
   return 0;
 }
 
@@ -83,7 +84,8 @@ config::Schema link_geometry_schema() {
       .add_float("channel.p_tx_dbm", d.p_tx_dbm, -100.0, 100.0, "total transmit power (dBm)")
       .add_float("channel.bandwidth_hz", d.bandwidth_hz, 1.0, 1e12, "bandwidth B (Hz)")
       .add_float("channel.n0_dbm_per_hz", d.n0_dbm_per_hz, -250.0, 0.0, "noise power spectral density N0 (dBm/Hz)")
-      .add_float("channel.rician_k", d.rician_k, 0.0, 1e6, "Rician K factor (0 = Rayleigh fading, the paper's setting)");
+      .add_float("channel.rician_k", d.rician_k, 0.0, 1e6,
+                 "Rician K factor (0 = Rayleigh fading, the paper's setting)");
   return s;
 }
 
@@ -96,7 +98,8 @@ link::LinkConfig link_config(const config::Config& cfg) {
   const auto& bs = cfg.get_float_list("channel.bs_xy");
   const auto& user = cfg.get_float_list("channel.user_xy");
   const auto& eves = cfg.get_float_list("channel.eves_xy");
-  if (bs.size() != 2) fail("channel.bs_xy: expected [x, y], got {} values ({})", bs.size(), cfg.origin("channel.bs_xy"));
+  if (bs.size() != 2)
+    fail("channel.bs_xy: expected [x, y], got {} values ({})", bs.size(), cfg.origin("channel.bs_xy"));
   if (user.size() != 2) {
     fail("channel.user_xy: expected [x, y], got {} values ({})", user.size(), cfg.origin("channel.user_xy"));
   }

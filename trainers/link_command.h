@@ -3,9 +3,9 @@
 // geometric CLSSR link (BS, user, Eves, path loss, beams) for commands that drive it.
 #pragma once
 
-#include <string>
-
 #include <torch/torch.h>
+
+#include <string>
 
 #include "core/config.h"
 #include "kernels/link_ops.h"

@@ -437,7 +437,8 @@ TEST_F(SafetensorsCorrupt, UnknownDtype) {
 }
 
 TEST_F(SafetensorsCorrupt, NegativeShape) {
-  expect_rejected(error_with_header([](Json& h) { h["a"]["shape"] = {-2, -3}; }), "tensor 'a': shape[0] is negative (-2)");
+  expect_rejected(error_with_header([](Json& h) { h["a"]["shape"] = {-2, -3}; }),
+                  "tensor 'a': shape[0] is negative (-2)");
   expect_rejected(error_with_header([](Json& h) { h["b"]["shape"][0] = -2; }), "tensor 'b': shape[0] is negative");
 }
 
@@ -480,7 +481,8 @@ TEST_F(SafetensorsCorrupt, EndBeforeBegin) {
 TEST_F(SafetensorsCorrupt, SpanDoesNotMatchShape) {
   expect_rejected(error_with_header([](Json& h) { h["a"]["data_offsets"] = {0, 20}; }),
                   "tensor 'a': data_offsets [0, 20] span 20 bytes, but shape [2, 3] of F32 needs 24");
-  expect_rejected(error_with_header([](Json& h) { h["b"]["dtype"] = "I32"; }), "span 16 bytes, but shape [2] of I32 needs 8");
+  expect_rejected(error_with_header([](Json& h) { h["b"]["dtype"] = "I32"; }),
+                  "span 16 bytes, but shape [2] of I32 needs 8");
 }
 
 TEST_F(SafetensorsCorrupt, OffsetsBeyondDataSection) {

@@ -13,7 +13,7 @@
 namespace semsec::data {
 namespace {
 
-class GpuBatchTest : public testing::TempDirTest {
+class DataGpuBatch : public testing::TempDirTest {
  protected:
   void SetUp() override {
     if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device present";
@@ -24,10 +24,10 @@ class GpuBatchTest : public testing::TempDirTest {
   Split train_;
 };
 
-TEST_F(GpuBatchTest, MakeBatchAndEvalBatchMatchTheCpu) {
+TEST_F(DataGpuBatch, MakeBatchAndEvalBatchMatchTheCpu) {
   const std::vector<uint64_t> seeds{5, 6, 7, 8};
   BatchSampler sampler(600, 32, seeds);
-  const Split on_device{train_.images.cuda(), train_.labels.cuda(), 28, 28};
+  Split on_device{train_.images.cuda(), train_.labels.cuda(), 28, 28};
   for (int64_t step : {0, 7, 40}) {
     const Batch ref = make_batch(train_, sampler, seeds, step, -0.3, 0.3, torch::kCPU);
     for (const Split* split : {&train_, &on_device}) {
@@ -51,12 +51,12 @@ TEST_F(GpuBatchTest, MakeBatchAndEvalBatchMatchTheCpu) {
 }
 
 // Informational: the cost of one [64, 64, 784] batch from a host split and a device split.
-TEST_F(GpuBatchTest, MakeBatchTiming) {
+TEST_F(DataGpuBatch, MakeBatchTiming) {
   std::vector<uint64_t> seeds(64);
   for (size_t g = 0; g < seeds.size(); ++g) seeds[g] = g;
   BatchSampler sampler(600, 64, seeds);
-  const Split on_device{train_.images.cuda(), train_.labels.cuda(), 28, 28};
-  for (const auto& [name, split] : {std::pair{"host split", &train_}, std::pair{"device split", &on_device}}) {
+  Split on_device{train_.images.cuda(), train_.labels.cuda(), 28, 28};
+  for (const auto& [name, split] : {std::pair<const char*, Split*>{"host split", &train_}, {"device split", &on_device}}) {
     make_batch(*split, sampler, seeds, 0, -0.3, 0.3, torch::kCUDA);  // warm-up, epoch 0 cached
     torch::cuda::synchronize();
     const auto t0 = std::chrono::steady_clock::now();

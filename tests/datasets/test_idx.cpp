@@ -11,7 +11,7 @@ namespace {
 
 using testing::expect_error;
 
-class IdxTest : public testing::TempDirTest {};
+class DataIdx : public testing::TempDirTest {};
 
 std::vector<uint8_t> pattern_bytes(size_t n, uint64_t seed) {
   std::vector<uint8_t> out(n);
@@ -44,7 +44,7 @@ std::vector<uint8_t> gzip_buffer(const std::vector<uint8_t>& in) {
   return out;
 }
 
-TEST_F(IdxTest, RoundTripRawAndGzip) {
+TEST_F(DataIdx, RoundTripRawAndGzip) {
   const std::vector<int64_t> dims{7, 28, 28};
   const std::vector<uint8_t> data = pattern_bytes(7 * 28 * 28, 5);
   for (const bool gzip : {false, true}) {
@@ -74,7 +74,7 @@ TEST_F(IdxTest, RoundTripRawAndGzip) {
   EXPECT_EQ(back.data, labels);
 }
 
-TEST_F(IdxTest, ConcatenatedGzipMembersReadAsOne) {
+TEST_F(DataIdx, ConcatenatedGzipMembersReadAsOne) {
   const std::vector<uint8_t> file = raw_idx({4}, 0);
   std::vector<uint8_t> a(file.begin(), file.begin() + 6), b(file.begin() + 6, file.end());
   b.insert(b.end(), {1, 2, 3, 4});
@@ -87,7 +87,7 @@ TEST_F(IdxTest, ConcatenatedGzipMembersReadAsOne) {
   EXPECT_EQ(back.data, (std::vector<uint8_t>{1, 2, 3, 4}));
 }
 
-TEST_F(IdxTest, WriteReplacesAtomicallyAndLeavesNoTemporaryFiles) {
+TEST_F(DataIdx, WriteReplacesAtomicallyAndLeavesNoTemporaryFiles) {
   write_idx(path("x"), {3}, {1, 2, 3}, false);
   write_idx(path("x"), {2, 2}, {4, 5, 6, 7}, true);
   const IdxArray back = read_idx(path("x"));
@@ -95,7 +95,7 @@ TEST_F(IdxTest, WriteReplacesAtomicallyAndLeavesNoTemporaryFiles) {
   EXPECT_EQ(fs::list_dir(dir_), std::vector<std::string>{"x"});
 }
 
-TEST_F(IdxTest, WriteRejectsInconsistentArguments) {
+TEST_F(DataIdx, WriteRejectsInconsistentArguments) {
   expect_error([&] { write_idx(path("w"), {2, 3}, std::vector<uint8_t>(5), false); },
                {path("w"), "2x3", "6 bytes", "5 were given"});
   expect_error([&] { write_idx(path("w"), {0, 3}, {}, false); }, {path("w"), "dimension 0 is 0"});
@@ -103,13 +103,13 @@ TEST_F(IdxTest, WriteRejectsInconsistentArguments) {
   expect_error([&] { write_idx(path("no_such_dir/w"), {1}, {1}, false); }, {path("no_such_dir/w"), "temporary"});
 }
 
-TEST_F(IdxTest, MissingFile) {
+TEST_F(DataIdx, MissingFile) {
   expect_error([&] { read_idx(path("absent-idx3-ubyte")); },
                {path("absent-idx3-ubyte"), "No such file or directory"});
   expect_error([&] { read_idx(dir_); }, {dir_, "directory"});
 }
 
-TEST_F(IdxTest, BadMagicPrintsBytesAndExpectation) {
+TEST_F(DataIdx, BadMagicPrintsBytesAndExpectation) {
   std::vector<uint8_t> bytes{0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0};
   write_bytes("bad", bytes);
   expect_error([&] { read_idx(path("bad")); },
@@ -120,14 +120,14 @@ TEST_F(IdxTest, BadMagicPrintsBytesAndExpectation) {
   expect_error([&] { read_idx(path("nodims")); }, {path("nodims"), "0x00000800", "0 dimensions"});
 }
 
-TEST_F(IdxTest, UnsupportedTypeCode) {
+TEST_F(DataIdx, UnsupportedTypeCode) {
   write_bytes("float", raw_idx({2, 2}, 16, 0x0D));
   expect_error([&] { read_idx(path("float")); }, {path("float"), "type code 0x0D", "float32", "0x08"});
   write_bytes("weird", raw_idx({2}, 2, 0x42));
   expect_error([&] { read_idx(path("weird")); }, {path("weird"), "0x42"});
 }
 
-TEST_F(IdxTest, ZeroAndAbsurdDimensions) {
+TEST_F(DataIdx, ZeroAndAbsurdDimensions) {
   write_bytes("zero", raw_idx({10, 0, 28}, 0));
   expect_error([&] { read_idx(path("zero")); }, {path("zero"), "dimension 1 of 3 is 0"});
   write_bytes("huge", raw_idx({0xFFFFFFFFu, 0xFFFFFFFFu, 28}, 16));
@@ -139,7 +139,7 @@ TEST_F(IdxTest, ZeroAndAbsurdDimensions) {
                {path("cut_header"), "truncated header", "16 header bytes", "has 10"});
 }
 
-TEST_F(IdxTest, TruncatedAndTrailingData) {
+TEST_F(DataIdx, TruncatedAndTrailingData) {
   write_bytes("trunc", raw_idx({10, 28, 28}, 7000));
   expect_error([&] { read_idx(path("trunc")); }, {path("trunc"), "truncated", "10x28x28", "7840", "7000"});
   write_bytes("trail", raw_idx({10, 28, 28}, 7845));
@@ -149,7 +149,7 @@ TEST_F(IdxTest, TruncatedAndTrailingData) {
   expect_error([&] { read_idx(path("trunc.gz")); }, {path("trunc.gz"), "truncated data", "100", "99"});
 }
 
-TEST_F(IdxTest, CorruptGzip) {
+TEST_F(DataIdx, CorruptGzip) {
   const std::vector<uint8_t> good = gzip_buffer(raw_idx({50, 28, 28}, 0));
   // Truncated compressed stream.
   write_bytes("cut.gz", std::vector<uint8_t>(good.begin(), good.begin() + static_cast<long>(good.size() / 2)));

@@ -20,7 +20,7 @@ using testing::expect_error;
 
 constexpr double kDeg = 3.14159265358979323846 / 180.0;
 
-class LoaderTest : public testing::TempDirTest {};
+class DataLoader : public testing::TempDirTest {};
 
 // The permutation the sampler must produce, written straight from its definition.
 std::vector<int64_t> reference_permutation(uint64_t seed, uint32_t epoch, int64_t n) {
@@ -49,7 +49,7 @@ std::vector<int64_t> epoch_order(BatchSampler& s, int64_t epoch, int64_t g) {
   return out;
 }
 
-TEST_F(LoaderTest, SyntheticSplitsLoadRawAndGzip) {
+TEST_F(DataLoader, SyntheticSplitsLoadRawAndGzip) {
   for (const bool gzip : {false, true}) {
     const std::string root = path(gzip ? "gz" : "raw");
     write_synthetic_dataset(root, 120, 40, 7, gzip);
@@ -83,7 +83,7 @@ TEST_F(LoaderTest, SyntheticSplitsLoadRawAndGzip) {
   }
 }
 
-TEST_F(LoaderTest, SyntheticDataIsAPureFunctionOfTheSeed) {
+TEST_F(DataLoader, SyntheticDataIsAPureFunctionOfTheSeed) {
   write_synthetic_dataset(path("a"), 30, 10, 42, false);
   write_synthetic_dataset(path("b"), 30, 10, 42, false);
   write_synthetic_dataset(path("c"), 30, 10, 43, false);
@@ -94,7 +94,7 @@ TEST_F(LoaderTest, SyntheticDataIsAPureFunctionOfTheSeed) {
 }
 
 // A nearest-class-mean classifier must separate the classes: the structure is learnable.
-TEST_F(LoaderTest, SyntheticClassesAreSeparable) {
+TEST_F(DataLoader, SyntheticClassesAreSeparable) {
   write_synthetic_dataset(path("s"), 1000, 300, 1, true);
   const Split train = load_split(path("s"), "train");
   const Split test = load_split(path("s"), "test");
@@ -109,7 +109,7 @@ TEST_F(LoaderTest, SyntheticClassesAreSeparable) {
   EXPECT_GT((first - first.mean(0)).pow(2).mean().item<double>(), 0.01);
 }
 
-TEST_F(LoaderTest, MissingRootNamesTheKeyAndThePackage) {
+TEST_F(DataLoader, MissingRootNamesTheKeyAndThePackage) {
   const std::string root = path("nowhere");
   expect_error([&] { load_split(root, "train"); }, {"data.root", root, "dataset-fashion-mnist"});
   ASSERT_EQ(fs::create_directories(path("empty")), "");
@@ -119,14 +119,14 @@ TEST_F(LoaderTest, MissingRootNamesTheKeyAndThePackage) {
   expect_error([&] { load_split(path("ok"), "valid"); }, {"'valid'", "'train'", "'test'"});
 }
 
-TEST_F(LoaderTest, CountMismatchNamesBothFilesAndCounts) {
+TEST_F(DataLoader, CountMismatchNamesBothFilesAndCounts) {
   write_idx(path("train-images-idx3-ubyte.gz"), {5, 4, 4}, std::vector<uint8_t>(80, 1), true);
   write_idx(path("train-labels-idx1-ubyte"), {6}, std::vector<uint8_t>(6, 0), false);
   expect_error([&] { load_split(dir_, "train"); },
                {path("train-images-idx3-ubyte.gz"), path("train-labels-idx1-ubyte"), "5 images", "6 labels"});
 }
 
-TEST_F(LoaderTest, LabelOutOfRangeNamesFileIndexAndValue) {
+TEST_F(DataLoader, LabelOutOfRangeNamesFileIndexAndValue) {
   write_idx(path("t10k-images-idx3-ubyte"), {5, 2, 2}, std::vector<uint8_t>(20, 1), false);
   write_idx(path("t10k-labels-idx1-ubyte"), {5}, {0, 1, 2, 12, 3}, false);
   expect_error([&] { load_split(dir_, "test"); },
@@ -136,7 +136,7 @@ TEST_F(LoaderTest, LabelOutOfRangeNamesFileIndexAndValue) {
   EXPECT_EQ(load_split(dir_, "test", 0, 4).labels.size(0), 5);
 }
 
-TEST_F(LoaderTest, WrongRanksAreRejected) {
+TEST_F(DataLoader, WrongRanksAreRejected) {
   write_idx(path("t10k-images-idx3-ubyte"), {5, 784}, std::vector<uint8_t>(5 * 784, 1), false);
   write_idx(path("t10k-labels-idx1-ubyte"), {5}, std::vector<uint8_t>(5, 0), false);
   expect_error([&] { load_split(dir_, "test"); }, {path("t10k-images-idx3-ubyte"), "2 dimensions", "expected 3"});
@@ -145,7 +145,7 @@ TEST_F(LoaderTest, WrongRanksAreRejected) {
   expect_error([&] { load_split(dir_, "test"); }, {path("t10k-labels-idx1-ubyte"), "2 dimensions", "expected 1"});
 }
 
-TEST(BatchSampler, EachEpochIsAPermutationGivenByTheDefinition) {
+TEST(DataSampler, EachEpochIsAPermutationGivenByTheDefinition) {
   BatchSampler s(100, 10, {1, 2});
   EXPECT_EQ(s.steps_per_epoch(), 10);
   for (int64_t epoch : {0, 1, 5}) {
@@ -171,14 +171,14 @@ TEST(BatchSampler, EachEpochIsAPermutationGivenByTheDefinition) {
   EXPECT_LT(order.back(), 103);
 }
 
-TEST(BatchSampler, OrdersDifferAcrossSeedsAndEpochs) {
+TEST(DataSampler, OrdersDifferAcrossSeedsAndEpochs) {
   BatchSampler s(200, 20, {1, 2});
   EXPECT_NE(epoch_order(s, 0, 0), epoch_order(s, 0, 1));
   EXPECT_NE(epoch_order(s, 0, 0), epoch_order(s, 1, 0));
   EXPECT_NE(epoch_order(s, 1, 1), epoch_order(s, 2, 1));
 }
 
-TEST(BatchSampler, AnyStepInAnyOrderGivesTheSameIndices) {
+TEST(DataSampler, AnyStepInAnyOrderGivesTheSameIndices) {
   BatchSampler a(97, 8, {3, 4, 5});
   std::vector<torch::Tensor> seq;
   for (int64_t step = 0; step < 40; ++step) seq.push_back(a.indices(step));
@@ -190,7 +190,7 @@ TEST(BatchSampler, AnyStepInAnyOrderGivesTheSameIndices) {
   EXPECT_TRUE(torch::equal(b.indices(5), seq[5]));
 }
 
-TEST(BatchSampler, GridPointSeesTheSameBatchesAloneOrInAnEnsemble) {
+TEST(DataSampler, GridPointSeesTheSameBatchesAloneOrInAnEnsemble) {
   const uint64_t s = 0xC0FFEE;
   BatchSampler alone(150, 16, {s});
   BatchSampler ensemble(150, 16, {11, 22, 33, s});
@@ -200,7 +200,7 @@ TEST(BatchSampler, GridPointSeesTheSameBatchesAloneOrInAnEnsemble) {
   EXPECT_FALSE(torch::equal(ensemble.indices(3)[0], ensemble.indices(3)[3]));
 }
 
-TEST(BatchSampler, RejectsBadArguments) {
+TEST(DataSampler, RejectsBadArguments) {
   expect_error([] { BatchSampler(10, 11, {1}); }, {"batch size 11", "10 samples"});
   expect_error([] { BatchSampler(10, 0, {1}); }, {"batch size is 0"});
   expect_error([] { BatchSampler(10, 5, {}); }, {"no seeds"});
@@ -208,7 +208,7 @@ TEST(BatchSampler, RejectsBadArguments) {
   expect_error([&] { s.indices(-1); }, {"step -1"});
 }
 
-TEST(SamplePhi, UniformOnTheRangeWithTheRightMoments) {
+TEST(DataPhi, UniformOnTheRangeWithTheRightMoments) {
   const double lo = -20 * kDeg, hi = 20 * kDeg, w = hi - lo;
   const int64_t n = 20000;
   const torch::Tensor phi = sample_phi({3, 4}, 17, n, lo, hi);
@@ -235,7 +235,7 @@ TEST(SamplePhi, UniformOnTheRangeWithTheRightMoments) {
   EXPECT_EQ(phi[1][123].item<float>(), static_cast<float>(lo + w * u));
 }
 
-TEST(SamplePhi, DeterministicPerSeedStepAndStream) {
+TEST(DataPhi, DeterministicPerSeedStepAndStream) {
   const double lo = -0.3, hi = 0.3;
   const torch::Tensor a = sample_phi({7, 8, 9}, 5, 64, lo, hi);
   EXPECT_TRUE(torch::equal(a, sample_phi({7, 8, 9}, 5, 64, lo, hi)));
@@ -248,7 +248,7 @@ TEST(SamplePhi, DeterministicPerSeedStepAndStream) {
   expect_error([] { sample_phi({1}, 0, 4, 1.0, -1.0); }, {"empty"});
 }
 
-class BatchTest : public testing::TempDirTest {
+class DataBatch : public testing::TempDirTest {
  protected:
   void SetUp() override {
     TempDirTest::SetUp();
@@ -273,7 +273,7 @@ void expect_batch_matches(const Batch& b, const Split& split, const torch::Tenso
   EXPECT_TRUE(torch::equal(b.phi.cpu(), phi));
 }
 
-TEST_F(BatchTest, MakeBatchGathersTheSampledRows) {
+TEST_F(DataBatch, MakeBatchGathersTheSampledRows) {
   const std::vector<uint64_t> seeds{5, 6, 7};
   BatchSampler sampler(120, 16, seeds);
   for (int64_t step : {0, 9, 30}) {
@@ -289,7 +289,7 @@ TEST_F(BatchTest, MakeBatchGathersTheSampledRows) {
   expect_error([&] { make_batch(train_, too_many, seeds, 0, 0, 1, torch::kCPU); }, {"500", "120"});
 }
 
-TEST_F(BatchTest, EvalBatchTakesTheSplitInOrderForEveryGridPoint) {
+TEST_F(DataBatch, EvalBatchTakesTheSplitInOrderForEveryGridPoint) {
   const std::vector<uint64_t> seeds{1, 2, 3};
   const uint32_t eval_stream = rng::kStreamAngle + rng::kStreamEvalOffset;
   const Batch b = eval_batch(test_, 16, 16, seeds, -0.35, 0.35, torch::kCPU);
@@ -304,7 +304,7 @@ TEST_F(BatchTest, EvalBatchTakesTheSplitInOrderForEveryGridPoint) {
 }
 
 // The real data set, where the Debian package is installed.
-TEST(FashionMnist, TestSplitLoadsWithTheKnownBaseline) {
+TEST(DataFashionMnist, TestSplitLoadsWithTheKnownBaseline) {
   const std::string root = default_data_root();
   if (!fs::is_directory(root)) GTEST_SKIP() << root << " not installed (Debian dataset-fashion-mnist)";
   const Split test = load_split(root, "test");

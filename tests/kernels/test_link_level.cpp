@@ -2,6 +2,7 @@
 // against an independent std::complex reference, zero-noise and determinism checks, and the
 // geometric link (path loss, beams, gains, errors).
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <cmath>
 #include <complex>
@@ -9,8 +10,6 @@
 #include <limits>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "core/errors.h"
 #include "kernels/ber_theory.h"
@@ -26,9 +25,12 @@ using cd = std::complex<double>;
 const double kInf = std::numeric_limits<double>::infinity();
 
 std::vector<sl::LinkShape> all_shapes() {
-  return {sl::link_shape(sl::Scheme::kAwgn),         sl::link_shape(sl::Scheme::kRayleigh),
-          sl::link_shape(sl::Scheme::kAlamouti2x1),  sl::link_shape(sl::Scheme::kAlamouti2x2),
-          sl::link_shape(sl::Scheme::kBeamforming, 2, 1), sl::link_shape(sl::Scheme::kBeamforming, 4, 2)};
+  return {sl::link_shape(sl::Scheme::kAwgn),
+          sl::link_shape(sl::Scheme::kRayleigh),
+          sl::link_shape(sl::Scheme::kAlamouti2x1),
+          sl::link_shape(sl::Scheme::kAlamouti2x2),
+          sl::link_shape(sl::Scheme::kBeamforming, 2, 1),
+          sl::link_shape(sl::Scheme::kBeamforming, 4, 2)};
 }
 
 std::string label(const sl::LinkShape& s) {
@@ -75,7 +77,9 @@ TEST(BerTheory, ClosedFormsMatchHandComputedValues) {
   for (const auto& s : all_shapes()) EXPECT_EQ(sl::ber_theory(s, kInf), 0.0) << label(s);
 }
 
-TEST(LinkBer, QpskAwgnMatchesTheory) { expect_ber_matches_theory(sl::link_shape(sl::Scheme::kAwgn), {0, 2, 4, 6, 8}, 4000000); }
+TEST(LinkBer, QpskAwgnMatchesTheory) {
+  expect_ber_matches_theory(sl::link_shape(sl::Scheme::kAwgn), {0, 2, 4, 6, 8}, 4000000);
+}
 
 TEST(LinkBer, SisoRayleighMatchesTheory) {
   expect_ber_matches_theory(sl::link_shape(sl::Scheme::kRayleigh), {0, 5, 10, 15, 20}, 2000000);
@@ -107,8 +111,8 @@ TEST(LinkBer, DiversityOrdersAreDistinguishable) {
 }
 
 // Independent reference of one BER block following the counter layout of link_level.h.
-void reference_block(const sl::LinkShape& s, double sigma, uint64_t seed, uint32_t step, uint32_t sample,
-                     uint8_t tx[4], uint8_t rx[4]) {
+void reference_block(const sl::LinkShape& s, double sigma, uint64_t seed, uint32_t step, uint32_t sample, uint8_t tx[4],
+                     uint8_t rx[4]) {
   const rng::Key key = rng::make_key(seed);
   const uint32_t stream = rng::kStreamLink;
   const rng::Philox4 rb = rng::draw(key, stream, step, sample, 0u);
@@ -282,7 +286,8 @@ TEST(GeometricLink, TransmitGainsEqualDirectComputationAndBeamGains) {
       double direct = 0.0;  // ||H f_k||^2 with f_k[t] = exp(j 2 pi t k / 8) / 2
       for (int a = 0; a < 2; ++a) {
         cd acc = 0.0;
-        for (int t = 0; t < 4; ++t) acc += cd(ha[r][i][a][t][0], ha[r][i][a][t][1]) * std::polar(0.5, 2 * pi * t * k / 8.0);
+        for (int t = 0; t < 4; ++t)
+          acc += cd(ha[r][i][a][t][0], ha[r][i][a][t][1]) * std::polar(0.5, 2 * pi * t * k / 8.0);
         direct += std::norm(acc);
       }
       EXPECT_NEAR(out.gain[r][i].item<double>(), direct, 1e-9 * direct) << r << "," << i;
@@ -312,7 +317,8 @@ TEST(GeometricLink, LineOfSightBeamPointsAtItsDirection) {
   const double st = std::sqrt(0.5);
   for (int k : {3, 7}) {
     cd af = 0.0;
-    for (int t = 0; t < 8; ++t) af += std::polar(1.0, -pi * t * st) * std::polar(1.0 / std::sqrt(8.0), 2 * pi * t * k / 8.0);
+    for (int t = 0; t < 8; ++t)
+      af += std::polar(1.0, -pi * t * st) * std::polar(1.0 / std::sqrt(8.0), 2 * pi * t * k / 8.0);
     EXPECT_NEAR(g[0][0][k].item<double>() / amp2, std::norm(af), 1e-3) << "beam " << k;
   }
   EXPECT_GT(g[0][0][3].item<double>(), 20.0 * g[0][0][7].item<double>());

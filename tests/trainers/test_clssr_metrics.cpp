@@ -2,6 +2,7 @@
 // gains against a direct computation, and the `semsec link` command (link.csv, channel.* keys).
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <torch/torch.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -12,8 +13,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "core/config.h"
 #include "core/errors.h"
@@ -77,7 +76,8 @@ TEST(ClssrRates, Eq2OnTheLinkGainsMatchesDirectComputation) {
   b.num_beams = 4;
   const auto hb = sl::generate_channels(b, n, 9, 0, torch::kCPU);
   const auto beams = torch::tensor({0, 1, 2, 3}, torch::kInt64);
-  const auto ob = sl::transmit(b, torch::zeros({n, 4}, torch::kUInt8), hb, beams, torch::ones({n}, torch::kFloat64), 9, 0);
+  const auto ob =
+      sl::transmit(b, torch::zeros({n, 4}, torch::kUInt8), hb, beams, torch::ones({n}, torch::kFloat64), 9, 0);
   const auto ha = hb.accessor<double, 5>();
   for (int64_t i = 0; i < n; ++i) {
     std::complex<double> hf = 0.0;
@@ -125,7 +125,7 @@ TEST(ClssrTaskSecurity, EveryBranchOfDefinition1) {
   EXPECT_DOUBLE_EQ(cl::task_security(0.005, 0.009, 0.0, eps), 0.0);
   EXPECT_DOUBLE_EQ(cl::task_security(0.5, 1.0, 1e6, eps), 0.0);
 
-  EXPECT_THROW(cl::security_case(1.5, 0.0, 0.0, eps), Error);   // G must be normalised
+  EXPECT_THROW(cl::security_case(1.5, 0.0, 0.0, eps), Error);  // G must be normalised
   EXPECT_THROW(cl::security_case(0.0, kNan, 0.0, eps), Error);
   EXPECT_THROW(cl::security_case(0.0, 0.0, -1.0, eps), Error);  // R^S is (x)^+ >= 0
   EXPECT_THROW(cl::security_case(0.0, 0.0, 0.0, 0.0), Error);
@@ -255,14 +255,16 @@ std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& p) {
 TEST_F(LinkCommand, WritesLinkCsvForEverySchemeAndPoint) {
   const auto schema = semsec::trainers::link_schema();
   const auto cfg = semsec::config::Config::load(
-      schema, "", {"link.n_bits=40000", "link.ebn0_db=[0, 4, 8]", "link.schemes=[awgn, alamouti_2x2, beamforming]",
-                   "link.beamforming.num_rx=2", "seed=3"});
+      schema, "",
+      {"link.n_bits=40000", "link.ebn0_db=[0, 4, 8]", "link.schemes=[awgn, alamouti_2x2, beamforming]",
+       "link.beamforming.num_rx=2", "seed=3"});
   ASSERT_EQ(semsec::trainers::run_link(cfg, dir_.string()), 0);
   const auto rows = read_csv(dir_ / "link.csv");
   ASSERT_EQ(rows.size(), 1u + 3u * 3u);
   EXPECT_EQ(rows[0], (std::vector<std::string>{"scheme", "ebn0_db", "ber", "n_bits", "bit_errors", "ber_theory"}));
   const std::vector<std::string> names = {"awgn", "alamouti_2x2", "beamforming"};
-  const std::vector<sl::LinkShape> shapes = {sl::link_shape(sl::Scheme::kAwgn), sl::link_shape(sl::Scheme::kAlamouti2x2),
+  const std::vector<sl::LinkShape> shapes = {sl::link_shape(sl::Scheme::kAwgn),
+                                             sl::link_shape(sl::Scheme::kAlamouti2x2),
                                              sl::link_shape(sl::Scheme::kBeamforming, 2, 2)};
   const double grid[3] = {0, 4, 8};
   for (size_t s = 0; s < 3; ++s) {
@@ -281,8 +283,8 @@ TEST_F(LinkCommand, WritesLinkCsvForEverySchemeAndPoint) {
 }
 
 TEST_F(LinkCommand, ExperimentFileLoadsWithTheFigureGrid) {
-  const auto cfg = semsec::config::Config::load(semsec::trainers::link_schema(),
-                                                SEMSEC_SOURCE_DIR "/experiments/link_ber.yaml", {});
+  const auto cfg =
+      semsec::config::Config::load(semsec::trainers::link_schema(), SEMSEC_SOURCE_DIR "/experiments/link_ber.yaml", {});
   const auto& grid = cfg.get_float_list("link.ebn0_db");
   ASSERT_EQ(grid.size(), 11u);
   for (size_t k = 0; k < grid.size(); ++k) EXPECT_DOUBLE_EQ(grid[k], 2.0 * static_cast<double>(k));
@@ -307,7 +309,8 @@ TEST_F(LinkCommand, RejectsUnknownSchemesAndBadGeometry) {
       semsec::config::Config::load(gs, "", {"channel.eves_xy=[1, 2, 3, 4, 5, 6]", "channel.scheme=alamouti_2x1"}));
   EXPECT_EQ(three.eves.size(), 3u);
   EXPECT_EQ(three.scheme, sl::Scheme::kAlamouti2x1);
-  EXPECT_THROW(semsec::trainers::link_config(semsec::config::Config::load(gs, "", {"channel.eves_xy=[1, 2, 3]"})), Error);
+  EXPECT_THROW(semsec::trainers::link_config(semsec::config::Config::load(gs, "", {"channel.eves_xy=[1, 2, 3]"})),
+               Error);
   EXPECT_THROW(semsec::trainers::link_config(semsec::config::Config::load(gs, "", {"channel.user_xy=[1]"})), Error);
   EXPECT_THROW(semsec::trainers::link_config(semsec::config::Config::load(gs, "", {"channel.user_xy=[0, 0]"})), Error);
 }

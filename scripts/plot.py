@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Draw the SS-ISAC figures from a run's or a sweep's summary.csv.
+
+usage: .venv/bin/python scripts/plot.py RUN_OR_SWEEP_DIR [--out DIR]
+
+fig3.png: MSE of sensing / communication and Eve's P_c versus test SNR (paper Fig. 3),
+          one line per variant (unplug, decrypt_only, plugged) and Eve (whitebox, blackbox, adaptive);
+fig4.png: the same versus PSR at the training SNR (paper Fig. 4), drawn when psr_db varies.
+Values are means over seeds with 95% intervals (t-distribution) when several seeds are present.
+"""
+import argparse
+import csv
+import math
+import os
+import sys
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}
+
+
+def mean_ci(values):
+    n = len(values)
+    m = sum(values) / n
+    if n < 2:
+        return m, 0.0
+    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1))
+    return m, T95.get(n - 1, 1.96) * sd / math.sqrt(n)
+
+
+def load(path):
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        sys.exit(f"{path}: no rows")
+    for key in ("variant", "eve", "test_snr_db", "mse_sen", "mse_com", "pc_eve", "seed", "psr_db"):
+        if key not in rows[0]:
+            sys.exit(f"{path}: column '{key}' missing (is this a semsec summary.csv?)")
+    return rows
+
+
+def series(rows, x_key, fixed):
+    groups = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        if any(r[k] != v for k, v in fixed.items()):
+            continue
+        groups[(r["variant"], r["eve"])][float(r[x_key])].append(r)
+    return groups
+
+
+STYLE = {"unplug": "k-o", "decrypt_only": "b--s", "plugged": "r-^"}
+EVE_LS = {"whitebox": "-", "blackbox": ":", "adaptive": "-.", "none": "-"}
+
+
+def draw(rows, x_key, xlabel, fixed, title, out):
+    groups = series(rows, x_key, fixed)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    for (variant, eve), by_x in sorted(groups.items()):
+        xs = sorted(by_x)
+        for ax, metric in zip(axes, ("mse_sen", "mse_com", "pc_eve")):
+            vals = [[float(r[metric]) for r in by_x[x] if r[metric] != ""] for x in xs]
+            if not all(vals):
+                continue
+            if metric != "pc_eve" and eve not in ("whitebox", "none"):
+                if variant == "unplug":
+                    continue
+            stats = [mean_ci(v) for v in vals]
+            fmt = STYLE.get(variant, "g-")
+            ax.errorbar(xs, [s[0] for s in stats], yerr=[s[1] for s in stats], fmt=fmt[:-1] if False else fmt,
+                        linestyle=EVE_LS.get(eve, "-"), capsize=3, label=f"{variant} / {eve}")
+    for ax, name in zip(axes, ("sensing MSE (rad$^2$)", "communication MSE (per pixel)", "P$_c$ at Eve")):
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(name)
+        ax.grid(True, alpha=0.3)
+        if name.startswith("sensing") or name.startswith("communication"):
+            ax.set_yscale("log")
+    axes[2].axhline(0.1, color="gray", lw=0.8, ls="--")
+    axes[2].legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    tmp = out + ".tmp.png"
+    fig.savefig(tmp, dpi=120)
+    os.replace(tmp, out)
+    print(out)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("dir")
+    p.add_argument("--out", default=None)
+    a = p.parse_args()
+    path = os.path.join(a.dir, "summary.csv")
+    if not os.path.isfile(path):
+        sys.exit(f"{path}: no such file (give a semsec run or sweep directory)")
+    rows = load(path)
+    out = a.out or a.dir
+    os.makedirs(out, exist_ok=True)
+    psrs = sorted({r["psr_db"] for r in rows if r["psr_db"] != ""}, key=float)
+    train_snrs = sorted({r["train_snr_db"] for r in rows}, key=float)
+    fixed = {"train_snr_db": train_snrs[0]}
+    if len(psrs) > 1:
+        # Fig. 3 at the paper's PSR (-10 dB) when present, else the first.
+        fixed3 = dict(fixed, psr_db="-10" if "-10" in psrs else psrs[0])
+    else:
+        fixed3 = fixed
+    draw(rows, "test_snr_db", "test SNR (dB)", fixed3, "MSE and P$_c$ versus SNR (Fig. 3)", os.path.join(out, "fig3.png"))
+    if len(psrs) > 1:
+        snr = fixed["train_snr_db"]
+        draw(rows, "psr_db", "PSR (dB)", dict(fixed, test_snr_db=snr), f"MSE and P$_c$ versus PSR at {snr} dB (Fig. 4)",
+             os.path.join(out, "fig4.png"))
+
+
+if __name__ == "__main__":
+    main()

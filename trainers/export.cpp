@@ -1,0 +1,79 @@
+// `semsec export`.
+#include "trainers/export.h"
+
+#include <cmath>
+
+#include "core/checkpoint.h"
+#include "core/config.h"
+#include "core/errors.h"
+#include "core/fs.h"
+#include "trainers/isac_schema.h"
+#include "trainers/stage.h"
+
+namespace semsec::trainers {
+
+const char* const kNamingScheme =
+    "<module>.<network>.fc<i>.{weight,bias}; weight [G,in,out], bias [G,1,out], y = x @ weight[g] + bias[g]; "
+    "ReLU between layers; arn: delta = enc(z), z' = z + delta, z_hat = y - dec_bs(y) / y - dec_ue(y); "
+    "y interleaves (re, im) per symbol";
+
+std::map<std::string, std::string> export_metadata(const std::string& run_dir) {
+  const config::Config cfg = config::Config::load(isac_schema(), fs::join(run_dir, "config.yaml"), {});
+  const int64_t latent = cfg.get_int("model.latent_dim");
+  const double psr_db = cfg.get_float("security.psr_db");
+  auto list = [](const std::vector<int64_t>& v) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); ++i) s += fmt::format("{}{}", i ? "," : "", v[i]);
+    return s + "]";
+  };
+  return {
+      {"format", "semsec-weights-1"},
+      {"semsec_version", SEMSEC_VERSION},
+      {"naming", kNamingScheme},
+      {"latent_dim", std::to_string(latent)},
+      {"arn.enc", list({latent, 23, 64, latent})},
+      {"arn.dec_bs", list({2 * latent, 23, 64, 2 * latent})},
+      {"arn.dec_ue", list({2 * latent, 23, 16, 2 * latent})},
+      {"base.bs_hidden", std::to_string(cfg.get_int("model.bs_hidden"))},
+      {"base.ue_hidden", std::to_string(cfg.get_int("model.ue_hidden"))},
+      {"base.feature_dim", std::to_string(cfg.get_int("model.feature_dim"))},
+      {"eve.hidden", list(cfg.get_int_list("eve.hidden"))},
+      {"psr_db", fmt::format("{}", psr_db)},
+      {"tau", fmt::format("{}", std::pow(10.0, psr_db / 10.0) / static_cast<double>(latent))},
+      {"train_snr_db", fmt::format("{}", cfg.get_float("train.snr_db"))},
+      {"seed", std::to_string(cfg.get_int("seed"))},
+      {"config_yaml", cfg.to_yaml()},
+  };
+}
+
+ExportResult export_run(const std::string& run_dir, const std::string& out_base, bool include_all) {
+  if (!fs::is_directory(run_dir)) fail("semsec export: {}: no such run directory", run_dir);
+  NamedTensorList tensors;
+  auto take = [&](const std::string& stage, const std::string& module, bool required) {
+    const std::string path = stage_checkpoint_path(run_dir, stage);
+    if (!fs::exists(path)) {
+      if (required) fail("semsec export: {} is missing (did the run train stage '{}' to the end?)", path, stage);
+      return;
+    }
+    const TensorMap m = load_tensors(path);
+    const int64_t step = get_int(m, "stage.step", path), total = get_int(m, "stage.total_steps", path);
+    if (step != total) fail("semsec export: {}: stage '{}' stopped at step {} of {}; resume the run first", path, stage, step, total);
+    for (const auto& [name, t] : m) {
+      if (name.rfind("param.", 0) == 0) tensors.emplace_back(module + "." + name.substr(6), t);
+    }
+  };
+  take("arn_whitebox", "arn", true);
+  if (include_all) {
+    take("general", "base", true);
+    take("eve_whitebox", "eve", true);
+  }
+  ExportResult r;
+  r.safetensors_path = out_base + ".safetensors";
+  r.state_dict_path = out_base + ".pt";
+  r.num_tensors = static_cast<int64_t>(tensors.size());
+  write_safetensors(r.safetensors_path, tensors, export_metadata(run_dir));
+  write_torch_state_dict(r.state_dict_path, tensors);
+  return r;
+}
+
+}  // namespace semsec::trainers

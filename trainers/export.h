@@ -1,0 +1,30 @@
+// `semsec export`: trained weights of a run as safetensors (with __metadata__ describing the
+// architecture and training) and as a state dict that Python's torch.load reads.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "core/safetensors.h"
+
+namespace semsec::trainers {
+
+// Tensor naming scheme, also written into __metadata__["naming"]:
+//   <module>.<network>.fc<i>.weight  [G, in, out]   (y = x @ weight[g] + bias[g])
+//   <module>.<network>.fc<i>.bias    [G, 1, out]
+// modules: arn (enc, dec_bs, dec_ue), base (se, jsce, jscd_bs, sd_bs, jscd_ue, sd_ue), eve (net).
+extern const char* const kNamingScheme;
+
+struct ExportResult {
+  std::string safetensors_path, state_dict_path;
+  int64_t num_tensors = 0;
+};
+
+// Reads RUN_DIR's checkpoints (white-box ARN pair; with include_all also the base system and
+// Eve's classifier) and writes <out_base>.safetensors and <out_base>.pt.
+ExportResult export_run(const std::string& run_dir, const std::string& out_base, bool include_all);
+
+// The metadata written for a run: architecture sizes, tau/PSR, train SNR, seed, version, naming.
+std::map<std::string, std::string> export_metadata(const std::string& run_dir);
+
+}  // namespace semsec::trainers
