@@ -21,6 +21,7 @@
 #include "trainers/sweep.h"
 #include "trainers/export.h"
 #include "trainers/link_command.h"
+#include "bench/bench.h"
 
 
 namespace semsec {
@@ -35,6 +36,7 @@ commands:
   sweep CONFIG key=a,b,c ...     train a whole grid (Cartesian product) as grid-batched ensembles
   export RUN_DIR [--out BASE]    trained ARNs (and --all: base system, Eve) as safetensors + torch state dict
   link CONFIG [key=value ...]    link-level BER of QPSK/Alamouti schemes over an Eb/N0 grid
+  bench [--quick] [--device D]   side-by-side benchmarks (bench.csv)
   help [COMMAND]                 this text, or the help of one command (with its config keys)
 
 Run 'semsec COMMAND --help' for the options and every configuration key of a command.
@@ -230,6 +232,33 @@ int cmd_link(const std::vector<std::string>& argv) {
   return rc;
 }
 
+int cmd_bench(const std::vector<std::string>& argv) {
+  CommandSpec spec;
+  spec.name = "bench";
+  spec.usage = "semsec bench [--quick] [--device cpu|cuda[:N]] [--out DIR] [--python PY]";
+  spec.description =
+      "Measures side by side in one run: the fused channel kernel vs the same channel in ATen ops, the semsec "
+      "general and ARN training steps vs the plain PyTorch script bench/baseline.py, grids of G = 1, 4, 16, 64 vs "
+      "G sequential runs, and the FLOP floor. Prints medians and ratios and writes DIR/bench.csv.";
+  spec.options = {{"--device", "cpu (default), cuda or cuda:N"},
+                  {"--out", "directory for bench.csv (default .)"},
+                  {"--python", "python with torch for the baseline (default: the build's venv)"}};
+  spec.flags = {{"--quick", "fewer repetitions and grids"}};
+  spec.takes_overrides = false;
+  const CliArgs args = parse_cli(spec, argv);
+  if (args.help) {
+    std::cout << command_help(spec);
+    return 0;
+  }
+  bench::BenchOptions o;
+  o.device = parse_device(args.option("--device", "cpu"));
+  o.quick = args.flag("--quick");
+  o.out_dir = args.option("--out", ".");
+  o.python = args.option("--python", SEMSEC_PYTHON_EXE);
+  o.source_dir = SEMSEC_SOURCE_DIR;
+  return bench::run_bench(o);
+}
+
 int dispatch(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
@@ -254,6 +283,7 @@ int dispatch(int argc, char** argv) {
   if (cmd == "sweep") return cmd_sweep(rest);
   if (cmd == "export") return cmd_export(rest);
   if (cmd == "link") return cmd_link(rest);
+  if (cmd == "bench") return cmd_bench(rest);
   fail("unknown command '{}' (commands: train, sweep, export, link, help; see 'semsec --help')", cmd);
 }
 

@@ -31,12 +31,13 @@ for t in $BUILD/tests/gpu_*; do
   [ -x "$t" ] || continue
   echo "== $t"; "$t" 2>&1 | tee -a "$OUT/gpu_tests.log" | tail -25
 done
-if [ -x $BUILD/cli/semsec ] && $BUILD/cli/semsec bench --help > /dev/null 2>&1; then
-  $BUILD/cli/semsec bench --device cuda --out "$OUT/bench" ${SEMSEC_BENCH_ARGS:-} 2>&1 | tail -40
-fi
-if [ -n "${SEMSEC_GPU_TRAIN:-}" ]; then
-  for cfg in $SEMSEC_GPU_TRAIN; do
-    /usr/bin/time -v $BUILD/cli/semsec train "$cfg" data.root="$DATA" --device cuda --out "$OUT/run_$(basename "$cfg" .yaml)" \
-      2>&1 | grep -E "semsec|Elapsed|error" | tail -30
-  done
+timeout 120 $BUILD/cli/semsec bench --device cuda --out "$OUT" --python "$(command -v python3)" 2>&1 | tail -40
+# The SS-ISAC figures (Fig. 3 and Fig. 4, 3 seeds) as one grid-batched ensemble of 12 points.
+if [ "${SEMSEC_GPU_SWEEP:-1}" = 1 ]; then
+  t1=$(date +%s)
+  $BUILD/cli/semsec sweep experiments/ss_isac.yaml security.psr_db=-20,-15,-10,-5 seed=0,1,2 \
+    data.root="$DATA" ${SEMSEC_SWEEP_ARGS:-} --device cuda --out /tmp/semsec-sweep 2>&1 | grep -v "it/s ETA" | tail -30
+  echo "sweep took $(( $(date +%s) - t1 )) s" | tee "$OUT/sweep_time.txt"
+  cp /tmp/semsec-sweep/summary.csv "$OUT/sweep_summary.csv" 2>/dev/null
+  python3 scripts/plot.py /tmp/semsec-sweep --out "$OUT" 2>&1 | tail -3
 fi

@@ -123,8 +123,13 @@ void run_sweep(const SweepOptions& opt) {
   }
   const int64_t max_grid = base.get_int("sweep.max_grid");
 
+  // Swept keys that summary.csv does not already carry get a leading column of their own.
+  std::vector<std::string> extra_cols;
+  for (const auto& ax : axes) {
+    if (ax.key != "seed" && ax.key != "train.snr_db" && ax.key != "security.psr_db") extra_cols.push_back(ax.key);
+  }
   std::string header = "";
-  for (const auto& ax : axes) header += ax.key + ",";
+  for (const auto& k : extra_cols) header += k + ",";
   CsvWriter summary(fs::join(opt.sweep_dir, "summary.csv"), header + "ensemble," + summary_header());
   log::info("sweep: {} points in {} ensemble group(s) of up to {} points", combos.size(), group_order.size(), max_grid);
   int ensemble = 0;
@@ -172,7 +177,7 @@ void run_sweep(const SweepOptions& opt) {
         const std::string line = rows.substr(pos, nl - pos);
         const int64_t point = std::stoll(line.substr(0, line.find(',')));
         std::string prefix;
-        for (const auto& ax : axes) prefix += yaml_scalar_text(point_cfgs.at(static_cast<size_t>(point)), ax.key) + ",";
+        for (const auto& k : extra_cols) prefix += yaml_scalar_text(point_cfgs.at(static_cast<size_t>(point)), k) + ",";
         summary.row(fmt::format("{}{},{}", prefix, ensemble, line));
         pos = nl + 1;
       }

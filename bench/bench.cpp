@@ -1,0 +1,265 @@
+// `semsec bench`.
+#include "bench/bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+
+#include "core/errors.h"
+#include "core/fs.h"
+#include "core/progress.h"
+#include "core/rundir.h"
+#include "kernels/ops.h"
+#include "models/gs_isac.h"
+#include "models/security.h"
+#include "trainers/grid_adam.h"
+
+#ifdef SEMSEC_WITH_CUDA
+#include <c10/cuda/CUDAFunctions.h>
+#endif
+
+namespace semsec::bench {
+namespace {
+
+constexpr int64_t kBatch = 256;
+
+void sync(const torch::Device& d) {
+#ifdef SEMSEC_WITH_CUDA
+  if (d.is_cuda()) c10::cuda::device_synchronize();
+#endif
+}
+
+// Median wall time of fn() in milliseconds.
+double median_ms(const torch::Device& d, int warmup, int reps, const std::function<void()>& fn) {
+  for (int i = 0; i < warmup; ++i) fn();
+  sync(d);
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) {
+    const auto a = std::chrono::steady_clock::now();
+    fn();
+    sync(d);
+    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+std::vector<uint64_t> seeds_for(int64_t g) {
+  std::vector<uint64_t> s;
+  for (int64_t i = 0; i < g; ++i) s.push_back(static_cast<uint64_t>(i));
+  return s;
+}
+
+kernels::IsacLinkParams link_params() {
+  kernels::IsacLinkParams p;
+  p.num_antennas = 16;
+  p.w = kernels::make_beamformer("wide2", 16, 0.0);
+  const double lim = 20.0 * M_PI / 180.0;
+  p.ref_gain_bs = kernels::mean_sensing_gain(p, -lim, lim);
+  return p;
+}
+
+// One training step of the general system (eq. 9) for G grid points on random data.
+struct GeneralStep {
+  GeneralStep(int64_t g, torch::Device d) : device(d), num_points(g) {
+    net = models::GsIsac(seeds_for(g), models::GsIsacSizes{});
+    net->to(d);
+    std::vector<torch::Tensor> params = net->parameters();
+    opt = std::make_unique<trainers::GridAdam>(params, std::vector<double>(static_cast<size_t>(g), 1e-4),
+                                               trainers::AdamOptions{});
+    auto f = torch::TensorOptions().device(d);
+    x = torch::rand({g, kBatch, 784}, f);
+    phi = (torch::rand({g, kBatch}, f) - 0.5) * 0.6981;
+    snr = torch::full({g}, 15.0, f);
+    seeds = torch::arange(g, f.dtype(torch::kInt64));
+    counter = torch::zeros({1}, f.dtype(torch::kInt64));
+    params_ = link_params();
+  }
+  void operator()() {
+    opt->zero_grad();
+    counter.add_(1);
+    const torch::Tensor z = net->transmit(x);
+    const auto y = kernels::isac_link(z, phi, snr, seeds, counter, params_);
+    const torch::Tensor loss = 0.5 * (net->receive_bs(y.y_bs) - phi).square().mean(1) +
+                               0.1 * (net->receive_ue(y.y_ue) - x).square().mean({1, 2});
+    loss.sum().backward();
+    opt->step();
+  }
+  torch::Device device;
+  int64_t num_points;
+  models::GsIsac net{nullptr};
+  std::unique_ptr<trainers::GridAdam> opt;
+  torch::Tensor x, phi, snr, seeds, counter;
+  kernels::IsacLinkParams params_;
+};
+
+// One ARN training step (eq. 25-29) with the base system and Eve frozen.
+struct ArnStep {
+  ArnStep(int64_t g, torch::Device d) : base(g, d) {
+    arn = models::PairedArn(seeds_for(g), models::ArnSizes{});
+    eve = models::EveClassifier(seeds_for(g), int64_t{46}, std::vector<int64_t>{64, 32, 32}, int64_t{10}, uint32_t{192});
+    arn->to(d);
+    eve->to(d);
+    for (auto& p : base.net->parameters()) p.set_requires_grad(false);
+    for (auto& p : eve->parameters()) p.set_requires_grad(false);
+    opt = std::make_unique<trainers::GridAdam>(arn->parameters(), std::vector<double>(static_cast<size_t>(g), 1e-4),
+                                               trainers::AdamOptions{});
+    labels = torch::randint(0, 10, {g, kBatch}, torch::TensorOptions().device(d).dtype(torch::kInt64));
+  }
+  void operator()() {
+    opt->zero_grad();
+    base.counter.add_(1);
+    torch::Tensor z;
+    {
+      torch::NoGradGuard ng;
+      z = base.net->transmit(base.x);
+    }
+    const torch::Tensor delta = arn->delta(z);
+    const auto y = kernels::isac_link(z + delta, base.phi, base.snr, base.seeds, base.counter, base.params_);
+    const torch::Tensor l_pow = torch::relu(delta.square().sum(-1) / 23.0 - 0.1 / 23.0).mean(1);
+    const torch::Tensor l_sen = (base.net->receive_bs(arn->decrypt_bs(y.y_bs)) - base.phi).square().mean(1);
+    const torch::Tensor l_com = (base.net->receive_ue(arn->decrypt_ue(y.y_ue)) - base.x).square().mean({1, 2});
+    const torch::Tensor conf = torch::softmax(eve->forward(y.y_eve), -1).gather(-1, labels.unsqueeze(-1)).squeeze(-1);
+    const torch::Tensor loss = 0.1 * l_pow + 0.5 * l_sen + 0.1 * l_com + 0.01 * conf.square().mean(1);
+    loss.sum().backward();
+    opt->step();
+  }
+  GeneralStep base;
+  models::PairedArn arn{nullptr};
+  models::EveClassifier eve{nullptr};
+  std::unique_ptr<trainers::GridAdam> opt;
+  torch::Tensor labels;
+};
+
+// Multiply-adds of one general step per grid point: forward 2*B*in*out per linear layer, backward twice that.
+double general_step_flops() {
+  const std::vector<std::pair<int, int>> layers{{784, 64}, {64, 64}, {64, 64}, {64, 23}, {46, 64}, {64, 64},
+                                                {64, 64},  {64, 1},  {46, 16}, {16, 64}, {64, 16}, {16, 784}};
+  double f = 0;
+  for (const auto& [i, o] : layers) f += 2.0 * kBatch * i * o;
+  return 3.0 * f;
+}
+
+double sgemm_gflops(const torch::Device& d) {
+  const int64_t n = d.is_cuda() ? 4096 : 512;
+  const torch::Tensor a = torch::randn({n, n}, torch::TensorOptions().device(d));
+  const torch::Tensor b = torch::randn({n, n}, torch::TensorOptions().device(d));
+  const double ms = median_ms(d, 2, 9, [&] { (void)torch::mm(a, b); });
+  return 2.0 * n * n * n / (ms * 1e-3) / 1e9;
+}
+
+double python_baseline_ms(const BenchOptions& o, const std::string& kase, int steps) {
+  const std::string script = fs::join(o.source_dir, "bench/baseline.py");
+  if (o.python.empty() || !fs::exists(o.python) || !fs::exists(script)) return std::nan("");
+  const std::string cmd =
+      fmt::format("'{}' '{}' --case {} --steps {} --warmup 10 --batch {} --device {} --threads {} --synthetic --json 2>&1",
+                  o.python, script, kase, steps, kBatch, o.device.is_cuda() ? "cuda" : "cpu", at::get_num_threads());
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return std::nan("");
+  std::string out;
+  char buf[512];
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  ::pclose(p);
+  const auto pos = out.find("\"median_ms\":");
+  if (pos == std::string::npos) {
+    log::info("python baseline failed: {}", out.substr(0, 300));
+    return std::nan("");
+  }
+  return std::stod(out.substr(pos + 12));
+}
+
+}  // namespace
+
+int run_bench(const BenchOptions& o) {
+  const torch::Device d = o.device;
+  const int warm = o.quick ? 3 : 10, reps = o.quick ? 10 : 40;
+  struct Row {
+    std::string name;
+    double ms;
+    std::string ratio_of;  // name of the row this one is compared with
+    std::string note;
+  };
+  std::vector<Row> rows;
+  auto find = [&](const std::string& n) {
+    for (const auto& r : rows)
+      if (r.name == n) return r.ms;
+    return std::nan("");
+  };
+  log::info("bench on {} ({} threads), batch {}", d.str(), at::get_num_threads(), kBatch);
+
+  // (d) channel kernel vs the same channel composed of ATen ops (forward + backward).
+  for (const int64_t g : {int64_t{1}, int64_t{16}}) {
+    auto f = torch::TensorOptions().device(d);
+    const torch::Tensor z0 = torch::randn({g, kBatch, 23}, f);
+    const torch::Tensor phi = (torch::rand({g, kBatch}, f) - 0.5) * 0.6981, snr = torch::full({g}, 15.0, f);
+    const torch::Tensor seeds = torch::arange(g, f.dtype(torch::kInt64)), counter = torch::zeros({1}, f.dtype(torch::kInt64));
+    const kernels::IsacLinkParams p = link_params();
+    auto run = [&](bool fused) {
+      torch::Tensor z = z0.clone().requires_grad_(true);
+      const auto y = fused ? kernels::isac_link(z, phi, snr, seeds, counter, p)
+                           : kernels::isac_link_reference(z, phi, snr, seeds, counter, p);
+      (y.y_bs.sum() + y.y_ue.sum() + y.y_eve.sum()).backward();
+    };
+    const std::string a = fmt::format("channel_aten_G{}", g), b = fmt::format("channel_fused_G{}", g);
+    rows.push_back({a, median_ms(d, warm, reps, [&] { run(false); }), "", "ATen-composed reference, fwd+bwd"});
+    rows.push_back({b, median_ms(d, warm, reps, [&] { run(true); }), a, "fused semsec kernel, fwd+bwd"});
+  }
+
+  // (b) single-run steps, (a) the Python baseline of the same steps.
+  {
+    GeneralStep s(1, d);
+    rows.push_back({"python_general_step", python_baseline_ms(o, "general", o.quick ? 30 : 100), "", "plain PyTorch script"});
+    rows.push_back({"semsec_general_step", median_ms(d, warm, reps, [&] { s(); }), "python_general_step", "G=1"});
+    ArnStep a(1, d);
+    rows.push_back({"python_arn_step", python_baseline_ms(o, "arn", o.quick ? 30 : 100), "", "plain PyTorch script"});
+    rows.push_back({"semsec_arn_step", median_ms(d, warm, reps, [&] { a(); }), "python_arn_step", "G=1"});
+  }
+
+  // (c) grids against G sequential single runs: time per grid step vs G x single step.
+  const double single = find("semsec_general_step");
+  std::vector<int64_t> grids{1, 4, 16, 64};
+  if (o.quick && !d.is_cuda()) grids = {1, 4, 16};
+  for (const int64_t g : grids) {
+    GeneralStep s(g, d);
+    const double ms = median_ms(d, warm, std::max(5, reps / 2), [&] { s(); });
+    rows.push_back({fmt::format("sequential_G{}", g), single * static_cast<double>(g), "",
+                    fmt::format("{} x semsec_general_step", g)});
+    rows.push_back({fmt::format("grid_G{}", g), ms, fmt::format("sequential_G{}", g),
+                    fmt::format("{:.0f} samples/s per point", kBatch / (ms / static_cast<double>(g)) * 1e3)});
+    const double py = find("python_general_step");
+    if (!std::isnan(py)) {
+      rows.push_back({fmt::format("python_sequential_G{}", g), py * static_cast<double>(g), "",
+                      fmt::format("{} x python_general_step", g)});
+      rows.back().note += "";
+      rows.push_back({fmt::format("grid_G{}_vs_python", g), ms, fmt::format("python_sequential_G{}", g), ""});
+    }
+  }
+
+  // (e) FLOP floor of the general step per grid point.
+  const double gflops = sgemm_gflops(d);
+  const double floor_ms = general_step_flops() / (gflops * 1e9) * 1e3;
+  rows.push_back({"flop_floor_general_step", floor_ms, "", fmt::format("{:.1f} MFLOP / {:.1f} GFLOP/s sgemm", general_step_flops() / 1e6, gflops)});
+  for (const int64_t g : grids) {
+    const double per_point = find(fmt::format("grid_G{}", g)) / static_cast<double>(g);
+    rows.push_back({fmt::format("grid_G{}_per_point", g), per_point, "flop_floor_general_step", "per-point step time / FLOP floor"});
+  }
+
+  std::string csv = "case,median_ms,ratio,note\n";
+  std::cout << fmt::format("{:<28} {:>12} {:>10}  {}\n", "case", "median_ms", "ratio", "note");
+  for (const auto& r : rows) {
+    double ratio = std::nan("");
+    if (!r.ratio_of.empty()) ratio = find(r.ratio_of) / r.ms;
+    if (r.name.find("_per_point") != std::string::npos) ratio = r.ms / find(r.ratio_of);
+    std::cout << fmt::format("{:<28} {:>12.4f} {:>10}  {}\n", r.name, r.ms, std::isnan(ratio) ? "" : fmt::format("{:.2f}x", ratio), r.note);
+    csv += fmt::format("{},{},{},{}\n", r.name, r.ms, std::isnan(ratio) ? "" : fmt::format("{}", ratio), r.note);
+  }
+  std::cout << "ratio: how many times faster than the compared case (for *_per_point: multiple of the FLOP floor)\n";
+  write_file_atomic(fs::join(o.out_dir, "bench.csv"), csv);
+  log::info("wrote {}", fs::join(o.out_dir, "bench.csv"));
+  return 0;
+}
+
+}  // namespace semsec::bench

@@ -1,0 +1,21 @@
+// `semsec bench`: side-by-side timings of the training steps, grids against sequential runs,
+// the fused channel kernel against ATen, the plain-PyTorch baseline and the FLOP floor.
+#pragma once
+
+#include <string>
+
+#include <torch/torch.h>
+
+namespace semsec::bench {
+
+struct BenchOptions {
+  torch::Device device = torch::kCPU;
+  bool quick = false;
+  std::string out_dir;   // bench.csv goes here
+  std::string python;    // interpreter for bench/baseline.py ("" = skip the baseline)
+  std::string source_dir;  // where bench/baseline.py lives
+};
+
+int run_bench(const BenchOptions& options);
+
+}  // namespace semsec::bench
