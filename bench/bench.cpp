@@ -155,8 +155,8 @@ double python_baseline_ms(const BenchOptions& o, const std::string& kase, int st
   const std::string script = fs::join(o.source_dir, "bench/baseline.py");
   if (o.python.empty() || !fs::exists(o.python) || !fs::exists(script)) return std::nan("");
   const std::string cmd =
-      fmt::format("'{}' '{}' --case {} --steps {} --warmup 10 --batch {} --device {} --threads {} --synthetic --json 2>&1",
-                  o.python, script, kase, steps, kBatch, o.device.is_cuda() ? "cuda" : "cpu", at::get_num_threads());
+      fmt::format("'{}' '{}' --case {} --steps {} --warmup {} --batch {} --device {} --threads {} --synthetic --json 2>&1",
+                  o.python, script, kase, steps, o.quick ? 3 : 10, kBatch, o.device.is_cuda() ? "cuda" : "cpu", at::get_num_threads());
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return std::nan("");
   std::string out;
@@ -175,7 +175,7 @@ double python_baseline_ms(const BenchOptions& o, const std::string& kase, int st
 
 int run_bench(const BenchOptions& o) {
   const torch::Device d = o.device;
-  const int warm = o.quick ? 3 : 10, reps = o.quick ? 10 : 40;
+  const int warm = o.quick ? 2 : 10, reps = o.quick ? 5 : 40;
   struct Row {
     std::string name;
     double ms;
@@ -211,17 +211,17 @@ int run_bench(const BenchOptions& o) {
   // (b) single-run steps, (a) the Python baseline of the same steps.
   {
     GeneralStep s(1, d);
-    rows.push_back({"python_general_step", python_baseline_ms(o, "general", o.quick ? 30 : 100), "", "plain PyTorch script"});
+    rows.push_back({"python_general_step", python_baseline_ms(o, "general", o.quick ? 10 : 100), "", "plain PyTorch script"});
     rows.push_back({"semsec_general_step", median_ms(d, warm, reps, [&] { s(); }), "python_general_step", "G=1"});
     ArnStep a(1, d);
-    rows.push_back({"python_arn_step", python_baseline_ms(o, "arn", o.quick ? 30 : 100), "", "plain PyTorch script"});
+    rows.push_back({"python_arn_step", python_baseline_ms(o, "arn", o.quick ? 10 : 100), "", "plain PyTorch script"});
     rows.push_back({"semsec_arn_step", median_ms(d, warm, reps, [&] { a(); }), "python_arn_step", "G=1"});
   }
 
   // (c) grids against G sequential single runs: time per grid step vs G x single step.
   const double single = find("semsec_general_step");
   std::vector<int64_t> grids{1, 4, 16, 64};
-  if (o.quick && !d.is_cuda()) grids = {1, 4, 16};
+  if (o.quick && !d.is_cuda()) grids = {1, 4};
   for (const int64_t g : grids) {
     GeneralStep s(g, d);
     const double ms = median_ms(d, warm, std::max(5, reps / 2), [&] { s(); });

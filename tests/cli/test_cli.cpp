@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -159,6 +160,66 @@ TEST_F(CliTest, DataAndCommandLineErrorsAreClear) {
   r = run("train --help");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.output.find("train.batch_size"), std::string::npos);
+}
+
+TEST_F(CliTest, SweepTrainsTheGridAsOneEnsembleAndWritesOneSummary) {
+  const std::string out = fs::join(dir_, "sweep");
+  const Result r = run(fmt::format(
+      "sweep {}/experiments/ss_isac.yaml {} train.steps=4 eve.steps=3 security.steps=3 security.psr_db=-20,-5 "
+      "seed=0,1 train.lr=0.001,0.002 --out {}",
+      SEMSEC_SOURCE_DIR, small_run_args(), out));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("8 points in 1 ensemble group"), std::string::npos) << r.output;
+  const std::string summary = slurp(fs::join(out, "summary.csv"));
+  EXPECT_EQ(summary.rfind("train.lr,ensemble,point,variant,eve,", 0), 0u) << summary.substr(0, 200);
+  // 8 points x 2 test SNRs x 9 (variant, eve) rows + header.
+  EXPECT_EQ(std::count(summary.begin(), summary.end(), '\n'), 8 * 2 * 9 + 1);
+  EXPECT_NE(summary.find("0.002,0,7,plugged,adaptive,15,15,-5,1,"), std::string::npos) << summary;
+  // A key that is not grid-batchable splits ensembles.
+  const Result r2 = run(fmt::format("sweep {}/experiments/gs_isac.yaml {} model.ue_hidden=8,16 --out {}",
+                                    SEMSEC_SOURCE_DIR, small_run_args(), fs::join(dir_, "sweep2")));
+  ASSERT_EQ(r2.exit_code, 0) << r2.output;
+  EXPECT_NE(r2.output.find("2 points in 2 ensemble group"), std::string::npos) << r2.output;
+  EXPECT_TRUE(fs::is_file(fs::join(dir_, "sweep2/ensemble001/summary.csv")));
+  const Result bad = run(fmt::format("sweep {}/experiments/gs_isac.yaml train.bach_size=1,2", SEMSEC_SOURCE_DIR));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("did you mean 'train.batch_size'"), std::string::npos) << bad.output;
+}
+
+TEST_F(CliTest, ExportWritesSafetensorsAndAStateDictOfATrainedRun) {
+  const std::string out = fs::join(dir_, "sec");
+  ASSERT_EQ(run(fmt::format("train {}/experiments/ss_isac.yaml {} train.steps=3 eve.steps=2 security.steps=2 "
+                            "security.blackbox=false security.adaptive_eve=false --out {}",
+                            SEMSEC_SOURCE_DIR, small_run_args(), out))
+                .exit_code,
+            0);
+  const Result r = run(fmt::format("export {} --all", out));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::is_file(fs::join(out, "export/arn.safetensors")));
+  EXPECT_TRUE(fs::is_file(fs::join(out, "export/arn.pt")));
+  const Result missing = run(fmt::format("export {}/nothing", dir_));
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.output.find("no such run directory"), std::string::npos) << missing.output;
+}
+
+TEST_F(CliTest, LinkWritesBerNextToTheory) {
+  const std::string out = fs::join(dir_, "link");
+  const Result r = run(fmt::format("link {}/experiments/link_ber.yaml link.n_bits=20000 link.ebn0_db=[0,4] --out {}",
+                                   SEMSEC_SOURCE_DIR, out));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string csv = slurp(fs::join(out, "link.csv"));
+  EXPECT_EQ(csv.rfind("scheme,ebn0_db,ber,n_bits", 0), 0u) << csv;
+  for (const char* s : {"awgn,", "rayleigh,", "alamouti_2x1,", "alamouti_2x2,"}) EXPECT_NE(csv.find(s), std::string::npos) << s;
+}
+
+TEST_F(CliTest, BenchQuickWritesMediansAndRatios) {
+  const Result r = run(fmt::format("bench --quick --out {}", dir_));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string csv = slurp(fs::join(dir_, "bench.csv"));
+  EXPECT_EQ(csv.rfind("case,median_ms,ratio,note\n", 0), 0u) << csv;
+  for (const char* c : {"channel_fused_G1,", "semsec_general_step,", "grid_G4,", "sequential_G4,", "flop_floor_general_step,"}) {
+    EXPECT_NE(csv.find(c), std::string::npos) << c << " missing in " << csv;
+  }
 }
 
 }  // namespace
