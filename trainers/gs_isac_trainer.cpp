@@ -7,6 +7,8 @@
 #include "core/errors.h"
 #include "core/progress.h"
 #include "core/rundir.h"
+#include "core/safetensors.h"
+#include <map>
 
 namespace semsec::trainers {
 namespace {
@@ -46,6 +48,29 @@ kernels::IsacLinkParams link_params_from_config(const config::Config& cfg) {
          cfg.get_string("channel.beamformer"), cfg.get_float("data.phi_min_deg"), cfg.get_float("data.phi_max_deg"));
   }
   return p;
+}
+
+void load_arn_weights(const std::string& path, torch::nn::Module& arn) {
+  // A weights file is untrusted input: read_safetensors bounds-checks the file, and every tensor
+  // must be present with the ARN's shape (a leading grid size of 1 is broadcast to all points).
+  const SafetensorsFile f = read_safetensors(path);
+  std::map<std::string, torch::Tensor> by_name(f.tensors.begin(), f.tensors.end());
+  torch::NoGradGuard no_grad;
+  for (auto& item : arn.named_parameters()) {
+    const std::string name = "arn." + item.key();
+    const auto it = by_name.find(name);
+    torch::Tensor dest = item.value();
+    if (it == by_name.end()) fail("security.arn_init: {}: tensor '{}' is missing", path, name);
+    const torch::Tensor& t = it->second;
+    const bool shape_ok = t.dim() == dest.dim() && (t.size(0) == 1 || t.size(0) == dest.size(0)) &&
+                          t.sizes().slice(1) == dest.sizes().slice(1);
+    if (!shape_ok || t.scalar_type() != torch::kFloat32) {
+      fail("security.arn_init: {}: tensor '{}' is {} {}, expected float32 [1 or {}, {}]", path, name, c10::str(t.sizes()),
+           std::string(c10::toString(t.scalar_type())), dest.size(0), c10::str(dest.sizes().slice(1)));
+    }
+    if (!torch::isfinite(t).all().item<bool>()) fail("security.arn_init: {}: tensor '{}' holds NaN or inf", path, name);
+    dest.copy_(t.expand_as(dest));
+  }
 }
 
 IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint> points, RunContext& ctx)
@@ -113,6 +138,11 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
     std::vector<uint64_t> bb_seeds;
     for (auto s : seeds_) bb_seeds.push_back(s ^ 0x5bd1e995ull);
     arn_bb_ = models::PairedArn(bb_seeds, arn_sizes);
+    const std::string init = cfg.get_string("security.arn_init");
+    if (!init.empty()) {
+      load_arn_weights(init, *arn_wb_);
+      load_arn_weights(init, *arn_bb_);
+    }
     for (auto* m : std::initializer_list<torch::nn::Module*>{eve_wb_.get(), eve_bb_.get(), eve_adapt_.get(), arn_wb_.get(), arn_bb_.get()}) {
       m->to(ctx.device);
     }
@@ -212,12 +242,21 @@ void write_summary(IsacExperiment& exp, const config::Config& cfg, RunContext& c
   CsvWriter csv(ctx.run_dir + "/summary.csv", summary_header());
   for (const auto& r : rows) {
     csv.row(summary_line(r));
+    if (ctx.tb) {
+      // Evaluation metrics in TensorBoard, with the test SNR (dB) as the step axis.
+      const std::string tag = fmt::format("eval/{}/{}{}", r.variant, r.eve, exp.num_points() > 1 ? fmt::format("/p{}", r.point) : "");
+      const auto snr = static_cast<int64_t>(std::lround(r.test_snr_db));
+      ctx.tb->add_scalar(tag + "/mse_sen", r.mse_sen, snr);
+      ctx.tb->add_scalar(tag + "/mse_com", r.mse_com, snr);
+      if (!std::isnan(r.pc_eve)) ctx.tb->add_scalar(tag + "/pc_eve", r.pc_eve, snr);
+    }
     if (r.point == 0 && (r.eve == "none" || r.eve == "whitebox")) {
       log::info("{:<12} test SNR {:>5.1f} dB: mse_sen {:.5f} rad^2, mse_com {:.5f}{}", r.variant, r.test_snr_db, r.mse_sen,
                 r.mse_com, std::isnan(r.pc_eve) ? std::string() : fmt::format(", P_c(Eve) {:.3f}", r.pc_eve));
     }
   }
   csv.close();
+  if (ctx.tb) ctx.tb->flush();
 }
 
 }  // namespace semsec::trainers

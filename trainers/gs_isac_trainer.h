@@ -46,6 +46,9 @@ GridPoint point_from_config(const config::Config& cfg);
 
 kernels::IsacLinkParams link_params_from_config(const config::Config& cfg);
 
+// Loads an exported ARN pair (`semsec export`) into `arn`, checking every tensor.
+void load_arn_weights(const std::string& path, torch::nn::Module& arn);
+
 class IsacExperiment {
  public:
   IsacExperiment(const config::Config& cfg, std::vector<GridPoint> points, RunContext& ctx);

@@ -52,6 +52,9 @@ config::Schema isac_schema() {
       .add_int("security.epochs", 10, 0, kIntMax, "epochs of ARN training (ignored when security.steps > 0)")
       .add_int("security.steps", 0, 0, kIntMax, "optimizer steps of ARN training (0 = use security.epochs)")
       .add_float("security.lr", 1e-4, 0.0, 10.0, "Adam learning rate of the ARNs")
+      .add_string("security.arn_init", "", {},
+                  "start both ARN pairs from an exported weights file (semsec export ... .safetensors) to "
+                  "fine-tune or re-evaluate them; empty = fresh identity-initialised pairs")
       .add_bool("security.blackbox", true, "also train ARNs against the black-box substitute of Eve")
       .add_bool("security.adaptive_eve", true,
                 "also retrain Eve's classifier on the encrypted signals once the ARNs are fixed (beyond the paper)")

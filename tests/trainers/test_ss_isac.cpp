@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "core/config.h"
+#include "core/errors.h"
 #include "core/fs.h"
+#include "core/safetensors.h"
 #include "datasets/synthetic.h"
 #include "trainers/gs_isac_trainer.h"
 #include "trainers/isac_schema.h"
@@ -103,6 +105,46 @@ TEST_F(SsIsacTest, FreshArnPairIsTheIdentity) {
   EXPECT_TRUE(torch::equal(exp.arn_whitebox()->delta(z), torch::zeros_like(z)));
   EXPECT_TRUE(torch::equal(exp.arn_whitebox()->decrypt_bs(y), y));
   EXPECT_TRUE(torch::equal(exp.arn_whitebox()->decrypt_ue(y), y));
+}
+
+TEST_F(SsIsacTest, ArnPairLoadsFromAnExportedFileAndRejectsBadOnes) {
+  // An exported pair: the white-box ARN of a briefly trained run, written like `semsec export`.
+  const config::Config cfg = make_config({"security.enabled=true"});
+  RunContext ctx = context("src");
+  IsacExperiment src(cfg, {point_from_config(cfg)}, ctx);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : src.arn_whitebox()->parameters()) p.copy_(torch::randn_like(p));
+  }
+  NamedTensorList tensors;
+  for (const auto& item : src.arn_whitebox()->named_parameters()) tensors.emplace_back("arn." + item.key(), item.value());
+  const std::string good = fs::join(dir_, "arn.safetensors");
+  write_safetensors(good, tensors, {});
+  RunContext ctx2 = context("dst");
+  IsacExperiment dst(make_config({"security.enabled=true", "security.arn_init=" + good}),
+                     {{1, 15.0, 1e-3, -10.0}, {2, 15.0, 1e-3, -5.0}}, ctx2);
+  const auto a = src.arn_whitebox()->parameters();
+  const auto b = dst.arn_whitebox()->parameters();
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_TRUE(torch::equal(b[i][0], a[i][0]));
+    EXPECT_TRUE(torch::equal(b[i][1], a[i][0]));  // broadcast to every grid point
+  }
+  // A tensor of the wrong shape, and a missing one, are named.
+  NamedTensorList wrong = tensors;
+  wrong[0].second = torch::zeros({1, 3, 3});
+  const std::string bad = fs::join(dir_, "bad.safetensors");
+  write_safetensors(bad, wrong, {});
+  try {
+    IsacExperiment e(make_config({"security.enabled=true", "security.arn_init=" + bad}), {point_from_config(cfg)}, ctx2);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("security.arn_init: " + bad + ": tensor '" + tensors[0].first), std::string::npos)
+        << e.what();
+  }
+  NamedTensorList fewer(tensors.begin() + 1, tensors.end());
+  write_safetensors(bad, fewer, {});
+  EXPECT_THROW(IsacExperiment(make_config({"security.enabled=true", "security.arn_init=" + bad}), {point_from_config(cfg)}, ctx2),
+               Error);
 }
 
 }  // namespace
