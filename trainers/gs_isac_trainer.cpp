@@ -149,8 +149,18 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
   }
 }
 
-int64_t IsacExperiment::stage_steps(const std::string& epochs_key, const std::string& steps_key, int64_t) const {
-  return cfg_.get_int(steps_key) > 0 ? cfg_.get_int(steps_key) : cfg_.get_int(epochs_key) * sampler_->steps_per_epoch();
+StageSpec IsacExperiment::stage_spec(const std::string& name, const std::string& epochs_key,
+                                     const std::string& steps_key, std::vector<double> lr) const {
+  StageSpec spec;
+  spec.name = name;
+  spec.total_steps =
+      cfg_.get_int(steps_key) > 0 ? cfg_.get_int(steps_key) : cfg_.get_int(epochs_key) * sampler_->steps_per_epoch();
+  spec.log_every = cfg_.get_int("train.log_every");
+  spec.checkpoint_every = cfg_.get_int("train.checkpoint_every");
+  spec.lr = std::move(lr);
+  spec.adam = AdamOptions{cfg_.get_float("train.adam_beta1"), cfg_.get_float("train.adam_beta2"),
+                          cfg_.get_float("train.adam_eps")};
+  return spec;
 }
 
 kernels::IsacLinkOut IsacExperiment::channel(const torch::Tensor& z, const torch::Tensor& phi,
@@ -163,18 +173,12 @@ kernels::IsacLinkOut IsacExperiment::channel(const torch::Tensor& z, const torch
 
 void IsacExperiment::train_general() {
   auto sampler = sampler_;
-  const int64_t steps = stage_steps("train.epochs", "train.steps", 0);
   const double gamma_sen = cfg_.get_float("train.gamma_sen"), gamma_com = cfg_.get_float("train.gamma_com");
 
-  StageSpec spec;
-  spec.name = "general";
-  spec.total_steps = steps;
-  spec.log_every = cfg_.get_int("train.log_every");
-  spec.checkpoint_every = cfg_.get_int("train.checkpoint_every");
+  std::vector<double> lr;
+  for (const auto& p : points_) lr.push_back(p.lr);
+  StageSpec spec = stage_spec("general", "train.epochs", "train.steps", lr);
   for (const auto& item : model_->named_parameters()) spec.params.emplace_back(item.key(), item.value());
-  for (const auto& p : points_) spec.lr.push_back(p.lr);
-  spec.adam = AdamOptions{cfg_.get_float("train.adam_beta1"), cfg_.get_float("train.adam_beta2"),
-                          cfg_.get_float("train.adam_eps")};
   spec.loss_fn = [this, sampler, gamma_sen, gamma_com](int64_t step) {
     const data::Batch b = data::make_batch(train_, *sampler, seeds_, step, phi_lo_, phi_hi_, ctx_.device);
     const torch::Tensor z = model_->transmit(b.x);

@@ -75,7 +75,9 @@ class IsacExperiment {
   // Channel pass for a batch at per-point SNRs; counter = step.
   kernels::IsacLinkOut channel(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
                                int64_t step, bool eval);
-  int64_t stage_steps(const std::string& epochs_key, const std::string& steps_key, int64_t batch) const;
+  // A stage's steps (steps_key, or epochs_key x steps per epoch), logging, checkpoints and Adam settings.
+  StageSpec stage_spec(const std::string& name, const std::string& epochs_key, const std::string& steps_key,
+                       std::vector<double> lr) const;
   void train_eve(const std::string& stage, models::EveClassifier& eve, models::PairedArn* arn, int64_t step_offset);
   void train_arn(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eve, int64_t step_offset);
   std::shared_ptr<data::BatchSampler> sampler_;

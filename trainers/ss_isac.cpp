@@ -37,15 +37,8 @@ void IsacExperiment::train_eve(const std::string& stage, models::EveClassifier& 
                                int64_t step_offset) {
   set_trainable(*model_, false);
   if (arn) set_trainable(**arn, false);
-  StageSpec spec;
-  spec.name = stage;
-  spec.total_steps = stage_steps("eve.epochs", "eve.steps", 0);
-  spec.log_every = cfg_.get_int("train.log_every");
-  spec.checkpoint_every = cfg_.get_int("train.checkpoint_every");
+  StageSpec spec = stage_spec(stage, "eve.epochs", "eve.steps", std::vector<double>(points_.size(), cfg_.get_float("eve.lr")));
   spec.params = named("", *eve);
-  for (size_t g = 0; g < points_.size(); ++g) spec.lr.push_back(cfg_.get_float("eve.lr"));
-  spec.adam = AdamOptions{cfg_.get_float("train.adam_beta1"), cfg_.get_float("train.adam_beta2"),
-                          cfg_.get_float("train.adam_eps")};
   spec.loss_fn = [this, &eve, arn, step_offset](int64_t step) {
     const int64_t s = step_offset + step;
     const data::Batch b = data::make_batch(train_, *sampler_, seeds_, s, phi_lo_, phi_hi_, ctx_.device);
@@ -76,15 +69,9 @@ void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn,
   set_trainable(*eve, false);
   const double l_pow_w = cfg_.get_float("security.lambda_pow"), l_sen_w = cfg_.get_float("security.lambda_sen"),
                l_com_w = cfg_.get_float("security.lambda_com"), l_pri_w = cfg_.get_float("security.lambda_pri");
-  StageSpec spec;
-  spec.name = stage;
-  spec.total_steps = stage_steps("security.epochs", "security.steps", 0);
-  spec.log_every = cfg_.get_int("train.log_every");
-  spec.checkpoint_every = cfg_.get_int("train.checkpoint_every");
+  StageSpec spec = stage_spec(stage, "security.epochs", "security.steps",
+                              std::vector<double>(points_.size(), cfg_.get_float("security.lr")));
   spec.params = named("", *arn);
-  for (size_t g = 0; g < points_.size(); ++g) spec.lr.push_back(cfg_.get_float("security.lr"));
-  spec.adam = AdamOptions{cfg_.get_float("train.adam_beta1"), cfg_.get_float("train.adam_beta2"),
-                          cfg_.get_float("train.adam_eps")};
   const int64_t latent = model_->sizes().latent_dim;
   spec.loss_fn = [=, this, &arn, &eve](int64_t step) {
     const int64_t s = step_offset + step;
