@@ -6,3 +6,5 @@ semsec_test(test_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/cli/test_cli.cpp LIBS sem
 add_dependencies(test_cli semsec)
 # Weight export: safetensors + torch state dict, rebuilt in plain PyTorch.
 semsec_test(test_export SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_export.cpp LIBS semsec_trainers)
+# GPU == CPU for whole training runs (skips without a GPU).
+semsec_test(gpu_training SOURCES ${CMAKE_CURRENT_LIST_DIR}/gpu_training.cpp LIBS semsec_trainers)

@@ -186,6 +186,25 @@ TEST_F(CliTest, SweepTrainsTheGridAsOneEnsembleAndWritesOneSummary) {
   EXPECT_NE(bad.output.find("did you mean 'train.batch_size'"), std::string::npos) << bad.output;
 }
 
+TEST_F(CliTest, KilledSweepResumesToTheUninterruptedSummary) {
+  const std::string args = fmt::format(
+      "sweep {}/experiments/ss_isac.yaml {} train.steps=4 eve.steps=3 security.steps=6 security.psr_db=-20,-5 "
+      "seed=0,1 security.adaptive_eve=false",
+      SEMSEC_SOURCE_DIR, small_run_args());
+  const std::string full = fs::join(dir_, "full"), cut = fs::join(dir_, "cut");
+  ASSERT_EQ(run(fmt::format("{} --out {}", args, full)).exit_code, 0);
+  // Killed inside the white-box ARN stage, after its checkpoint at step 4.
+  const Result killed = run(fmt::format("{} --out {}", args, cut), "SEMSEC_TEST_KILL_AT_STEP=arn_whitebox:5");
+  EXPECT_EQ(killed.signal, 9) << killed.output;
+  EXPECT_FALSE(fs::exists(fs::join(cut, "summary.csv")));
+  const Result resumed = run(fmt::format("sweep --resume {}", cut));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("stage general: complete"), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("stage arn_whitebox: resuming at step 4/6"), std::string::npos) << resumed.output;
+  EXPECT_EQ(slurp(fs::join(full, "summary.csv")), slurp(fs::join(cut, "summary.csv")));
+  EXPECT_EQ(slurp(fs::join(full, "ensemble000/metrics.csv")), slurp(fs::join(cut, "ensemble000/metrics.csv")));
+}
+
 TEST_F(CliTest, ExportWritesSafetensorsAndAStateDictOfATrainedRun) {
   const std::string out = fs::join(dir_, "sec");
   ASSERT_EQ(run(fmt::format("train {}/experiments/ss_isac.yaml {} train.steps=3 eve.steps=2 security.steps=2 "

@@ -1,0 +1,59 @@
+// GPU == CPU for whole training: the general system and the security stages trained for a few
+// steps on the CPU and on the GPU from the same seeds and counters end with the same weights
+// and metrics to float tolerance. Skips without a CUDA device.
+#include <gtest/gtest.h>
+
+#include "core/config.h"
+#include "core/fs.h"
+#include "datasets/synthetic.h"
+#include "trainers/gs_isac_trainer.h"
+#include "trainers/isac_schema.h"
+
+namespace semsec::trainers {
+namespace {
+
+TEST(GpuTraining, CpuAndGpuTrainToTheSameWeightsAndMetrics) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  std::string tmpl = "/tmp/semsec_gputrain_XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::string dir = tmpl, data = fs::join(dir, "data");
+  data::write_synthetic_dataset(data, 512, 128, 3, false);
+  const config::Config cfg = config::Config::load(
+      isac_schema(), "",
+      {"data.root=" + data, "train.steps=8", "train.batch_size=64", "eve.steps=4", "security.steps=4",
+       "security.enabled=true", "eval.batch_size=64", "eval.test_snr_db=[5,20]", "train.checkpoint_every=100"});
+  std::vector<GridPoint> points{{1, 15.0, 1e-4, -10.0}, {2, 5.0, 2e-4, -5.0}};
+  std::vector<std::vector<SummaryRow>> rows;
+  std::vector<std::vector<torch::Tensor>> weights;
+  for (const torch::Device device : {torch::Device(torch::kCPU), torch::Device(torch::kCUDA, 0)}) {
+    RunContext ctx;
+    ctx.run_dir = fs::join(dir, device.is_cuda() ? "gpu" : "cpu");
+    ctx.device = device;
+    fs::create_directories(ctx.run_dir);
+    ctx.metrics = std::make_unique<MetricsLog>(fs::join(ctx.run_dir, "metrics.csv"));
+    IsacExperiment exp(cfg, points, ctx);
+    exp.train_general();
+    exp.train_eves();
+    exp.train_arns();
+    std::vector<torch::Tensor> w;
+    for (const auto& p : exp.model()->parameters()) w.push_back(p.detach().cpu());
+    for (const auto& p : exp.arn_whitebox()->parameters()) w.push_back(p.detach().cpu());
+    weights.push_back(w);
+    rows.push_back(exp.evaluate_security());
+  }
+  ASSERT_EQ(weights[0].size(), weights[1].size());
+  for (size_t i = 0; i < weights[0].size(); ++i) {
+    EXPECT_TRUE(torch::allclose(weights[0][i], weights[1][i], 1e-3, 1e-4))
+        << "tensor " << i << " max diff " << (weights[0][i] - weights[1][i]).abs().max().item<double>();
+  }
+  ASSERT_EQ(rows[0].size(), rows[1].size());
+  for (size_t i = 0; i < rows[0].size(); ++i) {
+    EXPECT_NEAR(rows[0][i].mse_sen, rows[1][i].mse_sen, 1e-3 * rows[0][i].mse_sen + 1e-7) << i;
+    EXPECT_NEAR(rows[0][i].mse_com, rows[1][i].mse_com, 1e-3 * rows[0][i].mse_com + 1e-7) << i;
+    EXPECT_NEAR(rows[0][i].pc_eve, rows[1][i].pc_eve, 0.02) << i;
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace semsec::trainers
