@@ -2,11 +2,13 @@
 #include "trainers/export.h"
 
 #include <cmath>
+#include <sstream>
 
 #include "core/checkpoint.h"
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/rundir.h"
 #include "trainers/isac_schema.h"
 #include "trainers/stage.h"
 
@@ -26,7 +28,7 @@ std::map<std::string, std::string> export_metadata(const std::string& run_dir) {
     for (size_t i = 0; i < v.size(); ++i) s += fmt::format("{}{}", i ? "," : "", v[i]);
     return s + "]";
   };
-  return {
+  std::map<std::string, std::string> meta{
       {"format", "semsec-weights-1"},
       {"semsec_version", SEMSEC_VERSION},
       {"naming", kNamingScheme},
@@ -43,7 +45,34 @@ std::map<std::string, std::string> export_metadata(const std::string& run_dir) {
       {"train_snr_db", fmt::format("{}", cfg.get_float("train.snr_db"))},
       {"seed", std::to_string(cfg.get_int("seed"))},
       {"config_yaml", cfg.to_yaml()},
+      {"grid_points", "1"},
   };
+  // A sweep ensemble: per-point values (index g of the leading grid dimension) as comma lists.
+  const std::string points = fs::join(run_dir, "points.csv");
+  if (fs::exists(points)) {
+    std::istringstream in(read_file(points));
+    std::string line, seeds, snrs, psrs, taus;
+    std::getline(in, line);
+    int64_t n = 0;
+    while (std::getline(in, line)) {
+      std::vector<std::string> f;
+      std::istringstream ls(line);
+      for (std::string x; std::getline(ls, x, ',');) f.push_back(x);
+      if (f.size() != 5) fail("semsec export: {}: malformed line '{}'", points, line);
+      const std::string sep = n ? "," : "";
+      seeds += sep + f[1];
+      snrs += sep + f[2];
+      psrs += sep + f[4];
+      taus += sep + fmt::format("{}", std::pow(10.0, std::stod(f[4]) / 10.0) / static_cast<double>(latent));
+      ++n;
+    }
+    meta["grid_points"] = std::to_string(n);
+    meta["seed"] = seeds;
+    meta["train_snr_db"] = snrs;
+    meta["psr_db"] = psrs;
+    meta["tau"] = taus;
+  }
+  return meta;
 }
 
 ExportResult export_run(const std::string& run_dir, const std::string& out_base, bool include_all) {

@@ -163,6 +163,12 @@ void run_sweep(const SweepOptions& opt) {
       const std::string err = fs::create_directories(ctx.run_dir);
       if (!err.empty()) fail("{}: cannot create directory: {}", ctx.run_dir, err);
       write_file_atomic(cfg_path, cfg.to_yaml());
+      // What differs between this ensemble's grid points (config.yaml holds the shared values).
+      std::string pts = "point,seed,train_snr_db,lr,psr_db\n";
+      for (size_t i = 0; i < points.size(); ++i) {
+        pts += fmt::format("{},{},{},{},{}\n", i, points[i].seed, points[i].train_snr_db, points[i].lr, points[i].psr_db);
+      }
+      write_file_atomic(fs::join(ctx.run_dir, "points.csv"), pts);
       ctx.metrics = std::make_unique<MetricsLog>(fs::join(ctx.run_dir, "metrics.csv"));
       if (opt.resume) ctx.metrics->load_existing();
       if (cfg.get_bool("output.tensorboard")) ctx.tb = std::make_unique<tb::EventWriter>(ctx.run_dir);

@@ -10,6 +10,7 @@
 
 #include "core/checkpoint.h"
 #include "core/fs.h"
+#include "core/safetensors.h"
 #include "datasets/synthetic.h"
 
 namespace semsec {
@@ -175,6 +176,14 @@ TEST_F(CliTest, SweepTrainsTheGridAsOneEnsembleAndWritesOneSummary) {
   // 8 points x 2 test SNRs x 9 (variant, eve) rows + header.
   EXPECT_EQ(std::count(summary.begin(), summary.end(), '\n'), 8 * 2 * 9 + 1);
   EXPECT_NE(summary.find("0.002,0,7,plugged,adaptive,15,15,-5,1,"), std::string::npos) << summary;
+  // Exported weights of the ensemble carry each grid point's seed and PSR.
+  const Result ex = run(fmt::format("export {}/ensemble000", out));
+  ASSERT_EQ(ex.exit_code, 0) << ex.output;
+  const SafetensorsFile f = read_safetensors(fs::join(out, "ensemble000/export/arn.safetensors"));
+  EXPECT_EQ(f.metadata.at("grid_points"), "8");
+  EXPECT_EQ(f.metadata.at("psr_db"), "-20,-20,-20,-20,-5,-5,-5,-5");
+  EXPECT_EQ(f.metadata.at("seed"), "0,0,1,1,0,0,1,1");
+  EXPECT_EQ(f.tensors.front().second.size(0), 8);
   // A key that is not grid-batchable splits ensembles.
   const Result r2 = run(fmt::format("sweep {}/experiments/gs_isac.yaml {} model.ue_hidden=8,16 --out {}",
                                     SEMSEC_SOURCE_DIR, small_run_args(), fs::join(dir_, "sweep2")));
