@@ -16,6 +16,8 @@
 #include "models/gs_isac.h"
 #include "models/security.h"
 #include "trainers/grid_adam.h"
+#include "trainers/gs_isac_trainer.h"
+#include "trainers/isac_schema.h"
 
 #ifdef SEMSEC_WITH_CUDA
 #include <c10/cuda/CUDAFunctions.h>
@@ -53,13 +55,9 @@ std::vector<uint64_t> seeds_for(int64_t g) {
   return s;
 }
 
+// The channel of the default experiment configuration, built exactly as the trainer builds it.
 kernels::IsacLinkParams link_params() {
-  kernels::IsacLinkParams p;
-  p.num_antennas = 16;
-  p.w = kernels::make_beamformer("wide2", 16, 0.0);
-  const double lim = 20.0 * M_PI / 180.0;
-  p.ref_gain_bs = kernels::mean_sensing_gain(p, -lim, lim);
-  return p;
+  return trainers::link_params_from_config(config::Config::defaults(trainers::isac_schema()));
 }
 
 // One training step of the general system (eq. 9) for G grid points on random data.

@@ -84,6 +84,16 @@ config::Config resolve_config(const config::Schema& schema, const CliArgs& args,
   return saved;
 }
 
+// A new run directory for --out (or runs/<name>/<time>); refuses a directory that already holds
+// `marker` (a finished or interrupted result) so nothing a user finished is overwritten.
+std::string new_run_dir(const std::string& out, const std::string& marker, const std::string& name,
+                        const std::string& resume_hint) {
+  if (!out.empty() && fs::exists(fs::join(out, marker))) {
+    fail("--out {}: already holds {}; {}choose another directory", out, marker, resume_hint);
+  }
+  return make_run_dir(out, name);
+}
+
 int cmd_train(const std::vector<std::string>& argv) {
   CommandSpec spec;
   spec.name = "train";
@@ -110,10 +120,8 @@ int cmd_train(const std::vector<std::string>& argv) {
   const torch::Device device = parse_device(args.option("--device", "cpu"));
   if (!resume) {
     const std::string out = args.option("--out");
-    if (!out.empty() && fs::exists(fs::join(out, "config.yaml"))) {
-      fail("--out {}: already holds a run; continue it with '--resume {}' or choose another directory", out, out);
-    }
-    run_dir = make_run_dir(out, cfg.get_string("experiment.name"));
+    run_dir = new_run_dir(out, "config.yaml", cfg.get_string("experiment.name"),
+                          fmt::format("continue it with '--resume {}' or ", out));
     write_file_atomic(fs::join(run_dir, "config.yaml"), cfg.to_yaml());
   }
   trainers::RunContext ctx;
@@ -163,11 +171,9 @@ int cmd_sweep(const std::vector<std::string>& argv) {
     opt.config_file = args.positional[0];
     opt.args = args.overrides;
     const std::string out = args.option("--out");
-    if (!out.empty() && fs::exists(fs::join(out, "sweep.txt"))) {
-      fail("--out {}: already holds a sweep; continue it with '--resume {}' or choose another directory", out, out);
-    }
     const config::Config probe = config::Config::load(schema, opt.config_file, {});
-    opt.sweep_dir = make_run_dir(out, probe.get_string("experiment.name") + "_sweep");
+    opt.sweep_dir = new_run_dir(out, "sweep.txt", probe.get_string("experiment.name") + "_sweep",
+                                fmt::format("continue it with '--resume {}' or ", out));
     std::string saved = opt.config_file + "\n";
     for (const auto& a : opt.args) saved += a + "\n";
     write_file_atomic(fs::join(opt.sweep_dir, "sweep.txt"), saved);
@@ -221,11 +227,7 @@ int cmd_link(const std::vector<std::string>& argv) {
   }
   const config::Config cfg = config::Config::load(schema, args.positional[0], args.overrides);
   const torch::Device device = parse_device(args.option("--device", "cpu"));
-  const std::string out = args.option("--out");
-  if (!out.empty() && fs::exists(fs::join(out, "link.csv"))) {
-    fail("--out {}: already holds link.csv; choose another directory", out);
-  }
-  const std::string run_dir = make_run_dir(out, cfg.get_string("experiment.name"));
+  const std::string run_dir = new_run_dir(args.option("--out"), "link.csv", cfg.get_string("experiment.name"), "");
   write_file_atomic(fs::join(run_dir, "config.yaml"), cfg.to_yaml());
   const int rc = trainers::run_link(cfg, run_dir, device);
   log::info("done: {}/link.csv", run_dir);

@@ -7,6 +7,7 @@
 #include "core/fs.h"
 #include "datasets/synthetic.h"
 #include "trainers/gs_isac_trainer.h"
+#include "tests/test_util.h"
 #include "trainers/isac_schema.h"
 
 namespace semsec::trainers {
@@ -14,9 +15,7 @@ namespace {
 
 TEST(GpuTraining, CpuAndGpuTrainToTheSameWeightsAndMetrics) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  std::string tmpl = "/tmp/semsec_gputrain_XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-  const std::string dir = tmpl, data = fs::join(dir, "data");
+  const std::string dir = testing::make_temp_dir("gputrain"), data = fs::join(dir, "data");
   data::write_synthetic_dataset(data, 512, 128, 3, false);
   const config::Config cfg = config::Config::load(
       isac_schema(), "",

@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/rundir.h"
+#include "models/security.h"
 #include "trainers/isac_schema.h"
 #include "trainers/stage.h"
 
@@ -22,6 +23,7 @@ const char* const kNamingScheme =
 std::map<std::string, std::string> export_metadata(const std::string& run_dir) {
   const config::Config cfg = config::Config::load(isac_schema(), fs::join(run_dir, "config.yaml"), {});
   const int64_t latent = cfg.get_int("model.latent_dim");
+  const models::ArnSizes arn;  // the trainer builds the pairs with these sizes
   const double psr_db = cfg.get_float("security.psr_db");
   auto list = [](const std::vector<int64_t>& v) {
     std::string s = "[";
@@ -33,9 +35,9 @@ std::map<std::string, std::string> export_metadata(const std::string& run_dir) {
       {"semsec_version", SEMSEC_VERSION},
       {"naming", kNamingScheme},
       {"latent_dim", std::to_string(latent)},
-      {"arn.enc", list({latent, 23, 64, latent})},
-      {"arn.dec_bs", list({2 * latent, 23, 64, 2 * latent})},
-      {"arn.dec_ue", list({2 * latent, 23, 16, 2 * latent})},
+      {"arn.enc", list({latent, arn.enc_h1, arn.enc_h2, latent})},
+      {"arn.dec_bs", list({2 * latent, arn.dec_bs_h1, arn.dec_bs_h2, 2 * latent})},
+      {"arn.dec_ue", list({2 * latent, arn.dec_ue_h1, arn.dec_ue_h2, 2 * latent})},
       {"base.bs_hidden", std::to_string(cfg.get_int("model.bs_hidden"))},
       {"base.ue_hidden", std::to_string(cfg.get_int("model.ue_hidden"))},
       {"base.feature_dim", std::to_string(cfg.get_int("model.feature_dim"))},

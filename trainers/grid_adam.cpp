@@ -12,6 +12,7 @@ GridAdam::GridAdam(std::vector<torch::Tensor> params, const std::vector<double>&
   const auto device = params_.front().device();
   torch::Tensor lr_t = torch::tensor(lr, torch::kFloat64).to(device);
   for (const auto& p : params_) {
+    TORCH_CHECK(p.scalar_type() == params_.front().scalar_type(), "GridAdam: all parameters must share one dtype");
     TORCH_CHECK(p.dim() >= 1 && p.size(0) == num_points, "GridAdam: parameter of shape ", p.sizes(),
                 " does not lead with the grid dimension G=", num_points);
     exp_avg_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
@@ -34,16 +35,17 @@ void GridAdam::step() {
   step_.add_(1.0);
   const double b1 = options_.beta1, b2 = options_.beta2;
   // Bias corrections computed on the device from the device step counter.
-  const torch::Tensor bc1 = 1.0 - torch::pow(b1, step_);
-  const torch::Tensor bc2_sqrt = torch::sqrt(1.0 - torch::pow(b2, step_));
+  const auto dtype = params_.front().scalar_type();
+  const torch::Tensor bc1 = (1.0 - torch::pow(b1, step_)).to(dtype);
+  const torch::Tensor bc2_sqrt = torch::sqrt(1.0 - torch::pow(b2, step_)).to(dtype);
   for (size_t i = 0; i < params_.size(); ++i) {
     auto& p = params_[i];
     const torch::Tensor& grad = p.grad();
     if (!grad.defined()) continue;
     exp_avg_[i].lerp_(grad, 1.0 - b1);
     exp_avg_sq_[i].mul_(b2).addcmul_(grad, grad, 1.0 - b2);
-    const torch::Tensor denom = (exp_avg_sq_[i].sqrt() / bc2_sqrt.to(p.scalar_type())).add_(options_.eps);
-    const torch::Tensor step_size = lr_[i] / bc1.to(p.scalar_type());
+    const torch::Tensor denom = (exp_avg_sq_[i].sqrt() / bc2_sqrt).add_(options_.eps);
+    const torch::Tensor step_size = lr_[i] / bc1;
     p.sub_(step_size * exp_avg_[i] / denom);
   }
 }

@@ -50,26 +50,29 @@ kernels::IsacLinkParams link_params_from_config(const config::Config& cfg) {
   return p;
 }
 
-void load_arn_weights(const std::string& path, torch::nn::Module& arn) {
+void load_arn_weights(const std::string& path, const std::vector<torch::nn::Module*>& arns) {
   // A weights file is untrusted input: read_safetensors bounds-checks the file, and every tensor
   // must be present with the ARN's shape (a leading grid size of 1 is broadcast to all points).
   const SafetensorsFile f = read_safetensors(path);
-  std::map<std::string, torch::Tensor> by_name(f.tensors.begin(), f.tensors.end());
+  const std::map<std::string, torch::Tensor> by_name(f.tensors.begin(), f.tensors.end());
   torch::NoGradGuard no_grad;
-  for (auto& item : arn.named_parameters()) {
-    const std::string name = "arn." + item.key();
-    const auto it = by_name.find(name);
-    torch::Tensor dest = item.value();
-    if (it == by_name.end()) fail("security.arn_init: {}: tensor '{}' is missing", path, name);
-    const torch::Tensor& t = it->second;
-    const bool shape_ok = t.dim() == dest.dim() && (t.size(0) == 1 || t.size(0) == dest.size(0)) &&
-                          t.sizes().slice(1) == dest.sizes().slice(1);
-    if (!shape_ok || t.scalar_type() != torch::kFloat32) {
-      fail("security.arn_init: {}: tensor '{}' is {} {}, expected float32 [1 or {}, {}]", path, name, c10::str(t.sizes()),
-           std::string(c10::toString(t.scalar_type())), dest.size(0), c10::str(dest.sizes().slice(1)));
+  for (torch::nn::Module* arn : arns) {
+    for (auto& item : arn->named_parameters()) {
+      const std::string name = "arn." + item.key();
+      const auto it = by_name.find(name);
+      if (it == by_name.end()) fail("security.arn_init: {}: tensor '{}' is missing", path, name);
+      const torch::Tensor& t = it->second;
+      torch::Tensor dest = item.value();
+      const bool shape_ok = t.dim() == dest.dim() && (t.size(0) == 1 || t.size(0) == dest.size(0)) &&
+                            t.sizes().slice(1) == dest.sizes().slice(1);
+      if (!shape_ok || t.scalar_type() != torch::kFloat32) {
+        fail("security.arn_init: {}: tensor '{}' is {} {}, expected float32 [1 or {}, {}]", path, name,
+             c10::str(t.sizes()), std::string(c10::toString(t.scalar_type())), dest.size(0),
+             c10::str(dest.sizes().slice(1)));
+      }
+      if (!torch::isfinite(t).all().item<bool>()) fail("security.arn_init: {}: tensor '{}' holds NaN or inf", path, name);
+      dest.copy_(t.expand_as(dest));
     }
-    if (!torch::isfinite(t).all().item<bool>()) fail("security.arn_init: {}: tensor '{}' holds NaN or inf", path, name);
-    dest.copy_(t.expand_as(dest));
   }
 }
 
@@ -88,7 +91,6 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
   const std::string root = cfg.get_string("data.root");
   train_ = data::load_split(root, "train", cfg.get_int("data.train_limit"));
   test_ = data::load_split(root, "test", cfg.get_int("data.test_limit"));
-  if (train_.rows * train_.cols != 784 && cfg.get_int("model.latent_dim") <= 0) fail("data: unexpected image size");
   // The data set is small: keep it on the training device so batches are gathered there.
   train_.images = train_.images.to(ctx.device);
   train_.labels = train_.labels.to(ctx.device);
@@ -140,8 +142,7 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
     arn_bb_ = models::PairedArn(bb_seeds, arn_sizes);
     const std::string init = cfg.get_string("security.arn_init");
     if (!init.empty()) {
-      load_arn_weights(init, *arn_wb_);
-      load_arn_weights(init, *arn_bb_);
+      load_arn_weights(init, {arn_wb_.get(), arn_bb_.get()});
     }
     for (auto* m : std::initializer_list<torch::nn::Module*>{eve_wb_.get(), eve_bb_.get(), eve_adapt_.get(), arn_wb_.get(), arn_bb_.get()}) {
       m->to(ctx.device);
@@ -230,7 +231,7 @@ void run_train(const config::Config& cfg, RunContext& ctx) {
   write_summary(exp, cfg, ctx);
 }
 
-void write_summary(IsacExperiment& exp, const config::Config& cfg, RunContext& ctx) {
+std::vector<SummaryRow> write_summary(IsacExperiment& exp, const config::Config& cfg, RunContext& ctx) {
   exp.train_general();
   std::vector<SummaryRow> rows;
   if (cfg.get_bool("security.enabled")) {
@@ -261,6 +262,7 @@ void write_summary(IsacExperiment& exp, const config::Config& cfg, RunContext& c
   }
   csv.close();
   if (ctx.tb) ctx.tb->flush();
+  return rows;
 }
 
 }  // namespace semsec::trainers

@@ -46,8 +46,9 @@ GridPoint point_from_config(const config::Config& cfg);
 
 kernels::IsacLinkParams link_params_from_config(const config::Config& cfg);
 
-// Loads an exported ARN pair (`semsec export`) into `arn`, checking every tensor.
-void load_arn_weights(const std::string& path, torch::nn::Module& arn);
+// Loads an exported ARN pair (`semsec export`, read once) into every module of `arns`,
+// checking every tensor.
+void load_arn_weights(const std::string& path, const std::vector<torch::nn::Module*>& arns);
 
 class IsacExperiment {
  public:
@@ -99,7 +100,8 @@ class IsacExperiment {
 // `semsec train`: the general system trained and evaluated; writes summary.csv.
 void run_train(const config::Config& cfg, RunContext& ctx);
 
-// Trains every stage the configuration enables and writes summary.csv (used by train and sweep).
-void write_summary(IsacExperiment& exp, const config::Config& cfg, RunContext& ctx);
+// Trains every stage the configuration enables, writes summary.csv and returns its rows
+// (used by train and sweep).
+std::vector<SummaryRow> write_summary(IsacExperiment& exp, const config::Config& cfg, RunContext& ctx);
 
 }  // namespace semsec::trainers

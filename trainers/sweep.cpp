@@ -174,18 +174,11 @@ void run_sweep(const SweepOptions& opt) {
       if (cfg.get_bool("output.tensorboard")) ctx.tb = std::make_unique<tb::EventWriter>(ctx.run_dir);
       log::info("ensemble {}: {} grid point(s) in {}", ensemble, points.size(), ctx.run_dir);
       IsacExperiment exp(cfg, points, ctx);
-      write_summary(exp, cfg, ctx);
       // Merge this ensemble's rows into the sweep summary, prefixed by the swept values.
-      const std::string rows = read_file(fs::join(ctx.run_dir, "summary.csv"));
-      size_t pos = rows.find('\n') + 1;
-      while (pos < rows.size()) {
-        const size_t nl = rows.find('\n', pos);
-        const std::string line = rows.substr(pos, nl - pos);
-        const int64_t point = std::stoll(line.substr(0, line.find(',')));
+      for (const SummaryRow& row : write_summary(exp, cfg, ctx)) {
         std::string prefix;
-        for (const auto& k : extra_cols) prefix += yaml_scalar_text(point_cfgs.at(static_cast<size_t>(point)), k) + ",";
-        summary.row(fmt::format("{}{},{}", prefix, ensemble, line));
-        pos = nl + 1;
+        for (const auto& k : extra_cols) prefix += yaml_scalar_text(point_cfgs.at(static_cast<size_t>(row.point)), k) + ",";
+        summary.row(fmt::format("{}{},{}", prefix, ensemble, summary_line(row)));
       }
       ++ensemble;
     }

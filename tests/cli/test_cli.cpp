@@ -12,6 +12,7 @@
 #include "core/fs.h"
 #include "core/safetensors.h"
 #include "datasets/synthetic.h"
+#include "tests/test_util.h"
 
 namespace semsec {
 namespace {
@@ -32,9 +33,7 @@ std::string slurp(const std::string& path) {
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = "/tmp/semsec_cli_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = testing::make_temp_dir("cli");
     data_ = fs::join(dir_, "data");
     data::write_synthetic_dataset(data_, 384, 96, 9, true);
   }
@@ -88,7 +87,7 @@ TEST_F(CliTest, TrainWritesTheRunDirectory) {
   // A second run into the same directory would overwrite finished results: refused.
   const Result again = run(fmt::format("train {}/experiments/gs_isac.yaml {} --out {}", SEMSEC_SOURCE_DIR, small_run_args(), out));
   EXPECT_EQ(again.exit_code, 2);
-  EXPECT_NE(again.output.find("already holds a run"), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("already holds config.yaml; continue it with '--resume"), std::string::npos) << again.output;
 }
 
 TEST_F(CliTest, ResumeAfterAKillGivesTheUninterruptedResultBitForBit) {

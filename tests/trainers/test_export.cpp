@@ -16,6 +16,7 @@
 #include "trainers/export.h"
 #include "trainers/isac_schema.h"
 #include "trainers/stage.h"
+#include "tests/test_util.h"
 
 namespace semsec::trainers {
 namespace {
@@ -23,9 +24,7 @@ namespace {
 class ExportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = "/tmp/semsec_export_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = testing::make_temp_dir("export");
     const config::Config cfg = config::Config::load(isac_schema(), "", {"security.enabled=true", "security.psr_db=-7"});
     write_file_atomic(fs::join(dir_, "config.yaml"), cfg.to_yaml());
     torch::manual_seed(1);

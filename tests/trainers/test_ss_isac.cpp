@@ -9,6 +9,7 @@
 #include "datasets/synthetic.h"
 #include "trainers/gs_isac_trainer.h"
 #include "trainers/isac_schema.h"
+#include "tests/test_util.h"
 
 namespace semsec::trainers {
 namespace {
@@ -16,9 +17,7 @@ namespace {
 class SsIsacTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = "/tmp/semsec_ssisac_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = testing::make_temp_dir("ssisac");
     data_ = fs::join(dir_, "data");
     data::write_synthetic_dataset(data_, 512, 128, 5, false);
   }

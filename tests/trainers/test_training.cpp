@@ -10,14 +10,13 @@
 #include "models/grid_linear.h"
 #include "models/gs_isac.h"
 #include "trainers/grid_adam.h"
+#include "tests/test_util.h"
 
 namespace semsec {
 namespace {
 
 std::string temp_dir() {
-  std::string tmpl = "/tmp/semsec_train_XXXXXX";
-  EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
+  return testing::make_temp_dir("train");
 }
 
 TEST(GridLinear, InitialisedLikeTorchLinearWithinBound) {
