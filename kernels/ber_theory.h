@@ -52,6 +52,8 @@ inline double ber_theory(const LinkShape& shape, double ebn0_db) {
       return ber_qpsk_mrc_rayleigh(4, g / 2.0);
     case Scheme::kBeamforming:
       return ber_qpsk_mrc_rayleigh(shape.num_rx, g);
+    case Scheme::kBeamAlamouti:  // each sub-array's beamformed branch is CN(0, 1): Alamouti over 2 N_r branches
+      return ber_qpsk_mrc_rayleigh(2 * shape.num_rx, g / 2.0);
   }
   return std::numeric_limits<double>::quiet_NaN();
 }

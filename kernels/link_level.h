@@ -1,13 +1,20 @@
-// Per-element math of the CLSSR link level (QPSK over AWGN, SISO Rayleigh, Alamouti 2x1/2x2 and
-// codebook-beamformed MISO/MIMO), written once for the CPU loop (link_level_cpu.cpp) and the CUDA
-// kernels (link_level.cu). No torch in here; the torch-facing API is kernels/link_ops.h.
+// Per-element math of the CLSSR link level (QPSK over AWGN, SISO Rayleigh, Alamouti 2x1/2x2,
+// codebook-beamformed MISO/MIMO and beamformed Alamouti), written once for the CPU loop
+// (link_level_cpu.cpp) and the CUDA kernels (link_level.cu). No torch in here; the torch-facing API
+// is kernels/link_ops.h.
 //
 // Signal model (all links): QPSK with Gray mapping, s = ((1 - 2 b0) + j (1 - 2 b1)) / sqrt(2),
 // E|s|^2 = 1, two symbols (4 bits) per "block" = one Alamouti codeword of two symbol periods.
 // The channel is flat and constant over a block (and, on the geometric link, over a whole sample).
-// Total transmit power is fixed: Alamouti sends s / sqrt(2) from each of its two antennas, a beam
+// Total transmit power is fixed: Alamouti sends s / sqrt(2) on each of its two branches, a beam
 // f has ||f|| = 1. Receivers know their channel perfectly and decide by ML, which for Gray QPSK
 // after matched (MRC / Alamouti) combining is the sign of the real and imaginary parts.
+// Beamformed Alamouti (the paper's "Alamouti + transmit beamforming f_u"): the num_tx = 2 M
+// antennas form two sub-arrays of M consecutive elements (sub-array i holds antennas i M .. i M +
+// M - 1); Alamouti branch i goes through the M-element DFT beam f_k on sub-array i, so the
+// detector sees the two-branch channel g[a][i] = sum_m h[a][i M + m] f_k[m] and runs the plain
+// Alamouti combiner over it. Each branch carries s / sqrt(2) with ||f_k|| = 1: total power 1.
+// M = 1 (f_k = 1) is plain Alamouti.
 // Noise is CN(0, 2 sigma^2): sigma is the standard deviation of each real component.
 //
 // Counter layout (Philox words (block, sample, step, stream), stream rng::kStreamLink, or
@@ -29,11 +36,13 @@
 namespace semsec::link {
 
 enum class Scheme : int32_t {
-  kAwgn = 0,         // SISO, no fading (geometric link: path loss only)
-  kRayleigh = 1,     // SISO, flat Rayleigh, coherent detection
-  kAlamouti2x1 = 2,  // Alamouti STBC, 2 transmit, 1 receive antenna
-  kAlamouti2x2 = 3,  // Alamouti STBC, 2 transmit, 2 receive antennas
-  kBeamforming = 4,  // single stream through a DFT-codebook beam f, num_tx x num_rx, MRC receiver
+  kAwgn = 0,          // SISO, no fading (geometric link: path loss only)
+  kRayleigh = 1,      // SISO, flat Rayleigh, coherent detection
+  kAlamouti2x1 = 2,   // Alamouti STBC, 2 transmit, 1 receive antenna
+  kAlamouti2x2 = 3,   // Alamouti STBC, 2 transmit, 2 receive antennas
+  kBeamforming = 4,   // single stream through a DFT-codebook beam f, num_tx x num_rx, MRC receiver
+  kBeamAlamouti = 5,  // Alamouti over two sub-arrays of num_tx / 2 antennas, each steered by the same
+                      // DFT beam f (num_tx / 2 elements), num_rx in {1, 2}, Alamouti combiner
 };
 
 inline constexpr int kMaxTx = 8;
@@ -56,8 +65,9 @@ SEMSEC_HD Cplx cconj(Cplx a) { return Cplx{a.re, -a.im}; }
 SEMSEC_HD Cplx cscale(Cplx a, double s) { return Cplx{a.re * s, a.im * s}; }
 SEMSEC_HD double cabs2(Cplx a) { return a.re * a.re + a.im * a.im; }
 
-// Antenna counts of a link. For kBeamforming num_tx/num_rx come from the configuration, every
-// other scheme has fixed counts (see link_shape in link_ops.h). num_beams is the DFT codebook size.
+// Antenna counts of a link. For kBeamforming and kBeamAlamouti num_tx/num_rx come from the
+// configuration, every other scheme has fixed counts (see link_shape in link_ops.h). num_beams is
+// the DFT codebook size.
 struct LinkShape {
   Scheme scheme;
   int32_t num_tx;
@@ -65,7 +75,18 @@ struct LinkShape {
   int32_t num_beams;
 };
 
-SEMSEC_HD bool is_alamouti(Scheme s) { return s == Scheme::kAlamouti2x1 || s == Scheme::kAlamouti2x2; }
+// Schemes whose detector runs the Alamouti combiner over two branches g[a][0], g[a][1].
+SEMSEC_HD bool is_alamouti(Scheme s) {
+  return s == Scheme::kAlamouti2x1 || s == Scheme::kAlamouti2x2 || s == Scheme::kBeamAlamouti;
+}
+
+// Elements of one codebook beam f_k: num_tx for kBeamforming, the sub-array size M = num_tx / 2
+// for kBeamAlamouti, 0 for schemes that send no beam (their beam index is ignored).
+SEMSEC_HD int32_t beam_size(const LinkShape& s) {
+  if (s.scheme == Scheme::kBeamforming) return s.num_tx;
+  if (s.scheme == Scheme::kBeamAlamouti) return s.num_tx / 2;
+  return 0;
+}
 
 SEMSEC_HD uint32_t bits_block(uint32_t j) { return (kKindBits << 28) | j; }
 SEMSEC_HD uint32_t channel_block(uint32_t r, uint32_t j) { return (kKindChannel << 28) | (r << 20) | j; }
@@ -97,6 +118,9 @@ SEMSEC_HD Cplx los_response(int n, double sin_theta) {
 }
 
 // DFT codebook: f_k[n] = exp(j 2 pi n k / num_beams) / sqrt(num_tx), k < num_beams, ||f_k|| = 1.
+// num_tx here is the beam's element count, beam_size(shape): the sub-array size for kBeamAlamouti.
+// A one-element beam is exactly 1 (phase index 0), which makes M = 1 beamformed Alamouti
+// bit-identical to plain Alamouti.
 SEMSEC_HD Cplx beam_weight(int64_t k, int32_t num_beams, int32_t num_tx, int n) {
   const int64_t phase_index = (static_cast<int64_t>(n) * k) % num_beams;
   const double t = 6.283185307179586 * static_cast<double>(phase_index) / static_cast<double>(num_beams);
@@ -132,7 +156,9 @@ SEMSEC_HD void draw_channel(const LinkShape& s, rng::Key key, uint32_t stream, u
 }
 
 // What the detector of each receive antenna sees: g[a][0] (and g[a][1] for Alamouti, the second
-// transmit antenna). kBeamforming applies beam k: g[a][0] = sum_n h[a][n] f_k[n].
+// branch). kBeamforming applies beam k: g[a][0] = sum_n h[a][n] f_k[n]; kBeamAlamouti applies the
+// M-element beam k to each sub-array: g[a][i] = sum_m h[a][i M + m] f_k[m], M = num_tx / 2; plain
+// Alamouti takes the two antennas as they are.
 SEMSEC_HD void effective_channel(const LinkShape& s, const Cplx h[kMaxRx][kMaxTx], int64_t beam, Cplx g[kMaxRx][2]) {
   for (int a = 0; a < s.num_rx; ++a) {
     if (s.scheme == Scheme::kBeamforming) {
@@ -140,6 +166,15 @@ SEMSEC_HD void effective_channel(const LinkShape& s, const Cplx h[kMaxRx][kMaxTx
       for (int n = 0; n < s.num_tx; ++n) acc = cadd(acc, cmul(h[a][n], beam_weight(beam, s.num_beams, s.num_tx, n)));
       g[a][0] = acc;
       g[a][1] = Cplx{0.0, 0.0};
+    } else if (s.scheme == Scheme::kBeamAlamouti) {
+      const int m_size = s.num_tx / 2;
+      for (int i = 0; i < 2; ++i) {
+        Cplx acc{0.0, 0.0};
+        for (int m = 0; m < m_size; ++m) {
+          acc = cadd(acc, cmul(h[a][i * m_size + m], beam_weight(beam, s.num_beams, m_size, m)));
+        }
+        g[a][i] = acc;
+      }
     } else if (is_alamouti(s.scheme)) {
       g[a][0] = h[a][0];
       g[a][1] = h[a][1];
@@ -151,8 +186,8 @@ SEMSEC_HD void effective_channel(const LinkShape& s, const Cplx h[kMaxRx][kMaxTx
 }
 
 // Post-combining SNR per unit noise variance (complex), i.e. SNR = gain / (2 sigma^2):
-// single stream sum_a |g_a0|^2 (= ||H f||^2, the |h f|^2 of eq. 2); Alamouti
-// sum_a (|g_a0|^2 + |g_a1|^2) / 2 since each antenna carries half the power.
+// single stream sum_a |g_a0|^2 (= ||H f||^2, the |h f|^2 of eq. 2); Alamouti (plain or
+// beamformed) sum_a (|g_a0|^2 + |g_a1|^2) / 2 since each branch carries half the power.
 SEMSEC_HD double effective_gain(const LinkShape& s, const Cplx g[kMaxRx][2]) {
   double acc = 0.0;
   for (int a = 0; a < s.num_rx; ++a) {
@@ -181,7 +216,7 @@ SEMSEC_HD void draw_noise(const LinkShape& s, rng::Key key, uint32_t stream, uin
 
 // One block of 4 bits through the effective channel g with noise sigma * nz, decided by ML.
 //   single stream: y_{a,t} = g_a0 s_t + n_{a,t}, z_t = sum_a conj(g_a0) y_{a,t}
-//   Alamouti: period 0 sends (s_0, s_1) / sqrt2, period 1 (-conj(s_1), conj(s_0)) / sqrt2;
+//   Alamouti: period 0 sends (s_0, s_1) / sqrt2 on branches (0, 1), period 1 (-conj(s_1), conj(s_0)) / sqrt2;
 //     z_0 = sum_a conj(g_a0) y_a0 + g_a1 conj(y_a1), z_1 = sum_a conj(g_a1) y_a0 - g_a0 conj(y_a1),
 //     which equals (sum |g|^2 / sqrt2) s_t plus circular noise.
 SEMSEC_HD void transmit_block(const LinkShape& s, const Cplx g[kMaxRx][2], double sigma, const double nz[kMaxRx][4],
@@ -219,7 +254,7 @@ struct BerArgs {
   uint32_t stream;
   uint32_t step;           // Eb/N0 point index
   uint32_t sample_offset;  // index of the first block (chunks of one point continue the count)
-  int64_t beam;            // kBeamforming only
+  int64_t beam;            // kBeamforming and kBeamAlamouti only
 };
 
 // Block i: random bits, channel and noise drawn from their counters, decided bits out.
@@ -286,7 +321,8 @@ struct TransmitArgs {
 };
 
 // Element i = (r * N + n) * P + p sends block p of sample n to receiver r:
-//   bits [N, num_bits] uint8 (0/1), h [R, N, num_rx, num_tx, 2], beams [N] int64, tau [N]
+//   bits [N, num_bits] uint8 (0/1), h [R, N, num_rx, num_tx, 2], beams [N] int64 (read by
+//   the beamformed schemes only), tau [N]
 //   (noise variance in units of P0, complex) -> rx_bits [R, N, num_bits], and for p == 0
 //   gain [R, N] = effective_gain (in units of P0, so the SNR is gain / tau).
 // A last partial block is padded with zero bits that are sent but not written back.

@@ -35,6 +35,7 @@ constexpr SchemeEntry kSchemes[] = {
     {Scheme::kAlamouti2x1, "alamouti_2x1"},
     {Scheme::kAlamouti2x2, "alamouti_2x2"},
     {Scheme::kBeamforming, "beamforming"},
+    {Scheme::kBeamAlamouti, "beam_alamouti"},
 };
 
 void check_cuda_built(const torch::Device& device, const char* what) {
@@ -96,6 +97,14 @@ LinkShape link_shape(Scheme scheme, int bf_num_tx, int bf_num_rx, int num_beams)
     case Scheme::kBeamforming:
       if (bf_num_tx < 1 || bf_num_tx > kMaxTx) fail("link: num_tx must be in [1, {}], got {}", kMaxTx, bf_num_tx);
       if (bf_num_rx < 1 || bf_num_rx > kMaxRx) fail("link: num_rx must be in [1, {}], got {}", kMaxRx, bf_num_rx);
+      return LinkShape{scheme, bf_num_tx, bf_num_rx, num_beams};
+    case Scheme::kBeamAlamouti:
+      // Two Alamouti branches, each on its own sub-array of num_tx / 2 antennas.
+      if (bf_num_tx < 2 || bf_num_tx > kMaxTx || bf_num_tx % 2 != 0) {
+        fail("link: num_tx of beam_alamouti must be even in [2, {}] (two sub-arrays of num_tx / 2 antennas), got {}",
+             kMaxTx, bf_num_tx);
+      }
+      if (bf_num_rx < 1 || bf_num_rx > 2) fail("link: num_rx of beam_alamouti must be 1 or 2, got {}", bf_num_rx);
       return LinkShape{scheme, bf_num_tx, bf_num_rx, num_beams};
   }
   fail("link: invalid scheme id {}", static_cast<int>(scheme));
@@ -288,6 +297,13 @@ torch::Tensor beam_gains(const LinkConfig& cfg, const torch::Tensor& h) {
     const auto f = torch::view_as_complex(beam_codebook(shape.num_tx, shape.num_beams, h.device()));  // [B, Nt]
     const auto g = torch::matmul(hc, f.transpose(0, 1));                                              // [R, N, Nr, B]
     return torch::abs(g).square().sum(2);
+  }
+  if (shape.scheme == Scheme::kBeamAlamouti) {
+    const int m_size = beam_size(shape);
+    const auto f = torch::view_as_complex(beam_codebook(m_size, shape.num_beams, h.device()));  // [B, M]
+    const auto sub = hc.reshape({num_r, n, shape.num_rx, 2, m_size});  // sub-array i = antennas iM .. iM+M-1
+    const auto g = torch::matmul(sub, f.transpose(0, 1));              // [R, N, Nr, 2, B]
+    return 0.5 * torch::abs(g).square().sum({2, 3});
   }
   torch::Tensor per_sample;
   if (is_alamouti(shape.scheme)) {

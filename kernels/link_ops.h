@@ -1,6 +1,7 @@
 // Torch-facing API of the CLSSR link level (kernels/link_level.h holds the per-element math and
 // the signal model): Monte-Carlo BER curves on a normalised link, and a batched geometric link
-// (BS, user, Eves, path loss, Rayleigh/Rician fading, DFT-codebook beams) for the RL allocator.
+// (BS, user, Eves, path loss, Rayleigh/Rician fading, DFT-codebook beams, optionally under
+// Alamouti coding) for the RL allocator.
 #pragma once
 
 #include <torch/torch.h>
@@ -14,14 +15,17 @@
 
 namespace semsec::link {
 
-// "awgn", "rayleigh", "alamouti_2x1", "alamouti_2x2", "beamforming"; parse_scheme throws
-// semsec::Error naming the accepted names.
+// "awgn", "rayleigh", "alamouti_2x1", "alamouti_2x2", "beamforming", "beam_alamouti";
+// parse_scheme throws semsec::Error naming the accepted names.
 Scheme parse_scheme(const std::string& name);
 std::string scheme_name(Scheme scheme);
 const std::vector<std::string>& scheme_names();
 
 // Antenna counts of `scheme`: awgn/rayleigh 1x1, alamouti_2x1 2x1, alamouti_2x2 2x2; beamforming
-// takes bf_num_tx (<= kMaxTx) x bf_num_rx (<= kMaxRx). num_beams: DFT codebook size (>= 1).
+// takes bf_num_tx (<= kMaxTx) x bf_num_rx (<= kMaxRx); beam_alamouti takes an even bf_num_tx in
+// [2, kMaxTx] (two sub-arrays of M = bf_num_tx / 2) x bf_num_rx in {1, 2} ("2x1" / "2x2"
+// Alamouti with beamforming). num_beams: DFT codebook size (>= 1). Throws semsec::Error naming
+// num_tx, num_rx or num_beams. The beam length is beam_size(shape) (link_level.h).
 LinkShape link_shape(Scheme scheme, int bf_num_tx = 2, int bf_num_rx = 1, int num_beams = 8);
 
 // ---------------------------------------------------------------------------------------------
@@ -29,7 +33,10 @@ LinkShape link_shape(Scheme scheme, int bf_num_tx = 2, int bf_num_rx = 1, int nu
 // transmit power is fixed, and the fading is independent from block to block (a block = two QPSK
 // symbols = 4 bits = one Alamouti codeword). Eb/N0 is per information bit (2 bits per symbol).
 // A beamforming link uses beam 0; on i.i.d. Rayleigh entries any unit-norm beam gives h f ~
-// CN(0, 1), so its BER is that of MRC over num_rx Rayleigh branches.
+// CN(0, 1), so its BER is that of MRC over num_rx Rayleigh branches. A beam_alamouti link also
+// uses beam 0: its two branches see disjoint sub-arrays, so g_0, g_1 are independent CN(0, 1)
+// and its BER is that of plain Alamouti with num_rx receive antennas (2 num_rx-branch MRC at
+// Eb/N0 / 2 per branch), whatever M.
 
 // Noise std per real component for Eb/N0 in dB: sigma^2 = 1 / (4 Eb/N0); +inf dB gives 0.
 double ebn0_noise_std(double ebn0_db);
@@ -65,8 +72,12 @@ std::vector<BerPoint> simulate_ber(const LinkShape& shape, const std::vector<dou
 // component so that a beam's direction matters on average, not only per realisation).
 // Array: half-wavelength ULA along the y axis at the BS, theta measured from the x axis, so
 // sin(theta) = (y - y_bs) / d. Beams: DFT codebook f_k[n] = exp(j 2 pi n k / num_beams) /
-// sqrt(num_tx), k = 0 .. num_beams - 1, pointing at sin(theta) = 2k / num_beams (wrapped into
-// [-1, 1)); ||f_k|| = 1, so P_tx is the whole transmit power (xi of eq. 9b).
+// sqrt(L), n < L = beam_size(shape), k = 0 .. num_beams - 1, pointing at sin(theta) =
+// 2k / num_beams (wrapped into [-1, 1)); ||f_k|| = 1, so P_tx is the whole transmit power (xi of
+// eq. 9b). beamforming: L = num_tx, one stream through f_k. beam_alamouti: L = M = num_tx / 2,
+// Alamouti branch i through f_k on antennas i M .. i M + M - 1 (each branch at P_tx / 2); the
+// sub-arrays' line-of-sight responses differ by the phase exp(-j pi M sin(theta)) only, which the
+// Alamouti combiner ignores, so the beam steers both branches alike.
 // Channels are expressed in units of sqrt(P0): |h f|^2 is the SNR at tau = 1, and with noise
 // power P = tau P0 the SNR of a sample is gain / tau.
 // With the defaults below (eta = 3, d0 = 1 m, 20 dBm, -174 dBm/Hz, 1 MHz) the mean SNR of one
@@ -80,9 +91,10 @@ struct Position {
 
 struct LinkConfig {
   Scheme scheme = Scheme::kBeamforming;
-  int num_tx = 2;     // beamforming only; others have fixed counts (link_shape)
-  int num_rx = 1;     // beamforming only
-  int num_beams = 8;  // DFT codebook size
+  int num_tx = 2;     // beamforming (any in [1, kMaxTx]) and beam_alamouti (even, 2 sub-arrays of
+                      // num_tx / 2); others have fixed counts (link_shape)
+  int num_rx = 1;     // beamforming ([1, kMaxRx]) and beam_alamouti (1 or 2) only
+  int num_beams = 8;  // DFT codebook size (beamforming, beam_alamouti)
   Position bs{0.0, 0.0};
   Position user{500.0, 500.0};
   std::vector<Position> eves{{400.0, 450.0}, {800.0, 300.0}};
@@ -104,7 +116,9 @@ double noise_floor_w(const LinkConfig& cfg);            // P0 = N0 B in watts
 // P_tx PL(d_r) / P0 per receiver: the mean SNR of one fading entry at tau = 1.
 std::vector<double> large_scale_gains(const LinkConfig& cfg);
 
-// The DFT codebook [num_beams, num_tx, 2] (re, im), float64.
+// The DFT codebook [num_beams, num_tx, 2] (re, im), float64; num_tx is the beam length, i.e.
+// beam_size(link_shape(cfg)): the whole array for beamforming, one sub-array of num_tx / 2
+// elements for beam_alamouti.
 torch::Tensor beam_codebook(int num_tx, int num_beams, torch::Device device = torch::kCPU);
 
 // Draws every receiver's channel for samples 0 .. num_samples - 1 of `step`:
@@ -113,19 +127,23 @@ torch::Tensor generate_channels(const LinkConfig& cfg, int64_t num_samples, uint
                                 torch::Device device, uint32_t stream = rng::kStreamLink);
 
 // Effective gain of every codebook beam: [R, N, num_beams] float64 (ATen ops, any device).
-// beamforming: ||H f_k||^2; alamouti: ||H||_F^2 / 2; awgn/rayleigh: sum_a |h_a|^2 (beam-independent).
+// beamforming: ||H f_k||^2; beam_alamouti: 0.5 sum_a sum_i |H[a, iM:(i+1)M] f_k|^2 (M = num_tx / 2);
+// alamouti: ||H||_F^2 / 2; awgn/rayleigh: sum_a |h_a|^2 (the last two beam-independent).
 torch::Tensor beam_gains(const LinkConfig& cfg, const torch::Tensor& h);
 
 struct LinkOutput {
   torch::Tensor rx_bits;  // [R, N, num_bits] uint8: decided bits at the user (r = 0) and each Eve
-  torch::Tensor gain;     // [R, N] float64: effective gain (|h f|^2 / P0) of the beam used
+  torch::Tensor gain;     // [R, N] float64: effective gain (in units of P0) of the beam used
 };
 
 // Sends bits [N, num_bits] (uint8 0/1, num_bits <= 2^21) of each sample over its own channel
 // h [R, N, num_rx, num_tx, 2] (from generate_channels) with beam beams[n] (int64 [N], in
-// [0, num_beams); ignored by schemes without a beam) and noise power tau[n] P0 (float64 [N],
-// >= 0) to every receiver. All tensors on one device. Noise draws depend on (seed, stream, step,
-// n, r, block) only, so the same call with another beam sees the same noise.
+// [0, num_beams); read by beamforming and beam_alamouti, ignored by the schemes without a beam)
+// and noise power tau[n] P0 (float64 [N], >= 0) to every receiver. All tensors on one device.
+// Noise draws depend on (seed, stream, step, n, r, block) only, so the same call with another
+// beam sees the same noise.
+// LinkOutput::gain is the effective gain of the beam used: |h f|^2 for beamforming, the
+// Alamouti 0.5 sum_a sum_i |g_ai|^2 for the Alamouti schemes (= beam_gains at beams[n]).
 LinkOutput transmit(const LinkConfig& cfg, const torch::Tensor& bits, const torch::Tensor& h,
                     const torch::Tensor& beams, const torch::Tensor& tau, uint64_t seed, uint32_t step,
                     uint32_t stream = rng::kStreamLink);

@@ -28,6 +28,8 @@ enum Stream : uint32_t {
   kStreamNoiseUe = 6,     // n_UE
   kStreamNoiseEve = 7,    // n_Eve
   kStreamLink = 8,        // link-level (CLSSR) bits, fading and noise
+  kStreamSource = 9,      // CLSSR source chain: task classes and images
+  kStreamPolicy = 10,     // CLSSR exploration (epsilon-greedy) draws
   kStreamEvalOffset = 0x100,  // added to a stream id for evaluation draws
 };
 

@@ -24,7 +24,9 @@ std::vector<sl::LinkShape> all_shapes() {
           sl::link_shape(sl::Scheme::kAlamouti2x1),
           sl::link_shape(sl::Scheme::kAlamouti2x2),
           sl::link_shape(sl::Scheme::kBeamforming, 2, 1),
-          sl::link_shape(sl::Scheme::kBeamforming, 8, 2)};
+          sl::link_shape(sl::Scheme::kBeamforming, 8, 2),
+          sl::link_shape(sl::Scheme::kBeamAlamouti, 2, 1),
+          sl::link_shape(sl::Scheme::kBeamAlamouti, 8, 2)};
 }
 
 std::string label(const sl::LinkShape& s) {
@@ -64,8 +66,8 @@ TEST(GpuLinkLevel, GeometricLinkMatchesCpu) {
   SKIP_WITHOUT_CUDA();
   const torch::Device gpu(torch::kCUDA, 0);
   for (auto scheme : {sl::Scheme::kAwgn, sl::Scheme::kRayleigh, sl::Scheme::kAlamouti2x1, sl::Scheme::kAlamouti2x2,
-                      sl::Scheme::kBeamforming}) {
-    sl::LinkConfig c;
+                      sl::Scheme::kBeamforming, sl::Scheme::kBeamAlamouti}) {
+    sl::LinkConfig c;  // beam_alamouti: two 2-element sub-arrays, 2 receive antennas
     c.scheme = scheme;
     c.num_tx = 4;
     c.num_rx = 2;

@@ -1,6 +1,6 @@
 // Link-level kernels on the CPU: BER against the closed forms, the documented counter layout
-// against an independent std::complex reference, zero-noise and determinism checks, and the
-// geometric link (path loss, beams, gains, errors).
+// against an independent std::complex reference, zero-noise and determinism checks, the
+// geometric link (path loss, beams, gains, errors) and beamformed Alamouti.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/errors.h"
@@ -30,11 +31,25 @@ std::vector<sl::LinkShape> all_shapes() {
           sl::link_shape(sl::Scheme::kAlamouti2x1),
           sl::link_shape(sl::Scheme::kAlamouti2x2),
           sl::link_shape(sl::Scheme::kBeamforming, 2, 1),
-          sl::link_shape(sl::Scheme::kBeamforming, 4, 2)};
+          sl::link_shape(sl::Scheme::kBeamforming, 4, 2),
+          sl::link_shape(sl::Scheme::kBeamAlamouti, 2, 1),
+          sl::link_shape(sl::Scheme::kBeamAlamouti, 4, 2),
+          sl::link_shape(sl::Scheme::kBeamAlamouti, 8, 1)};
 }
 
 std::string label(const sl::LinkShape& s) {
   return sl::scheme_name(s.scheme) + " " + std::to_string(s.num_tx) + "x" + std::to_string(s.num_rx);
+}
+
+// Closed-form BER of a BER-path link. Beamformed Alamouti: g_0 and g_1 combine disjoint sub-arrays
+// of i.i.d. CN(0, 1) entries through a unit-norm beam, so they are independent CN(0, 1) (and
+// independent across receive antennas), which is plain Alamouti with the same num_rx.
+double theory_ber(const sl::LinkShape& s, double ebn0_db) {
+  if (s.scheme == sl::Scheme::kBeamAlamouti) {
+    const auto plain = s.num_rx == 1 ? sl::Scheme::kAlamouti2x1 : sl::Scheme::kAlamouti2x2;
+    return sl::ber_theory(sl::link_shape(plain), ebn0_db);
+  }
+  return sl::ber_theory(s, ebn0_db);
 }
 
 // The BER of each point lies within 4 standard deviations of the closed form plus 1% of it.
@@ -44,7 +59,7 @@ void expect_ber_matches_theory(const sl::LinkShape& shape, const std::vector<dou
   const auto points = sl::simulate_ber(shape, grid, n_bits, 2024, torch::kCPU);
   ASSERT_EQ(points.size(), grid.size());
   for (const auto& p : points) {
-    const double theory = sl::ber_theory(shape, p.ebn0_db);
+    const double theory = theory_ber(shape, p.ebn0_db);
     const double n_blocks = static_cast<double>(p.n_bits) / sl::kBitsPerBlock;
     // The point must expect enough errors to be a meaningful check.
     ASSERT_GE(theory * static_cast<double>(p.n_bits), 200.0) << label(shape) << " at " << p.ebn0_db << " dB";
@@ -74,7 +89,7 @@ TEST(BerTheory, ClosedFormsMatchHandComputedValues) {
                    sl::ber_qpsk_mrc_rayleigh(2, 10.0));
   // Accurate at high SNR (no cancellation in 1 - mu): Rayleigh ~ 1 / (4 g).
   EXPECT_NEAR(sl::ber_qpsk_rayleigh(1e8) * 4e8, 1.0, 1e-6);
-  for (const auto& s : all_shapes()) EXPECT_EQ(sl::ber_theory(s, kInf), 0.0) << label(s);
+  for (const auto& s : all_shapes()) EXPECT_EQ(theory_ber(s, kInf), 0.0) << label(s);
 }
 
 TEST(LinkBer, QpskAwgnMatchesTheory) {
@@ -96,6 +111,15 @@ TEST(LinkBer, Alamouti2x2MatchesTheory) {
 TEST(LinkBer, FixedBeamOnRayleighIsMrcOverReceiveAntennas) {
   expect_ber_matches_theory(sl::link_shape(sl::Scheme::kBeamforming, 2, 1), {0, 10}, 1000000);
   expect_ber_matches_theory(sl::link_shape(sl::Scheme::kBeamforming, 4, 2), {0, 6, 12}, 1000000);
+}
+
+TEST(LinkBer, BeamAlamoutiMatchesAlamoutiTheory) {
+  // M = 1 (plain Alamouti through a one-element beam) and M = 2, 4, with 1 and 2 receive antennas.
+  expect_ber_matches_theory(sl::link_shape(sl::Scheme::kBeamAlamouti, 2, 1), {0, 6, 12}, 1000000);
+  expect_ber_matches_theory(sl::link_shape(sl::Scheme::kBeamAlamouti, 4, 1), {0, 6, 12}, 1000000);
+  expect_ber_matches_theory(sl::link_shape(sl::Scheme::kBeamAlamouti, 2, 2), {0, 4, 8}, 1000000);
+  expect_ber_matches_theory(sl::link_shape(sl::Scheme::kBeamAlamouti, 4, 2), {0, 4, 8}, 1000000);
+  expect_ber_matches_theory(sl::link_shape(sl::Scheme::kBeamAlamouti, 8, 2), {2, 6}, 1000000);
 }
 
 TEST(LinkBer, DiversityOrdersAreDistinguishable) {
@@ -125,6 +149,22 @@ void reference_block(const sl::LinkShape& s, double sigma, uint64_t seed, uint32
     h[e / s.num_tx][e % s.num_tx] =
         s.scheme == sl::Scheme::kAwgn ? cd(1.0, 0.0) : cd(z[half], z[half + 1]) / std::sqrt(2.0);
   }
+  // Effective channel under beam 0 of the DFT codebook (every weight 1 / sqrt(beam length)).
+  cd g[2][2] = {};
+  for (int a = 0; a < s.num_rx; ++a) {
+    if (s.scheme == sl::Scheme::kBeamforming) {
+      for (int n = 0; n < s.num_tx; ++n) g[a][0] += h[a][n] / std::sqrt(static_cast<double>(s.num_tx));
+    } else if (s.scheme == sl::Scheme::kBeamAlamouti) {
+      const int m_size = s.num_tx / 2;
+      for (int i = 0; i < 2; ++i) {
+        for (int m = 0; m < m_size; ++m) g[a][i] += h[a][i * m_size + m] / std::sqrt(static_cast<double>(m_size));
+      }
+    } else {
+      for (int n = 0; n < s.num_tx; ++n) g[a][n] = h[a][n];
+    }
+  }
+  const bool alamouti = s.scheme == sl::Scheme::kAlamouti2x1 || s.scheme == sl::Scheme::kAlamouti2x2 ||
+                        s.scheme == sl::Scheme::kBeamAlamouti;
   cd nz[2][2];
   for (int a = 0; a < s.num_rx; ++a) {
     double z[4];
@@ -138,19 +178,14 @@ void reference_block(const sl::LinkShape& s, double sigma, uint64_t seed, uint32
   cd z0 = 0.0;
   cd z1 = 0.0;
   for (int a = 0; a < s.num_rx; ++a) {
-    if (s.scheme == sl::Scheme::kAlamouti2x1 || s.scheme == sl::Scheme::kAlamouti2x2) {
-      const cd y0 = (h[a][0] * s0 + h[a][1] * s1) / std::sqrt(2.0) + nz[a][0];
-      const cd y1 = (-h[a][0] * std::conj(s1) + h[a][1] * std::conj(s0)) / std::sqrt(2.0) + nz[a][1];
-      z0 += std::conj(h[a][0]) * y0 + h[a][1] * std::conj(y1);
-      z1 += std::conj(h[a][1]) * y0 - h[a][0] * std::conj(y1);
+    if (alamouti) {
+      const cd y0 = (g[a][0] * s0 + g[a][1] * s1) / std::sqrt(2.0) + nz[a][0];
+      const cd y1 = (-g[a][0] * std::conj(s1) + g[a][1] * std::conj(s0)) / std::sqrt(2.0) + nz[a][1];
+      z0 += std::conj(g[a][0]) * y0 + g[a][1] * std::conj(y1);
+      z1 += std::conj(g[a][1]) * y0 - g[a][0] * std::conj(y1);
     } else {
-      cd g = h[a][0];
-      if (s.scheme == sl::Scheme::kBeamforming) {  // beam 0 of the DFT codebook: all 1 / sqrt(num_tx)
-        g = 0.0;
-        for (int n = 0; n < s.num_tx; ++n) g += h[a][n] / std::sqrt(static_cast<double>(s.num_tx));
-      }
-      z0 += std::conj(g) * (g * s0 + nz[a][0]);
-      z1 += std::conj(g) * (g * s1 + nz[a][1]);
+      z0 += std::conj(g[a][0]) * (g[a][0] * s0 + nz[a][0]);
+      z1 += std::conj(g[a][0]) * (g[a][0] * s1 + nz[a][1]);
     }
   }
   rx[0] = z0.real() < 0;
@@ -220,6 +255,61 @@ TEST(LinkBer, RejectsBadArguments) {
   EXPECT_THROW(sl::link_shape(sl::Scheme::kBeamforming, 2, 3), semsec::Error);
   EXPECT_THROW(sl::ebn0_noise_std(std::nan("")), semsec::Error);
   for (const auto& name : sl::scheme_names()) EXPECT_EQ(sl::scheme_name(sl::parse_scheme(name)), name);
+}
+
+// `call` must throw semsec::Error whose message names `field`.
+template <typename F>
+void expect_error_naming(F call, const std::string& field, const std::string& what) {
+  try {
+    call();
+    ADD_FAILURE() << what << ": expected semsec::Error naming " << field;
+  } catch (const semsec::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << what << ": " << e.what();
+  }
+}
+
+TEST(LinkBer, BeamAlamoutiShapes) {
+  EXPECT_EQ(sl::parse_scheme("beam_alamouti"), sl::Scheme::kBeamAlamouti);
+  EXPECT_EQ(sl::scheme_name(sl::Scheme::kBeamAlamouti), "beam_alamouti");
+  EXPECT_TRUE(sl::is_alamouti(sl::Scheme::kBeamAlamouti));
+  EXPECT_FALSE(sl::is_alamouti(sl::Scheme::kBeamforming));
+  for (int tx : {2, 4, 6, 8}) {
+    for (int rx : {1, 2}) {
+      const auto s = sl::link_shape(sl::Scheme::kBeamAlamouti, tx, rx, 16);
+      EXPECT_EQ(s.num_tx, tx);
+      EXPECT_EQ(s.num_rx, rx);
+      EXPECT_EQ(s.num_beams, 16);
+      EXPECT_EQ(sl::beam_size(s), tx / 2);
+    }
+  }
+  EXPECT_EQ(sl::beam_size(sl::link_shape(sl::Scheme::kBeamforming, 6, 1)), 6);
+  EXPECT_EQ(sl::beam_size(sl::link_shape(sl::Scheme::kAlamouti2x2)), 0);
+  EXPECT_EQ(sl::beam_size(sl::link_shape(sl::Scheme::kRayleigh)), 0);
+  // Defaults (used by `simulate_ber(name, ...)`): the 2x1 link with one-element sub-arrays.
+  const auto d = sl::link_shape(sl::Scheme::kBeamAlamouti);
+  EXPECT_EQ(d.num_tx, 2);
+  EXPECT_EQ(d.num_rx, 1);
+
+  using sl::Scheme;
+  for (int tx : {0, 1, 3, 7, 10}) {
+    expect_error_naming([&] { sl::link_shape(Scheme::kBeamAlamouti, tx, 1); }, "num_tx",
+                        "num_tx " + std::to_string(tx));
+  }
+  for (int rx : {0, 3}) {
+    expect_error_naming([&] { sl::link_shape(Scheme::kBeamAlamouti, 4, rx); }, "num_rx",
+                        "num_rx " + std::to_string(rx));
+  }
+  expect_error_naming([&] { sl::link_shape(Scheme::kBeamAlamouti, 4, 1, 0); }, "num_beams", "num_beams 0");
+  sl::LinkConfig c;
+  c.scheme = Scheme::kBeamAlamouti;
+  c.num_tx = 5;
+  expect_error_naming([&] { sl::validate(c); }, "num_tx", "validate num_tx 5");
+  expect_error_naming([&] { sl::generate_channels(c, 4, 1, 0, torch::kCPU); }, "num_tx", "generate_channels");
+  c.num_tx = 4;
+  c.num_rx = 3;
+  expect_error_naming([&] { sl::validate(c); }, "num_rx", "validate num_rx 3");
+  c.num_rx = 2;
+  EXPECT_NO_THROW(sl::validate(c));
 }
 
 // ---- geometric link ----
@@ -330,7 +420,7 @@ TEST(GeometricLink, LineOfSightBeamPointsAtItsDirection) {
 
 TEST(GeometricLink, ZeroNoiseDeliversEveryBitAndNoiseIsCommonAcrossBeams) {
   for (auto scheme : {sl::Scheme::kAwgn, sl::Scheme::kRayleigh, sl::Scheme::kAlamouti2x1, sl::Scheme::kAlamouti2x2,
-                      sl::Scheme::kBeamforming}) {
+                      sl::Scheme::kBeamforming, sl::Scheme::kBeamAlamouti}) {
     const sl::LinkConfig c = paper_config(scheme);
     const int64_t n = 300;
     const auto h = sl::generate_channels(c, n, 8, 4, torch::kCPU);
@@ -376,6 +466,135 @@ TEST(GeometricLink, UserBerMatchesRayleighTheoryAtItsMeanSnr) {
     const double ber = out.rx_bits[0].ne(bits).to(torch::kFloat64).mean().item<double>();
     const double p = sl::ber_theory(sl::link_shape(scheme), 10.0);
     EXPECT_NEAR(ber, p, 4.0 * std::sqrt(p * (1 - p) / n) + 0.01 * p) << sl::scheme_name(scheme);
+  }
+}
+
+// ---- beamformed Alamouti on the geometric link ----
+
+sl::LinkConfig beam_alamouti_config(int num_tx, int num_rx, double rician_k) {
+  sl::LinkConfig c = paper_config(sl::Scheme::kBeamAlamouti);
+  c.num_tx = num_tx;
+  c.num_rx = num_rx;
+  c.num_beams = 8;
+  c.rician_k = rician_k;
+  return c;
+}
+
+// 0.5 sum_a sum_i |sum_m h[a][i M + m] f_k[m]|^2 with f_k[m] = exp(j 2 pi m k / B) / sqrt(M).
+double direct_beam_alamouti_gain(const at::TensorAccessor<double, 3>& h, int num_tx, int num_rx, int64_t k, int B) {
+  const double pi = 3.141592653589793;
+  const int m_size = num_tx / 2;
+  double gain = 0.0;
+  for (int a = 0; a < num_rx; ++a) {
+    for (int i = 0; i < 2; ++i) {
+      cd acc = 0.0;
+      for (int m = 0; m < m_size; ++m) {
+        const int n = i * m_size + m;
+        acc += cd(h[a][n][0], h[a][n][1]) * std::polar(1.0 / std::sqrt(m_size), 2 * pi * m * k / B);
+      }
+      gain += 0.5 * std::norm(acc);
+    }
+  }
+  return gain;
+}
+
+TEST(GeometricLink, BeamAlamoutiGainIsTheChosenBeamsAlamoutiGain) {
+  for (auto [tx, rx] : {std::pair{4, 2}, std::pair{8, 1}, std::pair{6, 2}, std::pair{2, 2}}) {
+    const sl::LinkConfig c = beam_alamouti_config(tx, rx, 2.0);
+    const std::string what = "beam_alamouti " + std::to_string(tx) + "x" + std::to_string(rx);
+    const int64_t n = 48;
+    const auto h = sl::generate_channels(c, n, 5, 2, torch::kCPU);
+    ASSERT_EQ(h.sizes(), (std::vector<int64_t>{3, n, rx, tx, 2}));
+    const auto beams = torch::arange(n, torch::kInt64).remainder(c.num_beams);  // every beam, 6 times
+    const auto bits = torch::randint(0, 2, {n, 10}, torch::kUInt8);
+    const auto out = sl::transmit(c, bits, h, beams, torch::ones({n}, torch::kFloat64), 5, 2);
+    const auto all = sl::beam_gains(c, h);
+    ASSERT_EQ(all.sizes(), (std::vector<int64_t>{3, n, 8}));
+    const auto ha = h.accessor<double, 5>();
+    for (int r = 0; r < 3; ++r) {
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t k = i % 8;
+        const double direct = direct_beam_alamouti_gain(ha[r][i], tx, rx, k, 8);
+        EXPECT_NEAR(out.gain[r][i].item<double>(), direct, 1e-9 * direct) << what << " " << r << "," << i;
+        EXPECT_NEAR(all[r][i][k].item<double>(), direct, 1e-9 * direct) << what << " " << r << "," << i;
+        if (i < 2) {  // every beam of a few samples
+          for (int b = 0; b < 8; ++b) {
+            const double d = direct_beam_alamouti_gain(ha[r][i], tx, rx, b, 8);
+            EXPECT_NEAR(all[r][i][b].item<double>(), d, 1e-9 * d) << what << " beam " << b;
+          }
+        }
+      }
+    }
+    const auto chosen = all.gather(2, beams.view({1, n, 1}).expand({3, n, 1})).squeeze(2);
+    EXPECT_TRUE(torch::allclose(out.gain, chosen, 1e-12, 0.0)) << what;
+    // With M > 1 the beam matters for every sample; with M = 1 it cannot.
+    const auto spread = all.amax(2) - all.amin(2);
+    if (tx > 2) {
+      EXPECT_GT(spread.min().item<double>(), 0.0) << what;
+    } else {
+      EXPECT_EQ(spread.max().item<double>(), 0.0) << what;
+    }
+  }
+}
+
+TEST(GeometricLink, BeamAlamoutiLineOfSightBeamSteersBothSubArrays) {
+  // Pure line of sight with two 4-element sub-arrays: the sub-arrays' responses differ by a phase
+  // only, which the Alamouti combiner ignores, so the gain is amp^2 |a_4^H f_k|^2 (each branch
+  // carries half the power through a beam of full array gain on its 4 elements).
+  const sl::LinkConfig c = beam_alamouti_config(8, 1, 1e9);
+  const auto h = sl::generate_channels(c, 4, 1, 0, torch::kCPU);
+  const auto g = sl::beam_gains(c, h);
+  const double amp2 = sl::large_scale_gains(c)[0];
+  const double pi = 3.141592653589793;
+  const double st = std::sqrt(0.5);
+  for (int k = 0; k < 8; ++k) {
+    cd af = 0.0;
+    for (int m = 0; m < 4; ++m) af += std::polar(1.0, -pi * m * st) * std::polar(0.5, 2 * pi * m * k / 8.0);
+    EXPECT_NEAR(g[0][0][k].item<double>() / amp2, std::norm(af), 1e-3) << "beam " << k;
+  }
+  EXPECT_EQ(g[0][0].argmax().item<int64_t>(), 3);  // points at 0.75, nearest to sin(theta_user) = 0.707
+}
+
+TEST(GeometricLink, BeamAlamoutiWithOneElementSubArraysIsPlainAlamouti) {
+  const int64_t n = 400;
+  for (auto [rx, plain] : {std::pair{1, sl::Scheme::kAlamouti2x1}, std::pair{2, sl::Scheme::kAlamouti2x2}}) {
+    const std::string what = "beam_alamouti 2x" + std::to_string(rx);
+    const sl::LinkConfig cb = beam_alamouti_config(2, rx, 1.0);
+    sl::LinkConfig cp = paper_config(plain);
+    cp.rician_k = 1.0;
+    const auto hb = sl::generate_channels(cb, n, 13, 6, torch::kCPU);
+    const auto hp = sl::generate_channels(cp, n, 13, 6, torch::kCPU);
+    ASSERT_TRUE(torch::equal(hb, hp)) << what;
+    const auto bits = torch::randint(0, 2, {n, 21}, torch::kUInt8);
+    const auto beams = torch::randint(0, cb.num_beams, {n}, torch::kInt64);
+    // Mean SNR near 3 dB per entry at the user: every receiver makes errors.
+    const auto tau = torch::full({n}, sl::large_scale_gains(cb)[0] / 2.0, torch::kFloat64);
+    const auto ob = sl::transmit(cb, bits, hb, beams, tau, 13, 6);
+    const auto op = sl::transmit(cp, bits, hp, torch::zeros({n}, torch::kInt64), tau, 13, 6);
+    EXPECT_TRUE(torch::equal(ob.rx_bits, op.rx_bits)) << what;
+    EXPECT_TRUE(torch::equal(ob.gain, op.gain)) << what;
+    for (int r = 0; r < 3; ++r) EXPECT_TRUE(ob.rx_bits[r].ne(bits).any().item<bool>()) << what << " r" << r;
+    EXPECT_TRUE(torch::allclose(sl::beam_gains(cb, hb), sl::beam_gains(cp, hp), 1e-12, 0.0)) << what;
+    // The BER path draws the same channels and noise too.
+    const auto bb = sl::ber_bits(sl::link_shape(sl::Scheme::kBeamAlamouti, 2, rx), 0.6, 5000, 4, 1, torch::kCPU);
+    const auto bp = sl::ber_bits(sl::link_shape(plain), 0.6, 5000, 4, 1, torch::kCPU);
+    EXPECT_TRUE(torch::equal(bb.tx_bits, bp.tx_bits)) << what;
+    EXPECT_TRUE(torch::equal(bb.rx_bits, bp.rx_bits)) << what;
+    EXPECT_TRUE(bb.rx_bits.ne(bb.tx_bits).any().item<bool>()) << what;
+  }
+}
+
+TEST(GeometricLink, BeamAlamoutiZeroNoiseDeliversEveryBit) {
+  for (auto [tx, rx] : {std::pair{4, 1}, std::pair{6, 2}, std::pair{8, 2}}) {
+    const sl::LinkConfig c = beam_alamouti_config(tx, rx, 0.5);
+    const int64_t n = 300;
+    const auto h = sl::generate_channels(c, n, 8, 4, torch::kCPU);
+    const auto bits = torch::randint(0, 2, {n, 13}, torch::kUInt8);
+    const auto beams = torch::randint(0, c.num_beams, {n}, torch::kInt64);
+    const auto out = sl::transmit(c, bits, h, beams, torch::zeros({n}, torch::kFloat64), 8, 4);
+    for (int r = 0; r < 3; ++r) {
+      EXPECT_TRUE(torch::equal(out.rx_bits[r], bits)) << "beam_alamouti " << tx << "x" << rx << " r" << r;
+    }
   }
 }
 
