@@ -41,6 +41,12 @@ torch::Tensor GridLinearImpl::forward(const torch::Tensor& x) {
   return torch::baddbmm(bias, x, weight);
 }
 
+torch::Tensor GridLinearImpl::forward_point(int64_t g, const torch::Tensor& x) const {
+  TORCH_CHECK(g >= 0 && g < weight.size(0) && x.dim() == 2 && x.size(1) == in_, "GridLinear::forward_point: point ",
+              g, " of ", weight.size(0), ", input [B, ", in_, "] expected, got ", x.sizes());
+  return torch::addmm(bias[g], x, weight[g]);
+}
+
 GridMlpImpl::GridMlpImpl(const std::vector<uint64_t>& seeds, const std::vector<int64_t>& sizes, Activation out_act,
                          uint32_t module_id)
     : sizes_(sizes), out_act_(out_act) {
@@ -51,17 +57,31 @@ GridMlpImpl::GridMlpImpl(const std::vector<uint64_t>& seeds, const std::vector<i
   }
 }
 
-torch::Tensor GridMlpImpl::forward(torch::Tensor x) {
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    x = layers_[i]->forward(x);
-    if (i + 1 < layers_.size()) x = torch::relu(x);
-  }
-  switch (out_act_) {
+namespace {
+torch::Tensor activate(Activation act, const torch::Tensor& x) {
+  switch (act) {
     case Activation::kRelu: return torch::relu(x);
     case Activation::kSigmoid: return torch::sigmoid(x);
     case Activation::kNone: break;
   }
   return x;
+}
+}  // namespace
+
+torch::Tensor GridMlpImpl::forward(torch::Tensor x) {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    x = layers_[i]->forward(x);
+    if (i + 1 < layers_.size()) x = torch::relu(x);
+  }
+  return activate(out_act_, x);
+}
+
+torch::Tensor GridMlpImpl::forward_point(int64_t g, torch::Tensor x) const {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    x = layers_[i]->forward_point(g, x);
+    if (i + 1 < layers_.size()) x = torch::relu(x);
+  }
+  return activate(out_act_, x);
 }
 
 }  // namespace semsec::models

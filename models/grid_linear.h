@@ -18,6 +18,8 @@ class GridLinearImpl : public torch::nn::Module {
  public:
   GridLinearImpl(const std::vector<uint64_t>& seeds, int64_t in, int64_t out, uint32_t module_id);
   torch::Tensor forward(const torch::Tensor& x);  // x [G, B, in] -> [G, B, out]
+  // Grid point g alone: x [B, in] -> [B, out] (evaluation of one point without the others' work).
+  torch::Tensor forward_point(int64_t g, const torch::Tensor& x) const;
 
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
@@ -37,6 +39,7 @@ class GridMlpImpl : public torch::nn::Module {
  public:
   GridMlpImpl(const std::vector<uint64_t>& seeds, const std::vector<int64_t>& sizes, Activation out_act, uint32_t module_id);
   torch::Tensor forward(torch::Tensor x);
+  torch::Tensor forward_point(int64_t g, torch::Tensor x) const;  // x [B, in] -> [B, out] of point g
   const std::vector<int64_t>& sizes() const { return sizes_; }
 
  private:

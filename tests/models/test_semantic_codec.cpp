@@ -1,0 +1,324 @@
+// The CLSSR semantic codec: index bits, the masked quantiser, grid == alone, the
+// straight-through gradient, VQ-VAE pretraining and the semantic-noise stage.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/errors.h"
+#include "core/fs.h"
+#include "datasets/loader.h"
+#include "datasets/synthetic.h"
+#include "models/semantic_codec.h"
+#include "tests/test_util.h"
+#include "trainers/codec_training.h"
+
+namespace semsec {
+namespace {
+
+using models::CodecSizes;
+using models::SemanticCodec;
+
+// Small synthetic Fashion-MNIST look-alike, written once per process.
+const data::Split& synthetic_train() {
+  static const data::Split split = [] {
+    const std::string dir = testing::make_temp_dir("codec");
+    data::write_synthetic_dataset(dir, 2048, 16, 5, false);
+    data::Split s = data::load_split(dir, "train");
+    fs::remove_all(dir);
+    return s;
+  }();
+  return split;
+}
+
+// The first 3000 Fashion-MNIST training images, or an undefined split when the data set is
+// not installed (the training-quality tests then skip).
+const data::Split& fashion_train() {
+  static const data::Split split = [] {
+    const std::string root = data::default_data_root();
+    return fs::is_directory(root) ? data::load_split(root, "train", 3000) : data::Split{};
+  }();
+  return split;
+}
+
+CodecSizes small_sizes(int64_t b_min, int64_t b_max) {
+  CodecSizes s;
+  s.hidden = 64;
+  s.num_symbols = 8;
+  s.symbol_dim = 4;
+  s.b_min = b_min;
+  s.b_max = b_max;
+  return s;
+}
+
+trainers::CodecTrainOptions quiet_options() {
+  trainers::CodecTrainOptions o;
+  o.batch_size = 64;
+  o.log_progress = false;
+  return o;
+}
+
+// Named tensors of a module, copied.
+std::vector<std::pair<std::string, torch::Tensor>> snapshot(torch::nn::Module& m) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& p : m.named_parameters()) out.emplace_back(p.key(), p.value().detach().clone());
+  return out;
+}
+
+TEST(CodecBits, RoundTripAndMostSignificantBitFirst) {
+  torch::manual_seed(1);  // random test inputs only; the codec itself draws from Philox
+  const torch::Tensor idx = torch::tensor({5, 0, 7, 2}, torch::kInt64).view({1, 4});
+  const torch::Tensor bits = models::indices_to_bits(idx, 3);
+  EXPECT_EQ(bits.scalar_type(), torch::kUInt8);
+  const std::vector<uint8_t> expect = {1, 0, 1, 0, 0, 0, 1, 1, 1, 0, 1, 0};
+  ASSERT_EQ(bits.sizes(), (std::vector<int64_t>{1, 12}));
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(bits[0][i].item<int>(), expect[i]) << "bit " << i;
+  EXPECT_TRUE(torch::equal(models::bits_to_indices(bits, 3), idx));
+  // One-hot bits read back as powers of two, the first bit being the most significant.
+  EXPECT_EQ(models::bits_to_indices(torch::tensor({1, 0, 0, 0, 0, 0, 0, 1}, torch::kUInt8), 4)[0].item<int64_t>(), 8);
+  EXPECT_EQ(models::bits_to_indices(torch::tensor({1, 0, 0, 0, 0, 0, 0, 1}, torch::kUInt8), 4)[1].item<int64_t>(), 1);
+  for (int64_t b : {1, 2, 6, 12}) {
+    const torch::Tensor r = torch::randint(0, int64_t{1} << b, {3, 5, 16}, torch::kInt64);
+    const torch::Tensor rb = models::indices_to_bits(r, b);
+    EXPECT_EQ(rb.sizes(), (std::vector<int64_t>{3, 5, 16 * b}));
+    EXPECT_TRUE(torch::equal(models::bits_to_indices(rb, b), r)) << "b = " << b;
+  }
+  EXPECT_THROW(models::indices_to_bits(idx, 0), Error);
+  EXPECT_THROW(models::bits_to_indices(bits, 5), c10::Error);  // 12 bits are not a multiple of 5
+}
+
+TEST(CodecSizes, ValidationNamesTheField) {
+  const auto message = [](CodecSizes s) {
+    try {
+      s.validate();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(message(CodecSizes{}), "");
+  CodecSizes s;
+  s.b_max = 13;
+  EXPECT_NE(message(s).find("b_max"), std::string::npos) << message(s);
+  s = CodecSizes{};
+  s.b_min = 0;
+  EXPECT_NE(message(s).find("b_min"), std::string::npos) << message(s);
+  s = CodecSizes{};
+  s.b_min = 5;
+  s.b_max = 4;
+  EXPECT_NE(message(s).find("b_min <= b_max"), std::string::npos) << message(s);
+  s = CodecSizes{};
+  s.hidden = 0;
+  EXPECT_NE(message(s).find("hidden"), std::string::npos) << message(s);
+  s = CodecSizes{};
+  s.symbol_dim = 0;
+  EXPECT_NE(message(s).find("symbol_dim"), std::string::npos) << message(s);
+  EXPECT_THROW(SemanticCodec(CodecSizes{}, std::vector<uint64_t>{1, 2}), Error);  // G = 5 needs 5 seeds
+}
+
+TEST(SemanticCodec, ShapesAndBitsPerPoint) {
+  torch::manual_seed(1);
+  const CodecSizes s = small_sizes(2, 4);
+  SemanticCodec codec(s, std::vector<uint64_t>{1, 2, 3});
+  ASSERT_EQ(codec->grid_size(), 3);
+  EXPECT_EQ(codec->bits(0), 2);
+  EXPECT_EQ(codec->bits(2), 4);
+  EXPECT_THROW(codec->bits(3), Error);
+  EXPECT_EQ(codec->codebook.sizes(), (std::vector<int64_t>{3, 16, 4}));
+  EXPECT_EQ(codec->semantic_noise.sizes(), (std::vector<int64_t>{3, 8, 4}));
+  // Padding rows are zero and marked invalid.
+  EXPECT_EQ(codec->valid_codes().sum(1)[0].item<int64_t>(), 4);
+  EXPECT_EQ(codec->valid_codes().sum(1)[2].item<int64_t>(), 16);
+  EXPECT_EQ(codec->codebook[0].narrow(0, 4, 12).abs().sum().item<float>(), 0.0f);
+  const torch::Tensor x = torch::rand({3, 5, 784});
+  const torch::Tensor d = codec->encode(x);
+  EXPECT_EQ(d.sizes(), (std::vector<int64_t>{3, 5, 8, 4}));
+  const torch::Tensor idx = codec->transmit_indices(x, false);
+  EXPECT_EQ(idx.scalar_type(), torch::kInt64);
+  EXPECT_TRUE(torch::equal(idx, codec->quantize(d)));
+  const torch::Tensor q = codec->lookup(idx);
+  EXPECT_EQ(q.sizes(), (std::vector<int64_t>{3, 5, 8, 4}));
+  for (const auto& y : {codec->decode_plain(q), codec->decode_aware(q)}) {
+    EXPECT_EQ(y.sizes(), (std::vector<int64_t>{3, 5, 784}));
+    EXPECT_GE(y.min().item<float>(), 0.0f);
+    EXPECT_LE(y.max().item<float>(), 1.0f);
+  }
+  EXPECT_THROW(codec->encode(torch::rand({2, 5, 784})), c10::Error);
+}
+
+TEST(SemanticCodec, QuantizePicksTheNearestValidCodeword) {
+  torch::manual_seed(1);
+  const CodecSizes s = small_sizes(1, 5);
+  SemanticCodec codec(s, std::vector<uint64_t>{7, 8, 9, 10, 11});
+  const int64_t g_count = codec->grid_size(), kmax = s.max_codes();
+  torch::NoGradGuard no_grad;
+  // Fill the padding rows with the symbols themselves: if they were searched they would win.
+  // 4000 x 8 rows: more than one of quantize's chunks (2^24 / (G K k) = 26214 rows).
+  const torch::Tensor d = 1.5 * torch::randn({g_count, 4000, s.num_symbols, s.symbol_dim});
+  for (int64_t g = 0; g < g_count; ++g) {
+    const int64_t valid = codec->num_codes(g);
+    if (valid < kmax) codec->codebook[g].narrow(0, valid, 1).copy_(d[g][0][0].unsqueeze(0));
+  }
+  const torch::Tensor idx = codec->quantize(d);
+  ASSERT_EQ(idx.sizes(), (std::vector<int64_t>{g_count, 4000, s.num_symbols}));
+  for (int64_t g = 0; g < g_count; ++g) {
+    const int64_t valid = codec->num_codes(g);
+    EXPECT_LT(idx[g].max().item<int64_t>(), valid) << "grid point " << g;
+    EXPECT_GE(idx[g].min().item<int64_t>(), 0);
+    // Brute force over the valid rows.
+    const torch::Tensor rows = codec->codebook[g].narrow(0, 0, valid);              // [K, k]
+    const torch::Tensor dist = (d[g].unsqueeze(-2) - rows).square().sum(-1);      // [B, n, K]
+    EXPECT_TRUE(torch::equal(idx[g], dist.argmin(-1))) << "grid point " << g;
+  }
+  // lookup returns the codebook rows.
+  const torch::Tensor q = codec->lookup(idx);
+  EXPECT_TRUE(torch::equal(q[2][3][1], codec->codebook[2][idx[2][3][1].item<int64_t>()]));
+}
+
+TEST(SemanticCodec, DecodingOnePointEqualsItsSliceOfTheGrid) {
+  torch::NoGradGuard no_grad;
+  const CodecSizes s = small_sizes(2, 4);
+  SemanticCodec codec(s, std::vector<uint64_t>{5, 6, 7});
+  codec->decoder_aware->parameters()[0].add_(0.25);  // make the two decoders differ
+  const torch::Tensor x = torch::rand({3, 6, s.image_dim});
+  const torch::Tensor idx = codec->quantize(codec->encode(x));
+  for (bool aware : {false, true}) {
+    const torch::Tensor all = aware ? codec->decode_aware(codec->lookup(idx)) : codec->decode_plain(codec->lookup(idx));
+    for (int64_t g = 0; g < 3; ++g) {
+      const torch::Tensor one = codec->decode_point(g, idx[g], aware);
+      EXPECT_TRUE(torch::allclose(one, all[g], 1e-5, 1e-6)) << "point " << g << " aware " << aware;
+    }
+  }
+  EXPECT_THROW(codec->decode_point(3, idx[0], false), c10::Error);
+}
+
+TEST(SemanticCodec, StraightThroughGradientReachesTheEncoder) {
+  torch::manual_seed(1);
+  SemanticCodec codec(small_sizes(3, 3), std::vector<uint64_t>{4});
+  const torch::Tensor x = torch::rand({1, 16, 784});
+  const torch::Tensor d = codec->encode(x);
+  const torch::Tensor q = codec->straight_through(d);
+  EXPECT_TRUE(torch::allclose(q.detach(), codec->lookup(codec->quantize(d)), 1e-6, 1e-6));
+  codec->decode_plain(q).square().sum().backward();
+  for (const auto& p : codec->encoder->parameters()) {
+    ASSERT_TRUE(p.grad().defined());
+    EXPECT_GT(p.grad().abs().sum().item<double>(), 0.0);
+  }
+  EXPECT_FALSE(codec->decoder_aware->parameters()[0].grad().defined());
+}
+
+TEST(CodecTraining, PointIsTheSameAloneAndInsideTheGrid) {
+  const data::Split& train = synthetic_train();
+  data::Split subset{train.images.narrow(0, 0, 512), train.labels.narrow(0, 0, 512), train.rows, train.cols};
+  auto o = quiet_options();
+  o.pretrain_epochs = 2;
+  o.restart_every = 3;  // exercise the dead-code restarts too
+  o.noise_epochs = 1;
+  o.noise_commitment = 1.0;
+  const std::vector<uint64_t> model_seeds = {21, 22}, train_seeds = {31, 32};
+  SemanticCodec grid(small_sizes(2, 3), model_seeds);
+  trainers::pretrain_codec(grid, subset, o, train_seeds);
+  trainers::train_semantic_noise(grid, subset, o, train_seeds);
+  const torch::Tensor images = train.images.narrow(0, 1024, 100);
+  const auto grid_eval = trainers::evaluate_codec(grid, images, 64);
+  for (int64_t g = 0; g < 2; ++g) {
+    SemanticCodec alone(small_sizes(2 + g, 2 + g), std::vector<uint64_t>{model_seeds[g]});
+    trainers::pretrain_codec(alone, subset, o, {train_seeds[g]});
+    trainers::train_semantic_noise(alone, subset, o, {train_seeds[g]});
+    const int64_t valid = alone->num_codes(0);
+    EXPECT_TRUE(torch::allclose(alone->codebook[0], grid->codebook[g].narrow(0, 0, valid), 1e-5, 1e-5)) << g;
+    const auto a = snapshot(*alone), b = snapshot(*grid);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (a[i].first == "codebook") continue;  // padded differently, compared above
+      // Batched GEMMs over G = 2 and G = 1 may round differently: float tolerance, not bits.
+      EXPECT_TRUE(torch::allclose(a[i].second[0], b[i].second[g], 1e-5, 1e-5))
+          << a[i].first << " point " << g << ": max diff "
+          << (a[i].second[0] - b[i].second[g]).abs().max().item<float>();
+    }
+    const auto alone_eval = trainers::evaluate_codec(alone, images, 64);
+    EXPECT_TRUE(torch::allclose(alone_eval.user_aware[0], grid_eval.user_aware[g], 1e-4, 1e-6)) << g;
+    EXPECT_TRUE(torch::allclose(alone_eval.eve_noisy[0], grid_eval.eve_noisy[g], 1e-4, 1e-6)) << g;
+  }
+  // Training is deterministic: a second run gives the same weights bit for bit.
+  SemanticCodec again(small_sizes(2, 3), model_seeds);
+  trainers::pretrain_codec(again, subset, o, train_seeds);
+  trainers::train_semantic_noise(again, subset, o, train_seeds);
+  const auto a = snapshot(*again), b = snapshot(*grid);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
+}
+
+// Pretrains a four-point codec (b = 2..5) on real images once for the tests below.
+class TrainedCodec : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const data::Split& train = fashion_train();
+    if (!train.images.defined()) return;
+    codec_ = new SemanticCodec(small_sizes(2, 5), std::vector<uint64_t>{41, 42, 43, 44});
+    auto o = quiet_options();
+    o.batch_size = 32;
+    o.pretrain_epochs = 12;
+    o.lr = 3e-3;
+    trainers::pretrain_codec(*codec_, train, o, {51, 52, 53, 54});
+  }
+  static void TearDownTestSuite() {
+    delete codec_;
+    codec_ = nullptr;
+  }
+  static SemanticCodec* codec_;
+};
+SemanticCodec* TrainedCodec::codec_ = nullptr;
+
+TEST_F(TrainedCodec, PretrainingBeatsTheMeanImageAndUsesTheCodebook) {
+  const data::Split& train = fashion_train();
+  if (!codec_) GTEST_SKIP() << data::default_data_root() << " not installed (Debian dataset-fashion-mnist)";
+  const torch::Tensor images = train.images.narrow(0, 0, 1024);
+  const double baseline = (images - images.mean(0)).square().mean().item<double>();
+  const auto r = trainers::evaluate_codec(*codec_, images, 256);
+  ASSERT_EQ(r.user_plain.sizes(), (std::vector<int64_t>{4, 1024}));
+  for (int64_t g = 0; g < 4; ++g) {
+    EXPECT_LT(r.user_plain[g].mean().item<double>(), 0.5 * baseline) << "b = " << (*codec_)->bits(g);
+  }
+  // Before the noise stage Delta z = 0 and the aware decoder is the plain one.
+  EXPECT_TRUE(torch::equal(r.user_plain, r.user_aware));
+  EXPECT_TRUE(torch::equal(r.user_plain, r.eve_noisy));
+  // Most codewords are in use (the first-batch init and the restarts keep them alive).
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = images.unsqueeze(0).expand({4, 1024, 784}).contiguous();
+  const torch::Tensor idx = (*codec_)->transmit_indices(x, false);
+  for (int64_t g = 0; g < 4; ++g) {
+    const int64_t used = std::get<0>(at::_unique(idx[g].flatten())).numel();
+    EXPECT_GE(used, (*codec_)->num_codes(g) * 3 / 4) << "b = " << (*codec_)->bits(g);
+  }
+}
+
+TEST_F(TrainedCodec, SemanticNoiseHurtsEveMoreThanTheUserAndFreezesTheRest) {
+  const data::Split& train = fashion_train();
+  if (!codec_) GTEST_SKIP() << data::default_data_root() << " not installed (Debian dataset-fashion-mnist)";
+  SemanticCodec& codec = *codec_;
+  const auto before = snapshot(*codec);
+  auto o = quiet_options();
+  o.noise_epochs = 4;
+  trainers::train_semantic_noise(codec, train, o, {61, 62, 63, 64});
+  const auto after = snapshot(*codec);
+  for (size_t i = 0; i < before.size(); ++i) {
+    const std::string& name = before[i].first;
+    const bool trained = name == "semantic_noise" || name.rfind("decoder_aware.", 0) == 0;
+    EXPECT_EQ(torch::equal(before[i].second, after[i].second), !trained) << name;
+  }
+  for (const auto& p : codec->parameters()) EXPECT_TRUE(p.requires_grad());  // the freeze is undone
+
+  const auto r = trainers::evaluate_codec(codec, train.images.narrow(0, 0, 1024), 256);
+  for (int64_t g = 0; g < 4; ++g) {
+    const double plain = r.user_plain[g].mean().item<double>();
+    const double user = r.user_aware[g].mean().item<double>(), eve = r.eve_noisy[g].mean().item<double>();
+    EXPECT_GT(eve, 2.0 * user) << "b = " << codec->bits(g);
+    // Per image too, for the large majority (the codec is small and briefly trained here).
+    EXPECT_GT((r.eve_noisy[g] > r.user_aware[g]).to(torch::kFloat32).mean().item<float>(), 0.8f) << codec->bits(g);
+    // The noise costs the user (aware decoder) far less than it costs Eve.
+    EXPECT_GT(eve - plain, 3.0 * (user - plain)) << "b = " << codec->bits(g);
+  }
+}
+
+}  // namespace
+}  // namespace semsec
