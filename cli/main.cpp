@@ -21,6 +21,7 @@
 #include "trainers/sweep.h"
 #include "trainers/export.h"
 #include "trainers/link_command.h"
+#include "trainers/clssr_experiment.h"
 #include "bench/bench.h"
 
 
@@ -36,6 +37,7 @@ commands:
   sweep CONFIG key=a,b,c ...     train a whole grid (Cartesian product) as grid-batched ensembles
   export RUN_DIR [--out BASE]    trained ARNs (and --all: base system, Eve) as safetensors + torch state dict
   link CONFIG [key=value ...]    link-level BER of QPSK/Alamouti schemes over an Eb/N0 grid
+  clssr CONFIG [key=value ...]   cross-layer semantic security: codec, RL allocator, baselines (Fig. 2/3)
   bench [--quick] [--device D]   side-by-side benchmarks (bench.csv)
   help [COMMAND]                 this text, or the help of one command (with its config keys)
 
@@ -234,6 +236,39 @@ int cmd_link(const std::vector<std::string>& argv) {
   return rc;
 }
 
+int cmd_clssr(const std::vector<std::string>& argv) {
+  CommandSpec spec;
+  spec.name = "clssr";
+  spec.usage = "semsec clssr CONFIG [key.path=value ...] [--out DIR] [--device cpu|cuda[:N]] [--python PY]";
+  spec.description =
+      "The CLSSR paper end to end: trains the semantic codec (one per index width b, with learnable semantic "
+      "noise), then for every method (cl_ss, pl_ss, ao), antenna set (mimo, miso) and noise factor tau learns the "
+      "beam and b of each task by policy iteration on Monte-Carlo link simulations. Writes codec.csv, "
+      "episodes.csv (task reliability per episode, Fig. 2), summary.csv (CLSSR per tau, Fig. 3), codec.ckpt, "
+      "and fig2.png / fig3.png when python with matplotlib is available.";
+  spec.positional = {"CONFIG"};
+  spec.options = {{"--out", "run directory (default runs/<experiment.name>/<time>)"},
+                  {"--device", "cpu (default), cuda or cuda:N"},
+                  {"--python", "python with matplotlib for the figures (default: the build's venv)"}};
+  const config::Schema schema = trainers::clssr_schema();
+  const CliArgs args = parse_cli(spec, argv);
+  if (args.help) {
+    std::cout << command_help(spec) << "\nconfiguration keys:\n" << schema.help_text();
+    return 0;
+  }
+  const config::Config cfg = config::Config::load(schema, args.positional[0], args.overrides);
+  const torch::Device device = parse_device(args.option("--device", "cpu"));
+  const std::string run_dir =
+      new_run_dir(args.option("--out"), "summary.csv", cfg.get_string("experiment.name"), "");
+  write_file_atomic(fs::join(run_dir, "config.yaml"), cfg.to_yaml());
+  trainers::ClssrOptions o;
+  o.python = args.option("--python", SEMSEC_PYTHON_EXE);
+  o.source_dir = SEMSEC_SOURCE_DIR;
+  const int rc = trainers::run_clssr(cfg, run_dir, device, o);
+  log::info("done: {}/summary.csv", run_dir);
+  return rc;
+}
+
 int cmd_bench(const std::vector<std::string>& argv) {
   CommandSpec spec;
   spec.name = "bench";
@@ -285,8 +320,9 @@ int dispatch(int argc, char** argv) {
   if (cmd == "sweep") return cmd_sweep(rest);
   if (cmd == "export") return cmd_export(rest);
   if (cmd == "link") return cmd_link(rest);
+  if (cmd == "clssr") return cmd_clssr(rest);
   if (cmd == "bench") return cmd_bench(rest);
-  fail("unknown command '{}' (commands: train, sweep, export, link, help; see 'semsec --help')", cmd);
+  fail("unknown command '{}' (commands: train, sweep, export, link, clssr, bench, help; see 'semsec --help')", cmd);
 }
 
 }  // namespace

@@ -94,6 +94,13 @@ double delivery_rate(double r_u, double r_s) {
   return r_s > 0.0 ? r_s : r_u;
 }
 
+double transmission_rate(double r_u, double r_s, double g_e, double epsilon) {
+  check_rate(r_u, "R_u");
+  check_rate(r_s, "R^S");
+  if (std::isnan(g_e) || std::isnan(epsilon)) fail("clssr: G_e or epsilon is NaN");
+  return g_e >= epsilon ? r_u : r_s;
+}
+
 double task_latency_s(int64_t n, int64_t b, double rate_bps) {
   check_bits(n, b);
   check_rate(rate_bps, "delivery rate");
@@ -121,7 +128,7 @@ TaskEvaluation evaluate_task(const TaskInputs& in) {
     const double g_s = is_secure(c) ? 1.0 - in.g_u : 0.0;
     omegas.push_back(clssr(semantic_bit_efficiency(g_s, in.n, in.b), r_s, in.r_u));
     out.secure = out.secure && is_secure(c);
-    out.delivery_rate = std::min(out.delivery_rate, delivery_rate(in.r_u, r_s));
+    out.delivery_rate = std::min(out.delivery_rate, transmission_rate(in.r_u, r_s, e.g_e, in.epsilon));
   }
   out.omega = clssr_min(omegas);
   out.latency_s = task_latency_s(in.n, in.b, out.delivery_rate);

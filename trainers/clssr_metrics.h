@@ -56,10 +56,17 @@ double clssr_min(const std::vector<double>& per_eve);
 // carries the security and the transmitter may use the full rate, Remark 2).
 double delivery_rate(double r_u, double r_s);
 
+// The rate the transmitter may use against Eve e (Remark 2): when the application layer protects
+// the task from e (G_e >= eps) it abandons physical-layer secrecy and sends at R_u; otherwise the
+// task is kept from e only by secrecy coding at R^S_{u,e} (0 when R^S = 0: nothing is secure).
+double transmission_rate(double r_u, double r_s, double g_e, double epsilon);
+
 // Task timeliness (the paper names it in eq. 14 without a formula; this is our definition):
 // a task of n semantic symbols x b bits is timely when its n b bits are delivered within the
-// deadline at the delivery rate, latency = n b / R_deliv <= deadline_s, where with several Eves
-// R_deliv = min_e delivery_rate(R_u, R^S_{u,e}) (the slowest pair decides, as the min in eq. 8).
+// deadline, latency = n b / R_tx <= deadline_s, with R_tx = min_e transmission_rate(R_u,
+// R^S_{u,e}, G_e, eps) (one transmission must be safe from every Eve, as the min in eq. 8).
+// So a PL-SS transmitter (no application-layer protection) delivers at the smallest secrecy
+// rate, and a CL-SS one at R_u whenever its semantic noise defeats every Eve.
 // A zero rate gives an infinite latency. The default deadline is 1 ms, the 5G URLLC user-plane
 // latency target; the paper gives no value. At B = 1 MHz it separates delivery at R_u (a few
 // Mbit/s: a few hundred bits in well under 1 ms) from delivery at a small secrecy rate.
@@ -87,7 +94,7 @@ struct TaskInputs {
 struct TaskEvaluation {
   double omega;          // eq. 8 (min over Eves of eq. 7)
   bool secure;           // H_s holds against every Eve
-  double delivery_rate;  // min_e delivery_rate(R_u, R^S_{u,e})
+  double delivery_rate;  // min_e transmission_rate(R_u, R^S_{u,e}, G_e, eps)
   double latency_s;      // n b / delivery_rate
   bool timely;           // latency_s <= deadline_s
 };

@@ -26,8 +26,9 @@ int run_link(const config::Config& cfg, const std::string& run_dir, torch::Devic
 // channel.scheme, channel.num_tx, channel.num_rx, channel.num_beams, channel.bs_xy [x, y],
 // channel.user_xy [x, y], channel.eves_xy [x0, y0, x1, y1, ...], channel.d0_m,
 // channel.path_loss_exponent, channel.p_tx_dbm, channel.bandwidth_hz, channel.n0_dbm_per_hz,
-// channel.rician_k. Add them to a command's schema with Schema::extend.
-config::Schema link_geometry_schema();
+// channel.rician_k. Add them to a command's schema with Schema::extend. `defaults` gives the
+// default values (a command may default to another scheme or path-loss exponent).
+config::Schema link_geometry_schema(const link::LinkConfig& defaults = link::LinkConfig{});
 // Reads those keys; semsec::Error names the key of a malformed position list or a bad geometry.
 link::LinkConfig link_config(const config::Config& cfg);
 

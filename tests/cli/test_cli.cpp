@@ -239,6 +239,68 @@ TEST_F(CliTest, LinkWritesBerNextToTheory) {
   for (const char* s : {"awgn,", "rayleigh,", "alamouti_2x1,", "alamouti_2x2,"}) EXPECT_NE(csv.find(s), std::string::npos) << s;
 }
 
+std::string small_clssr_args(const std::string& data) {
+  return fmt::format(
+      "data.root={} codec.num_symbols=4 codec.hidden=32 codec.b_min=2 codec.b_max=3 codec.pretrain_epochs=1 "
+      "codec.noise_epochs=1 codec.batch_size=32 clssr.tau=[1,3] rl.episodes=2 rl.steps_per_episode=32 "
+      "eval.tasks=40",
+      data);
+}
+
+TEST_F(CliTest, ClssrWritesTheFigureTablesAndIsAFunctionOfItsConfig) {
+  const std::string a = fs::join(dir_, "clssr_a");
+  const std::string b = fs::join(dir_, "clssr_b");
+  Result r = run(fmt::format("clssr {}/experiments/clssr_fig3.yaml {} --out {}", SEMSEC_SOURCE_DIR,
+                             small_clssr_args(data_), a));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string summary = slurp(fs::join(a, "summary.csv"));
+  EXPECT_EQ(summary.rfind("method,antennas,tau,clssr_ksut,task_reliability", 0), 0u) << summary;
+  // 2 RL methods x 2 antenna sets x 2 tau + AO (mimo) x 2 tau, plus the header.
+  EXPECT_EQ(std::count(summary.begin(), summary.end(), '\n'), 1 + 8 + 2) << summary;
+  for (const char* m : {"cl_ss,mimo,1,", "cl_ss,miso,3,", "pl_ss,mimo,3,", "ao,mimo,1,"})
+    EXPECT_NE(summary.find(m), std::string::npos) << m << " missing in " << summary;
+  const std::string episodes = slurp(fs::join(a, "episodes.csv"));
+  EXPECT_EQ(std::count(episodes.begin(), episodes.end(), '\n'), 1 + 8 * 2) << episodes;
+  EXPECT_NE(slurp(fs::join(a, "codec.csv")).find("b,mse_user_plain_mean"), std::string::npos);
+  if (fs::exists(SEMSEC_PYTHON_EXE)) {  // the build's venv has matplotlib: the figures are drawn
+    EXPECT_TRUE(fs::is_file(fs::join(a, "fig2.png"))) << r.output;
+    EXPECT_TRUE(fs::is_file(fs::join(a, "fig3.png"))) << r.output;
+  }
+  // Reusing the saved codec reproduces the run exactly.
+  r = run(fmt::format("clssr {}/experiments/clssr_fig3.yaml {} codec.init_from={}/codec.ckpt --python none --out {}",
+                      SEMSEC_SOURCE_DIR, small_clssr_args(data_), a, b));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(slurp(fs::join(b, "summary.csv")), summary);
+  EXPECT_EQ(slurp(fs::join(b, "episodes.csv")), episodes);
+  // A finished run directory is never overwritten.
+  r = run(fmt::format("clssr {}/experiments/clssr_fig3.yaml {} --out {}", SEMSEC_SOURCE_DIR, small_clssr_args(data_), a));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("already holds summary.csv"), std::string::npos) << r.output;
+  EXPECT_EQ(slurp(fs::join(a, "summary.csv")), summary);
+}
+
+TEST_F(CliTest, ClssrErrorsNameTheKey) {
+  const std::string cfg = fmt::format("{}/experiments/clssr_fig2.yaml {}", SEMSEC_SOURCE_DIR, small_clssr_args(data_));
+  Result r = run(fmt::format("clssr {} channel.num_rx=2", cfg));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("channel.num_rx"), std::string::npos) << r.output;
+  r = run(fmt::format("clssr {} channel.scheme=alamouti_2x2", cfg));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("channel.scheme"), std::string::npos) << r.output;
+  r = run(fmt::format("clssr {} codec.b_min=4 codec.b_max=3", cfg));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("codec.b_max"), std::string::npos) << r.output;
+  r = run(fmt::format("clssr {} codec.init_from={}/missing.ckpt", cfg, dir_));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("missing.ckpt"), std::string::npos) << r.output;
+  r = run(fmt::format("clssr {} clssr.methods=[rl]", cfg));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("clssr.methods"), std::string::npos) << r.output;
+  r = run("clssr --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("rl.episodes"), std::string::npos);
+}
+
 TEST_F(CliTest, BenchQuickWritesMediansAndRatios) {
   const Result r = run(fmt::format("bench --quick --out {}", dir_));
   ASSERT_EQ(r.exit_code, 0) << r.output;

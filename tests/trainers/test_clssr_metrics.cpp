@@ -146,6 +146,10 @@ TEST(ClssrOmega, Eq6Eq7Eq8) {
   EXPECT_THROW(cl::clssr(0.002, -1.0, 3e6), Error);
   EXPECT_DOUBLE_EQ(cl::delivery_rate(3e6, 1e6), 1e6);
   EXPECT_DOUBLE_EQ(cl::delivery_rate(3e6, 0.0), 3e6);
+  EXPECT_DOUBLE_EQ(cl::transmission_rate(3e6, 1e6, 0.5, 0.01), 3e6);   // semantics protect: R_u
+  EXPECT_DOUBLE_EQ(cl::transmission_rate(3e6, 1e6, 0.005, 0.01), 1e6);  // only the PHY protects: R^S
+  EXPECT_DOUBLE_EQ(cl::transmission_rate(3e6, 0.0, 0.005, 0.01), 0.0);  // nothing protects
+  EXPECT_DOUBLE_EQ(cl::transmission_rate(3e6, 1e6, 0.01, 0.01), 3e6);   // G_e = eps counts (Definition 1)
 
   // Eq. 8.
   EXPECT_DOUBLE_EQ(cl::clssr_min({3.0, 1.0, 2.0}), 1.0);
@@ -169,6 +173,15 @@ TEST(ClssrTask, EvaluateTaskWithTwoEves) {
   EXPECT_DOUBLE_EQ(t.delivery_rate, 4e6);
   EXPECT_DOUBLE_EQ(t.latency_s, 512.0 / 4e6);
   EXPECT_TRUE(t.timely);
+
+  // Both Eves defeated by the semantics: the transmitter sends at R_u (Remark 2), while eq. 7 still
+  // credits Eve 2's pair with its secrecy rate.
+  in.eves[1].g_e = 0.5;
+  t = cl::evaluate_task(in);
+  EXPECT_TRUE(t.secure);
+  EXPECT_DOUBLE_EQ(t.delivery_rate, 6e6);
+  EXPECT_DOUBLE_EQ(t.omega, phi * 4e6);
+  in.eves[1].g_e = 0.0;
 
   // Eve 1 completes the task: one leaking pair makes the whole task insecure (Omega = 0).
   in.eves[0].g_e = 0.005;

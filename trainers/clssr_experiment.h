@@ -1,0 +1,45 @@
+// `semsec clssr`: the cross-layer semantic security experiment of the CLSSR paper end to end.
+// A semantic codec (one per index width b, trained as one grid) is pretrained on the IDX images and
+// given learnable semantic noise; then, for every method (cl_ss, pl_ss, ao), antenna set (mimo,
+// miso) and noise factor tau, a policy-iteration agent (trainers/clssr_rl.h) learns the beam and b
+// of each task from Monte-Carlo link simulations (kernels/link_ops.h) whose decided bits are
+// decoded by the user and by every Eve. Writes codec.csv, episodes.csv (Fig. 2) and summary.csv
+// (Fig. 3) into the run directory, and draws fig2.png / fig3.png when a python with matplotlib
+// is at hand.
+//
+// The task model (our concrete reading of Sec. II-V; docs/experiments/clssr.md):
+//   - a task is K = task.images images of one class from the test split; the class follows a
+//     stationary Markov chain P^S (stay with probability source.stay_prob, otherwise move to one
+//     of the other classes uniformly); the images are drawn uniformly within the class;
+//   - each image is encoded into n semantic symbols, quantised with the b-bit codebook (b chosen by
+//     the action), and the task's K n b index bits cross the geometric link with the chosen beam
+//     (one channel realisation per task, block fading); the user
+//     decodes with the noise-aware decoder (cl_ss, ao) or the plain decoder (pl_ss), every Eve
+//     with the plain pretrained decoder (g_e^D = g_u^D*, the worst case of Sec. IV-A);
+//   - G = the task's mean per-image MSE / task.distortion_max, clamped to [0, 1]; Definition 1 with
+//     task.epsilon; pl_ss counts security only through R^S > 0 (no application-layer branch);
+//   - reward r = Omega (ksut/s) + rl.gain_weight * sum_e (|h_u f|^2 - |h_e f|^2) / mean |h_u f|^2,
+//     the paper's redesigned reward with the channel term in units of the user's mean SNR;
+//   - state = (class, best user beam, best beam of the strongest Eve, user SNR level); action =
+//     beam x b; by default each episode estimates every action's reward on its tasks (rl.experience).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+#include "core/config.h"
+
+namespace semsec::trainers {
+
+config::Schema clssr_schema();
+
+struct ClssrOptions {
+  std::string python;      // python with matplotlib for the figures ("" = none)
+  std::string source_dir;  // repository root (scripts/plot_clssr.py)
+};
+
+// Runs the experiment; run_dir exists and holds config.yaml. Returns 0.
+int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Device device, const ClssrOptions& options);
+
+}  // namespace semsec::trainers
