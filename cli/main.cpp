@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -210,18 +211,13 @@ int cmd_export(const std::vector<std::string>& argv) {
   return 0;
 }
 
-int cmd_link(const std::vector<std::string>& argv) {
-  CommandSpec spec;
-  spec.name = "link";
-  spec.usage = "semsec link CONFIG [key.path=value ...] [--out DIR] [--device cpu|cuda[:N]]";
-  spec.description =
-      "Monte-Carlo bit error rate of QPSK over AWGN and SISO Rayleigh and of Alamouti 2x1 / 2x2 (and transmit "
-      "beamforming) over an Eb/N0 grid, next to the closed-form BER; writes link.csv "
-      "(scheme,ebn0_db,ber,n_bits,bit_errors,ber_theory).";
-  spec.positional = {"CONFIG"};
-  spec.options = {{"--out", "run directory (default runs/<experiment.name>/<time>)"},
-                  {"--device", "cpu (default), cuda or cuda:N"}};
-  const config::Schema schema = trainers::link_schema();
+// The shape of `link` and `clssr`: CONFIG [key=value ...] [--out DIR] [--device D] -> a new run
+// directory with config.yaml, then `body`, whose main result file is `marker` (a directory that
+// already holds it is refused).
+int run_config_command(const CommandSpec& spec, const config::Schema& schema, const std::vector<std::string>& argv,
+                       const std::string& marker,
+                       const std::function<int(const config::Config&, const std::string&, torch::Device,
+                                               const CliArgs&)>& body) {
   const CliArgs args = parse_cli(spec, argv);
   if (args.help) {
     std::cout << command_help(spec) << "\nconfiguration keys:\n" << schema.help_text();
@@ -229,11 +225,27 @@ int cmd_link(const std::vector<std::string>& argv) {
   }
   const config::Config cfg = config::Config::load(schema, args.positional[0], args.overrides);
   const torch::Device device = parse_device(args.option("--device", "cpu"));
-  const std::string run_dir = new_run_dir(args.option("--out"), "link.csv", cfg.get_string("experiment.name"), "");
+  const std::string run_dir = new_run_dir(args.option("--out"), marker, cfg.get_string("experiment.name"), "");
   write_file_atomic(fs::join(run_dir, "config.yaml"), cfg.to_yaml());
-  const int rc = trainers::run_link(cfg, run_dir, device);
-  log::info("done: {}/link.csv", run_dir);
+  const int rc = body(cfg, run_dir, device, args);
+  log::info("done: {}", fs::join(run_dir, marker));
   return rc;
+}
+
+int cmd_link(const std::vector<std::string>& argv) {
+  CommandSpec spec;
+  spec.name = "link";
+  spec.usage = "semsec link CONFIG [key.path=value ...] [--out DIR] [--device cpu|cuda[:N]]";
+  spec.description =
+      "Monte-Carlo bit error rate of QPSK over AWGN and SISO Rayleigh, of Alamouti 2x1 / 2x2, transmit "
+      "beamforming and beamformed Alamouti over an Eb/N0 grid, next to the closed-form BER; writes link.csv "
+      "(scheme,ebn0_db,ber,n_bits,bit_errors,ber_theory).";
+  spec.positional = {"CONFIG"};
+  spec.options = {{"--out", "run directory (default runs/<experiment.name>/<time>)"},
+                  {"--device", "cpu (default), cuda or cuda:N"}};
+  return run_config_command(spec, trainers::link_schema(), argv, "link.csv",
+                            [](const config::Config& cfg, const std::string& run_dir, torch::Device device,
+                               const CliArgs&) { return trainers::run_link(cfg, run_dir, device); });
 }
 
 int cmd_clssr(const std::vector<std::string>& argv) {
@@ -250,23 +262,14 @@ int cmd_clssr(const std::vector<std::string>& argv) {
   spec.options = {{"--out", "run directory (default runs/<experiment.name>/<time>)"},
                   {"--device", "cpu (default), cuda or cuda:N"},
                   {"--python", "python with matplotlib for the figures (default: the build's venv)"}};
-  const config::Schema schema = trainers::clssr_schema();
-  const CliArgs args = parse_cli(spec, argv);
-  if (args.help) {
-    std::cout << command_help(spec) << "\nconfiguration keys:\n" << schema.help_text();
-    return 0;
-  }
-  const config::Config cfg = config::Config::load(schema, args.positional[0], args.overrides);
-  const torch::Device device = parse_device(args.option("--device", "cpu"));
-  const std::string run_dir =
-      new_run_dir(args.option("--out"), "summary.csv", cfg.get_string("experiment.name"), "");
-  write_file_atomic(fs::join(run_dir, "config.yaml"), cfg.to_yaml());
-  trainers::ClssrOptions o;
-  o.python = args.option("--python", SEMSEC_PYTHON_EXE);
-  o.source_dir = SEMSEC_SOURCE_DIR;
-  const int rc = trainers::run_clssr(cfg, run_dir, device, o);
-  log::info("done: {}/summary.csv", run_dir);
-  return rc;
+  return run_config_command(spec, trainers::clssr_schema(), argv, "summary.csv",
+                            [](const config::Config& cfg, const std::string& run_dir, torch::Device device,
+                               const CliArgs& args) {
+                              trainers::ClssrOptions o;
+                              o.python = args.option("--python", SEMSEC_PYTHON_EXE);
+                              o.source_dir = SEMSEC_SOURCE_DIR;
+                              return trainers::run_clssr(cfg, run_dir, device, o);
+                            });
 }
 
 int cmd_bench(const std::vector<std::string>& argv) {
