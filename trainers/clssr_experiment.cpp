@@ -666,7 +666,11 @@ int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Devi
     const std::string cmd = fmt::format("'{}' '{}' '{}' > '{}' 2>&1", options.python, script, run_dir,
                                         fs::join(run_dir, "plot.log"));
     if (std::system(cmd.c_str()) == 0) {
-      log::info("figures: {}/fig2.png, {}/fig3.png", run_dir, run_dir);
+      std::vector<std::string> drawn;
+      for (const char* f : {"fig2.png", "fig3.png"}) {
+        if (fs::is_file(fs::join(run_dir, f))) drawn.push_back(fs::join(run_dir, f));
+      }
+      log::info("figures: {}", fmt::join(drawn, ", "));
     } else {
       log::info("figures not drawn (see {}/plot.log); the CSV files are complete", run_dir);
     }
