@@ -269,54 +269,55 @@ class TrainedCodec : public ::testing::Test {
 };
 SemanticCodec* TrainedCodec::codec_ = nullptr;
 
-TEST_F(TrainedCodec, PretrainingBeatsTheMeanImageAndUsesTheCodebook) {
-  const data::Split& train = fashion_train();
-  if (!codec_) GTEST_SKIP() << data::default_data_root() << " not installed (Debian dataset-fashion-mnist)";
-  const torch::Tensor images = train.images.narrow(0, 0, 1024);
-  const double baseline = (images - images.mean(0)).square().mean().item<double>();
-  const auto r = trainers::evaluate_codec(*codec_, images, 256);
-  ASSERT_EQ(r.user_plain.sizes(), (std::vector<int64_t>{4, 1024}));
-  for (int64_t g = 0; g < 4; ++g) {
-    EXPECT_LT(r.user_plain[g].mean().item<double>(), 0.5 * baseline) << "b = " << (*codec_)->bits(g);
+// One test (one process under ctest) so the pretraining, the slow part, runs once.
+TEST_F(TrainedCodec, PretrainingBeatsTheMeanImageThenSemanticNoiseHurtsEveMoreThanTheUser) {
+  {
+    const data::Split& train = fashion_train();
+    if (!codec_) GTEST_SKIP() << data::default_data_root() << " not installed (Debian dataset-fashion-mnist)";
+    const torch::Tensor images = train.images.narrow(0, 0, 1024);
+    const double baseline = (images - images.mean(0)).square().mean().item<double>();
+    const auto r = trainers::evaluate_codec(*codec_, images, 256);
+    ASSERT_EQ(r.user_plain.sizes(), (std::vector<int64_t>{4, 1024}));
+    for (int64_t g = 0; g < 4; ++g) {
+      EXPECT_LT(r.user_plain[g].mean().item<double>(), 0.5 * baseline) << "b = " << (*codec_)->bits(g);
   }
-  // Before the noise stage Delta z = 0 and the aware decoder is the plain one.
-  EXPECT_TRUE(torch::equal(r.user_plain, r.user_aware));
-  EXPECT_TRUE(torch::equal(r.user_plain, r.eve_noisy));
-  // Most codewords are in use (the first-batch init and the restarts keep them alive).
-  torch::NoGradGuard no_grad;
-  const torch::Tensor x = images.unsqueeze(0).expand({4, 1024, 784}).contiguous();
-  const torch::Tensor idx = (*codec_)->transmit_indices(x, false);
-  for (int64_t g = 0; g < 4; ++g) {
-    const int64_t used = std::get<0>(at::_unique(idx[g].flatten())).numel();
-    EXPECT_GE(used, (*codec_)->num_codes(g) * 3 / 4) << "b = " << (*codec_)->bits(g);
+    // Before the noise stage Delta z = 0 and the aware decoder is the plain one.
+    EXPECT_TRUE(torch::equal(r.user_plain, r.user_aware));
+    EXPECT_TRUE(torch::equal(r.user_plain, r.eve_noisy));
+    // Most codewords are in use (the first-batch init and the restarts keep them alive).
+    torch::NoGradGuard no_grad;
+    const torch::Tensor x = images.unsqueeze(0).expand({4, 1024, 784}).contiguous();
+    const torch::Tensor idx = (*codec_)->transmit_indices(x, false);
+    for (int64_t g = 0; g < 4; ++g) {
+      const int64_t used = std::get<0>(at::_unique(idx[g].flatten())).numel();
+      EXPECT_GE(used, (*codec_)->num_codes(g) * 3 / 4) << "b = " << (*codec_)->bits(g);
   }
-}
+  }
+  {
+    const data::Split& train = fashion_train();
+    SemanticCodec& codec = *codec_;
+    const auto before = snapshot(*codec);
+    auto o = quiet_options();
+    o.noise_epochs = 4;
+    trainers::train_semantic_noise(codec, train, o, {61, 62, 63, 64});
+    const auto after = snapshot(*codec);
+    for (size_t i = 0; i < before.size(); ++i) {
+      const std::string& name = before[i].first;
+      const bool trained = name == "semantic_noise" || name.rfind("decoder_aware.", 0) == 0;
+      EXPECT_EQ(torch::equal(before[i].second, after[i].second), !trained) << name;
+  }
+    for (const auto& p : codec->parameters()) EXPECT_TRUE(p.requires_grad());  // the freeze is undone
 
-TEST_F(TrainedCodec, SemanticNoiseHurtsEveMoreThanTheUserAndFreezesTheRest) {
-  const data::Split& train = fashion_train();
-  if (!codec_) GTEST_SKIP() << data::default_data_root() << " not installed (Debian dataset-fashion-mnist)";
-  SemanticCodec& codec = *codec_;
-  const auto before = snapshot(*codec);
-  auto o = quiet_options();
-  o.noise_epochs = 4;
-  trainers::train_semantic_noise(codec, train, o, {61, 62, 63, 64});
-  const auto after = snapshot(*codec);
-  for (size_t i = 0; i < before.size(); ++i) {
-    const std::string& name = before[i].first;
-    const bool trained = name == "semantic_noise" || name.rfind("decoder_aware.", 0) == 0;
-    EXPECT_EQ(torch::equal(before[i].second, after[i].second), !trained) << name;
+    const auto r = trainers::evaluate_codec(codec, train.images.narrow(0, 0, 1024), 256);
+    for (int64_t g = 0; g < 4; ++g) {
+      const double plain = r.user_plain[g].mean().item<double>();
+      const double user = r.user_aware[g].mean().item<double>(), eve = r.eve_noisy[g].mean().item<double>();
+      EXPECT_GT(eve, 2.0 * user) << "b = " << codec->bits(g);
+      // Per image too, for the large majority (the codec is small and briefly trained here).
+      EXPECT_GT((r.eve_noisy[g] > r.user_aware[g]).to(torch::kFloat32).mean().item<float>(), 0.8f) << codec->bits(g);
+      // The noise costs the user (aware decoder) far less than it costs Eve.
+      EXPECT_GT(eve - plain, 3.0 * (user - plain)) << "b = " << codec->bits(g);
   }
-  for (const auto& p : codec->parameters()) EXPECT_TRUE(p.requires_grad());  // the freeze is undone
-
-  const auto r = trainers::evaluate_codec(codec, train.images.narrow(0, 0, 1024), 256);
-  for (int64_t g = 0; g < 4; ++g) {
-    const double plain = r.user_plain[g].mean().item<double>();
-    const double user = r.user_aware[g].mean().item<double>(), eve = r.eve_noisy[g].mean().item<double>();
-    EXPECT_GT(eve, 2.0 * user) << "b = " << codec->bits(g);
-    // Per image too, for the large majority (the codec is small and briefly trained here).
-    EXPECT_GT((r.eve_noisy[g] > r.user_aware[g]).to(torch::kFloat32).mean().item<float>(), 0.8f) << codec->bits(g);
-    // The noise costs the user (aware decoder) far less than it costs Eve.
-    EXPECT_GT(eve - plain, 3.0 * (user - plain)) << "b = " << codec->bits(g);
   }
 }
 
