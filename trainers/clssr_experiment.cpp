@@ -65,7 +65,7 @@ struct Codec {
   std::vector<std::vector<int64_t>> by_class;
   torch::Tensor idx_plain;  // [G, N, n] int64, no semantic noise
   torch::Tensor idx_noisy;  // [G, N, n] int64, with Delta z
-  std::vector<double> mean_g_user_aware, mean_g_user_plain, mean_g_eve;  // per b, train subset (AO)
+  std::vector<double> mean_g_user_aware, mean_g_eve;  // normalised distortion per b, train subset (AO)
   int64_t grid() const { return sizes.b_max - sizes.b_min + 1; }
   int64_t bits(int64_t g) const { return sizes.b_min + g; }
 };
@@ -127,6 +127,11 @@ Summary summarise(const Outcome& o) {
   return s;
 }
 
+// floor(u n) for u in (0, 1) from rng::to_unit, kept inside [0, n).
+int64_t uniform_index(double u, int64_t n) {
+  return std::min(n - 1, static_cast<int64_t>(u * static_cast<double>(n)));
+}
+
 // Tasks t = 0 .. T-1 of (stream, step): the class chain P^S and the images, then the channels.
 Tasks draw_tasks(const Codec& codec, const Env& env, int64_t count, double stay_prob, uint32_t source_stream,
                  uint32_t link_stream, uint32_t step, torch::Device device) {
@@ -141,16 +146,14 @@ Tasks draw_tasks(const Codec& codec, const Env& env, int64_t count, double stay_
     const rng::Philox4 w = rng::draw(key, source_stream, step, static_cast<uint32_t>(i), 0);
     const double u0 = rng::to_unit(w.v[0]), u1 = rng::to_unit(w.v[1]);
     if (i == 0) {
-      c = std::min(num_classes - 1, static_cast<int64_t>(u1 * static_cast<double>(num_classes)));
+      c = uniform_index(u1, num_classes);
     } else if (u0 >= stay_prob && num_classes > 1) {
-      c = (c + 1 + std::min(num_classes - 2, static_cast<int64_t>(u1 * static_cast<double>(num_classes - 1)))) %
-          num_classes;
+      c = (c + 1 + uniform_index(u1, num_classes - 1)) % num_classes;
     }
     const auto& members = codec.by_class[static_cast<size_t>(c)];
     for (int64_t j = 0; j < k_images; ++j) {  // image j from word j % 4 of block 1 + j / 4
       const rng::Philox4 wj = rng::draw(key, source_stream, step, static_cast<uint32_t>(i), static_cast<uint32_t>(1 + j / 4));
-      const auto pick = std::min(static_cast<int64_t>(members.size()) - 1,
-                                 static_cast<int64_t>(rng::to_unit(wj.v[j % 4]) * static_cast<double>(members.size())));
+      const int64_t pick = uniform_index(rng::to_unit(wj.v[j % 4]), static_cast<int64_t>(members.size()));
       image[static_cast<size_t>(i * k_images + j)] = members[static_cast<size_t>(pick)];
     }
     t.cls[static_cast<size_t>(i)] = c;
@@ -291,7 +294,7 @@ void ao_actions(const Codec& codec, const Env& env, const Rules& rules, const Ta
   auto predicted = [&](int64_t i, int64_t k, int64_t g) {
     clssr::TaskInputs in;
     in.r_u = clssr::rate_from_snr(env.link.bandwidth_hz, gp[(0 * n + i) * k_count + k] / env.tau);
-    in.g_u = clssr::normalized_distortion(codec.mean_g_user_aware[static_cast<size_t>(g)] * rules.d_max, rules.d_max);
+    in.g_u = codec.mean_g_user_aware[static_cast<size_t>(g)];
     for (int64_t r = 1; r < r_count; ++r) {
       in.eves.push_back({clssr::rate_from_snr(env.link.bandwidth_hz, gp[(r * n + i) * k_count + k] / env.tau),
                          codec.mean_g_eve[static_cast<size_t>(g)]});
@@ -411,7 +414,6 @@ Codec build_codec(const config::Config& cfg, const Rules& rules, const std::stri
   const int64_t n_model = std::min<int64_t>(train.images.size(0), 4096);
   const CodecDistortion dm = evaluate_codec(c.net, train.images.slice(0, 0, n_model).to(device), 512);
   c.mean_g_user_aware = per_point_mean(dm.user_aware, rules.d_max);
-  c.mean_g_user_plain = per_point_mean(dm.user_plain, rules.d_max);
   c.mean_g_eve = per_point_mean(dm.eve_noisy, rules.d_max);
   const CodecDistortion dt = evaluate_codec(c.net, c.images, 512);
   CsvWriter csv(fs::join(run_dir, "codec.csv"),
@@ -452,6 +454,99 @@ std::string summary_row(const std::string& method, const Env& env, const Summary
   return fmt::format("{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{}", method,
                      env.antennas, env.tau, s.clssr_ksut, s.reliability, s.secure, s.timely, s.mean_b, s.g_user,
                      s.g_eve, s.r_u_mbps, s.reward, episodes, converged);
+}
+
+struct AgentSettings {
+  int64_t episodes = 1, steps = 1;
+  double stay_prob = 0.5, explore = 0.1, gamma = 0.9, gain_weight = 1.0, converge_tol_pct = 2.0;
+  bool all_actions = true;
+};
+
+struct AgentResult {
+  Summary final_summary;
+  int64_t converged_episode = 0;
+};
+
+// Trains one policy-iteration agent (cl_ss or pl_ss) for `env`, scoring the greedy policy on the
+// evaluation tasks after every episode (one episodes.csv row each).
+AgentResult train_agent(const Codec& codec, const Env& env, const Rules& rules, Method method,
+                        const std::string& method_name, const AgentSettings& agent, const Tasks& eval,
+                        CsvWriter& episodes_csv, torch::Device device) {
+  const int64_t gsize = codec.grid(), steps = agent.steps;
+  const rl::MdpSizes sizes{static_cast<int64_t>(codec.by_class.size()), env.num_channel_states(),
+                           env.num_beams * gsize};
+  const std::vector<int64_t> eval_states = channel_states(env, eval);
+  // The policy's (beam, codec point) for each task.
+  auto act = [&](const std::vector<int64_t>& cls, const std::vector<int64_t>& states,
+                 const std::vector<int64_t>& policy, std::vector<int64_t>& beams, std::vector<int64_t>& gsel) {
+    beams.resize(cls.size());
+    gsel.resize(cls.size());
+    for (size_t i = 0; i < cls.size(); ++i) {
+      const int64_t a = policy[static_cast<size_t>(cls[i] * sizes.num_channel_states + states[i])];
+      beams[i] = a / gsize;
+      gsel[i] = a % gsize;
+    }
+  };
+  rl::TabularModel model(sizes);
+  const rng::Key key = rng::make_key(env.seed);
+  // The untrained agent: a uniformly random action in every state.
+  std::vector<int64_t> policy(static_cast<size_t>(sizes.num_states()));
+  for (int64_t st = 0; st < sizes.num_states(); ++st) {
+    const rng::Philox4 w = rng::draw(key, rng::kStreamPolicy, 0xFFFFFFFFu, static_cast<uint32_t>(st), 0);
+    policy[static_cast<size_t>(st)] = uniform_index(rng::to_unit(w.v[0]), sizes.num_actions);
+  }
+  AgentResult result;
+  std::vector<double> reliability;
+  for (int64_t ep = 0; ep < agent.episodes; ++ep) {
+    const auto step = static_cast<uint32_t>(ep);
+    const Tasks tasks =
+        draw_tasks(codec, env, steps, agent.stay_prob, rng::kStreamSource, rng::kStreamLink, step, device);
+    const std::vector<int64_t> states = channel_states(env, tasks);
+    auto record = [&](const std::vector<int64_t>& beams, const std::vector<int64_t>& gsel) {
+      const Outcome out =
+          run_tasks(codec, env, rules, method, tasks, beams, gsel, agent.gain_weight, rng::kStreamLink, step);
+      for (size_t u = 0; u < static_cast<size_t>(steps); ++u) {
+        model.add_reward(tasks.cls[u] * sizes.num_channel_states + states[u], beams[u] * gsize + gsel[u],
+                         out.reward[u]);
+      }
+    };
+    if (agent.all_actions) {
+      // Monte-Carlo estimate of every action's reward on the same tasks, channels and noise.
+      for (int64_t a = 0; a < sizes.num_actions; ++a) {
+        record(std::vector<int64_t>(static_cast<size_t>(steps), a / gsize),
+               std::vector<int64_t>(static_cast<size_t>(steps), a % gsize));
+      }
+    } else {
+      std::vector<int64_t> beams, gsel;
+      act(tasks.cls, states, policy, beams, gsel);
+      for (int64_t i = 0; i < steps; ++i) {  // epsilon-greedy exploration
+        const rng::Philox4 w = rng::draw(key, rng::kStreamPolicy, step, static_cast<uint32_t>(i), 0);
+        if (rng::to_unit(w.v[0]) < agent.explore) {
+          const int64_t a = uniform_index(rng::to_unit(w.v[1]), sizes.num_actions);
+          beams[static_cast<size_t>(i)] = a / gsize;
+          gsel[static_cast<size_t>(i)] = a % gsize;
+        }
+      }
+      record(beams, gsel);
+    }
+    for (size_t u = 0; u < static_cast<size_t>(steps); ++u) {
+      model.add_channel_state(states[u]);
+      if (u + 1 < static_cast<size_t>(steps)) model.add_class_transition(tasks.cls[u], tasks.cls[u + 1]);
+    }
+    const rl::PolicyIterationResult pi = rl::policy_iteration(model, agent.gamma, policy);
+    policy = pi.policy;
+    std::vector<int64_t> eb, eg;
+    act(eval.cls, eval_states, policy, eb, eg);
+    const Summary s = summarise(run_tasks(codec, env, rules, method, eval, eb, eg, agent.gain_weight,
+                                          rng::kStreamLink + rng::kStreamEvalOffset, 0));
+    episodes_csv.row(fmt::format("{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{}", method_name,
+                                 env.antennas, env.tau, ep + 1, s.reliability, s.secure, s.timely, s.clssr_ksut,
+                                 s.reward, s.mean_b, pi.changed_first, model.visited_pairs()));
+    reliability.push_back(s.reliability);
+    result.final_summary = s;
+  }
+  result.converged_episode = converged_episode(reliability, agent.converge_tol_pct);
+  return result;
 }
 
 }  // namespace
@@ -524,11 +619,17 @@ int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Devi
   if (cfg.get_float_list("clssr.tau").empty()) fail("clssr.tau: expected at least one noise factor");
 
   const Codec codec = build_codec(cfg, rules, run_dir, device);
-  const int64_t episodes = cfg.get_int("rl.episodes"), steps = cfg.get_int("rl.steps_per_episode");
+  AgentSettings agent;
+  agent.episodes = cfg.get_int("rl.episodes");
+  agent.steps = cfg.get_int("rl.steps_per_episode");
+  agent.stay_prob = cfg.get_float("source.stay_prob");
+  agent.explore = cfg.get_float("rl.explore");
+  agent.gamma = cfg.get_float("rl.gamma");
+  agent.gain_weight = cfg.get_float("rl.gain_weight");
+  agent.all_actions = cfg.get_string("rl.experience") == "all_actions";
+  agent.converge_tol_pct = 100.0 * cfg.get_float("rl.converge_tol");
   const int64_t eval_tasks = cfg.get_int("eval.tasks");
-  const double stay = cfg.get_float("source.stay_prob"), explore = cfg.get_float("rl.explore");
-  const double gamma = cfg.get_float("rl.gamma"), gain_weight = cfg.get_float("rl.gain_weight");
-  const bool all_actions = cfg.get_string("rl.experience") == "all_actions";
+  const double stay = agent.stay_prob, gain_weight = agent.gain_weight;
   const auto seed = static_cast<uint64_t>(cfg.get_int("seed"));
 
   CsvWriter episodes_csv(fs::join(run_dir, "episodes.csv"),
@@ -559,20 +660,6 @@ int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Devi
         // The evaluation tasks: the same ones after every episode, from the evaluation streams.
         const Tasks eval = draw_tasks(codec, env, eval_tasks, stay, rng::kStreamSource + rng::kStreamEvalOffset,
                                       rng::kStreamLink + rng::kStreamEvalOffset, 0, device);
-        const std::vector<int64_t> eval_states = channel_states(env, eval);
-        const int64_t gsize = codec.grid();
-        const rl::MdpSizes sizes{static_cast<int64_t>(codec.by_class.size()), env.num_channel_states(),
-                                 env.num_beams * gsize};
-        auto split = [&](const std::vector<int64_t>& cls, const std::vector<int64_t>& states,
-                         const std::vector<int64_t>& policy, std::vector<int64_t>& beams, std::vector<int64_t>& gsel) {
-          beams.resize(cls.size());
-          gsel.resize(cls.size());
-          for (size_t i = 0; i < cls.size(); ++i) {
-            const int64_t a = policy[static_cast<size_t>(cls[i] * sizes.num_channel_states + states[i])];
-            beams[i] = a / gsize;
-            gsel[i] = a % gsize;
-          }
-        };
         Summary final_summary;
         int64_t converged = 0;
         if (method == Method::kAo) {
@@ -582,72 +669,10 @@ int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Devi
                                               rng::kStreamLink + rng::kStreamEvalOffset, 0));
           summary_csv.row(summary_row(method_name, env, final_summary, 0, 0));
         } else {
-          rl::TabularModel model(sizes);
-          const rng::Key key = rng::make_key(seed);
-          // The untrained agent: a uniformly random action in every state.
-          std::vector<int64_t> policy(static_cast<size_t>(sizes.num_states()));
-          for (int64_t st = 0; st < sizes.num_states(); ++st) {
-            const rng::Philox4 w = rng::draw(key, rng::kStreamPolicy, 0xFFFFFFFFu, static_cast<uint32_t>(st), 0);
-            policy[static_cast<size_t>(st)] =
-                std::min(sizes.num_actions - 1, static_cast<int64_t>(rng::to_unit(w.v[0]) * static_cast<double>(sizes.num_actions)));
-          }
-          std::vector<double> reliability;
-          for (int64_t ep = 0; ep < episodes; ++ep) {
-            const auto step = static_cast<uint32_t>(ep);
-            const Tasks tasks = draw_tasks(codec, env, steps, stay, rng::kStreamSource, rng::kStreamLink, step, device);
-            const std::vector<int64_t> states = channel_states(env, tasks);
-            auto record = [&](const std::vector<int64_t>& beams, const std::vector<int64_t>& gsel) {
-              const Outcome out =
-                  run_tasks(codec, env, rules, method, tasks, beams, gsel, gain_weight, rng::kStreamLink, step);
-              for (int64_t i = 0; i < steps; ++i) {
-                const auto u = static_cast<size_t>(i);
-                model.add_reward(tasks.cls[u] * sizes.num_channel_states + states[u], beams[u] * gsize + gsel[u],
-                                 out.reward[u]);
-              }
-            };
-            if (all_actions) {
-              // Monte-Carlo estimate of every action's reward on the same tasks, channels and noise.
-              for (int64_t a = 0; a < sizes.num_actions; ++a) {
-                record(std::vector<int64_t>(static_cast<size_t>(steps), a / gsize),
-                       std::vector<int64_t>(static_cast<size_t>(steps), a % gsize));
-              }
-            } else {
-              std::vector<int64_t> beams, gsel;
-              split(tasks.cls, states, policy, beams, gsel);
-              for (int64_t i = 0; i < steps; ++i) {  // epsilon-greedy exploration
-                const rng::Philox4 w = rng::draw(key, rng::kStreamPolicy, step, static_cast<uint32_t>(i), 0);
-                if (rng::to_unit(w.v[0]) < explore) {
-                  const int64_t a = std::min(sizes.num_actions - 1,
-                                             static_cast<int64_t>(rng::to_unit(w.v[1]) * static_cast<double>(sizes.num_actions)));
-                  beams[static_cast<size_t>(i)] = a / gsize;
-                  gsel[static_cast<size_t>(i)] = a % gsize;
-                }
-              }
-              record(beams, gsel);
-            }
-            for (int64_t i = 0; i < steps; ++i) {
-              const auto u = static_cast<size_t>(i);
-              model.add_channel_state(states[u]);
-              if (i + 1 < steps) model.add_class_transition(tasks.cls[u], tasks.cls[u + 1]);
-            }
-            const rl::PolicyIterationResult pi = rl::policy_iteration(model, gamma, policy);
-            policy = pi.policy;
-            std::vector<int64_t> eb, eg;
-            split(eval.cls, eval_states, policy, eb, eg);
-            const Summary s = summarise(run_tasks(codec, env, rules, method, eval, eb, eg, gain_weight,
-                                                  rng::kStreamLink + rng::kStreamEvalOffset, 0));
-            int64_t visited = 0;
-            for (int64_t st = 0; st < sizes.num_states(); ++st) {
-              for (int64_t a = 0; a < sizes.num_actions; ++a) visited += model.visits(st, a) > 0 ? 1 : 0;
-            }
-            episodes_csv.row(fmt::format("{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{}", method_name,
-                                         antennas, tau, ep + 1, s.reliability, s.secure, s.timely, s.clssr_ksut,
-                                         s.reward, s.mean_b, pi.changed_first, visited));
-            reliability.push_back(s.reliability);
-            final_summary = s;
-          }
-          converged = converged_episode(reliability, 100.0 * cfg.get_float("rl.converge_tol"));
-          summary_csv.row(summary_row(method_name, env, final_summary, episodes, converged));
+          const AgentResult r = train_agent(codec, env, rules, method, method_name, agent, eval, episodes_csv, device);
+          final_summary = r.final_summary;
+          converged = r.converged_episode;
+          summary_csv.row(summary_row(method_name, env, final_summary, agent.episodes, converged));
         }
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         log::info("{:5} {:4} tau {:g}: CLSSR {:.2f} ksut/s, task reliability {:.1f}%, secure {:.1f}%, timely {:.1f}%, "

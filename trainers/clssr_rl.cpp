@@ -43,6 +43,10 @@ int64_t TabularModel::visits(int64_t s, int64_t a) const {
   return visits_[static_cast<size_t>(s * sizes_.num_actions + a)];
 }
 
+int64_t TabularModel::visited_pairs() const {
+  return std::count_if(visits_.begin(), visits_.end(), [](int64_t v) { return v > 0; });
+}
+
 double TabularModel::mean_reward(int64_t s, int64_t a) const {
   const auto i = static_cast<size_t>(s * sizes_.num_actions + a);
   return visits_[i] > 0 ? reward_sum_[i] / static_cast<double>(visits_[i]) : default_reward_;

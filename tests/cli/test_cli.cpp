@@ -272,6 +272,14 @@ TEST_F(CliTest, ClssrWritesTheFigureTablesAndIsAFunctionOfItsConfig) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(slurp(fs::join(b, "summary.csv")), summary);
   EXPECT_EQ(slurp(fs::join(b, "episodes.csv")), episodes);
+  // The classic experience mode (only the action taken, epsilon-greedy) runs too.
+  const std::string c = fs::join(dir_, "clssr_c");
+  r = run(fmt::format("clssr {}/experiments/clssr_fig2.yaml {} codec.init_from={}/codec.ckpt rl.experience=epsilon_greedy "
+                      "--python none --out {}",
+                      SEMSEC_SOURCE_DIR, small_clssr_args(data_), a, c));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string eps_summary = slurp(fs::join(c, "summary.csv"));
+  EXPECT_EQ(std::count(eps_summary.begin(), eps_summary.end(), '\n'), 1 + 4) << eps_summary;  // cl_ss, pl_ss x tau 1, 3
   // A finished run directory is never overwritten.
   r = run(fmt::format("clssr {}/experiments/clssr_fig3.yaml {} --out {}", SEMSEC_SOURCE_DIR, small_clssr_args(data_), a));
   EXPECT_EQ(r.exit_code, 2);

@@ -120,6 +120,7 @@ TEST(ClssrRl, UnvisitedPairsAndEmptyCountsUseTheDefaults) {
   m.add_reward(0, 0, 1.0);
   m.add_reward(0, 0, 2.0);
   EXPECT_EQ(m.visits(0, 0), 2);
+  EXPECT_EQ(m.visited_pairs(), 1);
   EXPECT_DOUBLE_EQ(m.mean_reward(0, 0), 1.5);
   const auto ps = m.class_transitions();
   for (double p : ps) EXPECT_DOUBLE_EQ(p, 0.5);
