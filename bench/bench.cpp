@@ -60,6 +60,35 @@ kernels::IsacLinkParams link_params() {
   return trainers::link_params_from_config(config::Config::defaults(trainers::isac_schema()));
 }
 
+// The channel as a researcher composes it from ATen ops (bench/baseline.py's IsacChannel, batched
+// over the grid): complex tensors, torch::randn draws, the same model and variances as isac_link.
+// y_bs, y_ue, y_eve as [G, B, 2L] interleaved (re, im).
+std::vector<torch::Tensor> aten_channel(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
+                                        const kernels::IsacLinkParams& p) {
+  const auto dev = z.device();
+  const int64_t g = z.size(0), b = z.size(1), l = z.size(2), m = p.num_antennas;
+  const auto cf = torch::TensorOptions().dtype(torch::kComplexFloat).device(dev);
+  std::vector<c10::complex<float>> w_host;
+  for (const auto& w : p.w) w_host.emplace_back(static_cast<float>(w.real()), static_cast<float>(w.imag()));
+  const torch::Tensor w = torch::from_blob(w_host.data(), {m}, torch::kComplexFloat).to(dev);
+  const torch::Tensor idx = torch::arange(m, z.options());
+  const torch::Tensor a = torch::polar(torch::ones({g, b, m}, z.options()), 3.141592653589793 * idx * torch::sin(phi).unsqueeze(-1));
+  const torch::Tensor sens = (a.conj() * w).sum(-1, true) * c10::complex<float>(p.alpha.real(), p.alpha.imag());
+  const torch::Tensor snr = torch::pow(10.0, snr_db / 10.0).view({g, 1, 1});
+  const torch::Tensor h_eff = (torch::randn({g, b, m}, cf).conj() * w).sum(-1, true);
+  const torch::Tensor s_si = torch::randn({g, b, 1}, cf) * std::sqrt(p.si_residual_power);
+  const torch::Tensor c = h_eff.conj() / (h_eff.abs().square() + 1.0 / snr);
+  const double ps = 1.0 / static_cast<double>(l);
+  const torch::Tensor sigma_bs = torch::sqrt(p.ref_gain_bs * ps / snr);
+  const torch::Tensor sigma_eve = torch::sqrt(p.ref_gain_bs * ps / (snr * std::pow(10.0, p.eve_snr_offset_db / 10.0)));
+  const torch::Tensor zc = z.to(torch::kComplexFloat);
+  const torch::Tensor y_bs = (sens + s_si) * zc + torch::randn({g, b, l}, cf) * sigma_bs;
+  const torch::Tensor y_ue = c * h_eff * zc + c * torch::randn({g, b, l}, cf) * torch::sqrt(ps / snr);
+  const torch::Tensor y_eve = sens * zc + torch::randn({g, b, l}, cf) * sigma_eve;
+  return {torch::view_as_real(y_bs).flatten(-2), torch::view_as_real(y_ue).flatten(-2),
+          torch::view_as_real(y_eve).flatten(-2)};
+}
+
 // One training step of the general system (eq. 9) for G grid points on random data.
 struct GeneralStep {
   GeneralStep(int64_t g, torch::Device d) : device(d), num_points(g) {
@@ -187,27 +216,51 @@ int run_bench(const BenchOptions& o) {
     return std::nan("");
   };
   log::info("bench on {} ({} threads), batch {}", d.str(), at::get_num_threads(), kBatch);
+  for (const auto& group : o.only) {
+    if (group != "channel" && group != "steps" && group != "grids" && group != "floor") {
+      fail("bench --only: unknown group '{}' (expected channel, steps, grids or floor)", group);
+    }
+  }
+  auto wanted = [&](const std::string& group) {
+    return o.only.empty() || std::find(o.only.begin(), o.only.end(), group) != o.only.end();
+  };
 
   // (d) channel kernel vs the same channel composed of ATen ops (forward + backward).
   for (const int64_t g : {int64_t{1}, int64_t{16}}) {
+    if (!wanted("channel")) break;
     auto f = torch::TensorOptions().device(d);
     const torch::Tensor z0 = torch::randn({g, kBatch, 23}, f);
     const torch::Tensor phi = (torch::rand({g, kBatch}, f) - 0.5) * 0.6981, snr = torch::full({g}, 15.0, f);
     const torch::Tensor seeds = torch::arange(g, f.dtype(torch::kInt64)), counter = torch::zeros({1}, f.dtype(torch::kInt64));
     const kernels::IsacLinkParams p = link_params();
-    auto run = [&](bool fused) {
+    auto run = [&](int kind) {
       torch::Tensor z = z0.clone().requires_grad_(true);
-      const auto y = fused ? kernels::isac_link(z, phi, snr, seeds, counter, p)
-                           : kernels::isac_link_reference(z, phi, snr, seeds, counter, p);
-      (y.y_bs.sum() + y.y_ue.sum() + y.y_eve.sum()).backward();
+      std::vector<torch::Tensor> y;
+      if (kind == 0) {
+        y = aten_channel(z, phi, snr, p);
+      } else {
+        const auto out = kind == 1 ? kernels::isac_link_reference(z, phi, snr, seeds, counter, p)
+                                   : kernels::isac_link(z, phi, snr, seeds, counter, p);
+        y = {out.y_bs, out.y_ue, out.y_eve};
+      }
+      (y[0].sum() + y[1].sum() + y[2].sum()).backward();
     };
-    const std::string a = fmt::format("channel_aten_G{}", g), b = fmt::format("channel_fused_G{}", g);
-    rows.push_back({a, median_ms(d, warm, reps, [&] { run(false); }), "", "ATen-composed reference, fwd+bwd"});
-    rows.push_back({b, median_ms(d, warm, reps, [&] { run(true); }), a, "fused semsec kernel, fwd+bwd"});
+    const std::string a = fmt::format("channel_aten_G{}", g), r = fmt::format("channel_aten_philox_G{}", g),
+                      b = fmt::format("channel_fused_G{}", g);
+    rows.push_back({a, median_ms(d, warm, reps, [&] { run(0); }), "",
+                    "ATen ops with torch::randn, as bench/baseline.py writes it, fwd+bwd"});
+    rows.push_back({r, median_ms(d, warm, reps, [&] { run(1); }), "",
+                    "ATen ops on semsec's Philox draws (the test reference), fwd+bwd"});
+    rows.push_back({b, median_ms(d, warm, reps, [&] { run(2); }), a, "fused semsec kernel, fwd+bwd"});
+    rows.push_back({fmt::format("channel_fused_fwd_G{}", g), median_ms(d, warm, reps, [&] {
+                      torch::NoGradGuard no_grad;
+                      (void)kernels::isac_link(z0, phi, snr, seeds, counter, p);
+                    }),
+                    "", "fused semsec kernel, forward only (no autograd)"});
   }
 
   // (b) single-run steps, (a) the Python baseline of the same steps.
-  {
+  if (wanted("steps")) {
     GeneralStep s(1, d);
     rows.push_back({"python_general_step", python_baseline_ms(o, "general", o.quick ? 10 : 100), "", "plain PyTorch script"});
     rows.push_back({"semsec_general_step", median_ms(d, warm, reps, [&] { s(); }), "python_general_step", "G=1"});
@@ -217,9 +270,14 @@ int run_bench(const BenchOptions& o) {
   }
 
   // (c) grids against G sequential single runs: time per grid step vs G x single step.
-  const double single = find("semsec_general_step");
   std::vector<int64_t> grids{1, 4, 16, 64};
   if (o.quick && !d.is_cuda()) grids = {1, 4};
+  if (!wanted("grids")) grids.clear();
+  if (!grids.empty() && !wanted("steps")) {
+    GeneralStep s(1, d);
+    rows.push_back({"semsec_general_step", median_ms(d, warm, reps, [&] { s(); }), "", "G=1"});
+  }
+  const double single = find("semsec_general_step");
   for (const int64_t g : grids) {
     GeneralStep s(g, d);
     const double ms = median_ms(d, warm, std::max(5, reps / 2), [&] { s(); });
@@ -237,12 +295,14 @@ int run_bench(const BenchOptions& o) {
   }
 
   // (e) FLOP floor of the general step per grid point.
+  if (wanted("floor")) {
   const double gflops = sgemm_gflops(d);
   const double floor_ms = general_step_flops() / (gflops * 1e9) * 1e3;
   rows.push_back({"flop_floor_general_step", floor_ms, "", fmt::format("{:.1f} MFLOP / {:.1f} GFLOP/s sgemm", general_step_flops() / 1e6, gflops)});
   for (const int64_t g : grids) {
     const double per_point = find(fmt::format("grid_G{}", g)) / static_cast<double>(g);
     rows.push_back({fmt::format("grid_G{}_per_point", g), per_point, "flop_floor_general_step", "per-point step time / FLOP floor"});
+  }
   }
 
   std::string csv = "case,median_ms,ratio,note\n";

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -14,6 +15,9 @@ struct BenchOptions {
   std::string out_dir;   // bench.csv goes here
   std::string python;    // interpreter for bench/baseline.py ("" = skip the baseline)
   std::string source_dir;  // where bench/baseline.py lives
+  // Which groups to run: channel, steps, grids, floor (empty = all). grids needs the single
+  // step time and runs the semsec single step itself when steps is not selected.
+  std::vector<std::string> only;
 };
 
 int run_bench(const BenchOptions& options);

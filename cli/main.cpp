@@ -24,6 +24,7 @@
 #include "trainers/link_command.h"
 #include "trainers/clssr_experiment.h"
 #include "bench/bench.h"
+#include "core/memory.h"
 
 
 namespace semsec {
@@ -275,14 +276,15 @@ int cmd_clssr(const std::vector<std::string>& argv) {
 int cmd_bench(const std::vector<std::string>& argv) {
   CommandSpec spec;
   spec.name = "bench";
-  spec.usage = "semsec bench [--quick] [--device cpu|cuda[:N]] [--out DIR] [--python PY]";
+  spec.usage = "semsec bench [--quick] [--device cpu|cuda[:N]] [--out DIR] [--python PY] [--only GROUPS]";
   spec.description =
       "Measures side by side in one run: the fused channel kernel vs the same channel in ATen ops, the semsec "
       "general and ARN training steps vs the plain PyTorch script bench/baseline.py, grids of G = 1, 4, 16, 64 vs "
       "G sequential runs, and the FLOP floor. Prints medians and ratios and writes DIR/bench.csv.";
   spec.options = {{"--device", "cpu (default), cuda or cuda:N"},
                   {"--out", "directory for bench.csv (default .)"},
-                  {"--python", "python with torch for the baseline (default: the build's venv)"}};
+                  {"--python", "python with torch for the baseline (default: the build's venv)"},
+                  {"--only", "comma-separated groups to run: channel, steps, grids, floor (default all)"}};
   spec.flags = {{"--quick", "fewer repetitions and grids"}};
   spec.takes_overrides = false;
   const CliArgs args = parse_cli(spec, argv);
@@ -296,6 +298,12 @@ int cmd_bench(const std::vector<std::string>& argv) {
   o.out_dir = args.option("--out", ".");
   o.python = args.option("--python", SEMSEC_PYTHON_EXE);
   o.source_dir = SEMSEC_SOURCE_DIR;
+  const std::string only = args.option("--only", "");
+  for (size_t start = 0; start < only.size();) {
+    const size_t comma = std::min(only.find(',', start), only.size());
+    if (comma > start) o.only.push_back(only.substr(start, comma - start));
+    start = comma + 1;
+  }
   return bench::run_bench(o);
 }
 
@@ -332,6 +340,7 @@ int dispatch(int argc, char** argv) {
 }  // namespace semsec
 
 int main(int argc, char** argv) {
+  semsec::keep_freed_memory();
   try {
     return semsec::dispatch(argc, argv);
   } catch (const semsec::Error& e) {

@@ -29,8 +29,8 @@ __global__ void isac_sample_kernel(int64_t n, IsacLinkArgs a, const T* __restric
   const int64_t g = i / a.batch;
   const auto b = static_cast<uint32_t>(i % a.batch);
   const rng::Key key = rng::make_key(static_cast<uint64_t>(seeds[g]));
-  const IsacSample s = isac_sample(a, key, static_cast<uint32_t>(counter[0]), b, static_cast<double>(phi[i]),
-                                   static_cast<double>(snr_db[g]));
+  const IsacSample s = isac_sample(a, isac_fading(a, key, static_cast<uint32_t>(counter[0]), b),
+                                   static_cast<double>(phi[i]), static_cast<double>(snr_db[g]));
   samples[i] = s;
   isac_store_gains(s, gains + 6 * i);
 }

@@ -52,14 +52,15 @@ SEMSEC_HD uint32_t isac_stream(const IsacLinkArgs& a, uint32_t stream) {
   return a.eval ? stream + static_cast<uint32_t>(rng::kStreamEvalOffset) : stream;
 }
 
-// alpha a^H(phi) w with a(phi)_m = exp(j pi m sin(phi)) (half-wavelength spacing).
+// alpha a^H(phi) w with a(phi)_m = exp(j pi m sin(phi)) (half-wavelength spacing); conj(a_m) =
+// exp(-j m t) by repeated rotation (one sincos per sample, not M).
 SEMSEC_HD Cplx isac_sensing_gain(const IsacLinkArgs& a, double phi) {
-  const double sin_phi = sin(phi);
-  Cplx acc{0.0, 0.0};
+  const double t = kIsacPi * sin(phi);
+  const Cplx rot{cos(t), -sin(t)};
+  Cplx conj_a{1.0, 0.0}, acc{0.0, 0.0};
   for (int m = 0; m < a.num_antennas; ++m) {
-    const double t = kIsacPi * static_cast<double>(m) * sin_phi;
-    // conj(a_m) w_m = exp(-j t) w_m
-    acc = cadd(acc, cconj_mul(Cplx{cos(t), sin(t)}, Cplx{a.w_re[m], a.w_im[m]}));
+    acc = cadd(acc, cmul(conj_a, Cplx{a.w_re[m], a.w_im[m]}));
+    conj_a = cmul(conj_a, rot);
   }
   return cmul(Cplx{a.alpha_re, a.alpha_im}, acc);
 }
@@ -69,36 +70,41 @@ struct IsacFading {
   Cplx s_si;   // residual self-interference gain ~ CN(0, rho)
 };
 
-// Fading draws of one sample: standard normals n_0, n_1, ... from kStreamFading, block k holding
-// n_{4k..4k+3}; h_m = (n_{2m} + j n_{2m+1}) / sqrt(2), s_si = sqrt(rho / 2) (n_{2M} + j n_{2M+1}).
-SEMSEC_HD IsacFading isac_fading(const IsacLinkArgs& a, rng::Key key, uint32_t step, uint32_t sample) {
-  const int num_normals = 2 * a.num_antennas + 2;
-  const uint32_t stream = isac_stream(a, rng::kStreamFading);
+SEMSEC_HD int isac_fading_normals(const IsacLinkArgs& a) { return 2 * a.num_antennas + 2; }
+SEMSEC_HD int isac_fading_blocks(const IsacLinkArgs& a) { return (isac_fading_normals(a) + 3) / 4; }
+
+// h_m = (n_{2m} + j n_{2m+1}) / sqrt(2) and s_si = sqrt(rho / 2) (n_{2M} + j n_{2M+1}) from the
+// sample's fading normals n (isac_fading_normals(a) of them).
+SEMSEC_HD IsacFading isac_fading_from(const IsacLinkArgs& a, const float* n) {
   const double inv_sqrt2 = 0.7071067811865476;
   IsacFading f{{0.0, 0.0}, {0.0, 0.0}};
-  double n[4];
-  for (int k = 0; k < num_normals; k += 2) {
-    if (k % 4 == 0) rng::normal4(rng::draw(key, stream, step, sample, static_cast<uint32_t>(k / 4)), n);
-    const Cplx v{n[k % 4], n[k % 4 + 1]};
-    const int m = k / 2;
-    if (m < a.num_antennas) {
-      f.h_eff = cadd(f.h_eff, cconj_mul(cscale(v, inv_sqrt2), Cplx{a.w_re[m], a.w_im[m]}));
-    } else {
-      f.s_si = cscale(v, sqrt(0.5 * a.si_power));
-    }
+  for (int m = 0; m < a.num_antennas; ++m) {
+    const Cplx v{static_cast<double>(n[2 * m]), static_cast<double>(n[2 * m + 1])};
+    f.h_eff = cadd(f.h_eff, cconj_mul(cscale(v, inv_sqrt2), Cplx{a.w_re[m], a.w_im[m]}));
   }
+  const int k = 2 * a.num_antennas;
+  f.s_si = cscale(Cplx{static_cast<double>(n[k]), static_cast<double>(n[k + 1])}, sqrt(0.5 * a.si_power));
   return f;
+}
+
+// Fading of one sample: standard normals n_0, n_1, ... (rng::normal4f) from kStreamFading, block
+// k holding n_{4k..4k+3}.
+SEMSEC_HD IsacFading isac_fading(const IsacLinkArgs& a, rng::Key key, uint32_t step, uint32_t sample) {
+  float n[2 * kIsacMaxAntennas + 4];
+  const uint32_t stream = isac_stream(a, rng::kStreamFading);
+  for (int k = 0; k < isac_fading_blocks(a); ++k) {
+    rng::normal4f(rng::draw(key, stream, step, sample, static_cast<uint32_t>(k)), n + 4 * k);
+  }
+  return isac_fading_from(a, n);
 }
 
 SEMSEC_HD double isac_db_to_linear(double db) { return pow(10.0, db / 10.0); }
 
-SEMSEC_HD IsacSample isac_sample(const IsacLinkArgs& a, rng::Key key, uint32_t step, uint32_t sample,
-                                 double phi, double snr_db) {
+SEMSEC_HD IsacSample isac_sample(const IsacLinkArgs& a, const IsacFading& f, double phi, double snr_db) {
   const double snr = isac_db_to_linear(snr_db);
   const double snr_eve = isac_db_to_linear(snr_db + a.eve_snr_offset_db);
   const double symbol_power = 1.0 / static_cast<double>(a.length);  // ||z||^2 = 1 over L symbols
   const Cplx sens = isac_sensing_gain(a, phi);
-  const IsacFading f = isac_fading(a, key, step, sample);
   const double h2 = cnorm2(f.h_eff);
   const double denom = h2 + 1.0 / snr;
   IsacSample s;
@@ -114,24 +120,35 @@ SEMSEC_HD IsacSample isac_sample(const IsacLinkArgs& a, rng::Key key, uint32_t s
   return s;
 }
 
-// One receiver's pair of symbols (2k, 2k+1) of one sample: y[2l] = Re(s z_l + e n_l),
-// y[2l+1] = Im(s z_l + e n_l), with n_l ~ sigma (N + jN) from block k of the receiver's stream
-// and e = 1 (BS, Eve) or the UE equaliser. Pointers are at the start of the sample's row.
-template <typename T>
-SEMSEC_HD void isac_apply_pair(const IsacLinkArgs& a, Cplx s, Cplx e, double sigma, uint32_t stream,
-                               rng::Key key, uint32_t step, uint32_t sample, int64_t k,
-                               const T* __restrict__ z, T* __restrict__ y) {
-  double n[4] = {0.0, 0.0, 0.0, 0.0};
+// The four standard normals of symbol pair k (block k) of one receiver's noise stream: symbol
+// 2k + j takes (n[2j], n[2j+1]). Zeros when the noise is switched off.
+SEMSEC_HD void isac_noise_block(const IsacLinkArgs& a, uint32_t stream, rng::Key key, uint32_t step, uint32_t sample,
+                                int64_t k, float n[4]) {
   if (a.noise) {
-    rng::normal4(rng::draw(key, isac_stream(a, stream), step, sample, static_cast<uint32_t>(k)), n);
+    rng::normal4f(rng::draw(key, isac_stream(a, stream), step, sample, static_cast<uint32_t>(k)), n);
+  } else {
+    n[0] = n[1] = n[2] = n[3] = 0.0f;
   }
+}
+
+// One received symbol: (y_re, y_im) = s z_l + e sigma (n_re + j n_im), with e = 1 (BS, Eve) or
+// the UE's equaliser.
+template <typename T>
+SEMSEC_HD void isac_symbol(Cplx s, Cplx e, double sigma, float n_re, float n_im, T z_l, T& y_re, T& y_im) {
+  const Cplx noise = cmul(e, Cplx{sigma * static_cast<double>(n_re), sigma * static_cast<double>(n_im)});
+  const double zl = static_cast<double>(z_l);
+  y_re = static_cast<T>(s.re * zl + noise.re);
+  y_im = static_cast<T>(s.im * zl + noise.im);
+}
+
+// One receiver's symbols 2k, 2k+1 of one sample (pointers at the start of the sample's rows).
+template <typename T>
+SEMSEC_HD void isac_apply_pair(int64_t length, Cplx s, Cplx e, double sigma, const float n[4], int64_t k,
+                               const T* __restrict__ z, T* __restrict__ y) {
   for (int j = 0; j < 2; ++j) {
     const int64_t l = 2 * k + j;
-    if (l >= a.length) break;
-    const Cplx noise = cmul(e, Cplx{sigma * n[2 * j], sigma * n[2 * j + 1]});
-    const double zl = static_cast<double>(z[l]);
-    y[2 * l] = static_cast<T>(s.re * zl + noise.re);
-    y[2 * l + 1] = static_cast<T>(s.im * zl + noise.im);
+    if (l >= length) break;
+    isac_symbol(s, e, sigma, n[2 * j], n[2 * j + 1], z[l], y[2 * l], y[2 * l + 1]);
   }
 }
 
@@ -141,9 +158,13 @@ SEMSEC_HD void isac_apply_sample_pair(const IsacLinkArgs& a, const IsacSample& s
                                       uint32_t sample, int64_t k, const T* __restrict__ z,
                                       T* __restrict__ y_bs, T* __restrict__ y_ue, T* __restrict__ y_eve) {
   const Cplx one{1.0, 0.0};
-  isac_apply_pair(a, s.s_bs, one, s.sigma_bs, rng::kStreamNoiseBs, key, step, sample, k, z, y_bs);
-  isac_apply_pair(a, s.s_ue, s.c_ue, s.sigma_ue, rng::kStreamNoiseUe, key, step, sample, k, z, y_ue);
-  isac_apply_pair(a, s.s_eve, one, s.sigma_eve, rng::kStreamNoiseEve, key, step, sample, k, z, y_eve);
+  float n[4];
+  isac_noise_block(a, rng::kStreamNoiseBs, key, step, sample, k, n);
+  isac_apply_pair(a.length, s.s_bs, one, s.sigma_bs, n, k, z, y_bs);
+  isac_noise_block(a, rng::kStreamNoiseUe, key, step, sample, k, n);
+  isac_apply_pair(a.length, s.s_ue, s.c_ue, s.sigma_ue, n, k, z, y_ue);
+  isac_noise_block(a, rng::kStreamNoiseEve, key, step, sample, k, n);
+  isac_apply_pair(a.length, s.s_eve, one, s.sigma_eve, n, k, z, y_eve);
 }
 
 // gains row [3, 2] = (re, im) of s_bs, s_ue, s_eve.

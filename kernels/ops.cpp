@@ -282,10 +282,10 @@ IsacLinkDraws isac_link_draws(const torch::Tensor& seeds_in, const torch::Tensor
     const rng::Key key = rng::make_key(static_cast<uint64_t>(seeds.data_ptr<int64_t>()[g]));
     for (int64_t b = 0; b < batch; ++b) {
       const int64_t i = g * batch + b;
-      double n[4];
+      float n[4];
       for (int64_t k = 0; k < 2 * m + 2; ++k) {  // normal k sits in block k / 4, slot k % 4
         if (k % 4 == 0) {
-          rng::normal4(rng::draw(key, rng::kStreamFading + offset, step, static_cast<uint32_t>(b),
+          rng::normal4f(rng::draw(key, rng::kStreamFading + offset, step, static_cast<uint32_t>(b),
                                  static_cast<uint32_t>(k / 4)),
                        n);
         }
@@ -297,7 +297,7 @@ IsacLinkDraws isac_link_draws(const torch::Tensor& seeds_in, const torch::Tensor
         auto* out = t->data_ptr<double>() + i * length * 2;
         for (int64_t l = 0; l < length; ++l) {  // symbol l: block l / 2, slots 2 (l % 2) and 2 (l % 2) + 1
           if (l % 2 == 0) {
-            rng::normal4(rng::draw(key, stream + offset, step, static_cast<uint32_t>(b), static_cast<uint32_t>(l / 2)),
+            rng::normal4f(rng::draw(key, stream + offset, step, static_cast<uint32_t>(b), static_cast<uint32_t>(l / 2)),
                          n);
           }
           out[2 * l] = n[2 * (l % 2)];

@@ -68,8 +68,8 @@ std::pair<Complex, Complex> fading(const sk::IsacLinkParams& p, int64_t seed, in
   const uint32_t stream = rng::kStreamFading + (p.eval ? static_cast<uint32_t>(rng::kStreamEvalOffset) : 0u);
   std::vector<double> n;
   for (uint32_t block = 0; static_cast<int64_t>(n.size()) < 2 * p.num_antennas + 2; ++block) {
-    double v[4];
-    rng::normal4(rng::draw(key, stream, static_cast<uint32_t>(step), static_cast<uint32_t>(b), block), v);
+    float v[4];
+    rng::normal4f(rng::draw(key, stream, static_cast<uint32_t>(step), static_cast<uint32_t>(b), block), v);
     n.insert(n.end(), v, v + 4);
   }
   Complex h_eff = 0.0;
