@@ -17,6 +17,8 @@
 #include "models/security.h"
 #include "trainers/grid_adam.h"
 #include "trainers/gs_isac_trainer.h"
+#include "trainers/isac_losses.h"
+#include "trainers/stage.h"
 #include "trainers/isac_schema.h"
 
 #ifdef SEMSEC_WITH_CUDA
@@ -47,6 +49,35 @@ double median_ms(const torch::Device& d, int warmup, int reps, const std::functi
   }
   std::sort(t.begin(), t.end());
   return t[t.size() / 2];
+}
+
+// Medians (ms) of several cases timed in turn, one call of each per repetition, so that the
+// drift of a shared, noisy machine falls on all of them alike and their ratios stay fair.
+std::vector<double> interleaved_ms(const torch::Device& d, int warmup, int reps,
+                                   const std::vector<std::function<void()>>& fns) {
+  for (int i = 0; i < warmup; ++i)
+    for (const auto& fn : fns) fn();
+  sync(d);
+  std::vector<std::vector<double>> t(fns.size());
+  for (int i = 0; i < reps; ++i) {
+    for (size_t k = 0; k < fns.size(); ++k) {
+      const auto a = std::chrono::steady_clock::now();
+      fns[k]();
+      sync(d);
+      t[k].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
+    }
+  }
+  std::vector<double> out;
+  for (auto& v : t) {
+    std::sort(v.begin(), v.end());
+    out.push_back(v[v.size() / 2]);
+  }
+  return out;
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? std::nan("") : v[v.size() / 2];
 }
 
 std::vector<uint64_t> seeds_for(int64_t g) {
@@ -104,16 +135,15 @@ struct GeneralStep {
     seeds = torch::arange(g, f.dtype(torch::kInt64));
     counter = torch::zeros({1}, f.dtype(torch::kInt64));
     params_ = link_params();
+    const auto cfg = config::Config::defaults(trainers::isac_schema());
+    gamma_sen = cfg.get_float("train.gamma_sen");
+    gamma_com = cfg.get_float("train.gamma_com");
   }
+  // The trainer's step (trainers::train_step on trainers::general_losses) on a fixed batch.
   void operator()() {
-    opt->zero_grad();
     counter.add_(1);
-    const torch::Tensor z = net->transmit(x);
-    const auto y = kernels::isac_link(z, phi, snr, seeds, counter, params_);
-    const torch::Tensor loss = 0.5 * (net->receive_bs(y.y_bs) - phi).square().mean(1) +
-                               0.1 * (net->receive_ue(y.y_ue) - x).square().mean({1, 2});
-    loss.sum().backward();
-    opt->step();
+    const auto channel = [&](const torch::Tensor& z) { return kernels::isac_link(z, phi, snr, seeds, counter, params_); };
+    trainers::train_step(*opt, [&] { return trainers::general_losses(net, x, phi, channel, gamma_sen, gamma_com); });
   }
   torch::Device device;
   int64_t num_points;
@@ -121,6 +151,7 @@ struct GeneralStep {
   std::unique_ptr<trainers::GridAdam> opt;
   torch::Tensor x, phi, snr, seeds, counter;
   kernels::IsacLinkParams params_;
+  double gamma_sen = 0, gamma_com = 0;  // the defaults of the configuration
 };
 
 // One ARN training step (eq. 25-29) with the base system and Eve frozen.
@@ -135,30 +166,28 @@ struct ArnStep {
     opt = std::make_unique<trainers::GridAdam>(arn->parameters(), std::vector<double>(static_cast<size_t>(g), 1e-4),
                                                trainers::AdamOptions{});
     labels = torch::randint(0, 10, {g, kBatch}, torch::TensorOptions().device(d).dtype(torch::kInt64));
+    const auto cfg = config::Config::defaults(trainers::isac_schema());
+    // tau of the default PSR over L = 23 symbols, as IsacExperiment sets it; the default weights.
+    tau = torch::full({g}, std::pow(10.0, cfg.get_float("security.psr_db") / 10.0) / 23.0, torch::TensorOptions().device(d));
+    weights = {cfg.get_float("security.lambda_pow"), cfg.get_float("security.lambda_sen"),
+               cfg.get_float("security.lambda_com"), cfg.get_float("security.lambda_pri")};
   }
+  // The trainer's step on trainers::arn_losses (eq. 25-29 with the default weights).
   void operator()() {
-    opt->zero_grad();
     base.counter.add_(1);
-    torch::Tensor z;
-    {
-      torch::NoGradGuard ng;
-      z = base.net->transmit(base.x);
-    }
-    const torch::Tensor delta = arn->delta(z);
-    const auto y = kernels::isac_link(z + delta, base.phi, base.snr, base.seeds, base.counter, base.params_);
-    const torch::Tensor l_pow = torch::relu(delta.square().sum(-1) / 23.0 - 0.1 / 23.0).mean(1);
-    const torch::Tensor l_sen = (base.net->receive_bs(arn->decrypt_bs(y.y_bs)) - base.phi).square().mean(1);
-    const torch::Tensor l_com = (base.net->receive_ue(arn->decrypt_ue(y.y_ue)) - base.x).square().mean({1, 2});
-    const torch::Tensor conf = torch::softmax(eve->forward(y.y_eve), -1).gather(-1, labels.unsqueeze(-1)).squeeze(-1);
-    const torch::Tensor loss = 0.1 * l_pow + 0.5 * l_sen + 0.1 * l_com + 0.01 * conf.square().mean(1);
-    loss.sum().backward();
-    opt->step();
+    const auto channel = [&](const torch::Tensor& z) {
+      return kernels::isac_link(z, base.phi, base.snr, base.seeds, base.counter, base.params_);
+    };
+    trainers::train_step(*opt, [&] {
+      return trainers::arn_losses(base.net, arn, eve, base.x, base.phi, labels, tau, channel, weights);
+    });
   }
   GeneralStep base;
   models::PairedArn arn{nullptr};
   models::EveClassifier eve{nullptr};
   std::unique_ptr<trainers::GridAdam> opt;
-  torch::Tensor labels;
+  torch::Tensor labels, tau;
+  trainers::ArnWeights weights;
 };
 
 // Multiply-adds of one general step per grid point: forward 2*B*in*out per linear layer, backward twice that.
@@ -247,62 +276,67 @@ int run_bench(const BenchOptions& o) {
     };
     const std::string a = fmt::format("channel_aten_G{}", g), r = fmt::format("channel_aten_philox_G{}", g),
                       b = fmt::format("channel_fused_G{}", g);
-    rows.push_back({a, median_ms(d, warm, reps, [&] { run(0); }), "",
-                    "ATen ops with torch::randn, as bench/baseline.py writes it, fwd+bwd"});
-    rows.push_back({r, median_ms(d, warm, reps, [&] { run(1); }), "",
-                    "ATen ops on semsec's Philox draws (the test reference), fwd+bwd"});
-    rows.push_back({b, median_ms(d, warm, reps, [&] { run(2); }), a, "fused semsec kernel, fwd+bwd"});
-    rows.push_back({fmt::format("channel_fused_fwd_G{}", g), median_ms(d, warm, reps, [&] {
-                      torch::NoGradGuard no_grad;
-                      (void)kernels::isac_link(z0, phi, snr, seeds, counter, p);
-                    }),
-                    "", "fused semsec kernel, forward only (no autograd)"});
+    const auto ms = interleaved_ms(d, warm, reps,
+                                   {[&] { run(0); }, [&] { run(1); }, [&] { run(2); }, [&] {
+                                      torch::NoGradGuard no_grad;
+                                      (void)kernels::isac_link(z0, phi, snr, seeds, counter, p);
+                                    }});
+    rows.push_back({a, ms[0], "", "ATen ops with torch::randn, as bench/baseline.py writes it, fwd+bwd"});
+    rows.push_back({r, ms[1], "", "ATen ops on semsec's Philox draws (the test reference), fwd+bwd"});
+    rows.push_back({b, ms[2], a, "fused semsec kernel, fwd+bwd"});
+    rows.push_back({fmt::format("channel_fused_fwd_G{}", g), ms[3], "", "fused semsec kernel, forward only (no autograd)"});
   }
 
-  // (b) single-run steps, (a) the Python baseline of the same steps.
+  // (b) single-run steps, (a) the Python baseline of the same steps: rounds of (Python script,
+  // semsec), medians over the rounds, so both see the same machine load.
   if (wanted("steps")) {
     GeneralStep s(1, d);
-    rows.push_back({"python_general_step", python_baseline_ms(o, "general", o.quick ? 10 : 100), "", "plain PyTorch script"});
-    rows.push_back({"semsec_general_step", median_ms(d, warm, reps, [&] { s(); }), "python_general_step", "G=1"});
     ArnStep a(1, d);
-    rows.push_back({"python_arn_step", python_baseline_ms(o, "arn", o.quick ? 10 : 100), "", "plain PyTorch script"});
-    rows.push_back({"semsec_arn_step", median_ms(d, warm, reps, [&] { a(); }), "python_arn_step", "G=1"});
+    std::vector<double> py_g, py_a, ours_g, ours_a;
+    for (int round = 0; round < (o.quick ? 1 : 3); ++round) {
+      py_g.push_back(python_baseline_ms(o, "general", o.quick ? 10 : 60));
+      py_a.push_back(python_baseline_ms(o, "arn", o.quick ? 10 : 60));
+      const auto ms = interleaved_ms(d, warm, reps, {[&] { s(); }, [&] { a(); }});
+      ours_g.push_back(ms[0]);
+      ours_a.push_back(ms[1]);
+    }
+    rows.push_back({"python_general_step", median_of(py_g), "", "plain PyTorch script"});
+    rows.push_back({"semsec_general_step", median_of(ours_g), "python_general_step", "G=1"});
+    rows.push_back({"python_arn_step", median_of(py_a), "", "plain PyTorch script"});
+    rows.push_back({"semsec_arn_step", median_of(ours_a), "python_arn_step", "G=1"});
   }
 
-  // (c) grids against G sequential single runs: time per grid step vs G x single step.
+  // (c) grids against G sequential single runs: the grid step and the single-run step timed in
+  // turn; sequential = G x single.
   std::vector<int64_t> grids{1, 4, 16, 64};
   if (o.quick && !d.is_cuda()) grids = {1, 4};
   if (!wanted("grids")) grids.clear();
-  if (!grids.empty() && !wanted("steps")) {
-    GeneralStep s(1, d);
-    rows.push_back({"semsec_general_step", median_ms(d, warm, reps, [&] { s(); }), "", "G=1"});
-  }
-  const double single = find("semsec_general_step");
+  const double py = find("python_general_step");
   for (const int64_t g : grids) {
-    GeneralStep s(g, d);
-    const double ms = median_ms(d, warm, std::max(5, reps / 2), [&] { s(); });
-    rows.push_back({fmt::format("sequential_G{}", g), single * static_cast<double>(g), "",
-                    fmt::format("{} x semsec_general_step", g)});
-    rows.push_back({fmt::format("grid_G{}", g), ms, fmt::format("sequential_G{}", g),
-                    fmt::format("{:.0f} samples/s per point", kBatch / (ms / static_cast<double>(g)) * 1e3)});
-    const double py = find("python_general_step");
+    GeneralStep single(1, d), s(g, d);
+    const auto ms = interleaved_ms(d, warm, std::max(5, reps / 2), {[&] { single(); }, [&] { s(); }});
+    rows.push_back({fmt::format("sequential_G{}", g), ms[0] * static_cast<double>(g), "",
+                    fmt::format("{} x semsec single-run step ({:.3f} ms, timed alongside)", g, ms[0])});
+    rows.push_back({fmt::format("grid_G{}", g), ms[1], fmt::format("sequential_G{}", g),
+                    fmt::format("{:.0f} samples/s per point", kBatch / (ms[1] / static_cast<double>(g)) * 1e3)});
     if (!std::isnan(py)) {
       rows.push_back({fmt::format("python_sequential_G{}", g), py * static_cast<double>(g), "",
                       fmt::format("{} x python_general_step", g)});
-      rows.back().note += "";
-      rows.push_back({fmt::format("grid_G{}_vs_python", g), ms, fmt::format("python_sequential_G{}", g), ""});
+      rows.push_back({fmt::format("grid_G{}_vs_python", g), ms[1], fmt::format("python_sequential_G{}", g), ""});
     }
   }
 
   // (e) FLOP floor of the general step per grid point.
   if (wanted("floor")) {
-  const double gflops = sgemm_gflops(d);
-  const double floor_ms = general_step_flops() / (gflops * 1e9) * 1e3;
-  rows.push_back({"flop_floor_general_step", floor_ms, "", fmt::format("{:.1f} MFLOP / {:.1f} GFLOP/s sgemm", general_step_flops() / 1e6, gflops)});
-  for (const int64_t g : grids) {
-    const double per_point = find(fmt::format("grid_G{}", g)) / static_cast<double>(g);
-    rows.push_back({fmt::format("grid_G{}_per_point", g), per_point, "flop_floor_general_step", "per-point step time / FLOP floor"});
-  }
+    const double gflops = sgemm_gflops(d);
+    const double floor_ms = general_step_flops() / (gflops * 1e9) * 1e3;
+    rows.push_back({"flop_floor_general_step", floor_ms, "",
+                    fmt::format("{:.1f} MFLOP / {:.1f} GFLOP/s sgemm", general_step_flops() / 1e6, gflops)});
+    for (const int64_t g : grids) {
+      const double per_point = find(fmt::format("grid_G{}", g)) / static_cast<double>(g);
+      rows.push_back({fmt::format("grid_G{}_per_point", g), per_point, "flop_floor_general_step",
+                      "per-point step time / FLOP floor"});
+    }
   }
 
   std::string csv = "case,median_ms,ratio,note\n";

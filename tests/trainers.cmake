@@ -8,3 +8,4 @@ add_dependencies(test_cli semsec)
 semsec_test(test_export SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_export.cpp LIBS semsec_trainers)
 # GPU == CPU for whole training runs (skips without a GPU).
 semsec_test(gpu_training SOURCES ${CMAKE_CURRENT_LIST_DIR}/gpu_training.cpp LIBS semsec_trainers)
+semsec_test(gpu_grid_adam SOURCES ${CMAKE_CURRENT_LIST_DIR}/gpu_grid_adam.cpp LIBS semsec_trainers)

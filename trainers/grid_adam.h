@@ -1,6 +1,7 @@
 // Adam over grid-batched parameters: every parameter has a leading grid dimension G and
-// each grid point has its own learning rate; the step counter lives in a device tensor so
-// the update can later be captured in a CUDA graph.
+// each grid point has its own learning rate; the step counter lives in a device tensor that the
+// fused update (kernels/adam.h, one pass per parameter on CPU or GPU) reads, so the step can be
+// captured in a CUDA graph. Parameters must be contiguous float32 or float64 on one device.
 #pragma once
 
 #include <vector>
@@ -31,8 +32,8 @@ class GridAdam {
  private:
   std::vector<torch::Tensor> params_;
   std::vector<torch::Tensor> exp_avg_, exp_avg_sq_;
-  std::vector<torch::Tensor> lr_;  // per parameter: lr viewed as [G, 1, ...] for broadcasting
-  torch::Tensor step_;             // float64 scalar on the parameters' device
+  torch::Tensor lr_;    // [G] float64 on the parameters' device
+  torch::Tensor step_;  // float64 scalar on the parameters' device
   AdamOptions options_;
 };
 

@@ -8,6 +8,7 @@
 #include "core/progress.h"
 #include "core/rundir.h"
 #include "core/safetensors.h"
+#include "trainers/isac_losses.h"
 #include <map>
 
 namespace semsec::trainers {
@@ -182,11 +183,9 @@ void IsacExperiment::train_general() {
   for (const auto& item : model_->named_parameters()) spec.params.emplace_back(item.key(), item.value());
   spec.loss_fn = [this, sampler, gamma_sen, gamma_com](int64_t step) {
     const data::Batch b = data::make_batch(train_, *sampler, seeds_, step, phi_lo_, phi_hi_, ctx_.device);
-    const torch::Tensor z = model_->transmit(b.x);
-    const kernels::IsacLinkOut y = channel(z, b.phi, train_snr_t_, step, /*eval=*/false);
-    const torch::Tensor l_sen = (model_->receive_bs(y.y_bs) - b.phi).square().mean(1);           // eq. 27, [G]
-    const torch::Tensor l_com = (model_->receive_ue(y.y_ue) - b.x).square().mean({1, 2});        // eq. 28 per pixel
-    return NamedTensors{{"loss", gamma_sen * l_sen + gamma_com * l_com}, {"l_sen", l_sen}, {"l_com", l_com}};
+    return general_losses(
+        model_, b.x, b.phi, [&](const torch::Tensor& z) { return channel(z, b.phi, train_snr_t_, step, /*eval=*/false); },
+        gamma_sen, gamma_com);
   };
   run_stage(spec, ctx_);
 }

@@ -6,6 +6,7 @@
 #include "core/errors.h"
 #include "core/progress.h"
 #include "trainers/gs_isac_trainer.h"
+#include "trainers/isac_losses.h"
 
 namespace semsec::trainers {
 namespace {
@@ -72,29 +73,12 @@ void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn,
   StageSpec spec = stage_spec(stage, "security.epochs", "security.steps",
                               std::vector<double>(points_.size(), cfg_.get_float("security.lr")));
   spec.params = named("", *arn);
-  const int64_t latent = model_->sizes().latent_dim;
+  const ArnWeights w{l_pow_w, l_sen_w, l_com_w, l_pri_w};
   spec.loss_fn = [=, this, &arn, &eve](int64_t step) {
     const int64_t s = step_offset + step;
     const data::Batch b = data::make_batch(train_, *sampler_, seeds_, s, phi_lo_, phi_hi_, ctx_.device);
-    torch::Tensor z;
-    {
-      torch::NoGradGuard no_grad;
-      z = model_->transmit(b.x);
-    }
-    const torch::Tensor delta = arn->delta(z);                                   // eq. 19-20
-    const kernels::IsacLinkOut y = channel(z + delta, b.phi, train_snr_t_, s, /*eval=*/false);
-    const torch::Tensor phi_hat = model_->receive_bs(arn->decrypt_bs(y.y_bs));  // eq. 16, 21
-    const torch::Tensor x_hat = model_->receive_ue(arn->decrypt_ue(y.y_ue));    // eq. 17, 23
-    // eq. 26 per sample: max(0, ||delta||^2 / L_t - tau), averaged over the batch.
-    const torch::Tensor l_pow = torch::relu(delta.square().sum(-1) / latent - tau_.unsqueeze(1)).mean(1);
-    const torch::Tensor l_sen = (phi_hat - b.phi).square().mean(1);              // eq. 27
-    const torch::Tensor l_com = (x_hat - b.x).square().mean({1, 2});            // eq. 28
-    const torch::Tensor conf = torch::softmax(eve->forward(y.y_eve), -1).gather(-1, b.labels.unsqueeze(-1)).squeeze(-1);
-    const torch::Tensor l_pri = conf.square().mean(1);                           // eq. 29
-    const torch::Tensor loss = l_pow_w * l_pow + l_sen_w * l_sen + l_com_w * l_com + l_pri_w * l_pri;  // eq. 25
-    const torch::Tensor psr = delta.detach().square().sum(-1).mean(1) / z.square().sum(-1).mean(1);
-    return NamedTensors{{"loss", loss}, {"l_pow", l_pow}, {"l_sen", l_sen}, {"l_com", l_com}, {"l_pri", l_pri},
-                        {"psr", psr}};
+    return arn_losses(model_, arn, eve, b.x, b.phi, b.labels, tau_,
+                      [&](const torch::Tensor& z) { return channel(z, b.phi, train_snr_t_, s, /*eval=*/false); }, w);
   };
   run_stage(spec, ctx_);
   set_trainable(*arn, false);

@@ -94,6 +94,14 @@ void maybe_kill(const std::string& stage, int64_t step) {
 
 }  // namespace
 
+NamedTensors train_step(GridAdam& opt, const std::function<NamedTensors()>& losses) {
+  opt.zero_grad();
+  NamedTensors terms = losses();
+  terms.front().second.sum().backward();
+  opt.step();
+  return terms;
+}
+
 void run_stage(const StageSpec& spec, RunContext& ctx) {
   std::vector<torch::Tensor> params;
   for (const auto& [name, t] : spec.params) params.push_back(t);
@@ -111,10 +119,7 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
   }
   auto progress = log::Progress::for_stderr(spec.name, spec.total_steps);
   for (int64_t step = start; step < spec.total_steps; ++step) {
-    opt.zero_grad();
-    const NamedTensors terms = spec.loss_fn(step);
-    terms.front().second.sum().backward();
-    opt.step();
+    const NamedTensors terms = train_step(opt, [&] { return spec.loss_fn(step); });
     const int64_t done = step + 1;
     if (done % spec.log_every == 0 || done == spec.total_steps) {
       std::string shown;

@@ -46,6 +46,11 @@ struct RunContext {
   bool quiet = false;
 };
 
+// One optimisation step: zero the gradients, evaluate the losses, back-propagate the summed first
+// term (the per-point losses are independent, so the sum trains every point at once) and update.
+// run_stage and `semsec bench` both step through here.
+NamedTensors train_step(GridAdam& opt, const std::function<NamedTensors()>& losses);
+
 struct StageSpec {
   std::string name;
   int64_t total_steps = 0;

@@ -77,6 +77,46 @@ TEST(GridAdam, MatchesTorchAdamPerPoint) {
   EXPECT_EQ(ours.step_count().item<double>(), 25.0);
 }
 
+TEST(GridAdam, EachPointMatchesItsOwnTorchAdamInDoublePrecision) {
+  // G = 3 points with their own learning rates in one fused update == three torch::optim::Adam.
+  torch::manual_seed(5);
+  const std::vector<double> lr{1e-2, 3e-3, 5e-2};
+  const torch::Tensor init = torch::randn({3, 7, 5}, torch::kFloat64);
+  torch::Tensor ours_p = init.clone().requires_grad_(true);
+  trainers::GridAdam ours({ours_p}, lr, {0.8, 0.99, 1e-6});
+  std::vector<torch::Tensor> theirs_p;
+  std::vector<std::unique_ptr<torch::optim::Adam>> theirs;
+  for (int g = 0; g < 3; ++g) {
+    theirs_p.push_back(init[g].clone().requires_grad_(true));
+    theirs.push_back(std::make_unique<torch::optim::Adam>(
+        std::vector<torch::Tensor>{theirs_p.back()},
+        torch::optim::AdamOptions(lr[g]).betas({0.8, 0.99}).eps(1e-6)));
+  }
+  for (int step = 0; step < 30; ++step) {
+    const torch::Tensor target = torch::randn({3, 7, 5}, torch::kFloat64);
+    ours.zero_grad();
+    (ours_p - target).pow(3).abs().sum().backward();
+    ours.step();
+    for (int g = 0; g < 3; ++g) {
+      theirs[g]->zero_grad();
+      (theirs_p[g] - target[g]).pow(3).abs().sum().backward();
+      theirs[g]->step();
+    }
+  }
+  for (int g = 0; g < 3; ++g) {
+    EXPECT_TRUE(torch::allclose(ours_p[g], theirs_p[g], 1e-12, 1e-12)) << "point " << g << ": "
+                                                                          << (ours_p[g] - theirs_p[g]).abs().max();
+  }
+}
+
+TEST(GridAdam, RejectsParametersItCannotUpdate) {
+  const torch::Tensor p = torch::zeros({2, 3}).requires_grad_(true);
+  EXPECT_THROW(trainers::GridAdam({p}, {0.1}, {}), std::exception);                     // G mismatch
+  EXPECT_THROW(trainers::GridAdam({p.t()}, {0.1, 0.1, 0.1}, {}), std::exception);       // not contiguous
+  const torch::Tensor i = torch::zeros({2, 3}, torch::kInt64);
+  EXPECT_THROW(trainers::GridAdam({i}, {0.1, 0.1}, {}), std::exception);                // integer
+}
+
 TEST(GridAdam, LearningRatesArePerPointAndPointsNeverMix) {
   torch::Tensor p = torch::zeros({3, 2}).requires_grad_(true);
   trainers::GridAdam opt({p}, {0.1, 0.0, 0.2}, {});
