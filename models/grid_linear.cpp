@@ -68,13 +68,15 @@ torch::Tensor activate(Activation act, const torch::Tensor& x) {
 }
 }  // namespace
 
-torch::Tensor GridMlpImpl::forward(torch::Tensor x) {
+torch::Tensor GridMlpImpl::forward_pre_activation(torch::Tensor x) {
   for (size_t i = 0; i < layers_.size(); ++i) {
     x = layers_[i]->forward(x);
     if (i + 1 < layers_.size()) x = torch::relu(x);
   }
-  return activate(out_act_, x);
+  return x;
 }
+
+torch::Tensor GridMlpImpl::forward(torch::Tensor x) { return activate(out_act_, forward_pre_activation(std::move(x))); }
 
 torch::Tensor GridMlpImpl::forward_point(int64_t g, torch::Tensor x) const {
   for (size_t i = 0; i < layers_.size(); ++i) {

@@ -39,6 +39,7 @@ class GridMlpImpl : public torch::nn::Module {
  public:
   GridMlpImpl(const std::vector<uint64_t>& seeds, const std::vector<int64_t>& sizes, Activation out_act, uint32_t module_id);
   torch::Tensor forward(torch::Tensor x);
+  torch::Tensor forward_pre_activation(torch::Tensor x);  // forward without `out_act` (for fused losses)
   torch::Tensor forward_point(int64_t g, torch::Tensor x) const;  // x [B, in] -> [B, out] of point g
   const std::vector<int64_t>& sizes() const { return sizes_; }
 

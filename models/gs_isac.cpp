@@ -30,4 +30,8 @@ torch::Tensor GsIsacImpl::receive_bs(const torch::Tensor& y_bs) {
 
 torch::Tensor GsIsacImpl::receive_ue(const torch::Tensor& y_ue) { return sd_ue->forward(jscd_ue->forward(y_ue)); }
 
+torch::Tensor GsIsacImpl::receive_ue_logits(const torch::Tensor& y_ue) {
+  return sd_ue->forward_pre_activation(jscd_ue->forward(y_ue));
+}
+
 }  // namespace semsec::models
