@@ -18,6 +18,7 @@
 #include "trainers/grid_adam.h"
 #include "trainers/gs_isac_trainer.h"
 #include "trainers/isac_losses.h"
+#include "trainers/graph_step.h"
 #include "trainers/stage.h"
 #include "trainers/isac_schema.h"
 
@@ -304,6 +305,18 @@ int run_bench(const BenchOptions& o) {
     rows.push_back({"semsec_general_step", median_of(ours_g), "python_general_step", "G=1"});
     rows.push_back({"python_arn_step", median_of(py_a), "", "plain PyTorch script"});
     rows.push_back({"semsec_arn_step", median_of(ours_a), "python_arn_step", "G=1"});
+    if (d.is_cuda()) {
+      // The same step captured once as a CUDA graph and replayed (train.cuda_graph).
+      trainers::GraphedStep graphed(d);
+      const auto graph_ms = interleaved_ms(d, warm, reps, {[&] { s(); }, [&] {
+                                             graphed.run([&] {
+                                               s();
+                                               return trainers::NamedTensors{};
+                                             });
+                                           }});
+      rows.push_back({"semsec_general_step_eager", graph_ms[0], "", "G=1, timed alongside the graph"});
+      rows.push_back({"semsec_general_step_graph", graph_ms[1], "semsec_general_step_eager", "G=1, CUDA graph"});
+    }
   }
 
   // (c) grids against G sequential single runs: the grid step and the single-run step timed in

@@ -36,7 +36,8 @@ done
 if [ "${SEMSEC_GPU_SWEEP:-1}" = 1 ]; then
   t1=$(date +%s)
   $BUILD/cli/semsec sweep experiments/ss_isac.yaml security.psr_db=-20,-15,-10,-5 seed=0,1,2 \
-    data.root="$DATA" ${SEMSEC_SWEEP_ARGS:-} --device cuda --out /tmp/semsec-sweep 2>&1 | grep -v "it/s ETA" | tail -30
+    data.root="$DATA" train.cuda_graph=${SEMSEC_CUDA_GRAPH:-true} ${SEMSEC_SWEEP_ARGS:-} --device cuda \
+    --out /tmp/semsec-sweep 2>&1 | grep -v "it/s ETA" | tail -30
   echo "sweep took $(( $(date +%s) - t1 )) s" | tee "$OUT/sweep_time.txt"
   cp /tmp/semsec-sweep/summary.csv "$OUT/sweep_summary.csv" 2>/dev/null
   python3 scripts/plot.py /tmp/semsec-sweep --out "$OUT" 2>&1 | tail -3

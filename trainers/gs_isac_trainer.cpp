@@ -122,6 +122,7 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
     fail("train.batch_size ({}) is larger than the training set ({} samples)", batch, train_.images.size(0));
   }
   sampler_ = std::make_shared<data::BatchSampler>(train_.images.size(0), batch, seeds_);
+  cuda_graph_ = cfg.get_bool("train.cuda_graph") && ctx.device.is_cuda();
 
   if (cfg.get_bool("security.enabled")) {
     // tau per point: per-symbol perturbation power limit of eq. 26, PSR * E||z||^2 / L_z with E||z||^2 = 1.
@@ -162,7 +163,26 @@ StageSpec IsacExperiment::stage_spec(const std::string& name, const std::string&
   spec.lr = std::move(lr);
   spec.adam = AdamOptions{cfg_.get_float("train.adam_beta1"), cfg_.get_float("train.adam_beta2"),
                           cfg_.get_float("train.adam_eps")};
+  spec.cuda_graph = cuda_graph_;
   return spec;
+}
+
+void IsacExperiment::load_step(int64_t s) {
+  data::Batch b = data::make_batch(train_, *sampler_, seeds_, s, phi_lo_, phi_hi_, ctx_.device);
+  if (cuda_graph_ && batch_.x.defined()) {
+    batch_.x.copy_(b.x);
+    batch_.labels.copy_(b.labels);
+    batch_.phi.copy_(b.phi);
+  } else {
+    batch_ = std::move(b);
+  }
+  counter_.fill_(s);
+}
+
+kernels::IsacLinkOut IsacExperiment::train_channel(const torch::Tensor& z) {
+  kernels::IsacLinkParams p = link_;
+  p.eval = false;
+  return kernels::isac_link(z, batch_.phi, train_snr_t_, seeds_t_, counter_, p);
 }
 
 kernels::IsacLinkOut IsacExperiment::channel(const torch::Tensor& z, const torch::Tensor& phi,
@@ -174,18 +194,16 @@ kernels::IsacLinkOut IsacExperiment::channel(const torch::Tensor& z, const torch
 }
 
 void IsacExperiment::train_general() {
-  auto sampler = sampler_;
   const double gamma_sen = cfg_.get_float("train.gamma_sen"), gamma_com = cfg_.get_float("train.gamma_com");
 
   std::vector<double> lr;
   for (const auto& p : points_) lr.push_back(p.lr);
   StageSpec spec = stage_spec("general", "train.epochs", "train.steps", lr);
   for (const auto& item : model_->named_parameters()) spec.params.emplace_back(item.key(), item.value());
-  spec.loss_fn = [this, sampler, gamma_sen, gamma_com](int64_t step) {
-    const data::Batch b = data::make_batch(train_, *sampler, seeds_, step, phi_lo_, phi_hi_, ctx_.device);
-    return general_losses(
-        model_, b.x, b.phi, [&](const torch::Tensor& z) { return channel(z, b.phi, train_snr_t_, step, /*eval=*/false); },
-        gamma_sen, gamma_com);
+  spec.prepare = [this](int64_t step) { load_step(step); };
+  spec.loss_fn = [this, gamma_sen, gamma_com](int64_t) {
+    return general_losses(model_, batch_.x, batch_.phi, [this](const torch::Tensor& z) { return train_channel(z); },
+                          gamma_sen, gamma_com);
   };
   run_stage(spec, ctx_);
 }

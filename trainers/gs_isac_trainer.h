@@ -73,6 +73,11 @@ class IsacExperiment {
   int64_t num_points() const { return static_cast<int64_t>(points_.size()); }
 
  private:
+  // The batch and channel counter of training step s, set before the step: copied into fixed
+  // buffers when the step is a replayed CUDA graph, plain assignment otherwise.
+  void load_step(int64_t s);
+  // The training channel at the loaded step for the loaded batch's azimuths.
+  kernels::IsacLinkOut train_channel(const torch::Tensor& z);
   // Channel pass for a batch at per-point SNRs; counter = step.
   kernels::IsacLinkOut channel(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
                                int64_t step, bool eval);
@@ -95,6 +100,8 @@ class IsacExperiment {
   kernels::IsacLinkParams link_;
   models::GsIsac model_{nullptr};
   torch::Tensor seeds_t_, counter_, train_snr_t_;
+  data::Batch batch_;  // the loaded training batch (load_step)
+  bool cuda_graph_ = false;
 };
 
 // `semsec train`: the general system trained and evaluated; writes summary.csv.

@@ -36,6 +36,9 @@ config::Schema isac_schema() {
       .add_float("train.adam_beta1", 0.9, 0.0, 0.999999, "Adam beta1")
       .add_float("train.adam_beta2", 0.999, 0.0, 0.999999999, "Adam beta2")
       .add_float("train.adam_eps", 1e-8, 0.0, 1.0, "Adam epsilon")
+      .add_bool("train.cuda_graph", false,
+                "on a CUDA device, capture each stage's step (forward, backward, Adam) as a CUDA graph and replay "
+                "it (not yet verified on a GPU: off by default)")
       .add_float("train.gamma_sen", 0.5, 0.0, kInf, "gamma_sen, weight of the sensing loss (eq. 9)")
       .add_float("train.gamma_com", 0.1, 0.0, kInf, "gamma_com, weight of the communication loss (eq. 9)")
       .add_int("train.log_every", 50, 1, kIntMax, "log loss terms every N steps")

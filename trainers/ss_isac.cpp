@@ -40,19 +40,18 @@ void IsacExperiment::train_eve(const std::string& stage, models::EveClassifier& 
   if (arn) set_trainable(**arn, false);
   StageSpec spec = stage_spec(stage, "eve.epochs", "eve.steps", std::vector<double>(points_.size(), cfg_.get_float("eve.lr")));
   spec.params = named("", *eve);
-  spec.loss_fn = [this, &eve, arn, step_offset](int64_t step) {
-    const int64_t s = step_offset + step;
-    const data::Batch b = data::make_batch(train_, *sampler_, seeds_, s, phi_lo_, phi_hi_, ctx_.device);
+  spec.prepare = [this, step_offset](int64_t step) { load_step(step_offset + step); };
+  spec.loss_fn = [this, &eve, arn](int64_t) {
     torch::Tensor z;
     {
       torch::NoGradGuard no_grad;
-      z = model_->transmit(b.x);
+      z = model_->transmit(batch_.x);
       if (arn) z = z + (*arn)->delta(z);
     }
-    const kernels::IsacLinkOut y = channel(z, b.phi, train_snr_t_, s, /*eval=*/false);
+    const kernels::IsacLinkOut y = train_channel(z);
     const torch::Tensor logits = eve->forward(y.y_eve);
-    const torch::Tensor ce = cross_entropy(logits, b.labels);
-    const torch::Tensor acc = (logits.argmax(-1) == b.labels).to(torch::kFloat32).mean(1);
+    const torch::Tensor ce = cross_entropy(logits, batch_.labels);
+    const torch::Tensor acc = (logits.argmax(-1) == batch_.labels).to(torch::kFloat32).mean(1);
     return NamedTensors{{"loss", ce}, {"accuracy", acc}};
   };
   run_stage(spec, ctx_);
@@ -74,11 +73,10 @@ void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn,
                               std::vector<double>(points_.size(), cfg_.get_float("security.lr")));
   spec.params = named("", *arn);
   const ArnWeights w{l_pow_w, l_sen_w, l_com_w, l_pri_w};
-  spec.loss_fn = [=, this, &arn, &eve](int64_t step) {
-    const int64_t s = step_offset + step;
-    const data::Batch b = data::make_batch(train_, *sampler_, seeds_, s, phi_lo_, phi_hi_, ctx_.device);
-    return arn_losses(model_, arn, eve, b.x, b.phi, b.labels, tau_,
-                      [&](const torch::Tensor& z) { return channel(z, b.phi, train_snr_t_, s, /*eval=*/false); }, w);
+  spec.prepare = [this, step_offset](int64_t step) { load_step(step_offset + step); };
+  spec.loss_fn = [=, this, &arn, &eve](int64_t) {
+    return arn_losses(model_, arn, eve, batch_.x, batch_.phi, batch_.labels, tau_,
+                      [this](const torch::Tensor& z) { return train_channel(z); }, w);
   };
   run_stage(spec, ctx_);
   set_trainable(*arn, false);

@@ -1,6 +1,8 @@
 // The stage runner.
 #include "trainers/stage.h"
 
+#include "trainers/graph_step.h"
+
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -117,9 +119,16 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
     }
     log::info("stage {}: resuming at step {}/{}", spec.name, start, spec.total_steps);
   }
+  std::unique_ptr<GraphedStep> graphed;
+  if (spec.cuda_graph && ctx.device.is_cuda()) {
+    if (!spec.prepare) fail("stage {}: a CUDA-graph step needs a prepare function", spec.name);
+    graphed = std::make_unique<GraphedStep>(ctx.device);
+  }
   auto progress = log::Progress::for_stderr(spec.name, spec.total_steps);
   for (int64_t step = start; step < spec.total_steps; ++step) {
-    const NamedTensors terms = train_step(opt, [&] { return spec.loss_fn(step); });
+    if (spec.prepare) spec.prepare(step);
+    const auto one_step = [&] { return train_step(opt, [&] { return spec.loss_fn(step); }); };
+    const NamedTensors terms = graphed ? graphed->run(one_step) : one_step();
     const int64_t done = step + 1;
     if (done % spec.log_every == 0 || done == spec.total_steps) {
       std::string shown;

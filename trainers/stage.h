@@ -62,6 +62,12 @@ struct StageSpec {
   AdamOptions adam;
   // Loss terms of one step, each [G] (one value per grid point); the first one is minimised.
   std::function<NamedTensors(int64_t step)> loss_fn;
+  // Host-side work of a step, run before it: the batch into the stage's buffers and the channel
+  // counter set. With a prepare, loss_fn must read only those buffers (not its step argument).
+  std::function<void(int64_t step)> prepare;
+  // Capture the step (loss_fn, backward, Adam) as a CUDA graph and replay it (GraphedStep);
+  // needs `prepare` and a CUDA device. Config key train.cuda_graph.
+  bool cuda_graph = false;
 };
 
 // Path of a stage's checkpoint inside the run directory.
