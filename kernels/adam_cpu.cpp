@@ -1,11 +1,49 @@
 // CPU launcher of the fused GridAdam update: one pass over each parameter, in parallel chunks.
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "kernels/adam.h"
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SEMSEC_CPU_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SEMSEC_CPU_CLONES
+#endif
+
 namespace semsec::kernels {
+
+namespace {
+
+// One grid point's contiguous slice; a plain loop the compiler vectorises (sqrt without errno).
+template <typename T>
+inline void adam_range(T* __restrict__ p, const T* __restrict__ g, T* __restrict__ m, T* __restrict__ v, int64_t n,
+                       T step_size, T bc2_sqrt, const AdamConsts<T>& c) {
+  for (int64_t i = 0; i < n; ++i) adam_element(p[i], g[i], m[i], v[i], step_size, bc2_sqrt, c);
+}
+
+SEMSEC_CPU_CLONES void adam_range_f(float* p, const float* g, float* m, float* v, int64_t n, float ss, float bc,
+                                    const AdamConsts<float>& c) {
+  adam_range(p, g, m, v, n, ss, bc, c);
+}
+
+SEMSEC_CPU_CLONES void adam_range_d(double* p, const double* g, double* m, double* v, int64_t n, double ss,
+                                    double bc, const AdamConsts<double>& c) {
+  adam_range(p, g, m, v, n, ss, bc, c);
+}
+
+void adam_range_any(float* p, const float* g, float* m, float* v, int64_t n, float ss, float bc,
+                    const AdamConsts<float>& c) {
+  adam_range_f(p, g, m, v, n, ss, bc, c);
+}
+
+void adam_range_any(double* p, const double* g, double* m, double* v, int64_t n, double ss, double bc,
+                    const AdamConsts<double>& c) {
+  adam_range_d(p, g, m, v, n, ss, bc, c);
+}
+
+}  // namespace
 
 template <typename T>
 void adam_step_cpu(const AdamTensor<T>* tensors, int64_t count, const double* lr, const double* step, AdamHyper h) {
@@ -24,8 +62,8 @@ void adam_step_cpu(const AdamTensor<T>* tensors, int64_t count, const double* lr
       for (int64_t i = begin; i < end;) {
         const int64_t g = i / a.per_point;
         const int64_t stop = std::min(end, (g + 1) * a.per_point);
-        const T ss = step_size[g], bc = bc2_sqrt[g];
-        for (; i < stop; ++i) adam_element(a.p[i], a.g[i], a.m[i], a.v[i], ss, bc, c);
+        adam_range_any(a.p + i, a.g + i, a.m + i, a.v + i, stop - i, step_size[g], bc2_sqrt[g], c);
+        i = stop;
       }
     });
   }
