@@ -1,6 +1,7 @@
 // `semsec sweep`: grids as ensembles.
 #include "trainers/sweep.h"
 
+#include <fstream>
 #include <map>
 
 #include "core/errors.h"
@@ -10,8 +11,68 @@
 #include "trainers/gs_isac_trainer.h"
 #include "trainers/isac_schema.h"
 
+#ifdef SEMSEC_WITH_CUDA
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <cuda_runtime_api.h>
+#endif
+
 namespace semsec::trainers {
 namespace {
+
+// Bytes one grid point needs while training (an estimate, used when sweep.max_grid = 0): its
+// parameters with gradients and two Adam moments, the frozen models of the security stages, and
+// three copies of every layer's activations of a batch (saved for backward, their gradients,
+// temporaries) plus the channel's outputs; doubled as a margin.
+int64_t point_bytes_estimate(const config::Config& cfg) {
+  models::GsIsacSizes sizes;
+  sizes.latent_dim = cfg.get_int("model.latent_dim");
+  sizes.feature_dim = cfg.get_int("model.feature_dim");
+  sizes.bs_hidden = cfg.get_int("model.bs_hidden");
+  sizes.ue_hidden = cfg.get_int("model.ue_hidden");
+  const models::GsIsac model(std::vector<uint64_t>{0}, sizes);
+  int64_t params = 0, widths = 0;
+  for (const auto& p : model->parameters()) params += p.numel();
+  for (const auto* mlp : {&model->se, &model->jsce, &model->jscd_bs, &model->sd_bs, &model->jscd_ue, &model->sd_ue}) {
+    for (const int64_t w : (*mlp)->sizes()) widths += w;
+  }
+  const int64_t batch = std::max(cfg.get_int("train.batch_size"), cfg.get_int("eval.batch_size"));
+  const int64_t security = cfg.get_bool("security.enabled") ? 3 : 1;  // Eves and ARN pairs beside the model
+  const int64_t bytes = 4 * (4 * params * security + 3 * batch * (widths + 6 * sizes.latent_dim));
+  return 2 * bytes;
+}
+
+// The largest ensemble for sweep.max_grid = 0: 60 % of the free device memory over the per-point
+// estimate on a GPU; on the CPU at most 16 (beyond that a step is memory-bound and points run no
+// faster together than apart, docs/benchmarks.md) and a quarter of the available memory.
+int64_t auto_max_grid(const config::Config& cfg, const torch::Device& device) {
+  const int64_t per_point = point_bytes_estimate(cfg);
+  int64_t budget = 0;
+  int64_t cap = 65536;
+  if (device.is_cuda()) {
+#ifdef SEMSEC_WITH_CUDA
+    const c10::cuda::CUDAGuard guard(device);
+    size_t free_bytes = 0, total_bytes = 0;
+    C10_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+    budget = static_cast<int64_t>(0.6 * static_cast<double>(free_bytes));
+#endif
+  } else {
+    cap = 16;
+    std::ifstream meminfo("/proc/meminfo");
+    std::string key;
+    int64_t kib = 0;
+    while (meminfo >> key >> kib) {
+      if (key == "MemAvailable:") budget = kib * 1024 / 4;
+      meminfo.ignore(64, '\n');
+    }
+    if (budget == 0) budget = int64_t{4} << 30;  // no /proc/meminfo: assume 16 GiB free
+  }
+  const int64_t fit = std::max<int64_t>(1, budget / std::max<int64_t>(per_point, 1));
+  const int64_t chosen = std::min(cap, fit);
+  log::info("sweep.max_grid = 0: about {:.1f} MiB per grid point, {} MiB to spend on {} -> up to {} points per ensemble",
+            static_cast<double>(per_point) / (1 << 20), budget >> 20, device.str(), chosen);
+  return chosen;
+}
 
 std::vector<std::string> split_top_level(const std::string& text) {
   std::vector<std::string> out;
@@ -121,7 +182,8 @@ void run_sweep(const SweepOptions& opt) {
     if (!groups.count(key)) group_order.push_back(key);
     groups[key].push_back(c);
   }
-  const int64_t max_grid = base.get_int("sweep.max_grid");
+  const int64_t max_grid =
+      base.get_int("sweep.max_grid") > 0 ? base.get_int("sweep.max_grid") : auto_max_grid(base, opt.device);
 
   // Swept keys that summary.csv does not already carry get a leading column of their own.
   std::vector<std::string> extra_cols;

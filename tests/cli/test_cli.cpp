@@ -170,6 +170,9 @@ TEST_F(CliTest, SweepTrainsTheGridAsOneEnsembleAndWritesOneSummary) {
       SEMSEC_SOURCE_DIR, small_run_args(), out));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("8 points in 1 ensemble group"), std::string::npos) << r.output;
+  // sweep.max_grid = 0 (the default) sizes ensembles from memory: at most 16 points on a CPU.
+  EXPECT_NE(r.output.find("per grid point"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("of up to 16 points"), std::string::npos) << r.output;
   const std::string summary = slurp(fs::join(out, "summary.csv"));
   EXPECT_EQ(summary.rfind("train.lr,ensemble,point,variant,eve,", 0), 0u) << summary.substr(0, 200);
   // 8 points x 2 test SNRs x 9 (variant, eve) rows + header.
@@ -189,6 +192,13 @@ TEST_F(CliTest, SweepTrainsTheGridAsOneEnsembleAndWritesOneSummary) {
   ASSERT_EQ(r2.exit_code, 0) << r2.output;
   EXPECT_NE(r2.output.find("2 points in 2 ensemble group"), std::string::npos) << r2.output;
   EXPECT_TRUE(fs::is_file(fs::join(dir_, "sweep2/ensemble001/summary.csv")));
+  // An explicit sweep.max_grid splits a grid-batchable group into ensembles of that size.
+  const Result r3 = run(fmt::format("sweep {}/experiments/gs_isac.yaml {} seed=0,1,2 sweep.max_grid=2 --out {}",
+                                    SEMSEC_SOURCE_DIR, small_run_args(), fs::join(dir_, "sweep3")));
+  ASSERT_EQ(r3.exit_code, 0) << r3.output;
+  EXPECT_EQ(slurp(fs::join(dir_, "sweep3/ensemble000/points.csv")).find("2,"), std::string::npos);
+  EXPECT_NE(slurp(fs::join(dir_, "sweep3/ensemble000/points.csv")).find("\n1,1,"), std::string::npos);
+  EXPECT_NE(slurp(fs::join(dir_, "sweep3/ensemble001/points.csv")).find("\n0,2,"), std::string::npos);
   const Result bad = run(fmt::format("sweep {}/experiments/gs_isac.yaml train.bach_size=1,2", SEMSEC_SOURCE_DIR));
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.output.find("did you mean 'train.batch_size'"), std::string::npos) << bad.output;
