@@ -8,7 +8,12 @@
 
 namespace semsec::models {
 
-torch::Tensor philox_uniform(const std::vector<uint64_t>& seeds, int64_t n, double bound, uint32_t module_id) {
+namespace {
+
+// [G, n] float32 on the CPU; element i of row g from block (i / 4, slot i % 4) of the draw
+// (key of seeds[g], kStreamInit, step = module_id, sample = i / 4), mapped by value(block, slot).
+template <typename Value>
+torch::Tensor philox_fill(const std::vector<uint64_t>& seeds, int64_t n, uint32_t module_id, Value value) {
   const auto num_points = static_cast<int64_t>(seeds.size());
   torch::Tensor out = torch::empty({num_points, n}, torch::kFloat32);
   float* p = out.data_ptr<float>();
@@ -16,12 +21,26 @@ torch::Tensor philox_uniform(const std::vector<uint64_t>& seeds, int64_t n, doub
     const rng::Key key = rng::make_key(seeds[g]);
     for (int64_t i = 0; i < n; i += 4) {
       const rng::Philox4 r = rng::draw(key, rng::kStreamInit, module_id, static_cast<uint32_t>(i / 4), 0);
-      for (int64_t k = 0; k < 4 && i + k < n; ++k) {
-        p[g * n + i + k] = static_cast<float>((2.0 * rng::to_unit(r.v[k]) - 1.0) * bound);
-      }
+      for (int64_t k = 0; k < 4 && i + k < n; ++k) p[g * n + i + k] = value(r, static_cast<int>(k));
     }
   }
   return out;
+}
+
+}  // namespace
+
+torch::Tensor philox_uniform(const std::vector<uint64_t>& seeds, int64_t n, double bound, uint32_t module_id) {
+  return philox_fill(seeds, n, module_id, [bound](const rng::Philox4& r, int k) {
+    return static_cast<float>((2.0 * rng::to_unit(r.v[k]) - 1.0) * bound);
+  });
+}
+
+torch::Tensor philox_normal(const std::vector<uint64_t>& seeds, int64_t n, double std, uint32_t module_id) {
+  return philox_fill(seeds, n, module_id, [std](const rng::Philox4& r, int k) {
+    double z[4];
+    rng::normal4(r, z);
+    return static_cast<float>(std * z[k]);
+  });
 }
 
 GridLinearImpl::GridLinearImpl(const std::vector<uint64_t>& seeds, int64_t in, int64_t out, uint32_t module_id)

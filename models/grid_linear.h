@@ -52,5 +52,7 @@ TORCH_MODULE(GridMlp);
 
 // Philox uniform(-bound, bound) tensor [G, n] (float32, CPU), one row per grid point seed.
 torch::Tensor philox_uniform(const std::vector<uint64_t>& seeds, int64_t n, double bound, uint32_t module_id);
+// Philox normal(0, std^2) tensor [G, n] (float32, CPU), same counter layout as philox_uniform.
+torch::Tensor philox_normal(const std::vector<uint64_t>& seeds, int64_t n, double std, uint32_t module_id);
 
 }  // namespace semsec::models

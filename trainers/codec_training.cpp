@@ -201,17 +201,7 @@ void train_semantic_noise(models::SemanticCodec& codec, const data::Split& train
   const int64_t n = codec->sizes().num_symbols, k = codec->sizes().symbol_dim;
 
   {  // Delta z ~ N(0, noise_init_std^2) from Philox, per grid seed.
-    torch::Tensor init = torch::empty({num_points, n * k}, torch::kFloat32);
-    float* p = init.data_ptr<float>();
-    for (int64_t g = 0; g < num_points; ++g) {
-      const rng::Key key = rng::make_key(seeds[g]);
-      for (int64_t i = 0; i < n * k; i += 4) {
-        double z[4];
-        rng::normal4(rng::draw(key, rng::kStreamInit, kDrawSemanticNoise, static_cast<uint32_t>(i / 4), 0), z);
-        for (int64_t j = 0; j < 4 && i + j < n * k; ++j)
-          p[g * n * k + i + j] = static_cast<float>(options.noise_init_std * z[j]);
-      }
-    }
+    const torch::Tensor init = models::philox_normal(seeds, n * k, options.noise_init_std, kDrawSemanticNoise);
     torch::NoGradGuard no_grad;
     codec->semantic_noise.copy_(init.view({num_points, n, k}));
   }
