@@ -5,12 +5,7 @@
 #include <vector>
 
 #include "kernels/adam.h"
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SEMSEC_CPU_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SEMSEC_CPU_CLONES
-#endif
+#include "kernels/cpu_clones.h"
 
 namespace semsec::kernels {
 

@@ -9,17 +9,7 @@
 #include <vector>
 
 #include "kernels/isac_link.h"
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SEMSEC_CPU_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SEMSEC_CPU_CLONES
-#endif
-#if defined(__GNUC__)
-#define SEMSEC_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define SEMSEC_ALWAYS_INLINE inline
-#endif
+#include "kernels/cpu_clones.h"
 
 namespace semsec::kernels {
 
