@@ -60,6 +60,12 @@ torch::Tensor GridLinearImpl::forward(const torch::Tensor& x) {
   return torch::baddbmm(bias, x, weight);
 }
 
+torch::Tensor GridLinearImpl::forward_no_bias(const torch::Tensor& x) const {
+  TORCH_CHECK(x.dim() == 3 && x.size(0) == weight.size(0) && x.size(2) == in_, "GridLinear: expected input [G=",
+              weight.size(0), ", B, ", in_, "], got ", x.sizes());
+  return torch::bmm(x, weight);
+}
+
 torch::Tensor GridLinearImpl::forward_point(int64_t g, const torch::Tensor& x) const {
   TORCH_CHECK(g >= 0 && g < weight.size(0) && x.dim() == 2 && x.size(1) == in_, "GridLinear::forward_point: point ",
               g, " of ", weight.size(0), ", input [B, ", in_, "] expected, got ", x.sizes());
@@ -87,15 +93,19 @@ torch::Tensor activate(Activation act, const torch::Tensor& x) {
 }
 }  // namespace
 
-torch::Tensor GridMlpImpl::forward_pre_activation(torch::Tensor x) {
+torch::Tensor GridMlpImpl::forward(torch::Tensor x) {
   for (size_t i = 0; i < layers_.size(); ++i) {
     x = layers_[i]->forward(x);
     if (i + 1 < layers_.size()) x = torch::relu(x);
   }
-  return x;
+  return activate(out_act_, x);
 }
 
-torch::Tensor GridMlpImpl::forward(torch::Tensor x) { return activate(out_act_, forward_pre_activation(std::move(x))); }
+std::pair<torch::Tensor, torch::Tensor> GridMlpImpl::forward_unbiased(torch::Tensor x) {
+  for (size_t i = 0; i + 1 < layers_.size(); ++i) x = torch::relu(layers_[i]->forward(x));
+  const GridLinear& last = layers_.back();
+  return {last->forward_no_bias(x), last->bias};
+}
 
 torch::Tensor GridMlpImpl::forward_point(int64_t g, torch::Tensor x) const {
   for (size_t i = 0; i < layers_.size(); ++i) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -18,6 +19,7 @@ class GridLinearImpl : public torch::nn::Module {
  public:
   GridLinearImpl(const std::vector<uint64_t>& seeds, int64_t in, int64_t out, uint32_t module_id);
   torch::Tensor forward(const torch::Tensor& x);  // x [G, B, in] -> [G, B, out]
+  torch::Tensor forward_no_bias(const torch::Tensor& x) const;  // x W without the bias
   // Grid point g alone: x [B, in] -> [B, out] (evaluation of one point without the others' work).
   torch::Tensor forward_point(int64_t g, const torch::Tensor& x) const;
 
@@ -39,7 +41,9 @@ class GridMlpImpl : public torch::nn::Module {
  public:
   GridMlpImpl(const std::vector<uint64_t>& seeds, const std::vector<int64_t>& sizes, Activation out_act, uint32_t module_id);
   torch::Tensor forward(torch::Tensor x);
-  torch::Tensor forward_pre_activation(torch::Tensor x);  // forward without `out_act` (for fused losses)
+  // forward without `out_act` and without the last layer's bias: (x W_last [G, B, out], its bias
+  // [G, 1, out]), for losses that fuse both (kernels::sigmoid_mse).
+  std::pair<torch::Tensor, torch::Tensor> forward_unbiased(torch::Tensor x);
   torch::Tensor forward_point(int64_t g, torch::Tensor x) const;  // x [B, in] -> [B, out] of point g
   const std::vector<int64_t>& sizes() const { return sizes_; }
 

@@ -30,8 +30,8 @@ torch::Tensor GsIsacImpl::receive_bs(const torch::Tensor& y_bs) {
 
 torch::Tensor GsIsacImpl::receive_ue(const torch::Tensor& y_ue) { return sd_ue->forward(jscd_ue->forward(y_ue)); }
 
-torch::Tensor GsIsacImpl::receive_ue_logits(const torch::Tensor& y_ue) {
-  return sd_ue->forward_pre_activation(jscd_ue->forward(y_ue));
+std::pair<torch::Tensor, torch::Tensor> GsIsacImpl::receive_ue_unbiased(const torch::Tensor& y_ue) {
+  return sd_ue->forward_unbiased(jscd_ue->forward(y_ue));
 }
 
 }  // namespace semsec::models

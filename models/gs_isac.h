@@ -39,8 +39,9 @@ class GsIsacImpl : public torch::nn::Module {
   torch::Tensor transmit(const torch::Tensor& x);
   torch::Tensor receive_bs(const torch::Tensor& y_bs);  // -> phi_hat [G, B]
   torch::Tensor receive_ue(const torch::Tensor& y_ue);  // -> x_hat [G, B, L_x]
-  // x_hat before SD_UE's sigmoid, x_hat = sigmoid(logits): for kernels::sigmoid_mse in training.
-  torch::Tensor receive_ue_logits(const torch::Tensor& y_ue);
+  // x_hat = sigmoid(logits + bias) as (logits without SD_UE's last bias, that bias), for
+  // kernels::sigmoid_mse in training.
+  std::pair<torch::Tensor, torch::Tensor> receive_ue_unbiased(const torch::Tensor& y_ue);
 
   const GsIsacSizes& sizes() const { return sizes_; }
 

@@ -31,7 +31,7 @@ for t in $BUILD/tests/gpu_*; do
   [ -x "$t" ] || continue
   echo "== $t"; "$t" 2>&1 | tee -a "$OUT/gpu_tests.log" | tail -25
 done
-[ "${SEMSEC_GPU_BENCH:-1}" = 1 ] && timeout 120 $BUILD/cli/semsec bench --device cuda --out "$OUT" --python "$(command -v python3)" 2>&1 | tail -40
+[ "${SEMSEC_GPU_BENCH:-1}" = 1 ] && timeout 240 $BUILD/cli/semsec bench --device cuda --out "$OUT" --python "$(command -v python3)" 2>&1 | tail -40
 # The SS-ISAC figures (Fig. 3 and Fig. 4, 3 seeds) as one grid-batched ensemble of 12 points.
 if [ "${SEMSEC_GPU_SWEEP:-1}" = 1 ]; then
   t1=$(date +%s)

@@ -123,6 +123,9 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
   }
   sampler_ = std::make_shared<data::BatchSampler>(train_.images.size(0), batch, seeds_);
   cuda_graph_ = cfg.get_bool("train.cuda_graph") && ctx.device.is_cuda();
+  if (cfg.get_bool("train.cuda_graph") && !cuda_graph_) {
+    log::info("train.cuda_graph: the run is on {}, so the steps run eagerly", ctx.device.str());
+  }
 
   if (cfg.get_bool("security.enabled")) {
     // tau per point: per-symbol perturbation power limit of eq. 26, PSR * E||z||^2 / L_z with E||z||^2 = 1.

@@ -41,24 +41,52 @@ TEST(FusedLoss, SigmoidMseMatchesTheComposedOpsAndTheirGradient) {
   EXPECT_TRUE(torch::allclose(a1.grad(), a2.grad(), 1e-4, 1e-8)) << (a1.grad() - a2.grad()).abs().max();
 }
 
+TEST(FusedLoss, FusedBiasMatchesTheComposedOpsAndTheirGradients) {
+  // B = 37 rows per point: two full chunks of 16 and a partial one for the bias-gradient sums.
+  torch::manual_seed(3);
+  const torch::Tensor a0 = torch::randn({2, 37, 50}) * 4.0, b0 = torch::randn({2, 1, 50});
+  const torch::Tensor x = torch::rand({2, 37, 50});
+  torch::Tensor a1 = a0.clone().requires_grad_(true), b1 = b0.clone().requires_grad_(true);
+  torch::Tensor a2 = a0.clone().requires_grad_(true), b2 = b0.clone().requires_grad_(true);
+  const torch::Tensor ours = sk::sigmoid_mse(a1, x, b1), ref = composed(a2 + b2, x);
+  EXPECT_TRUE(torch::allclose(ours, ref, 1e-5, 1e-7)) << ours << ref;
+  const torch::Tensor w = torch::tensor({1.5f, -0.5f});
+  (ours * w).sum().backward();
+  (ref * w).sum().backward();
+  EXPECT_TRUE(torch::allclose(a1.grad(), a2.grad(), 1e-4, 1e-8)) << (a1.grad() - a2.grad()).abs().max();
+  EXPECT_TRUE(torch::allclose(b1.grad(), b2.grad(), 1e-4, 1e-7)) << (b1.grad() - b2.grad()).abs().max();
+  EXPECT_THROW(sk::sigmoid_mse(a1, x, b0.view({2, 50, 1})), std::exception);  // bias must be [G, 1, D]
+}
+
 TEST(FusedLoss, GradientMatchesFiniteDifferences) {
-  // The fused path is float32 only; the forward accumulates in double, so central differences
-  // with h = 1e-2 resolve the derivative to ~1e-4 relative (truncation O(h^2)).
+  // The fused path is float32 only and returns a float loss, so a central difference carries
+  // ~1e-7 |f| / h of rounding: a small problem (15 elements a point) keeps the derivatives large
+  // against it; h = 1e-2 leaves a truncation error O(h^2) ~ 1e-4 relative.
   torch::manual_seed(4);
-  const torch::Tensor a0 = torch::randn({2, 3, 20}) * 2.0;
-  const torch::Tensor x = torch::rand({2, 3, 20});
-  torch::Tensor a = a0.clone().requires_grad_(true);
+  const torch::Tensor a0 = torch::randn({2, 3, 5}) * 2.0;
+  const torch::Tensor x = torch::rand({2, 3, 5});
+  const torch::Tensor b0 = torch::randn({2, 1, 5});
+  torch::Tensor a = a0.clone().requires_grad_(true), b = b0.clone().requires_grad_(true);
   const torch::Tensor w = torch::tensor({0.7f, 1.3f});
-  (sk::sigmoid_mse(a, x) * w).sum().backward();
+  (sk::sigmoid_mse(a, x, b) * w).sum().backward();
   const float h = 1e-2f;
-  auto f = [&](const torch::Tensor& t) { return (sk::sigmoid_mse(t, x) * w).sum().item<double>(); };
-  for (int64_t i = 0; i < a0.numel(); i += 7) {
+  auto f = [&](const torch::Tensor& ta, const torch::Tensor& tb) {
+    return (sk::sigmoid_mse(ta, x, tb) * w).sum().item<double>();
+  };
+  for (int64_t i = 0; i < a0.numel(); ++i) {
     torch::Tensor plus = a0.clone(), minus = a0.clone();
     plus.view(-1)[i] += h;
     minus.view(-1)[i] -= h;
-    const double fd = (f(plus) - f(minus)) / (2.0 * h);
+    const double fd = (f(plus, b0) - f(minus, b0)) / (2.0 * h);
     const double an = a.grad().view(-1)[i].item<double>();
-    EXPECT_NEAR(an, fd, 2e-3 * std::abs(fd) + 1e-6) << "element " << i;
+    EXPECT_NEAR(an, fd, 2e-3 * std::abs(fd) + 2e-6) << "element " << i;
+  }
+  for (int64_t i = 0; i < b0.numel(); ++i) {
+    torch::Tensor plus = b0.clone(), minus = b0.clone();
+    plus.view(-1)[i] += h;
+    minus.view(-1)[i] -= h;
+    const double fd = (f(a0, plus) - f(a0, minus)) / (2.0 * h);
+    EXPECT_NEAR(b.grad().view(-1)[i].item<double>(), fd, 2e-3 * std::abs(fd) + 2e-6) << "bias element " << i;
   }
 }
 
