@@ -1,8 +1,8 @@
 // CPU launchers of the ISAC channel: the shared math of isac_link.h in a loop over samples.
 // All Philox blocks of a sample are drawn in one list, Philox words first and Box-Muller second,
-// in plain loops the compiler vectorises; the function is compiled for
-// AVX-512, AVX2 and baseline x86-64 and picked at load time (target_clones). The arithmetic is
-// the same IEEE operations in every version (no contraction), so all give the same bits.
+// in plain loops the compiler vectorises, compiled for AVX-512, AVX2 and baseline x86-64 and
+// picked at load time (kernels/cpu_clones.h). Every version runs the same IEEE operations (no
+// contraction), so all give the same bits.
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -25,8 +25,9 @@ struct BlockList {
   int64_t fading = 0, pairs = 0;  // number of fading blocks; noise blocks (symbol pairs) per receiver
   std::vector<uint32_t> w0, w1, w2, w3;
   std::vector<float> normals;  // 4 per block, block-major: exactly normal4f of each block
+  std::vector<float> zeros;    // the noise normals when the noise is off
 
-  BlockList(const IsacLinkArgs& a) : fading(isac_fading_blocks(a)), pairs(isac_num_pairs(a.length)) {
+  explicit BlockList(const IsacLinkArgs& a) : fading(isac_fading_blocks(a)), pairs(isac_num_pairs(a.length)) {
     for (int64_t k = 0; k < fading; ++k) {
       stream.push_back(isac_stream(a, rng::kStreamFading));
       block.push_back(static_cast<uint32_t>(k));
@@ -50,7 +51,6 @@ struct BlockList {
     normals.assign(4 * n, 0.0f);
     if (!a.noise) zeros.assign(4 * pairs, 0.0f);
   }
-  std::vector<float> zeros;  // the noise normals when the noise is off
   // The 2L normals of receiver r (0 BS, 1 UE, 2 Eve): symbol l takes [2l], [2l + 1].
   const float* noise(int r) const { return zeros.empty() ? normals.data() + 4 * (fading + r * pairs) : zeros.data(); }
 };
