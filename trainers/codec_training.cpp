@@ -158,7 +158,7 @@ void pretrain_codec(models::SemanticCodec& codec, const data::Split& train, cons
     const torch::Tensor commit_loss = (d - e.detach()).square().mean({1, 2, 3});
     // A sum over points of per-point means: point g's gradient does not depend on the grid.
     const torch::Tensor loss = (rec + codebook_loss + options.commitment * commit_loss).sum();
-    optimizer.zero_grad();
+    optimizer.zero_grad(/*set_to_none=*/false);
     loss.backward();
     optimizer.step();
 
@@ -236,8 +236,8 @@ void train_semantic_noise(models::SemanticCodec& codec, const data::Split& train
     if (options.noise_commitment > 0)
       per_image = per_image + options.noise_commitment * (noisy - e).square().mean({2, 3});
     const torch::Tensor loss = per_image.mean(1).sum();
-    noise_opt.zero_grad();
-    aware_opt.zero_grad();
+    noise_opt.zero_grad(/*set_to_none=*/false);
+    aware_opt.zero_grad(/*set_to_none=*/false);
     loss.backward();
     noise_opt.step();
     aware_opt.step();

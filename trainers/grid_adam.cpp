@@ -34,9 +34,14 @@ GridAdam::GridAdam(std::vector<torch::Tensor> params, const std::vector<double>&
   step_ = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
 }
 
-void GridAdam::zero_grad() {
+void GridAdam::zero_grad(bool set_to_none) {
   for (auto& p : params_) {
-    if (p.grad().defined()) p.mutable_grad().zero_();
+    if (!p.grad().defined()) continue;
+    if (set_to_none) {
+      p.mutable_grad().reset();
+    } else {
+      p.mutable_grad().zero_();
+    }
   }
 }
 

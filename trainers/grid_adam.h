@@ -21,7 +21,9 @@ class GridAdam {
   // lr: one learning rate per grid point ([G]).
   GridAdam(std::vector<torch::Tensor> params, const std::vector<double>& lr, AdamOptions options);
 
-  void zero_grad();
+  // set_to_none: drop the gradients, so backward writes fresh ones instead of adding to zeros
+  // (fewer passes; the same values). A captured CUDA graph needs them kept and zeroed (false).
+  void zero_grad(bool set_to_none = true);
   void step();  // the same arithmetic as torch.optim.Adam (no weight decay, no amsgrad)
 
   // State for checkpoints: exp_avg and exp_avg_sq per parameter, and the step count.

@@ -96,8 +96,8 @@ void maybe_kill(const std::string& stage, int64_t step) {
 
 }  // namespace
 
-NamedTensors train_step(GridAdam& opt, const std::function<NamedTensors()>& losses) {
-  opt.zero_grad();
+NamedTensors train_step(GridAdam& opt, const std::function<NamedTensors()>& losses, bool keep_grads) {
+  opt.zero_grad(/*set_to_none=*/!keep_grads);
   NamedTensors terms = losses();
   terms.front().second.sum().backward();
   opt.step();
@@ -127,7 +127,7 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
   auto progress = log::Progress::for_stderr(spec.name, spec.total_steps);
   for (int64_t step = start; step < spec.total_steps; ++step) {
     if (spec.prepare) spec.prepare(step);
-    const auto one_step = [&] { return train_step(opt, [&] { return spec.loss_fn(step); }); };
+    const auto one_step = [&] { return train_step(opt, [&] { return spec.loss_fn(step); }, graphed != nullptr); };
     const NamedTensors terms = graphed ? graphed->run(one_step) : one_step();
     const int64_t done = step + 1;
     if (done % spec.log_every == 0 || done == spec.total_steps) {

@@ -49,7 +49,9 @@ struct RunContext {
 // One optimisation step: zero the gradients, evaluate the losses, back-propagate the summed first
 // term (the per-point losses are independent, so the sum trains every point at once) and update.
 // run_stage and `semsec bench` both step through here.
-NamedTensors train_step(GridAdam& opt, const std::function<NamedTensors()>& losses);
+// keep_grads: zero the gradient buffers instead of dropping them (a captured CUDA graph reads
+// them at fixed addresses).
+NamedTensors train_step(GridAdam& opt, const std::function<NamedTensors()>& losses, bool keep_grads = false);
 
 struct StageSpec {
   std::string name;
