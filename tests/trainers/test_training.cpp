@@ -10,6 +10,7 @@
 #include "models/grid_linear.h"
 #include "models/gs_isac.h"
 #include "trainers/grid_adam.h"
+#include "trainers/graph_step.h"
 #include "tests/test_util.h"
 
 namespace semsec {
@@ -115,6 +116,15 @@ TEST(GridAdam, RejectsParametersItCannotUpdate) {
   EXPECT_THROW(trainers::GridAdam({p.t()}, {0.1, 0.1, 0.1}, {}), std::exception);       // not contiguous
   const torch::Tensor i = torch::zeros({2, 3}, torch::kInt64);
   EXPECT_THROW(trainers::GridAdam({i}, {0.1, 0.1}, {}), std::exception);                // integer
+}
+
+TEST(GraphedStep, RefusesADeviceWithoutCudaGraphs) {
+  try {
+    trainers::GraphedStep graphed(torch::kCPU);
+    ADD_FAILURE() << "a CPU GraphedStep was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("train.cuda_graph"), std::string::npos) << e.what();
+  }
 }
 
 TEST(GridAdam, LearningRatesArePerPointAndPointsNeverMix) {
