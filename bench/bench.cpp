@@ -12,6 +12,7 @@
 #include "core/fs.h"
 #include "core/progress.h"
 #include "core/rundir.h"
+#include "kernels/loss_ops.h"
 #include "kernels/ops.h"
 #include "models/gs_isac.h"
 #include "models/security.h"
@@ -253,8 +254,8 @@ int run_bench(const BenchOptions& o) {
   };
   log::info("bench on {} ({} threads), batch {}", d.str(), at::get_num_threads(), kBatch);
   for (const auto& group : o.only) {
-    if (group != "channel" && group != "steps" && group != "grids" && group != "floor") {
-      fail("bench --only: unknown group '{}' (expected channel, steps, grids or floor)", group);
+    if (group != "channel" && group != "loss" && group != "steps" && group != "grids" && group != "floor") {
+      fail("bench --only: unknown group '{}' (expected channel, loss, steps, grids or floor)", group);
     }
   }
   auto wanted = [&](const std::string& group) {
@@ -292,6 +293,28 @@ int run_bench(const BenchOptions& o) {
     rows.push_back({r, ms[1], "", "ATen ops on semsec's Philox draws (the test reference), fwd+bwd"});
     rows.push_back({b, ms[2], a, "fused semsec kernel, fwd+bwd"});
     rows.push_back({fmt::format("channel_fused_fwd_G{}", g), ms[3], "", "fused semsec kernel, forward only (no autograd)"});
+  }
+
+  // The fused UE loss (sigmoid + squared error + output bias) at G=16 against the composed ops:
+  // it reads logits and images (and writes their gradient), so GB/s shows how close to memory
+  // bandwidth it runs.
+  if (wanted("loss")) {
+    const int64_t g = 16, dim = 784;
+    auto f = torch::TensorOptions().device(d);
+    const torch::Tensor a = torch::randn({g, kBatch, dim}, f).requires_grad_(true);
+    const torch::Tensor b = torch::randn({g, 1, dim}, f).requires_grad_(true), x = torch::rand({g, kBatch, dim}, f);
+    const auto ms = interleaved_ms(d, warm, reps,
+                                   {[&] { (torch::sigmoid(a + b) - x).square().mean({1, 2}).sum().backward(); },
+                                    [&] { kernels::sigmoid_mse(a, x, b).sum().backward(); },
+                                    [&] {
+                                      torch::NoGradGuard no_grad;
+                                      (void)kernels::sigmoid_mse(a, x, b);
+                                    }});
+    const double mb = static_cast<double>(g * kBatch * dim) * 4.0 / 1e6;  // one [G, B, 784] float tensor
+    rows.push_back({"loss_composed_G16", ms[0], "", "sigmoid(a + b), squared error, mean; fwd+bwd"});
+    rows.push_back({"loss_fused_G16", ms[1], "loss_composed_G16",
+                    fmt::format("fused fwd+bwd, {:.1f} GB/s (reads a, x twice, writes the gradient)", 5 * mb / ms[1])});
+    rows.push_back({"loss_fused_fwd_G16", ms[2], "", fmt::format("fused forward, {:.1f} GB/s (reads a, x)", 2 * mb / ms[2])});
   }
 
   // (b) single-run steps, (a) the Python baseline of the same steps: rounds of (Python script,

@@ -15,7 +15,7 @@ struct BenchOptions {
   std::string out_dir;   // bench.csv goes here
   std::string python;    // interpreter for bench/baseline.py ("" = skip the baseline)
   std::string source_dir;  // where bench/baseline.py lives
-  // Which groups to run: channel, steps, grids, floor (empty = all). grids needs the single
+  // Which groups to run: channel, loss, steps, grids, floor (empty = all). grids needs the single
   // step time and runs the semsec single step itself when steps is not selected.
   std::vector<std::string> only;
 };

@@ -147,7 +147,7 @@ int cmd_sweep(const std::vector<std::string>& argv) {
   spec.description =
       "Hydra-style multirun: trains the Cartesian product of the comma-separated axes. Points that differ only in "
       "seed, train.snr_db, train.lr or security.psr_db train together as one grid-batched model (up to "
-      "sweep.max_grid points); other keys make separate ensembles. Writes one summary.csv for the whole sweep.";
+      "sweep.max_grid points; 0 sizes ensembles from free memory); other keys make separate ensembles. Writes one summary.csv for the whole sweep.";
   spec.optional_positional = {"CONFIG"};
   spec.options = {{"--out", "sweep directory (default runs/<experiment.name>/<time>)"},
                   {"--device", "cpu (default), cuda or cuda:N"},
@@ -284,7 +284,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   spec.options = {{"--device", "cpu (default), cuda or cuda:N"},
                   {"--out", "directory for bench.csv (default .)"},
                   {"--python", "python with torch for the baseline (default: the build's venv)"},
-                  {"--only", "comma-separated groups to run: channel, steps, grids, floor (default all)"}};
+                  {"--only", "comma-separated groups to run: channel, loss, steps, grids, floor (default all)"}};
   spec.flags = {{"--quick", "fewer repetitions and grids"}};
   spec.takes_overrides = false;
   const CliArgs args = parse_cli(spec, argv);

@@ -30,11 +30,11 @@ SEMSEC_HD float exp_f(float x) {
 SEMSEC_HD float sigmoid_f(float a) { return 1.0f / (1.0f + exp_f(-a)); }
 
 // CPU loops over rows of D elements (row r = sample r % B of grid point r / B), all contiguous;
-// the logit of element (r, d) is a[r, d] + bias[r / B, d] (bias [G, D]; nullptr for none):
+// the logit of element (r, d) is a[r, d] + bias[r / B, d] (bias [G, D]):
 //   forward: row_sums[r] = sum_d (sigmoid(logit) - x[r, d])^2, accumulated in double;
 //   backward: grad[r, d] = scale[g] * 2 (s - x) s (1 - s) with scale[g] = dL/de of point g, and
-//   grad_bias[g, d] = sum over the point's rows of grad[r, d] (when grad_bias is not nullptr),
-//   summed in a fixed order (chunks of 16 rows, then the chunks in turn) whatever the threads.
+//   grad_bias[g, d] = sum over the point's rows of grad[r, d], summed in a fixed order (chunks
+//   of 16 rows, then the chunks in turn) whatever the threads.
 void sigmoid_mse_rows_cpu(const float* a, const float* bias, const float* x, int64_t points, int64_t batch, int64_t d,
                           double* row_sums);
 void sigmoid_mse_grad_cpu(const float* a, const float* bias, const float* x, const float* scale, int64_t points,

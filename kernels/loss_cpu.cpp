@@ -16,7 +16,7 @@ constexpr int64_t kChunkRows = 16;  // rows per task, and per partial bias-gradi
 constexpr int kLanes = 16;
 
 // Float partial sums over lanes, then double over the row: the order is fixed by d alone, so a
-// row's sum does not depend on the thread count. b: the point's bias row (zeros for none).
+// row's sum does not depend on the thread count. b: the point's bias row.
 SEMSEC_CPU_CLONES double row_sum(const float* __restrict__ a, const float* __restrict__ b,
                                  const float* __restrict__ x, int64_t d) {
   float part[kLanes] = {};
@@ -61,30 +61,23 @@ Chunk chunk_of(int64_t c, int64_t batch) {
 
 void sigmoid_mse_rows_cpu(const float* a, const float* bias, const float* x, int64_t points, int64_t batch, int64_t d,
                           double* row_sums) {
-  const std::vector<float> zeros(bias ? 0 : static_cast<size_t>(d), 0.0f);
   at::parallel_for(0, points * batch, kChunkRows, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const float* b = bias ? bias + (r / batch) * d : zeros.data();
-      row_sums[r] = row_sum(a + r * d, b, x + r * d, d);
-    }
+    for (int64_t r = begin; r < end; ++r) row_sums[r] = row_sum(a + r * d, bias + (r / batch) * d, x + r * d, d);
   });
 }
 
 void sigmoid_mse_grad_cpu(const float* a, const float* bias, const float* x, const float* scale, int64_t points,
                           int64_t batch, int64_t d, float* grad, float* grad_bias) {
   const int64_t chunks = points * ((batch + kChunkRows - 1) / kChunkRows);
-  const std::vector<float> zeros(bias ? 0 : static_cast<size_t>(d), 0.0f);
   std::vector<float> partial(static_cast<size_t>(chunks * d), 0.0f);
   at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
       const Chunk k = chunk_of(c, batch);
-      const float* b = bias ? bias + k.point * d : zeros.data();
       for (int64_t r = k.begin; r < k.end; ++r) {
-        row_grad(a + r * d, b, x + r * d, scale[k.point], d, grad + r * d, partial.data() + c * d);
+        row_grad(a + r * d, bias + k.point * d, x + r * d, scale[k.point], d, grad + r * d, partial.data() + c * d);
       }
     }
   });
-  if (grad_bias == nullptr) return;
   // Each point's chunk sums, added in chunk order.
   std::fill(grad_bias, grad_bias + points * d, 0.0f);
   for (int64_t c = 0; c < chunks; ++c) {

@@ -54,15 +54,18 @@ GridLinearImpl::GridLinearImpl(const std::vector<uint64_t>& seeds, int64_t in, i
   bias = register_parameter("bias", philox_uniform(seeds, out, bound, 2 * module_id + 1).view({num_points, 1, out}));
 }
 
-torch::Tensor GridLinearImpl::forward(const torch::Tensor& x) {
+void GridLinearImpl::check_input(const torch::Tensor& x) const {
   TORCH_CHECK(x.dim() == 3 && x.size(0) == weight.size(0) && x.size(2) == in_, "GridLinear: expected input [G=",
               weight.size(0), ", B, ", in_, "], got ", x.sizes());
+}
+
+torch::Tensor GridLinearImpl::forward(const torch::Tensor& x) {
+  check_input(x);
   return torch::baddbmm(bias, x, weight);
 }
 
 torch::Tensor GridLinearImpl::forward_no_bias(const torch::Tensor& x) const {
-  TORCH_CHECK(x.dim() == 3 && x.size(0) == weight.size(0) && x.size(2) == in_, "GridLinear: expected input [G=",
-              weight.size(0), ", B, ", in_, "], got ", x.sizes());
+  check_input(x);
   return torch::bmm(x, weight);
 }
 

@@ -29,6 +29,7 @@ class GridLinearImpl : public torch::nn::Module {
   torch::Tensor bias;    // [G, 1, out]
 
  private:
+  void check_input(const torch::Tensor& x) const;  // [G, B, in] with this layer's G and in
   int64_t in_, out_;
 };
 TORCH_MODULE(GridLinear);

@@ -182,18 +182,21 @@ void IsacExperiment::load_step(int64_t s) {
   counter_.fill_(s);
 }
 
-kernels::IsacLinkOut IsacExperiment::train_channel(const torch::Tensor& z) {
-  kernels::IsacLinkParams p = link_;
-  p.eval = false;
-  return kernels::isac_link(z, batch_.phi, train_snr_t_, seeds_t_, counter_, p);
-}
-
-kernels::IsacLinkOut IsacExperiment::channel(const torch::Tensor& z, const torch::Tensor& phi,
-                                             const torch::Tensor& snr_db, int64_t step, bool eval) {
-  counter_.fill_(step);
+kernels::IsacLinkOut IsacExperiment::link(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
+                                          bool eval) {
   kernels::IsacLinkParams p = link_;
   p.eval = eval;
   return kernels::isac_link(z, phi, snr_db, seeds_t_, counter_, p);
+}
+
+kernels::IsacLinkOut IsacExperiment::train_channel(const torch::Tensor& z) {
+  return link(z, batch_.phi, train_snr_t_, /*eval=*/false);
+}
+
+kernels::IsacLinkOut IsacExperiment::eval_channel(const torch::Tensor& z, const torch::Tensor& phi,
+                                                  const torch::Tensor& snr_db, int64_t step) {
+  counter_.fill_(step);
+  return link(z, phi, snr_db, /*eval=*/true);
 }
 
 void IsacExperiment::train_general() {
@@ -226,7 +229,7 @@ std::vector<SummaryRow> IsacExperiment::evaluate_general() {
       const int64_t bsz = std::min(batch, n - start);
       const data::Batch b = data::eval_batch(test_, start, bsz, seeds_, phi_lo_, phi_hi_, ctx_.device);
       const torch::Tensor z = model_->transmit(b.x);
-      const kernels::IsacLinkOut y = channel(z, b.phi, snr, start / batch, /*eval=*/true);
+      const kernels::IsacLinkOut y = eval_channel(z, b.phi, snr, start / batch);
       se_sen += (model_->receive_bs(y.y_bs) - b.phi).square().sum(1).to(torch::kFloat64);
       se_com += (model_->receive_ue(y.y_ue) - b.x).square().mean(2).sum(1).to(torch::kFloat64);
     }

@@ -78,9 +78,11 @@ class IsacExperiment {
   void load_step(int64_t s);
   // The training channel at the loaded step for the loaded batch's azimuths.
   kernels::IsacLinkOut train_channel(const torch::Tensor& z);
-  // Channel pass for a batch at per-point SNRs; counter = step.
-  kernels::IsacLinkOut channel(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
-                               int64_t step, bool eval);
+  // The evaluation channel (evaluation streams) at counter `step`.
+  kernels::IsacLinkOut eval_channel(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
+                                    int64_t step);
+  // The link at the counter as it stands; eval selects the evaluation streams.
+  kernels::IsacLinkOut link(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db, bool eval);
   // A stage's steps (steps_key, or epochs_key x steps per epoch), logging, checkpoints and Adam settings.
   StageSpec stage_spec(const std::string& name, const std::string& epochs_key, const std::string& steps_key,
                        std::vector<double> lr) const;

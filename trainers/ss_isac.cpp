@@ -122,13 +122,13 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
         if (adaptive) a.hits_adapt += (eve_adapt_->forward(y_eve).argmax(-1) == b.labels).sum(1).to(torch::kFloat64);
       };
       // Common random numbers: every variant sees the same channel draws.
-      const kernels::IsacLinkOut y0 = channel(z, b.phi, snr, step, /*eval=*/true);
+      const kernels::IsacLinkOut y0 = eval_channel(z, b.phi, snr, step);
       score(acc[0], model_->receive_bs(y0.y_bs), model_->receive_ue(y0.y_ue), y0.y_eve);
       for (int set = 0; set < (blackbox ? 2 : 1); ++set) {
         models::PairedArn& arn = set == 0 ? arn_wb_ : arn_bb_;
         score(acc[1 + 2 * set], model_->receive_bs(arn->decrypt_bs(y0.y_bs)), model_->receive_ue(arn->decrypt_ue(y0.y_ue)),
               y0.y_eve);
-        const kernels::IsacLinkOut y1 = channel(z + arn->delta(z), b.phi, snr, step, /*eval=*/true);
+        const kernels::IsacLinkOut y1 = eval_channel(z + arn->delta(z), b.phi, snr, step);
         score(acc[2 + 2 * set], model_->receive_bs(arn->decrypt_bs(y1.y_bs)),
               model_->receive_ue(arn->decrypt_ue(y1.y_ue)), y1.y_eve);
       }
