@@ -29,15 +29,25 @@ SEMSEC_HD float exp_f(float x) {
 
 SEMSEC_HD float sigmoid_f(float a) { return 1.0f / (1.0f + exp_f(-a)); }
 
-// CPU loops over rows of D elements (row r = sample r % B of grid point r / B), all contiguous;
-// the logit of element (r, d) is a[r, d] + bias[r / B, d] (bias [G, D]):
-//   forward: row_sums[r] = sum_d (sigmoid(logit) - x[r, d])^2, accumulated in double;
-//   backward: grad[r, d] = scale[g] * 2 (s - x) s (1 - s) with scale[g] = dL/de of point g, and
-//   grad_bias[g, d] = sum over the point's rows of grad[r, d], summed in a fixed order (chunks
-//   of 16 rows, then the chunks in turn) whatever the threads.
-void sigmoid_mse_rows_cpu(const float* a, const float* bias, const float* x, int64_t points, int64_t batch, int64_t d,
-                          double* row_sums);
-void sigmoid_mse_grad_cpu(const float* a, const float* bias, const float* x, const float* scale, int64_t points,
-                          int64_t batch, int64_t d, float* grad, float* grad_bias);
+// The UE's output layer and loss fused (eq. 28 with SD_UE's last layer, sigmoid output): for grid
+// point g, sample r < B and pixel d < D,
+//   a[g, r, d] = b[g, d] + sum_k h[g, r, k] w[g, k, d],   e = sigmoid(a) - x[g, r, d],
+// and the loss of point g is mean over (r, d) of e^2. One CPU pass computes, per point and column
+// block (linear_loss_blocks(D) blocks of at most 128 pixels, fixed by D alone):
+//   sq[g, c]: sum of e^2 over the block, rows in order (double);
+//   with grads (dh, dw, db not null), the gradients of the mean itself (dL/da = 2 e s (1 - s) / (B D)):
+//   dw[g, k, d] = sum_r h dL/da, db[g, d] = sum_r dL/da (rows in order), and
+//   dh_part[g, c, r, k] = sum over the block's pixels of dL/da w[g, k, d], which
+//   linear_loss_reduce_dh adds over the blocks in order.
+// a, s and dL/da never leave the cache: no [G, B, D] tensor but x is read, none is written. The
+// summation order is fixed by the shapes, so results do not depend on the thread count.
+struct LinearLossShape {
+  int64_t points, batch, k, d;
+};
+int64_t linear_loss_blocks(int64_t d);
+void linear_sigmoid_mse_cpu(const float* h, const float* w, const float* b, const float* x, LinearLossShape s,
+                            double* sq, float* dh_part, float* dw, float* db);
+// dh[g, r, k] = sum over blocks c in order of dh_part[g, c, r, k].
+void linear_loss_reduce_dh(const float* dh_part, LinearLossShape s, float* dh);
 
 }  // namespace semsec::kernels

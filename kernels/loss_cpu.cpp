@@ -1,89 +1,208 @@
-// CPU loops of the fused sigmoid + squared error (loss.h), parallel over rows, vectorised over
-// the elements of a row (AVX-512 / AVX2 / baseline clones, as isac_link_cpu.cpp).
+// CPU loops of the fused output layer + sigmoid + squared error (loss.h): one task per grid point
+// and column block, rows in order inside a task, vectorised over the pixels of a row (AVX-512 /
+// AVX2 / baseline clones, as isac_link_cpu.cpp).
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
-#include "kernels/loss.h"
 #include "kernels/cpu_clones.h"
+#include "kernels/loss.h"
 
 namespace semsec::kernels {
 
 namespace {
 
-constexpr int64_t kChunkRows = 16;  // rows per task, and per partial bias-gradient sum
 constexpr int kLanes = 16;
+constexpr int64_t kBlockVectors = 8;  // at most 8 x 16 = 128 pixels per column block
+constexpr int64_t kPrefetchRows = 4;
 
-// Float partial sums over lanes, then double over the row: the order is fixed by d alone, so a
-// row's sum does not depend on the thread count. b: the point's bias row.
-SEMSEC_CPU_CLONES double row_sum(const float* __restrict__ a, const float* __restrict__ b,
-                                 const float* __restrict__ x, int64_t d) {
-  float part[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= d; i += kLanes) {
-    for (int k = 0; k < kLanes; ++k) {
-      const float e = sigmoid_f(a[i + k] + b[i + k]) - x[i + k];
-      part[k] += e * e;
+struct Cols {
+  int64_t begin, end;
+};
+Cols block_cols(int64_t c, int64_t blocks, int64_t d) {
+  const int64_t vectors = (d + kLanes - 1) / kLanes;
+  return Cols{c * vectors / blocks * kLanes, std::min(d, (c + 1) * vectors / blocks * kLanes)};
+}
+
+// 16 floats as one value: GCC lowers it to one AVX-512 register, two AVX2 registers or four SSE
+// registers, so every clone keeps the loops below in registers.
+using V = float __attribute__((vector_size(kLanes * sizeof(float))));
+SEMSEC_ALWAYS_INLINE V load(const float* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+SEMSEC_ALWAYS_INLINE void store(float* p, V v) { std::memcpy(p, &v, sizeof v); }
+
+// Pixels j .. j + 16 kVec - 1 of one row (hr: the row's K hidden values, xr: its D targets). The
+// point's w [K, D], b [D], dw [K, D], db [D]; sq: lane sums of e^2; dh_acc [K, 16]: lane sums of
+// dL/da w. kVec vectors at once give the out-of-order core independent chains to overlap.
+template <bool kGrad, int kVec>
+SEMSEC_ALWAYS_INLINE void pixels(const float* hr, const float* w, const float* b, const float* xr, int64_t k,
+                                 int64_t d, int64_t j, float unit, V& sq, float* dw, float* db, float* dh_acc) {
+  constexpr int n = kVec * kLanes;
+  V a[kVec];
+  for (int v = 0; v < kVec; ++v) a[v] = load(b + j + v * kLanes);
+  for (int64_t q = 0; q < k; ++q) {
+    const float hq = hr[q];
+    for (int v = 0; v < kVec; ++v) a[v] += hq * load(w + q * d + j + v * kLanes);
+  }
+  float av[n], e2[n], gl[n];
+  for (int v = 0; v < kVec; ++v) store(av + v * kLanes, a[v]);
+  for (int l = 0; l < n; ++l) {
+    const float s = sigmoid_f(av[l]);
+    const float e = s - xr[j + l];
+    e2[l] = e * e;
+    gl[l] = unit * (2.0f * e * (s * (1.0f - s)));
+  }
+  for (int v = 0; v < kVec; ++v) sq += load(e2 + v * kLanes);
+  if constexpr (kGrad) {
+    V g[kVec];
+    for (int v = 0; v < kVec; ++v) {
+      g[v] = load(gl + v * kLanes);
+      store(db + j + v * kLanes, load(db + j + v * kLanes) + g[v]);
+    }
+    for (int64_t q = 0; q < k; ++q) {
+      const float hq = hr[q];
+      const float* wq = w + q * d + j;
+      float* dwq = dw + q * d + j;
+      V acc = g[0] * load(wq);
+      store(dwq, load(dwq) + hq * g[0]);
+      for (int v = 1; v < kVec; ++v) {
+        acc += g[v] * load(wq + v * kLanes);
+        store(dwq + v * kLanes, load(dwq + v * kLanes) + hq * g[v]);
+      }
+      store(dh_acc + q * kLanes, load(dh_acc + q * kLanes) + acc);
     }
   }
-  double acc = 0.0;
-  for (; i < d; ++i) {
-    const float e = sigmoid_f(a[i] + b[i]) - x[i];
-    acc += static_cast<double>(e * e);
-  }
-  for (int k = 0; k < kLanes; ++k) acc += static_cast<double>(part[k]);
-  return acc;
 }
 
-// grad row of one sample; adds it into acc (the chunk's partial bias gradient).
-SEMSEC_CPU_CLONES void row_grad(const float* __restrict__ a, const float* __restrict__ b, const float* __restrict__ x,
-                                float scale, int64_t d, float* __restrict__ grad, float* __restrict__ acc) {
-  for (int64_t i = 0; i < d; ++i) {
-    const float s = sigmoid_f(a[i] + b[i]);
-    const float gi = scale * (2.0f * (s - x[i]) * (s * (1.0f - s)));
-    grad[i] = gi;
-    acc[i] += gi;
+// The same for the last n < 16 pixels of a row.
+template <bool kGrad>
+SEMSEC_ALWAYS_INLINE void tail_pixels(const float* hr, const float* w, const float* b, const float* xr, int64_t k,
+                                      int64_t d, int64_t j, int n, float unit, V& sq, float* dw, float* db,
+                                      float* dh_acc) {
+  float a[kLanes] = {}, e2[kLanes] = {}, gl[kLanes] = {};
+  for (int l = 0; l < n; ++l) a[l] = b[j + l];
+  for (int64_t q = 0; q < k; ++q) {
+    for (int l = 0; l < n; ++l) a[l] += hr[q] * w[q * d + j + l];
+  }
+  for (int l = 0; l < n; ++l) {
+    const float s = sigmoid_f(a[l]);
+    const float e = s - xr[j + l];
+    e2[l] = e * e;
+    gl[l] = unit * (2.0f * e * (s * (1.0f - s)));
+  }
+  sq += load(e2);
+  if constexpr (kGrad) {
+    for (int l = 0; l < n; ++l) db[j + l] += gl[l];
+    for (int64_t q = 0; q < k; ++q) {
+      float wq[kLanes] = {};
+      for (int l = 0; l < n; ++l) {
+        dw[q * d + j + l] += hr[q] * gl[l];
+        wq[l] = w[q * d + j + l];
+      }
+      store(dh_acc + q * kLanes, load(dh_acc + q * kLanes) + load(gl) * load(wq));
+    }
   }
 }
 
-// Chunk c of kChunkRows rows inside one grid point: its point and row range.
-struct Chunk {
-  int64_t point, begin, end;
-};
-Chunk chunk_of(int64_t c, int64_t batch) {
-  const int64_t per_point = (batch + kChunkRows - 1) / kChunkRows;
-  const int64_t g = c / per_point, first = (c % per_point) * kChunkRows;
-  return Chunk{g, g * batch + first, g * batch + std::min(batch, first + kChunkRows)};
+// All rows of point g over the pixels of one column block.
+template <bool kGrad>
+SEMSEC_ALWAYS_INLINE void block_rows(const float* h, const float* w, const float* b, const float* x,
+                                     const LinearLossShape& s, int64_t g, int64_t c, int64_t blocks, double* sq,
+                                     float* dh_part, float* dw, float* db) {
+  const Cols cols = block_cols(c, blocks, s.d);
+  const int64_t k = s.k, d = s.d;
+  const float* wg = w + g * k * d;
+  const float* bg = b + g * d;
+  float* dwg = kGrad ? dw + g * k * d : nullptr;
+  float* dbg = kGrad ? db + g * d : nullptr;
+  if constexpr (kGrad) {
+    for (int64_t q = 0; q < k; ++q) std::fill(dwg + q * d + cols.begin, dwg + q * d + cols.end, 0.0f);
+    std::fill(dbg + cols.begin, dbg + cols.end, 0.0f);
+  }
+  const float unit = static_cast<float>(1.0 / static_cast<double>(s.batch * d));
+  std::vector<float> dh_acc(kGrad ? static_cast<size_t>(k * kLanes) : 0);
+  double total = 0.0;
+  for (int64_t r = 0; r < s.batch; ++r) {
+    const float* hr = h + (g * s.batch + r) * k;
+    const float* xr = x + (g * s.batch + r) * d;
+    // The block's pixels of a row are a few cache lines a row apart, which the hardware
+    // prefetcher does not follow: ask for those of a later row now.
+    if (r + kPrefetchRows < s.batch) {
+      const float* ahead = xr + kPrefetchRows * d;
+      for (int64_t p = cols.begin; p < cols.end; p += kLanes) __builtin_prefetch(ahead + p);
+    }
+    V sq = {};
+    if constexpr (kGrad) std::fill(dh_acc.begin(), dh_acc.end(), 0.0f);
+    int64_t j = cols.begin;
+    for (; j + 4 * kLanes <= cols.end; j += 4 * kLanes) {
+      pixels<kGrad, 4>(hr, wg, bg, xr, k, d, j, unit, sq, dwg, dbg, dh_acc.data());
+    }
+    if (j + 2 * kLanes <= cols.end) {
+      pixels<kGrad, 2>(hr, wg, bg, xr, k, d, j, unit, sq, dwg, dbg, dh_acc.data());
+      j += 2 * kLanes;
+    }
+    if (j + kLanes <= cols.end) {
+      pixels<kGrad, 1>(hr, wg, bg, xr, k, d, j, unit, sq, dwg, dbg, dh_acc.data());
+      j += kLanes;
+    }
+    if (j < cols.end) {
+      tail_pixels<kGrad>(hr, wg, bg, xr, k, d, j, static_cast<int>(cols.end - j), unit, sq, dwg, dbg, dh_acc.data());
+    }
+    for (int l = 0; l < kLanes; ++l) total += static_cast<double>(sq[l]);
+    if constexpr (kGrad) {
+      float* out = dh_part + ((g * blocks + c) * s.batch + r) * k;
+      for (int64_t q = 0; q < k; ++q) {
+        float t = 0.0f;
+        for (int l = 0; l < kLanes; ++l) t += dh_acc[q * kLanes + l];
+        out[q] = t;
+      }
+    }
+  }
+  sq[g * blocks + c] = total;
+}
+
+SEMSEC_CPU_CLONES void block_task(const float* h, const float* w, const float* b, const float* x,
+                                  const LinearLossShape& s, int64_t g, int64_t c, int64_t blocks, double* sq,
+                                  float* dh_part, float* dw, float* db) {
+  if (dw != nullptr) {
+    block_rows<true>(h, w, b, x, s, g, c, blocks, sq, dh_part, dw, db);
+  } else {
+    block_rows<false>(h, w, b, x, s, g, c, blocks, sq, dh_part, dw, db);
+  }
 }
 
 }  // namespace
 
-void sigmoid_mse_rows_cpu(const float* a, const float* bias, const float* x, int64_t points, int64_t batch, int64_t d,
-                          double* row_sums) {
-  at::parallel_for(0, points * batch, kChunkRows, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) row_sums[r] = row_sum(a + r * d, bias + (r / batch) * d, x + r * d, d);
+int64_t linear_loss_blocks(int64_t d) {
+  const int64_t vectors = (d + kLanes - 1) / kLanes;
+  return (vectors + kBlockVectors - 1) / kBlockVectors;
+}
+
+void linear_sigmoid_mse_cpu(const float* h, const float* w, const float* b, const float* x, LinearLossShape s,
+                            double* sq, float* dh_part, float* dw, float* db) {
+  const int64_t blocks = linear_loss_blocks(s.d);
+  at::parallel_for(0, s.points * blocks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) block_task(h, w, b, x, s, t / blocks, t % blocks, blocks, sq, dh_part, dw, db);
   });
 }
 
-void sigmoid_mse_grad_cpu(const float* a, const float* bias, const float* x, const float* scale, int64_t points,
-                          int64_t batch, int64_t d, float* grad, float* grad_bias) {
-  const int64_t chunks = points * ((batch + kChunkRows - 1) / kChunkRows);
-  std::vector<float> partial(static_cast<size_t>(chunks * d), 0.0f);
-  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t c = begin; c < end; ++c) {
-      const Chunk k = chunk_of(c, batch);
-      for (int64_t r = k.begin; r < k.end; ++r) {
-        row_grad(a + r * d, bias + k.point * d, x + r * d, scale[k.point], d, grad + r * d, partial.data() + c * d);
+void linear_loss_reduce_dh(const float* dh_part, LinearLossShape s, float* dh) {
+  const int64_t blocks = linear_loss_blocks(s.d), rows = s.points * s.batch;
+  at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t g = row / s.batch, r = row % s.batch;
+      for (int64_t q = 0; q < s.k; ++q) {
+        float t = 0.0f;
+        for (int64_t c = 0; c < blocks; ++c) t += dh_part[((g * blocks + c) * s.batch + r) * s.k + q];
+        dh[row * s.k + q] = t;
       }
     }
   });
-  // Each point's chunk sums, added in chunk order.
-  std::fill(grad_bias, grad_bias + points * d, 0.0f);
-  for (int64_t c = 0; c < chunks; ++c) {
-    const int64_t g = chunk_of(c, batch).point;
-    for (int64_t i = 0; i < d; ++i) grad_bias[g * d + i] += partial[c * d + i];
-  }
 }
 
 }  // namespace semsec::kernels

@@ -8,58 +8,69 @@ namespace semsec::kernels {
 
 namespace {
 
-class SigmoidMseFunction : public torch::autograd::Function<SigmoidMseFunction> {
+bool wants_grad(const torch::Tensor& t) { return torch::GradMode::is_enabled() && t.requires_grad(); }
+
+// Forward forms the loss and, when any input needs them, the gradients of the loss itself (the
+// upstream gradient of a point scales them in backward).
+class LinearSigmoidMseFunction : public torch::autograd::Function<LinearSigmoidMseFunction> {
  public:
-  // bias: [G, 1, D].
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& logits,
-                               const torch::Tensor& target, const torch::Tensor& bias) {
-    const torch::Tensor a = logits.contiguous(), x = target.contiguous(), b = bias.contiguous();
-    const int64_t g = a.size(0), batch = a.size(1), d = a.size(2);
-    torch::Tensor row_sums = torch::empty({g, batch}, torch::kFloat64);
-    sigmoid_mse_rows_cpu(a.data_ptr<float>(), b.data_ptr<float>(), x.data_ptr<float>(), g, batch, d,
-                         row_sums.data_ptr<double>());
-    ctx->save_for_backward({a, x, b});
-    // Rows summed in order per point (a fixed order, independent of the thread count).
-    return (row_sums.sum(1) / static_cast<double>(batch * d)).to(torch::kFloat32);
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& h,
+                               const torch::Tensor& weight, const torch::Tensor& bias, const torch::Tensor& target,
+                               bool grads) {
+    const torch::Tensor hc = h.contiguous(), wc = weight.contiguous(), bc = bias.contiguous();
+    const torch::Tensor xc = target.contiguous();
+    const LinearLossShape s{h.size(0), h.size(1), h.size(2), weight.size(2)};
+    const int64_t blocks = linear_loss_blocks(s.d);
+    torch::Tensor sq = torch::empty({s.points, blocks}, torch::kFloat64);
+    torch::Tensor dh, dw, db, dh_part;
+    if (grads) {
+      dh_part = torch::empty({s.points, blocks, s.batch, s.k}, torch::kFloat32);
+      dw = torch::empty_like(wc);
+      db = torch::empty_like(bc);
+    }
+    linear_sigmoid_mse_cpu(hc.data_ptr<float>(), wc.data_ptr<float>(), bc.data_ptr<float>(), xc.data_ptr<float>(), s,
+                           sq.data_ptr<double>(), grads ? dh_part.data_ptr<float>() : nullptr,
+                           grads ? dw.data_ptr<float>() : nullptr, grads ? db.data_ptr<float>() : nullptr);
+    if (grads) {
+      dh = torch::empty_like(hc);
+      linear_loss_reduce_dh(dh_part.data_ptr<float>(), s, dh.data_ptr<float>());
+      ctx->save_for_backward({dh, dw, db});
+    }
+    // Blocks summed in order per point (a fixed order, independent of the thread count).
+    return (sq.sum(1) / static_cast<double>(s.batch * s.d)).to(torch::kFloat32);
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const torch::Tensor &a = saved[0], &x = saved[1], &b = saved[2];
-    const int64_t g = a.size(0), batch = a.size(1), d = a.size(2);
-    // dL/de of every element of point g: grad_out[g] / (B D).
-    const torch::Tensor scale = (grad_outputs[0].to(torch::kFloat32) / static_cast<double>(batch * d)).contiguous();
-    torch::Tensor grad = torch::empty_like(a);
-    torch::Tensor grad_bias = torch::empty_like(b);
-    sigmoid_mse_grad_cpu(a.data_ptr<float>(), b.data_ptr<float>(), x.data_ptr<float>(), scale.data_ptr<float>(), g,
-                         batch, d, grad.data_ptr<float>(), grad_bias.data_ptr<float>());
-    return {grad, torch::Tensor(), grad_bias};
+    TORCH_CHECK(!saved.empty(), "linear_sigmoid_mse: backward through a forward that was run without gradients");
+    const torch::Tensor up = grad_outputs[0].to(torch::kFloat32).view({-1, 1, 1});
+    return {saved[0] * up, saved[1] * up, saved[2] * up, torch::Tensor(), torch::Tensor()};
   }
 };
 
 }  // namespace
 
-torch::Tensor sigmoid_mse(const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& bias) {
-  TORCH_CHECK(logits.dim() == 3 && target.sizes() == logits.sizes(), "sigmoid_mse: logits and target must be the "
-              "same [G, B, D], got ", logits.sizes(), " and ", target.sizes());
-  TORCH_CHECK(logits.device() == target.device() && logits.scalar_type() == target.scalar_type(),
-              "sigmoid_mse: logits and target must share device and dtype");
-  if (bias.defined()) {
-    TORCH_CHECK(bias.dim() == 3 && bias.size(0) == logits.size(0) && bias.size(1) == 1 && bias.size(2) == logits.size(2),
-                "sigmoid_mse: bias must be [G, 1, D] = [", logits.size(0), ", 1, ", logits.size(2), "], got ",
-                bias.sizes());
-    TORCH_CHECK(bias.device() == logits.device() && bias.scalar_type() == logits.scalar_type(),
-                "sigmoid_mse: bias must share the logits' device and dtype");
+torch::Tensor linear_sigmoid_mse(const torch::Tensor& h, const torch::Tensor& weight, const torch::Tensor& bias,
+                                 const torch::Tensor& target) {
+  TORCH_CHECK(h.dim() == 3 && weight.dim() == 3 && weight.size(0) == h.size(0) && weight.size(1) == h.size(2),
+              "linear_sigmoid_mse: expected h [G, B, K] and weight [G, K, D] with the same G and K, got ", h.sizes(),
+              " and ", weight.sizes());
+  const int64_t g = h.size(0), batch = h.size(1), d = weight.size(2);
+  TORCH_CHECK(bias.dim() == 3 && bias.size(0) == g && bias.size(1) == 1 && bias.size(2) == d,
+              "linear_sigmoid_mse: bias must be [G, 1, D] = [", g, ", 1, ", d, "], got ", bias.sizes());
+  TORCH_CHECK(target.dim() == 3 && target.size(0) == g && target.size(1) == batch && target.size(2) == d,
+              "linear_sigmoid_mse: target must be [G, B, D] = [", g, ", ", batch, ", ", d, "], got ", target.sizes());
+  for (const torch::Tensor* t : {&weight, &bias, &target}) {
+    TORCH_CHECK(t->device() == h.device() && t->scalar_type() == h.scalar_type(),
+                "linear_sigmoid_mse: h, weight, bias and target must share device and dtype");
   }
-  if (logits.device().is_cpu() && logits.scalar_type() == torch::kFloat && !target.requires_grad() &&
-      logits.numel() > 0) {
-    // The Function takes a defined bias: zeros when there is none (G x D floats).
-    const torch::Tensor b = bias.defined() ? bias : torch::zeros({logits.size(0), 1, logits.size(2)}, logits.options());
-    return SigmoidMseFunction::apply(logits, target, b);
+  if (h.device().is_cpu() && h.scalar_type() == torch::kFloat && !wants_grad(target) && h.numel() > 0 &&
+      target.numel() > 0) {
+    const bool grads = wants_grad(h) || wants_grad(weight) || wants_grad(bias);
+    return LinearSigmoidMseFunction::apply(h, weight, bias, target, grads);
   }
-  const torch::Tensor full = bias.defined() ? logits + bias : logits;
-  return (torch::sigmoid(full) - target).square().mean({1, 2});
+  return (torch::sigmoid(torch::baddbmm(bias, h, weight)) - target).square().mean({1, 2});
 }
 
 }  // namespace semsec::kernels

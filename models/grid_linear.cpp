@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/errors.h"
+#include "kernels/loss_ops.h"
 #include "kernels/philox.h"
 
 namespace semsec::models {
@@ -64,11 +65,6 @@ torch::Tensor GridLinearImpl::forward(const torch::Tensor& x) {
   return torch::baddbmm(bias, x, weight);
 }
 
-torch::Tensor GridLinearImpl::forward_no_bias(const torch::Tensor& x) const {
-  check_input(x);
-  return torch::bmm(x, weight);
-}
-
 torch::Tensor GridLinearImpl::forward_point(int64_t g, const torch::Tensor& x) const {
   TORCH_CHECK(g >= 0 && g < weight.size(0) && x.dim() == 2 && x.size(1) == in_, "GridLinear::forward_point: point ",
               g, " of ", weight.size(0), ", input [B, ", in_, "] expected, got ", x.sizes());
@@ -104,10 +100,12 @@ torch::Tensor GridMlpImpl::forward(torch::Tensor x) {
   return activate(out_act_, x);
 }
 
-std::pair<torch::Tensor, torch::Tensor> GridMlpImpl::forward_unbiased(torch::Tensor x) {
+torch::Tensor GridMlpImpl::sigmoid_mse(torch::Tensor x, const torch::Tensor& target) {
+  if (out_act_ != Activation::kSigmoid) fail("GridMlp::sigmoid_mse: the network's output is not a sigmoid");
   for (size_t i = 0; i + 1 < layers_.size(); ++i) x = torch::relu(layers_[i]->forward(x));
   const GridLinear& last = layers_.back();
-  return {last->forward_no_bias(x), last->bias};
+  last->check_input(x);
+  return kernels::linear_sigmoid_mse(x, last->weight, last->bias, target);
 }
 
 torch::Tensor GridMlpImpl::forward_point(int64_t g, torch::Tensor x) const {

@@ -19,17 +19,16 @@ class GridLinearImpl : public torch::nn::Module {
  public:
   GridLinearImpl(const std::vector<uint64_t>& seeds, int64_t in, int64_t out, uint32_t module_id);
   torch::Tensor forward(const torch::Tensor& x);  // x [G, B, in] -> [G, B, out]
-  torch::Tensor forward_no_bias(const torch::Tensor& x) const;  // x W without the bias
   // Grid point g alone: x [B, in] -> [B, out] (evaluation of one point without the others' work).
   torch::Tensor forward_point(int64_t g, const torch::Tensor& x) const;
 
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
+  void check_input(const torch::Tensor& x) const;  // [G, B, in] with this layer's G and in
   torch::Tensor weight;  // [G, in, out]
   torch::Tensor bias;    // [G, 1, out]
 
  private:
-  void check_input(const torch::Tensor& x) const;  // [G, B, in] with this layer's G and in
   int64_t in_, out_;
 };
 TORCH_MODULE(GridLinear);
@@ -42,9 +41,10 @@ class GridMlpImpl : public torch::nn::Module {
  public:
   GridMlpImpl(const std::vector<uint64_t>& seeds, const std::vector<int64_t>& sizes, Activation out_act, uint32_t module_id);
   torch::Tensor forward(torch::Tensor x);
-  // forward without `out_act` and without the last layer's bias: (x W_last [G, B, out], its bias
-  // [G, 1, out]), for losses that fuse both (kernels::sigmoid_mse).
-  std::pair<torch::Tensor, torch::Tensor> forward_unbiased(torch::Tensor x);
+  // Per point mean over (B, out) of (forward(x) - target)^2 for a sigmoid output, with the last
+  // layer, the sigmoid and the error fused (kernels::linear_sigmoid_mse): x [G, B, in], target
+  // [G, B, out] -> [G].
+  torch::Tensor sigmoid_mse(torch::Tensor x, const torch::Tensor& target);
   torch::Tensor forward_point(int64_t g, torch::Tensor x) const;  // x [B, in] -> [B, out] of point g
   const std::vector<int64_t>& sizes() const { return sizes_; }
 

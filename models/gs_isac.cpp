@@ -30,8 +30,8 @@ torch::Tensor GsIsacImpl::receive_bs(const torch::Tensor& y_bs) {
 
 torch::Tensor GsIsacImpl::receive_ue(const torch::Tensor& y_ue) { return sd_ue->forward(jscd_ue->forward(y_ue)); }
 
-std::pair<torch::Tensor, torch::Tensor> GsIsacImpl::receive_ue_unbiased(const torch::Tensor& y_ue) {
-  return sd_ue->forward_unbiased(jscd_ue->forward(y_ue));
+torch::Tensor GsIsacImpl::ue_mse(const torch::Tensor& y_ue, const torch::Tensor& x) {
+  return sd_ue->sigmoid_mse(jscd_ue->forward(y_ue), x);
 }
 
 }  // namespace semsec::models

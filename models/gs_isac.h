@@ -39,9 +39,9 @@ class GsIsacImpl : public torch::nn::Module {
   torch::Tensor transmit(const torch::Tensor& x);
   torch::Tensor receive_bs(const torch::Tensor& y_bs);  // -> phi_hat [G, B]
   torch::Tensor receive_ue(const torch::Tensor& y_ue);  // -> x_hat [G, B, L_x]
-  // x_hat = sigmoid(logits + bias) as (logits without SD_UE's last bias, that bias), for
-  // kernels::sigmoid_mse in training.
-  std::pair<torch::Tensor, torch::Tensor> receive_ue_unbiased(const torch::Tensor& y_ue);
+  // Per point mean over (B, L_x) of (receive_ue(y_ue) - x)^2 (eq. 28), SD_UE's output layer and
+  // the loss fused (GridMlp::sigmoid_mse) -> [G].
+  torch::Tensor ue_mse(const torch::Tensor& y_ue, const torch::Tensor& x);
 
   const GsIsacSizes& sizes() const { return sizes_; }
 

@@ -1,8 +1,6 @@
 // The batch losses of the SS-ISAC stages.
 #include "trainers/isac_losses.h"
 
-#include "kernels/loss_ops.h"
-
 namespace semsec::trainers {
 
 NamedTensors general_losses(models::GsIsac& model, const torch::Tensor& x, const torch::Tensor& phi,
@@ -10,8 +8,7 @@ NamedTensors general_losses(models::GsIsac& model, const torch::Tensor& x, const
   const torch::Tensor z = model->transmit(x);
   const kernels::IsacLinkOut y = channel(z);
   const torch::Tensor l_sen = (model->receive_bs(y.y_bs) - phi).square().mean(1);  // eq. 27, [G]
-  const auto [logits, bias] = model->receive_ue_unbiased(y.y_ue);
-  const torch::Tensor l_com = kernels::sigmoid_mse(logits, x, bias);  // eq. 28 per pixel
+  const torch::Tensor l_com = model->ue_mse(y.y_ue, x);  // eq. 28 per pixel
   return NamedTensors{{"loss", gamma_sen * l_sen + gamma_com * l_com}, {"l_sen", l_sen}, {"l_com", l_com}};
 }
 
@@ -30,8 +27,7 @@ NamedTensors arn_losses(models::GsIsac& model, models::PairedArn& arn, models::E
   // eq. 26 per sample: max(0, ||delta||^2 / L_t - tau), averaged over the batch.
   const torch::Tensor l_pow = torch::relu(delta.square().sum(-1) / latent - tau.unsqueeze(1)).mean(1);
   const torch::Tensor l_sen = (phi_hat - phi).square().mean(1);              // eq. 27
-  const auto [logits, bias] = model->receive_ue_unbiased(arn->decrypt_ue(y.y_ue));  // eq. 17, 23
-  const torch::Tensor l_com = kernels::sigmoid_mse(logits, x, bias);                   // eq. 28
+  const torch::Tensor l_com = model->ue_mse(arn->decrypt_ue(y.y_ue), x);       // eq. 17, 23, 28
   const torch::Tensor conf = torch::softmax(eve->forward(y.y_eve), -1).gather(-1, labels.unsqueeze(-1)).squeeze(-1);
   const torch::Tensor l_pri = conf.square().mean(1);                           // eq. 29
   const torch::Tensor loss = w.pow * l_pow + w.sen * l_sen + w.com * l_com + w.pri * l_pri;  // eq. 25

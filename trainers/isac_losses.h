@@ -18,8 +18,8 @@ namespace semsec::trainers {
 using ChannelFn = std::function<kernels::IsacLinkOut(const torch::Tensor& z)>;
 
 // General system (eq. 9): loss = gamma_sen l_sen + gamma_com l_com with l_sen the azimuth MSE
-// (eq. 27) and l_com the per-pixel reconstruction MSE (eq. 28, fused with SD_UE's sigmoid by
-// kernels::sigmoid_mse). Terms: loss, l_sen, l_com.
+// (eq. 27) and l_com the per-pixel reconstruction MSE (eq. 28, fused with SD_UE's output layer
+// and sigmoid: GsIsac::ue_mse). Terms: loss, l_sen, l_com.
 NamedTensors general_losses(models::GsIsac& model, const torch::Tensor& x, const torch::Tensor& phi,
                             const ChannelFn& channel, double gamma_sen, double gamma_com);
 
