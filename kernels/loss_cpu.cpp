@@ -36,45 +36,61 @@ SEMSEC_ALWAYS_INLINE V load(const float* p) {
 }
 SEMSEC_ALWAYS_INLINE void store(float* p, V v) { std::memcpy(p, &v, sizeof v); }
 
-// Pixels j .. j + 16 kVec - 1 of one row (hr: the row's K hidden values, xr: its D targets). The
-// point's w [K, D], b [D], dw [K, D], db [D]; sq: lane sums of e^2; dh_acc [K, 16]: lane sums of
-// dL/da w. kVec vectors at once give the out-of-order core independent chains to overlap.
-template <bool kGrad, int kVec>
-SEMSEC_ALWAYS_INLINE void pixels(const float* hr, const float* w, const float* b, const float* xr, int64_t k,
-                                 int64_t d, int64_t j, float unit, V& sq, float* dw, float* db, float* dh_acc) {
+// Pixels j .. j + 16 kVec - 1 of kRows consecutive rows (hr[i]: row i's K hidden values, xr[i]:
+// its D targets, dh_acc[i]: its [K, 16] lane sums of dL/da w). The point's w [K, D], b [D],
+// dw [K, D], db [D]; sq: lane sums of e^2. Several vectors and rows at once give the core
+// independent chains to overlap, and the rows share each load of w and each update of dw.
+template <bool kGrad, int kVec, int kRows>
+SEMSEC_ALWAYS_INLINE void pixels(const float* const* hr, const float* const* xr, const float* w, const float* b,
+                                 int64_t k, int64_t d, int64_t j, float unit, V& sq, float* dw, float* db,
+                                 float* const* dh_acc) {
   constexpr int n = kVec * kLanes;
-  V a[kVec];
-  for (int v = 0; v < kVec; ++v) a[v] = load(b + j + v * kLanes);
+  V a[kRows][kVec];
+  for (int v = 0; v < kVec; ++v) {
+    const V bv = load(b + j + v * kLanes);
+    for (int i = 0; i < kRows; ++i) a[i][v] = bv;
+  }
   for (int64_t q = 0; q < k; ++q) {
-    const float hq = hr[q];
-    for (int v = 0; v < kVec; ++v) a[v] += hq * load(w + q * d + j + v * kLanes);
-  }
-  float av[n], e2[n], gl[n];
-  for (int v = 0; v < kVec; ++v) store(av + v * kLanes, a[v]);
-  for (int l = 0; l < n; ++l) {
-    const float s = sigmoid_f(av[l]);
-    const float e = s - xr[j + l];
-    e2[l] = e * e;
-    gl[l] = unit * (2.0f * e * (s * (1.0f - s)));
-  }
-  for (int v = 0; v < kVec; ++v) sq += load(e2 + v * kLanes);
-  if constexpr (kGrad) {
-    V g[kVec];
     for (int v = 0; v < kVec; ++v) {
-      g[v] = load(gl + v * kLanes);
-      store(db + j + v * kLanes, load(db + j + v * kLanes) + g[v]);
+      const V wv = load(w + q * d + j + v * kLanes);
+      for (int i = 0; i < kRows; ++i) a[i][v] += hr[i][q] * wv;
+    }
+  }
+  V g[kRows][kVec];
+  for (int i = 0; i < kRows; ++i) {
+    float av[n], e2[n], gl[n];
+    for (int v = 0; v < kVec; ++v) store(av + v * kLanes, a[i][v]);
+    for (int l = 0; l < n; ++l) {
+      const float s = sigmoid_f(av[l]);
+      const float e = s - xr[i][j + l];
+      e2[l] = e * e;
+      gl[l] = unit * (2.0f * e * (s * (1.0f - s)));
+    }
+    for (int v = 0; v < kVec; ++v) {
+      sq += load(e2 + v * kLanes);
+      g[i][v] = load(gl + v * kLanes);
+    }
+  }
+  if constexpr (kGrad) {
+    for (int v = 0; v < kVec; ++v) {
+      V dbv = load(db + j + v * kLanes);
+      for (int i = 0; i < kRows; ++i) dbv += g[i][v];
+      store(db + j + v * kLanes, dbv);
     }
     for (int64_t q = 0; q < k; ++q) {
-      const float hq = hr[q];
       const float* wq = w + q * d + j;
       float* dwq = dw + q * d + j;
-      V acc = g[0] * load(wq);
-      store(dwq, load(dwq) + hq * g[0]);
-      for (int v = 1; v < kVec; ++v) {
-        acc += g[v] * load(wq + v * kLanes);
-        store(dwq + v * kLanes, load(dwq + v * kLanes) + hq * g[v]);
+      V acc[kRows];
+      for (int v = 0; v < kVec; ++v) {
+        const V wv = load(wq + v * kLanes);
+        V dwv = load(dwq + v * kLanes);
+        for (int i = 0; i < kRows; ++i) {
+          dwv += hr[i][q] * g[i][v];
+          acc[i] = v == 0 ? g[i][v] * wv : acc[i] + g[i][v] * wv;
+        }
+        store(dwq + v * kLanes, dwv);
       }
-      store(dh_acc + q * kLanes, load(dh_acc + q * kLanes) + acc);
+      for (int i = 0; i < kRows; ++i) store(dh_acc[i] + q * kLanes, load(dh_acc[i] + q * kLanes) + acc[i]);
     }
   }
 }
@@ -109,6 +125,57 @@ SEMSEC_ALWAYS_INLINE void tail_pixels(const float* hr, const float* w, const flo
   }
 }
 
+// kRows rows from r of point g over the pixels of one column block: their sum of e^2 (lanes, then
+// double) and, with gradients, their dh_part rows (out: kRows x K).
+template <bool kGrad, int kRows>
+SEMSEC_ALWAYS_INLINE double rows_of_block(const float* h, const float* x, const float* wg, const float* bg,
+                                          const LinearLossShape& s, int64_t g, int64_t r, Cols cols, float unit,
+                                          float* dwg, float* dbg, float* dh_acc, float* out) {
+  const int64_t k = s.k, d = s.d;
+  const float* hr[kRows];
+  const float* xr[kRows];
+  float* acc[kRows];
+  for (int i = 0; i < kRows; ++i) {
+    hr[i] = h + (g * s.batch + r + i) * k;
+    xr[i] = x + (g * s.batch + r + i) * d;
+    acc[i] = dh_acc + i * k * kLanes;
+    // The block's pixels of a row are a few cache lines a row apart, which the hardware
+    // prefetcher does not follow: ask for those of a later row now.
+    if (r + i + kPrefetchRows < s.batch) {
+      for (int64_t p = cols.begin; p < cols.end; p += kLanes) __builtin_prefetch(xr[i] + kPrefetchRows * d + p);
+    }
+  }
+  if constexpr (kGrad) std::fill(dh_acc, dh_acc + kRows * k * kLanes, 0.0f);
+  V sq = {};
+  int64_t j = cols.begin;
+  for (; j + 4 * kLanes <= cols.end; j += 4 * kLanes) pixels<kGrad, 4, kRows>(hr, xr, wg, bg, k, d, j, unit, sq, dwg, dbg, acc);
+  if (j + 2 * kLanes <= cols.end) {
+    pixels<kGrad, 2, kRows>(hr, xr, wg, bg, k, d, j, unit, sq, dwg, dbg, acc);
+    j += 2 * kLanes;
+  }
+  if (j + kLanes <= cols.end) {
+    pixels<kGrad, 1, kRows>(hr, xr, wg, bg, k, d, j, unit, sq, dwg, dbg, acc);
+    j += kLanes;
+  }
+  if (j < cols.end) {
+    for (int i = 0; i < kRows; ++i) {
+      tail_pixels<kGrad>(hr[i], wg, bg, xr[i], k, d, j, static_cast<int>(cols.end - j), unit, sq, dwg, dbg, acc[i]);
+    }
+  }
+  double total = 0.0;
+  for (int l = 0; l < kLanes; ++l) total += static_cast<double>(sq[l]);
+  if constexpr (kGrad) {
+    for (int i = 0; i < kRows; ++i) {
+      for (int64_t q = 0; q < k; ++q) {
+        float t = 0.0f;
+        for (int l = 0; l < kLanes; ++l) t += acc[i][q * kLanes + l];
+        out[i * k + q] = t;
+      }
+    }
+  }
+  return total;
+}
+
 // All rows of point g over the pixels of one column block.
 template <bool kGrad>
 SEMSEC_ALWAYS_INLINE void block_rows(const float* h, const float* w, const float* b, const float* x,
@@ -125,42 +192,14 @@ SEMSEC_ALWAYS_INLINE void block_rows(const float* h, const float* w, const float
     std::fill(dbg + cols.begin, dbg + cols.end, 0.0f);
   }
   const float unit = static_cast<float>(1.0 / static_cast<double>(s.batch * d));
-  std::vector<float> dh_acc(kGrad ? static_cast<size_t>(k * kLanes) : 0);
+  std::vector<float> dh_acc(kGrad ? static_cast<size_t>(2 * k * kLanes) : 0);
   double total = 0.0;
-  for (int64_t r = 0; r < s.batch; ++r) {
-    const float* hr = h + (g * s.batch + r) * k;
-    const float* xr = x + (g * s.batch + r) * d;
-    // The block's pixels of a row are a few cache lines a row apart, which the hardware
-    // prefetcher does not follow: ask for those of a later row now.
-    if (r + kPrefetchRows < s.batch) {
-      const float* ahead = xr + kPrefetchRows * d;
-      for (int64_t p = cols.begin; p < cols.end; p += kLanes) __builtin_prefetch(ahead + p);
-    }
-    V sq = {};
-    if constexpr (kGrad) std::fill(dh_acc.begin(), dh_acc.end(), 0.0f);
-    int64_t j = cols.begin;
-    for (; j + 4 * kLanes <= cols.end; j += 4 * kLanes) {
-      pixels<kGrad, 4>(hr, wg, bg, xr, k, d, j, unit, sq, dwg, dbg, dh_acc.data());
-    }
-    if (j + 2 * kLanes <= cols.end) {
-      pixels<kGrad, 2>(hr, wg, bg, xr, k, d, j, unit, sq, dwg, dbg, dh_acc.data());
-      j += 2 * kLanes;
-    }
-    if (j + kLanes <= cols.end) {
-      pixels<kGrad, 1>(hr, wg, bg, xr, k, d, j, unit, sq, dwg, dbg, dh_acc.data());
-      j += kLanes;
-    }
-    if (j < cols.end) {
-      tail_pixels<kGrad>(hr, wg, bg, xr, k, d, j, static_cast<int>(cols.end - j), unit, sq, dwg, dbg, dh_acc.data());
-    }
-    for (int l = 0; l < kLanes; ++l) total += static_cast<double>(sq[l]);
-    if constexpr (kGrad) {
-      float* out = dh_part + ((g * blocks + c) * s.batch + r) * k;
-      for (int64_t q = 0; q < k; ++q) {
-        float t = 0.0f;
-        for (int l = 0; l < kLanes; ++l) t += dh_acc[q * kLanes + l];
-        out[q] = t;
-      }
+  for (int64_t r = 0; r < s.batch; r += 2) {  // rows in pairs, the last one alone when B is odd
+    float* out = kGrad ? dh_part + ((g * blocks + c) * s.batch + r) * k : nullptr;
+    if (s.batch - r >= 2) {
+      total += rows_of_block<kGrad, 2>(h, x, wg, bg, s, g, r, cols, unit, dwg, dbg, dh_acc.data(), out);
+    } else {
+      total += rows_of_block<kGrad, 1>(h, x, wg, bg, s, g, r, cols, unit, dwg, dbg, dh_acc.data(), out);
     }
   }
   sq[g * blocks + c] = total;
