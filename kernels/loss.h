@@ -35,10 +35,10 @@ SEMSEC_HD float sigmoid_f(float a) { return 1.0f / (1.0f + exp_f(-a)); }
 // and the loss of point g is mean over (r, d) of e^2. One CPU pass computes, per point and column
 // block (linear_loss_blocks(D) blocks of at most 128 pixels, fixed by D alone):
 //   sq[g, c]: sum of e^2 over the block, rows in order (double);
-//   with grads (dh, dw, db not null), the gradients of the mean itself (dL/da = 2 e s (1 - s) / (B D)):
-//   dw[g, k, d] = sum_r h dL/da, db[g, d] = sum_r dL/da (rows in order), and
-//   dh_part[g, c, r, k] = sum over the block's pixels of dL/da w[g, k, d], which
-//   linear_loss_reduce_dh adds over the blocks in order.
+//   the gradients of the mean itself (dL/da = 2 e s (1 - s) / (B D)) that are asked for:
+//   with dw, db not null, dw[g, k, d] = sum_r h dL/da, db[g, d] = sum_r dL/da (rows in order);
+//   with dh_part not null, dh_part[g, c, r, k] = sum over the block's pixels of dL/da w[g, k, d],
+//   which linear_loss_reduce_dh adds over the blocks in order.
 // a, s and dL/da never leave the cache: no [G, B, D] tensor but x is read, none is written. The
 // summation order is fixed by the shapes, so results do not depend on the thread count.
 struct LinearLossShape {

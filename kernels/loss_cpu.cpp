@@ -40,7 +40,7 @@ SEMSEC_ALWAYS_INLINE void store(float* p, V v) { std::memcpy(p, &v, sizeof v); }
 // its D targets, dh_acc[i]: its [K, 16] lane sums of dL/da w). The point's w [K, D], b [D],
 // dw [K, D], db [D]; sq: lane sums of e^2. Several vectors and rows at once give the core
 // independent chains to overlap, and the rows share each load of w and each update of dw.
-template <bool kGrad, int kVec, int kRows>
+template <bool kDh, bool kDw, int kVec, int kRows>
 SEMSEC_ALWAYS_INLINE void pixels(const float* const* hr, const float* const* xr, const float* w, const float* b,
                                  int64_t k, int64_t d, int64_t j, float unit, V& sq, float* dw, float* db,
                                  float* const* dh_acc) {
@@ -71,32 +71,36 @@ SEMSEC_ALWAYS_INLINE void pixels(const float* const* hr, const float* const* xr,
       g[i][v] = load(gl + v * kLanes);
     }
   }
-  if constexpr (kGrad) {
+  if constexpr (kDw) {
     for (int v = 0; v < kVec; ++v) {
       V dbv = load(db + j + v * kLanes);
       for (int i = 0; i < kRows; ++i) dbv += g[i][v];
       store(db + j + v * kLanes, dbv);
     }
+  }
+  if constexpr (kDh || kDw) {
     for (int64_t q = 0; q < k; ++q) {
       const float* wq = w + q * d + j;
-      float* dwq = dw + q * d + j;
+      float* dwq = kDw ? dw + q * d + j : nullptr;
       V acc[kRows];
       for (int v = 0; v < kVec; ++v) {
         const V wv = load(wq + v * kLanes);
-        V dwv = load(dwq + v * kLanes);
+        V dwv = kDw ? load(dwq + v * kLanes) : V{};
         for (int i = 0; i < kRows; ++i) {
-          dwv += hr[i][q] * g[i][v];
-          acc[i] = v == 0 ? g[i][v] * wv : acc[i] + g[i][v] * wv;
+          if constexpr (kDw) dwv += hr[i][q] * g[i][v];
+          if constexpr (kDh) acc[i] = v == 0 ? g[i][v] * wv : acc[i] + g[i][v] * wv;
         }
-        store(dwq + v * kLanes, dwv);
+        if constexpr (kDw) store(dwq + v * kLanes, dwv);
       }
-      for (int i = 0; i < kRows; ++i) store(dh_acc[i] + q * kLanes, load(dh_acc[i] + q * kLanes) + acc[i]);
+      if constexpr (kDh) {
+        for (int i = 0; i < kRows; ++i) store(dh_acc[i] + q * kLanes, load(dh_acc[i] + q * kLanes) + acc[i]);
+      }
     }
   }
 }
 
 // The same for the last n < 16 pixels of a row.
-template <bool kGrad>
+template <bool kDh, bool kDw>
 SEMSEC_ALWAYS_INLINE void tail_pixels(const float* hr, const float* w, const float* b, const float* xr, int64_t k,
                                       int64_t d, int64_t j, int n, float unit, V& sq, float* dw, float* db,
                                       float* dh_acc) {
@@ -112,22 +116,24 @@ SEMSEC_ALWAYS_INLINE void tail_pixels(const float* hr, const float* w, const flo
     gl[l] = unit * (2.0f * e * (s * (1.0f - s)));
   }
   sq += load(e2);
-  if constexpr (kGrad) {
+  if constexpr (kDw) {
     for (int l = 0; l < n; ++l) db[j + l] += gl[l];
+  }
+  if constexpr (kDh || kDw) {
     for (int64_t q = 0; q < k; ++q) {
       float wq[kLanes] = {};
       for (int l = 0; l < n; ++l) {
-        dw[q * d + j + l] += hr[q] * gl[l];
+        if constexpr (kDw) dw[q * d + j + l] += hr[q] * gl[l];
         wq[l] = w[q * d + j + l];
       }
-      store(dh_acc + q * kLanes, load(dh_acc + q * kLanes) + load(gl) * load(wq));
+      if constexpr (kDh) store(dh_acc + q * kLanes, load(dh_acc + q * kLanes) + load(gl) * load(wq));
     }
   }
 }
 
 // kRows rows from r of point g over the pixels of one column block: their sum of e^2 (lanes, then
 // double) and, with gradients, their dh_part rows (out: kRows x K).
-template <bool kGrad, int kRows>
+template <bool kDh, bool kDw, int kRows>
 SEMSEC_ALWAYS_INLINE double rows_of_block(const float* h, const float* x, const float* wg, const float* bg,
                                           const LinearLossShape& s, int64_t g, int64_t r, Cols cols, float unit,
                                           float* dwg, float* dbg, float* dh_acc, float* out) {
@@ -145,26 +151,26 @@ SEMSEC_ALWAYS_INLINE double rows_of_block(const float* h, const float* x, const 
       for (int64_t p = cols.begin; p < cols.end; p += kLanes) __builtin_prefetch(xr[i] + kPrefetchRows * d + p);
     }
   }
-  if constexpr (kGrad) std::fill(dh_acc, dh_acc + kRows * k * kLanes, 0.0f);
+  if constexpr (kDh) std::fill(dh_acc, dh_acc + kRows * k * kLanes, 0.0f);
   V sq = {};
   int64_t j = cols.begin;
-  for (; j + 4 * kLanes <= cols.end; j += 4 * kLanes) pixels<kGrad, 4, kRows>(hr, xr, wg, bg, k, d, j, unit, sq, dwg, dbg, acc);
+  for (; j + 4 * kLanes <= cols.end; j += 4 * kLanes) pixels<kDh, kDw, 4, kRows>(hr, xr, wg, bg, k, d, j, unit, sq, dwg, dbg, acc);
   if (j + 2 * kLanes <= cols.end) {
-    pixels<kGrad, 2, kRows>(hr, xr, wg, bg, k, d, j, unit, sq, dwg, dbg, acc);
+    pixels<kDh, kDw, 2, kRows>(hr, xr, wg, bg, k, d, j, unit, sq, dwg, dbg, acc);
     j += 2 * kLanes;
   }
   if (j + kLanes <= cols.end) {
-    pixels<kGrad, 1, kRows>(hr, xr, wg, bg, k, d, j, unit, sq, dwg, dbg, acc);
+    pixels<kDh, kDw, 1, kRows>(hr, xr, wg, bg, k, d, j, unit, sq, dwg, dbg, acc);
     j += kLanes;
   }
   if (j < cols.end) {
     for (int i = 0; i < kRows; ++i) {
-      tail_pixels<kGrad>(hr[i], wg, bg, xr[i], k, d, j, static_cast<int>(cols.end - j), unit, sq, dwg, dbg, acc[i]);
+      tail_pixels<kDh, kDw>(hr[i], wg, bg, xr[i], k, d, j, static_cast<int>(cols.end - j), unit, sq, dwg, dbg, acc[i]);
     }
   }
   double total = 0.0;
   for (int l = 0; l < kLanes; ++l) total += static_cast<double>(sq[l]);
-  if constexpr (kGrad) {
+  if constexpr (kDh) {
     for (int i = 0; i < kRows; ++i) {
       for (int64_t q = 0; q < k; ++q) {
         float t = 0.0f;
@@ -177,7 +183,7 @@ SEMSEC_ALWAYS_INLINE double rows_of_block(const float* h, const float* x, const 
 }
 
 // All rows of point g over the pixels of one column block.
-template <bool kGrad>
+template <bool kDh, bool kDw>
 SEMSEC_ALWAYS_INLINE void block_rows(const float* h, const float* w, const float* b, const float* x,
                                      const LinearLossShape& s, int64_t g, int64_t c, int64_t blocks, double* sq,
                                      float* dh_part, float* dw, float* db) {
@@ -185,21 +191,21 @@ SEMSEC_ALWAYS_INLINE void block_rows(const float* h, const float* w, const float
   const int64_t k = s.k, d = s.d;
   const float* wg = w + g * k * d;
   const float* bg = b + g * d;
-  float* dwg = kGrad ? dw + g * k * d : nullptr;
-  float* dbg = kGrad ? db + g * d : nullptr;
-  if constexpr (kGrad) {
+  float* dwg = kDw ? dw + g * k * d : nullptr;
+  float* dbg = kDw ? db + g * d : nullptr;
+  if constexpr (kDw) {
     for (int64_t q = 0; q < k; ++q) std::fill(dwg + q * d + cols.begin, dwg + q * d + cols.end, 0.0f);
     std::fill(dbg + cols.begin, dbg + cols.end, 0.0f);
   }
   const float unit = static_cast<float>(1.0 / static_cast<double>(s.batch * d));
-  std::vector<float> dh_acc(kGrad ? static_cast<size_t>(2 * k * kLanes) : 0);
+  std::vector<float> dh_acc(kDh ? static_cast<size_t>(2 * k * kLanes) : 0);
   double total = 0.0;
   for (int64_t r = 0; r < s.batch; r += 2) {  // rows in pairs, the last one alone when B is odd
-    float* out = kGrad ? dh_part + ((g * blocks + c) * s.batch + r) * k : nullptr;
+    float* out = kDh ? dh_part + ((g * blocks + c) * s.batch + r) * k : nullptr;
     if (s.batch - r >= 2) {
-      total += rows_of_block<kGrad, 2>(h, x, wg, bg, s, g, r, cols, unit, dwg, dbg, dh_acc.data(), out);
+      total += rows_of_block<kDh, kDw, 2>(h, x, wg, bg, s, g, r, cols, unit, dwg, dbg, dh_acc.data(), out);
     } else {
-      total += rows_of_block<kGrad, 1>(h, x, wg, bg, s, g, r, cols, unit, dwg, dbg, dh_acc.data(), out);
+      total += rows_of_block<kDh, kDw, 1>(h, x, wg, bg, s, g, r, cols, unit, dwg, dbg, dh_acc.data(), out);
     }
   }
   sq[g * blocks + c] = total;
@@ -208,10 +214,14 @@ SEMSEC_ALWAYS_INLINE void block_rows(const float* h, const float* w, const float
 SEMSEC_CPU_CLONES void block_task(const float* h, const float* w, const float* b, const float* x,
                                   const LinearLossShape& s, int64_t g, int64_t c, int64_t blocks, double* sq,
                                   float* dh_part, float* dw, float* db) {
-  if (dw != nullptr) {
-    block_rows<true>(h, w, b, x, s, g, c, blocks, sq, dh_part, dw, db);
+  if (dh_part != nullptr && dw != nullptr) {
+    block_rows<true, true>(h, w, b, x, s, g, c, blocks, sq, dh_part, dw, db);
+  } else if (dh_part != nullptr) {
+    block_rows<true, false>(h, w, b, x, s, g, c, blocks, sq, dh_part, dw, db);
+  } else if (dw != nullptr) {
+    block_rows<false, true>(h, w, b, x, s, g, c, blocks, sq, dh_part, dw, db);
   } else {
-    block_rows<false>(h, w, b, x, s, g, c, blocks, sq, dh_part, dw, db);
+    block_rows<false, false>(h, w, b, x, s, g, c, blocks, sq, dh_part, dw, db);
   }
 }
 

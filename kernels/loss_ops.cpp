@@ -10,32 +10,32 @@ namespace {
 
 bool wants_grad(const torch::Tensor& t) { return torch::GradMode::is_enabled() && t.requires_grad(); }
 
-// Forward forms the loss and, when any input needs them, the gradients of the loss itself (the
-// upstream gradient of a point scales them in backward).
+// Forward forms the loss and the gradients of the loss itself that are needed (of h; of W and
+// b); backward scales them by each point's upstream gradient.
 class LinearSigmoidMseFunction : public torch::autograd::Function<LinearSigmoidMseFunction> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& h,
                                const torch::Tensor& weight, const torch::Tensor& bias, const torch::Tensor& target,
-                               bool grads) {
+                               bool grad_h, bool grad_wb) {
     const torch::Tensor hc = h.contiguous(), wc = weight.contiguous(), bc = bias.contiguous();
     const torch::Tensor xc = target.contiguous();
     const LinearLossShape s{h.size(0), h.size(1), h.size(2), weight.size(2)};
     const int64_t blocks = linear_loss_blocks(s.d);
     torch::Tensor sq = torch::empty({s.points, blocks}, torch::kFloat64);
     torch::Tensor dh, dw, db, dh_part;
-    if (grads) {
-      dh_part = torch::empty({s.points, blocks, s.batch, s.k}, torch::kFloat32);
+    if (grad_h) dh_part = torch::empty({s.points, blocks, s.batch, s.k}, torch::kFloat32);
+    if (grad_wb) {
       dw = torch::empty_like(wc);
       db = torch::empty_like(bc);
     }
     linear_sigmoid_mse_cpu(hc.data_ptr<float>(), wc.data_ptr<float>(), bc.data_ptr<float>(), xc.data_ptr<float>(), s,
-                           sq.data_ptr<double>(), grads ? dh_part.data_ptr<float>() : nullptr,
-                           grads ? dw.data_ptr<float>() : nullptr, grads ? db.data_ptr<float>() : nullptr);
-    if (grads) {
+                           sq.data_ptr<double>(), grad_h ? dh_part.data_ptr<float>() : nullptr,
+                           grad_wb ? dw.data_ptr<float>() : nullptr, grad_wb ? db.data_ptr<float>() : nullptr);
+    if (grad_h) {
       dh = torch::empty_like(hc);
       linear_loss_reduce_dh(dh_part.data_ptr<float>(), s, dh.data_ptr<float>());
-      ctx->save_for_backward({dh, dw, db});
     }
+    ctx->save_for_backward({dh, dw, db});
     // Blocks summed in order per point (a fixed order, independent of the thread count).
     return (sq.sum(1) / static_cast<double>(s.batch * s.d)).to(torch::kFloat32);
   }
@@ -43,9 +43,12 @@ class LinearSigmoidMseFunction : public torch::autograd::Function<LinearSigmoidM
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    TORCH_CHECK(!saved.empty(), "linear_sigmoid_mse: backward through a forward that was run without gradients");
     const torch::Tensor up = grad_outputs[0].to(torch::kFloat32).view({-1, 1, 1});
-    return {saved[0] * up, saved[1] * up, saved[2] * up, torch::Tensor(), torch::Tensor()};
+    torch::autograd::variable_list grads(6);
+    for (size_t i = 0; i < 3; ++i) {
+      if (saved[i].defined()) grads[i] = saved[i] * up;
+    }
+    return grads;
   }
 };
 
@@ -67,8 +70,8 @@ torch::Tensor linear_sigmoid_mse(const torch::Tensor& h, const torch::Tensor& we
   }
   if (h.device().is_cpu() && h.scalar_type() == torch::kFloat && !wants_grad(target) && h.numel() > 0 &&
       target.numel() > 0) {
-    const bool grads = wants_grad(h) || wants_grad(weight) || wants_grad(bias);
-    return LinearSigmoidMseFunction::apply(h, weight, bias, target, grads);
+    return LinearSigmoidMseFunction::apply(h, weight, bias, target, wants_grad(h),
+                                           wants_grad(weight) || wants_grad(bias));
   }
   return (torch::sigmoid(torch::baddbmm(bias, h, weight)) - target).square().mean({1, 2});
 }

@@ -78,6 +78,13 @@ TEST(FusedLoss, OnlyTheInputsThatRequireGradGetOne) {
   torch::Tensor h2 = c.h.clone().requires_grad_(true);
   composed_linear(h2, c.w, c.b, c.x).sum().backward();
   EXPECT_TRUE(torch::allclose(h.grad(), h2.grad(), 1e-4, 1e-7));
+  // Fixed input, trained layer: gradients to W and b only.
+  torch::Tensor w = c.w.clone().requires_grad_(true), b = c.b.clone().requires_grad_(true);
+  torch::Tensor w2 = c.w.clone().requires_grad_(true), b2 = c.b.clone().requires_grad_(true);
+  sk::linear_sigmoid_mse(c.h, w, b, c.x).sum().backward();
+  composed_linear(c.h, w2, b2, c.x).sum().backward();
+  EXPECT_TRUE(torch::allclose(w.grad(), w2.grad(), 1e-4, 1e-7));
+  EXPECT_TRUE(torch::allclose(b.grad(), b2.grad(), 1e-4, 1e-7));
   torch::NoGradGuard no_grad;  // evaluation: the loss alone, equal to the composed ops
   EXPECT_TRUE(torch::allclose(sk::linear_sigmoid_mse(h, c.w, c.b, c.x), composed_linear(c.h, c.w, c.b, c.x), 1e-5, 1e-7));
 }
