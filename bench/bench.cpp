@@ -380,6 +380,25 @@ int run_bench(const BenchOptions& o) {
     }
   }
 
+  // TF32 (train.tf32) against float32 GEMMs for the largest grid, timed in turn.
+  if (d.is_cuda() && !grids.empty()) {
+    const int64_t g = grids.back();
+    GeneralStep s(g, d);
+    auto& ctx = at::globalContext();
+    const auto ms = interleaved_ms(d, warm, reps, {[&] {
+                                                     ctx.setAllowTF32CuBLAS(false);
+                                                     s();
+                                                   },
+                                                   [&] {
+                                                     ctx.setAllowTF32CuBLAS(true);
+                                                     s();
+                                                   }});
+    ctx.setAllowTF32CuBLAS(false);
+    const std::string fp32 = fmt::format("grid_G{}_fp32", g);
+    rows.push_back({fp32, ms[0], "", "float32 GEMMs, timed alongside the TF32 step"});
+    rows.push_back({fmt::format("grid_G{}_tf32", g), ms[1], fp32, "train.tf32=true"});
+  }
+
   // (e) FLOP floor of the general step per grid point.
   if (wanted("floor")) {
     auto floor_ms = [](double gflops) { return general_step_flops() / (gflops * 1e9) * 1e3; };

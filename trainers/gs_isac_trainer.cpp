@@ -126,6 +126,12 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
   if (cfg.get_bool("train.cuda_graph") && !cuda_graph_) {
     log::info("train.cuda_graph: the run is on {}, so the steps run eagerly", ctx.device.str());
   }
+  // A process-wide cuBLAS switch, set by every experiment so one run never inherits another's.
+  if (ctx.device.is_cuda()) {
+    at::globalContext().setAllowTF32CuBLAS(cfg.get_bool("train.tf32"));
+  } else if (cfg.get_bool("train.tf32")) {
+    log::info("train.tf32: the run is on {}, where it has no effect", ctx.device.str());
+  }
 
   if (cfg.get_bool("security.enabled")) {
     // tau per point: per-symbol perturbation power limit of eq. 26, PSR * E||z||^2 / L_z with E||z||^2 = 1.

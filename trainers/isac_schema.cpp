@@ -39,6 +39,9 @@ config::Schema isac_schema() {
       .add_bool("train.cuda_graph", false,
                 "on a CUDA device, capture each stage's step (forward, backward, Adam) as a CUDA graph and replay "
                 "it (not yet verified on a GPU: off by default)")
+      .add_bool("train.tf32", false,
+                "on a CUDA device, let cuBLAS run the float32 GEMMs on TF32 tensor cores (inputs rounded to a "
+                "10-bit mantissa, float32 accumulation; not yet measured on a GPU: off by default); no effect on a CPU")
       .add_float("train.gamma_sen", 0.5, 0.0, kInf, "gamma_sen, weight of the sensing loss (eq. 9)")
       .add_float("train.gamma_com", 0.1, 0.0, kInf, "gamma_com, weight of the communication loss (eq. 9)")
       .add_int("train.log_every", 50, 1, kIntMax, "log loss terms every N steps")
