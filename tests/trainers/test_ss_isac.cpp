@@ -68,6 +68,32 @@ TEST_F(SsIsacTest, GridPointInsideAnEnsembleMatchesTheSameConfigurationAlone) {
   }
 }
 
+TEST_F(SsIsacTest, OnOneThreadAGridPointEqualsThePointAloneBitForBit) {
+  // On one thread LibTorch's GEMMs round the same for any G (with more, a lone point's GEMMs are
+  // split across threads and an ensemble's are not), and semsec's kernels always do: the same
+  // weights and metrics to the last bit, at the real batch size.
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  const config::Config cfg = make_config({"train.steps=3", "train.batch_size=256"});
+  RunContext ctx_grid = context("grid1"), ctx_alone = context("alone1");
+  IsacExperiment grid(cfg, {{11, 15.0, 3e-3}, {12, 5.0, 1e-3}, {13, 20.0, 3e-3}}, ctx_grid);
+  IsacExperiment alone(cfg, {{12, 5.0, 1e-3}}, ctx_alone);
+  grid.train_general();
+  alone.train_general();
+  const auto rg = grid.evaluate_general();
+  const auto ra = alone.evaluate_general();
+  at::set_num_threads(threads);
+  auto pg = grid.model()->named_parameters();
+  for (const auto& item : alone.model()->named_parameters()) {
+    EXPECT_TRUE(torch::equal(pg[item.key()][1], item.value()[0])) << item.key();
+  }
+  ASSERT_EQ(rg.size(), 6u);
+  for (size_t t = 0; t < 2; ++t) {
+    EXPECT_EQ(rg[t * 3 + 1].mse_sen, ra[t].mse_sen);
+    EXPECT_EQ(rg[t * 3 + 1].mse_com, ra[t].mse_com);
+  }
+}
+
 TEST_F(SsIsacTest, BaseSystemStaysBitForBitFrozenWhileEveAndArnsTrain) {
   const config::Config cfg = make_config({"security.enabled=true"});
   RunContext ctx = context("sec");
