@@ -144,8 +144,8 @@ struct GeneralStep {
     counter = torch::zeros({1}, f.dtype(torch::kInt64));
     params_ = link_params();
     const auto cfg = config::Config::defaults(trainers::isac_schema());
-    gamma_sen = cfg.get_float("train.gamma_sen");
-    gamma_com = cfg.get_float("train.gamma_com");
+    gamma_sen = torch::full({g}, cfg.get_float("train.gamma_sen"), f);
+    gamma_com = torch::full({g}, cfg.get_float("train.gamma_com"), f);
   }
   // The trainer's step (trainers::train_step on trainers::general_losses) on a fixed batch.
   void operator()() {
@@ -159,7 +159,7 @@ struct GeneralStep {
   std::unique_ptr<trainers::GridAdam> opt;
   torch::Tensor x, phi, snr, seeds, counter;
   kernels::IsacLinkParams params_;
-  double gamma_sen = 0, gamma_com = 0;  // the defaults of the configuration
+  torch::Tensor gamma_sen, gamma_com;  // [G], the defaults of the configuration
 };
 
 // One ARN training step (eq. 25-29) with the base system and Eve frozen.
@@ -177,8 +177,9 @@ struct ArnStep {
     const auto cfg = config::Config::defaults(trainers::isac_schema());
     // tau of the default PSR over L = 23 symbols, as IsacExperiment sets it; the default weights.
     tau = torch::full({g}, std::pow(10.0, cfg.get_float("security.psr_db") / 10.0) / 23.0, torch::TensorOptions().device(d));
-    weights = {cfg.get_float("security.lambda_pow"), cfg.get_float("security.lambda_sen"),
-               cfg.get_float("security.lambda_com"), cfg.get_float("security.lambda_pri")};
+    auto full = [&](const char* key) { return torch::full({g}, cfg.get_float(key), torch::TensorOptions().device(d)); };
+    weights = {full("security.lambda_pow"), full("security.lambda_sen"), full("security.lambda_com"),
+               full("security.lambda_pri")};
   }
   // The trainer's step on trainers::arn_losses (eq. 25-29 with the default weights).
   void operator()() {

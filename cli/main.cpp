@@ -146,7 +146,8 @@ int cmd_sweep(const std::vector<std::string>& argv) {
   spec.usage = "semsec sweep CONFIG key.path=a,b,c [other.key=x,y ...] [key=value ...] [--out DIR] [--device D] [--resume DIR]";
   spec.description =
       "Hydra-style multirun: trains the Cartesian product of the comma-separated axes. Points that differ only in "
-      "seed, train.snr_db, train.lr or security.psr_db train together as one grid-batched model (up to "
+      "seed, train.snr_db, train.lr, security.psr_db or the loss weights (train.gamma_*, security.lambda_*) train "
+      "together as one grid-batched model (up to "
       "sweep.max_grid points; 0 sizes ensembles from free memory); other keys make separate ensembles. Writes one summary.csv for the whole sweep.";
   spec.optional_positional = {"CONFIG"};
   spec.options = {{"--out", "sweep directory (default runs/<experiment.name>/<time>)"},

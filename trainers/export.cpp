@@ -1,6 +1,7 @@
 // `semsec export`.
 #include "trainers/export.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -53,19 +54,31 @@ std::map<std::string, std::string> export_metadata(const std::string& run_dir) {
   const std::string points = fs::join(run_dir, "points.csv");
   if (fs::exists(points)) {
     std::istringstream in(read_file(points));
-    std::string line, seeds, snrs, psrs, taus;
-    std::getline(in, line);
-    int64_t n = 0;
-    while (std::getline(in, line)) {
+    auto fields = [](const std::string& line) {
       std::vector<std::string> f;
       std::istringstream ls(line);
       for (std::string x; std::getline(ls, x, ',');) f.push_back(x);
-      if (f.size() != 5) fail("semsec export: {}: malformed line '{}'", points, line);
+      return f;
+    };
+    std::string line, seeds, snrs, psrs, taus;
+    std::getline(in, line);
+    // Columns by name: sweeps of earlier versions wrote fewer of them.
+    const std::vector<std::string> header = fields(line);
+    auto column = [&](const std::string& name) {
+      const auto it = std::find(header.begin(), header.end(), name);
+      if (it == header.end()) fail("semsec export: {}: no column '{}' in the header '{}'", points, name, line);
+      return static_cast<size_t>(it - header.begin());
+    };
+    const size_t c_seed = column("seed"), c_snr = column("train_snr_db"), c_psr = column("psr_db");
+    int64_t n = 0;
+    while (std::getline(in, line)) {
+      const std::vector<std::string> f = fields(line);
+      if (f.size() != header.size()) fail("semsec export: {}: malformed line '{}'", points, line);
       const std::string sep = n ? "," : "";
-      seeds += sep + f[1];
-      snrs += sep + f[2];
-      psrs += sep + f[4];
-      taus += sep + fmt::format("{}", std::pow(10.0, std::stod(f[4]) / 10.0) / static_cast<double>(latent));
+      seeds += sep + f[c_seed];
+      snrs += sep + f[c_snr];
+      psrs += sep + f[c_psr];
+      taus += sep + fmt::format("{}", std::pow(10.0, std::stod(f[c_psr]) / 10.0) / static_cast<double>(latent));
       ++n;
     }
     meta["grid_points"] = std::to_string(n);

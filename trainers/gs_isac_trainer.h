@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct GridPoint {
   double train_snr_db = 15.0;
   double lr = 1e-4;
   double psr_db = -10.0;  // perturbation-to-signal ratio of the ARNs (security stages)
+  // Loss weights of this point (eq. 9, eq. 25); unset: the run's train.gamma_* / security.lambda_*.
+  std::optional<double> gamma_sen, gamma_com, lambda_pow, lambda_sen, lambda_com, lambda_pri;
 };
 
 // One row of summary.csv.
@@ -102,6 +105,8 @@ class IsacExperiment {
   kernels::IsacLinkParams link_;
   models::GsIsac model_{nullptr};
   torch::Tensor seeds_t_, counter_, train_snr_t_;
+  // [G] float32 on the device: the value of each point, or the config's where a point has none.
+  torch::Tensor per_point(const std::string& key, std::optional<double> GridPoint::*field) const;
   data::Batch batch_;  // the loaded training batch (load_step)
   bool cuda_graph_ = false;
 };

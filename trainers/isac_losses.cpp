@@ -4,7 +4,7 @@
 namespace semsec::trainers {
 
 NamedTensors general_losses(models::GsIsac& model, const torch::Tensor& x, const torch::Tensor& phi,
-                            const ChannelFn& channel, double gamma_sen, double gamma_com) {
+                            const ChannelFn& channel, const torch::Tensor& gamma_sen, const torch::Tensor& gamma_com) {
   const torch::Tensor z = model->transmit(x);
   const kernels::IsacLinkOut y = channel(z);
   const torch::Tensor l_sen = (model->receive_bs(y.y_bs) - phi).square().mean(1);  // eq. 27, [G]

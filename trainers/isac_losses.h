@@ -19,12 +19,12 @@ using ChannelFn = std::function<kernels::IsacLinkOut(const torch::Tensor& z)>;
 
 // General system (eq. 9): loss = gamma_sen l_sen + gamma_com l_com with l_sen the azimuth MSE
 // (eq. 27) and l_com the per-pixel reconstruction MSE (eq. 28, fused with SD_UE's output layer
-// and sigmoid: GsIsac::ue_mse). Terms: loss, l_sen, l_com.
+// and sigmoid: GsIsac::ue_mse). Terms: loss, l_sen, l_com. The weights are [G], one per point.
 NamedTensors general_losses(models::GsIsac& model, const torch::Tensor& x, const torch::Tensor& phi,
-                            const ChannelFn& channel, double gamma_sen, double gamma_com);
+                            const ChannelFn& channel, const torch::Tensor& gamma_sen, const torch::Tensor& gamma_com);
 
 struct ArnWeights {
-  double pow = 0, sen = 0, com = 0, pri = 0;  // lambda_pow, lambda_sen, lambda_com, lambda_pri
+  torch::Tensor pow, sen, com, pri;  // lambda_pow, lambda_sen, lambda_com, lambda_pri, each [G]
 };
 
 // ARN pair against Eve (eq. 25-29), base system and Eve frozen: the power hinge against tau [G]

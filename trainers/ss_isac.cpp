@@ -67,12 +67,13 @@ void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn,
                                int64_t step_offset) {
   set_trainable(*model_, false);
   set_trainable(*eve, false);
-  const double l_pow_w = cfg_.get_float("security.lambda_pow"), l_sen_w = cfg_.get_float("security.lambda_sen"),
-               l_com_w = cfg_.get_float("security.lambda_com"), l_pri_w = cfg_.get_float("security.lambda_pri");
   StageSpec spec = stage_spec(stage, "security.epochs", "security.steps",
                               std::vector<double>(points_.size(), cfg_.get_float("security.lr")));
   spec.params = named("", *arn);
-  const ArnWeights w{l_pow_w, l_sen_w, l_com_w, l_pri_w};
+  const ArnWeights w{per_point("security.lambda_pow", &GridPoint::lambda_pow),
+                     per_point("security.lambda_sen", &GridPoint::lambda_sen),
+                     per_point("security.lambda_com", &GridPoint::lambda_com),
+                     per_point("security.lambda_pri", &GridPoint::lambda_pri)};
   spec.prepare = [this, step_offset](int64_t step) { load_step(step_offset + step); };
   spec.loss_fn = [=, this, &arn, &eve](int64_t) {
     return arn_losses(model_, arn, eve, batch_.x, batch_.phi, batch_.labels, tau_,

@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "core/errors.h"
 #include "core/fs.h"
@@ -123,7 +124,11 @@ std::string yaml_scalar_text(const config::Config& cfg, const std::string& key) 
 }  // namespace
 
 bool is_grid_batchable(const std::string& key) {
-  return key == "seed" || key == "train.snr_db" || key == "train.lr" || key == "security.psr_db";
+  static const std::set<std::string> keys{"seed",           "train.snr_db",       "train.lr",
+                                          "security.psr_db", "train.gamma_sen",    "train.gamma_com",
+                                          "security.lambda_pow", "security.lambda_sen", "security.lambda_com",
+                                          "security.lambda_pri"};
+  return keys.count(key) > 0;
 }
 
 void split_sweep_args(const std::vector<std::string>& args, std::vector<SweepAxis>& axes,
@@ -226,9 +231,12 @@ void run_sweep(const SweepOptions& opt) {
       if (!err.empty()) fail("{}: cannot create directory: {}", ctx.run_dir, err);
       write_file_atomic(cfg_path, cfg.to_yaml());
       // What differs between this ensemble's grid points (config.yaml holds the shared values).
-      std::string pts = "point,seed,train_snr_db,lr,psr_db\n";
+      std::string pts = "point,seed,train_snr_db,lr,psr_db,gamma_sen,gamma_com,lambda_pow,lambda_sen,lambda_com,lambda_pri\n";
       for (size_t i = 0; i < points.size(); ++i) {
-        pts += fmt::format("{},{},{},{},{}\n", i, points[i].seed, points[i].train_snr_db, points[i].lr, points[i].psr_db);
+        const GridPoint& p = points[i];
+        pts += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", i, p.seed, p.train_snr_db, p.lr, p.psr_db,
+                           p.gamma_sen.value(), p.gamma_com.value(), p.lambda_pow.value(), p.lambda_sen.value(),
+                           p.lambda_com.value(), p.lambda_pri.value());
       }
       write_file_atomic(fs::join(ctx.run_dir, "points.csv"), pts);
       ctx.metrics = std::make_unique<MetricsLog>(fs::join(ctx.run_dir, "metrics.csv"));

@@ -192,6 +192,13 @@ TEST_F(CliTest, SweepTrainsTheGridAsOneEnsembleAndWritesOneSummary) {
   ASSERT_EQ(r2.exit_code, 0) << r2.output;
   EXPECT_NE(r2.output.find("2 points in 2 ensemble group"), std::string::npos) << r2.output;
   EXPECT_TRUE(fs::is_file(fs::join(dir_, "sweep2/ensemble001/summary.csv")));
+  // Loss weights are grid-batchable: one ensemble, the weight in a leading column and in points.csv.
+  const Result rw = run(fmt::format("sweep {}/experiments/gs_isac.yaml {} train.gamma_com=0.1,0.3 --out {}",
+                                    SEMSEC_SOURCE_DIR, small_run_args(), fs::join(dir_, "sweepw")));
+  ASSERT_EQ(rw.exit_code, 0) << rw.output;
+  EXPECT_NE(rw.output.find("2 points in 1 ensemble group"), std::string::npos) << rw.output;
+  EXPECT_EQ(slurp(fs::join(dir_, "sweepw/summary.csv")).rfind("train.gamma_com,ensemble,point,", 0), 0u);
+  EXPECT_NE(slurp(fs::join(dir_, "sweepw/ensemble000/points.csv")).find(",0.5,0.3,"), std::string::npos);
   // An explicit sweep.max_grid splits a grid-batchable group into ensembles of that size.
   const Result r3 = run(fmt::format("sweep {}/experiments/gs_isac.yaml {} seed=0,1,2 sweep.max_grid=2 --out {}",
                                     SEMSEC_SOURCE_DIR, small_run_args(), fs::join(dir_, "sweep3")));

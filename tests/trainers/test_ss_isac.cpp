@@ -94,6 +94,41 @@ TEST_F(SsIsacTest, OnOneThreadAGridPointEqualsThePointAloneBitForBit) {
   }
 }
 
+TEST_F(SsIsacTest, LossWeightsArePerGridPoint) {
+  // Two points that differ only in their loss weights (eq. 9 and eq. 25) train as one ensemble;
+  // the second equals the same weights set through the config and trained alone, bit for bit on
+  // one thread, through every stage; the first, with the defaults, ends elsewhere.
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  const std::vector<std::string> common{"train.steps=3", "eve.steps=3", "security.steps=3", "security.enabled=true",
+                                        "seed=12"};
+  const config::Config base = make_config(common);
+  std::vector<std::string> weighted = common;
+  for (const char* o : {"train.gamma_sen=0.2", "train.gamma_com=0.4", "security.lambda_pow=0.3",
+                        "security.lambda_sen=0.2", "security.lambda_com=0.3", "security.lambda_pri=0.05"}) {
+    weighted.push_back(o);
+  }
+  const config::Config cfg_w = make_config(weighted);
+  RunContext ctx_grid = context("wgrid"), ctx_alone = context("walone");
+  IsacExperiment grid(base, {point_from_config(base), point_from_config(cfg_w)}, ctx_grid);
+  IsacExperiment alone(cfg_w, {point_from_config(cfg_w)}, ctx_alone);
+  for (IsacExperiment* e : {&grid, &alone}) {
+    e->train_general();
+    e->train_eves();
+    e->train_arns();
+  }
+  at::set_num_threads(threads);
+  auto pg = grid.model()->named_parameters();
+  for (const auto& item : alone.model()->named_parameters()) {
+    EXPECT_TRUE(torch::equal(pg[item.key()][1], item.value()[0])) << item.key();
+  }
+  EXPECT_FALSE(torch::equal(pg["se.fc0.weight"][0], pg["se.fc0.weight"][1]));
+  auto ag = grid.arn_whitebox()->named_parameters();
+  for (const auto& item : alone.arn_whitebox()->named_parameters()) {
+    EXPECT_TRUE(torch::equal(ag[item.key()][1], item.value()[0])) << item.key();
+  }
+}
+
 TEST_F(SsIsacTest, BaseSystemStaysBitForBitFrozenWhileEveAndArnsTrain) {
   const config::Config cfg = make_config({"security.enabled=true"});
   RunContext ctx = context("sec");
