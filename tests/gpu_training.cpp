@@ -13,6 +13,15 @@
 namespace semsec::trainers {
 namespace {
 
+RunContext make_context(const std::string& run_dir, torch::Device device) {
+  RunContext ctx;
+  ctx.run_dir = run_dir;
+  ctx.device = device;
+  fs::create_directories(run_dir);
+  ctx.metrics = std::make_unique<MetricsLog>(fs::join(run_dir, "metrics.csv"));
+  return ctx;
+}
+
 TEST(GpuTraining, CpuAndGpuTrainToTheSameWeightsAndMetrics) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const std::string dir = testing::make_temp_dir("gputrain"), data = fs::join(dir, "data");
@@ -25,11 +34,7 @@ TEST(GpuTraining, CpuAndGpuTrainToTheSameWeightsAndMetrics) {
   std::vector<std::vector<SummaryRow>> rows;
   std::vector<std::vector<torch::Tensor>> weights;
   for (const torch::Device device : {torch::Device(torch::kCPU), torch::Device(torch::kCUDA, 0)}) {
-    RunContext ctx;
-    ctx.run_dir = fs::join(dir, device.is_cuda() ? "gpu" : "cpu");
-    ctx.device = device;
-    fs::create_directories(ctx.run_dir);
-    ctx.metrics = std::make_unique<MetricsLog>(fs::join(ctx.run_dir, "metrics.csv"));
+    RunContext ctx = make_context(fs::join(dir, device.is_cuda() ? "gpu" : "cpu"), device);
     IsacExperiment exp(cfg, points, ctx);
     exp.train_general();
     exp.train_eves();
@@ -68,11 +73,7 @@ TEST(GpuTraining, CudaGraphStepsEqualEagerSteps) {
         {"data.root=" + data, "train.steps=9", "train.batch_size=64", "eve.steps=6", "security.steps=6",
          "security.enabled=true", "eval.batch_size=64", "eval.test_snr_db=[10]", "train.checkpoint_every=100",
          std::string("train.cuda_graph=") + (graph ? "true" : "false")});
-    RunContext ctx;
-    ctx.run_dir = fs::join(dir, graph ? "graph" : "eager");
-    ctx.device = torch::Device(torch::kCUDA, 0);
-    fs::create_directories(ctx.run_dir);
-    ctx.metrics = std::make_unique<MetricsLog>(fs::join(ctx.run_dir, "metrics.csv"));
+    RunContext ctx = make_context(fs::join(dir, graph ? "graph" : "eager"), torch::Device(torch::kCUDA, 0));
     IsacExperiment exp(cfg, {{1, 15.0, 1e-3, -10.0}, {2, 5.0, 2e-3, -5.0}}, ctx);
     exp.train_general();
     exp.train_eves();
@@ -108,11 +109,7 @@ TEST(GpuTraining, Tf32TrainingStaysCloseToFloat32) {
         isac_schema(), "",
         {"data.root=" + data, "train.steps=300", "train.batch_size=64", "eval.batch_size=256",
          "eval.test_snr_db=[10,20]", "train.checkpoint_every=1000", std::string("train.tf32=") + (tf32 ? "true" : "false")});
-    RunContext ctx;
-    ctx.run_dir = fs::join(dir, tf32 ? "tf32" : "fp32");
-    ctx.device = torch::Device(torch::kCUDA, 0);
-    fs::create_directories(ctx.run_dir);
-    ctx.metrics = std::make_unique<MetricsLog>(fs::join(ctx.run_dir, "metrics.csv"));
+    RunContext ctx = make_context(fs::join(dir, tf32 ? "tf32" : "fp32"), torch::Device(torch::kCUDA, 0));
     IsacExperiment exp(cfg, {{1, 15.0, 1e-3, -10.0}, {2, 5.0, 1e-3, -10.0}}, ctx);
     exp.train_general();
     rows.push_back(exp.evaluate_general());
