@@ -186,6 +186,18 @@ TEST_F(CliTest, SweepTrainsTheGridAsOneEnsembleAndWritesOneSummary) {
   EXPECT_EQ(f.metadata.at("psr_db"), "-20,-20,-20,-20,-5,-5,-5,-5");
   EXPECT_EQ(f.metadata.at("seed"), "0,0,1,1,0,0,1,1");
   EXPECT_EQ(f.tensors.front().second.size(0), 8);
+  {
+    // An ensemble written before the loss weights were grid keys: points.csv had five columns.
+    const std::string pts = fs::join(out, "ensemble000/points.csv");
+    std::string old = "point,seed,train_snr_db,lr,psr_db\n";
+    for (int i = 0; i < 8; ++i) old += fmt::format("{},{},15,0.001,{}\n", i, (i / 2) % 2, i < 4 ? -20 : -5);
+    std::ofstream(pts, std::ios::trunc) << old;
+    const Result ex_old = run(fmt::format("export {}/ensemble000 --out {}", out, fs::join(dir_, "old_arn")));
+    ASSERT_EQ(ex_old.exit_code, 0) << ex_old.output;
+    const SafetensorsFile f_old = read_safetensors(fs::join(dir_, "old_arn.safetensors"));
+    EXPECT_EQ(f_old.metadata.at("psr_db"), "-20,-20,-20,-20,-5,-5,-5,-5");
+    EXPECT_EQ(f_old.metadata.at("seed"), "0,0,1,1,0,0,1,1");
+  }
   // A key that is not grid-batchable splits ensembles.
   const Result r2 = run(fmt::format("sweep {}/experiments/gs_isac.yaml {} model.ue_hidden=8,16 --out {}",
                                     SEMSEC_SOURCE_DIR, small_run_args(), fs::join(dir_, "sweep2")));
