@@ -96,20 +96,17 @@ torch::Tensor activate(Activation act, const torch::Tensor& x) {
 }
 }  // namespace
 
-torch::Tensor GridMlpImpl::forward(torch::Tensor x) {
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    x = layers_[i]->forward(x);
-    if (i + 1 < layers_.size()) x = torch::relu(x);
-  }
-  return activate(out_act_, x);
+torch::Tensor GridMlpImpl::hidden(torch::Tensor x) {
+  for (size_t i = 0; i + 1 < layers_.size(); ++i) x = torch::relu(layers_[i]->forward(x));
+  return x;
 }
+
+torch::Tensor GridMlpImpl::forward(torch::Tensor x) { return activate(out_act_, layers_.back()->forward(hidden(x))); }
 
 torch::Tensor GridMlpImpl::sigmoid_mse(torch::Tensor x, const torch::Tensor& target) {
   if (out_act_ != Activation::kSigmoid) fail("GridMlp::sigmoid_mse: the network's output is not a sigmoid");
-  for (size_t i = 0; i + 1 < layers_.size(); ++i) x = torch::relu(layers_[i]->forward(x));
   const GridLinear& last = layers_.back();
-  last->check_input(x);
-  return kernels::linear_sigmoid_mse(x, last->weight, last->bias, target);
+  return kernels::linear_sigmoid_mse(hidden(x), last->weight, last->bias, target);
 }
 
 torch::Tensor GridMlpImpl::forward_point(int64_t g, torch::Tensor x) const {

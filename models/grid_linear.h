@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -24,11 +23,11 @@ class GridLinearImpl : public torch::nn::Module {
 
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
-  void check_input(const torch::Tensor& x) const;  // [G, B, in] with this layer's G and in
   torch::Tensor weight;  // [G, in, out]
   torch::Tensor bias;    // [G, 1, out]
 
  private:
+  void check_input(const torch::Tensor& x) const;  // [G, B, in] with this layer's G and in
   int64_t in_, out_;
 };
 TORCH_MODULE(GridLinear);
@@ -49,6 +48,7 @@ class GridMlpImpl : public torch::nn::Module {
   const std::vector<int64_t>& sizes() const { return sizes_; }
 
  private:
+  torch::Tensor hidden(torch::Tensor x);  // the ReLU layers before the last one
   std::vector<GridLinear> layers_;
   std::vector<int64_t> sizes_;
   Activation out_act_;

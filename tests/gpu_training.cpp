@@ -22,6 +22,15 @@ RunContext make_context(const std::string& run_dir, torch::Device device) {
   return ctx;
 }
 
+void expect_all_close(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b, double rtol,
+                      double atol) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(a[i], b[i], rtol, atol))
+        << "tensor " << i << " max diff " << (a[i] - b[i]).abs().max().item<double>();
+  }
+}
+
 TEST(GpuTraining, CpuAndGpuTrainToTheSameWeightsAndMetrics) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const std::string dir = testing::make_temp_dir("gputrain"), data = fs::join(dir, "data");
@@ -45,11 +54,7 @@ TEST(GpuTraining, CpuAndGpuTrainToTheSameWeightsAndMetrics) {
     weights.push_back(w);
     rows.push_back(exp.evaluate_security());
   }
-  ASSERT_EQ(weights[0].size(), weights[1].size());
-  for (size_t i = 0; i < weights[0].size(); ++i) {
-    EXPECT_TRUE(torch::allclose(weights[0][i], weights[1][i], 1e-3, 1e-4))
-        << "tensor " << i << " max diff " << (weights[0][i] - weights[1][i]).abs().max().item<double>();
-  }
+  expect_all_close(weights[0], weights[1], 1e-3, 1e-4);
   ASSERT_EQ(rows[0].size(), rows[1].size());
   for (size_t i = 0; i < rows[0].size(); ++i) {
     EXPECT_NEAR(rows[0][i].mse_sen, rows[1][i].mse_sen, 1e-3 * rows[0][i].mse_sen + 1e-7) << i;
@@ -85,10 +90,7 @@ TEST(GpuTraining, CudaGraphStepsEqualEagerSteps) {
     weights.push_back(w);
     rows.push_back(exp.evaluate_security());
   }
-  for (size_t i = 0; i < weights[0].size(); ++i) {
-    EXPECT_TRUE(torch::allclose(weights[0][i], weights[1][i], 1e-5, 1e-6))
-        << "tensor " << i << " max diff " << (weights[0][i] - weights[1][i]).abs().max().item<double>();
-  }
+  expect_all_close(weights[0], weights[1], 1e-5, 1e-6);
   ASSERT_EQ(rows[0].size(), rows[1].size());
   for (size_t i = 0; i < rows[0].size(); ++i) {
     EXPECT_NEAR(rows[0][i].mse_com, rows[1][i].mse_com, 1e-5 * rows[0][i].mse_com + 1e-8) << i;

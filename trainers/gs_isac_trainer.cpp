@@ -9,6 +9,7 @@
 #include "core/rundir.h"
 #include "core/safetensors.h"
 #include "trainers/isac_losses.h"
+#include <algorithm>
 #include <map>
 
 namespace semsec::trainers {
@@ -30,10 +31,10 @@ std::string summary_line(const SummaryRow& r) {
 }
 
 GridPoint point_from_config(const config::Config& cfg) {
-  return GridPoint{static_cast<uint64_t>(cfg.get_int("seed")), cfg.get_float("train.snr_db"), cfg.get_float("train.lr"),
-                   cfg.get_float("security.psr_db"), cfg.get_float("train.gamma_sen"), cfg.get_float("train.gamma_com"),
-                   cfg.get_float("security.lambda_pow"), cfg.get_float("security.lambda_sen"),
-                   cfg.get_float("security.lambda_com"), cfg.get_float("security.lambda_pri")};
+  GridPoint p{static_cast<uint64_t>(cfg.get_int("seed")), cfg.get_float("train.snr_db"), cfg.get_float("train.lr"),
+              cfg.get_float("security.psr_db")};
+  for (const LossWeightKey& w : kLossWeightKeys) p.*w.field = cfg.get_float(w.key);
+  return p;
 }
 
 kernels::IsacLinkParams link_params_from_config(const config::Config& cfg) {
@@ -207,15 +208,16 @@ kernels::IsacLinkOut IsacExperiment::eval_channel(const torch::Tensor& z, const 
   return link(z, phi, snr_db, /*eval=*/true);
 }
 
-torch::Tensor IsacExperiment::per_point(const std::string& key, std::optional<double> GridPoint::*field) const {
+torch::Tensor IsacExperiment::loss_weight(std::optional<double> GridPoint::*field) const {
+  const auto w = std::find_if(kLossWeightKeys.begin(), kLossWeightKeys.end(),
+                              [&](const LossWeightKey& k) { return k.field == field; });
   std::vector<float> v;
-  for (const auto& p : points_) v.push_back(static_cast<float>((p.*field).value_or(cfg_.get_float(key))));
+  for (const auto& p : points_) v.push_back(static_cast<float>((p.*field).value_or(cfg_.get_float(w->key))));
   return torch::tensor(v, torch::kFloat32).to(ctx_.device);
 }
 
 void IsacExperiment::train_general() {
-  const torch::Tensor gamma_sen = per_point("train.gamma_sen", &GridPoint::gamma_sen);
-  const torch::Tensor gamma_com = per_point("train.gamma_com", &GridPoint::gamma_com);
+  const torch::Tensor gamma_sen = loss_weight(&GridPoint::gamma_sen), gamma_com = loss_weight(&GridPoint::gamma_com);
 
   std::vector<double> lr;
   for (const auto& p : points_) lr.push_back(p.lr);

@@ -2,6 +2,7 @@
 // and its evaluation over test SNRs. `semsec train` runs one grid point (G = 1).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -28,6 +29,21 @@ struct GridPoint {
   // Loss weights of this point (eq. 9, eq. 25); unset: the run's train.gamma_* / security.lambda_*.
   std::optional<double> gamma_sen, gamma_com, lambda_pow, lambda_sen, lambda_com, lambda_pri;
 };
+
+// The loss weights a grid point carries: config key, points.csv column, GridPoint field.
+struct LossWeightKey {
+  const char* key;
+  const char* column;
+  std::optional<double> GridPoint::*field;
+};
+inline const std::array<LossWeightKey, 6> kLossWeightKeys{{
+    {"train.gamma_sen", "gamma_sen", &GridPoint::gamma_sen},
+    {"train.gamma_com", "gamma_com", &GridPoint::gamma_com},
+    {"security.lambda_pow", "lambda_pow", &GridPoint::lambda_pow},
+    {"security.lambda_sen", "lambda_sen", &GridPoint::lambda_sen},
+    {"security.lambda_com", "lambda_com", &GridPoint::lambda_com},
+    {"security.lambda_pri", "lambda_pri", &GridPoint::lambda_pri},
+}};
 
 // One row of summary.csv.
 struct SummaryRow {
@@ -105,8 +121,9 @@ class IsacExperiment {
   kernels::IsacLinkParams link_;
   models::GsIsac model_{nullptr};
   torch::Tensor seeds_t_, counter_, train_snr_t_;
-  // [G] float32 on the device: the value of each point, or the config's where a point has none.
-  torch::Tensor per_point(const std::string& key, std::optional<double> GridPoint::*field) const;
+  // A loss weight (a kLossWeightKeys field) as [G] float32 on the device: each point's value, or
+  // the config's where a point has none.
+  torch::Tensor loss_weight(std::optional<double> GridPoint::*field) const;
   data::Batch batch_;  // the loaded training batch (load_step)
   bool cuda_graph_ = false;
 };

@@ -70,10 +70,8 @@ void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn,
   StageSpec spec = stage_spec(stage, "security.epochs", "security.steps",
                               std::vector<double>(points_.size(), cfg_.get_float("security.lr")));
   spec.params = named("", *arn);
-  const ArnWeights w{per_point("security.lambda_pow", &GridPoint::lambda_pow),
-                     per_point("security.lambda_sen", &GridPoint::lambda_sen),
-                     per_point("security.lambda_com", &GridPoint::lambda_com),
-                     per_point("security.lambda_pri", &GridPoint::lambda_pri)};
+  const ArnWeights w{loss_weight(&GridPoint::lambda_pow), loss_weight(&GridPoint::lambda_sen),
+                     loss_weight(&GridPoint::lambda_com), loss_weight(&GridPoint::lambda_pri)};
   spec.prepare = [this, step_offset](int64_t step) { load_step(step_offset + step); };
   spec.loss_fn = [=, this, &arn, &eve](int64_t) {
     return arn_losses(model_, arn, eve, batch_.x, batch_.phi, batch_.labels, tau_,

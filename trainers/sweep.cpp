@@ -2,8 +2,8 @@
 #include "trainers/sweep.h"
 
 #include <fstream>
+#include <algorithm>
 #include <map>
-#include <set>
 
 #include "core/errors.h"
 #include "core/fs.h"
@@ -124,11 +124,8 @@ std::string yaml_scalar_text(const config::Config& cfg, const std::string& key) 
 }  // namespace
 
 bool is_grid_batchable(const std::string& key) {
-  static const std::set<std::string> keys{"seed",           "train.snr_db",       "train.lr",
-                                          "security.psr_db", "train.gamma_sen",    "train.gamma_com",
-                                          "security.lambda_pow", "security.lambda_sen", "security.lambda_com",
-                                          "security.lambda_pri"};
-  return keys.count(key) > 0;
+  if (key == "seed" || key == "train.snr_db" || key == "train.lr" || key == "security.psr_db") return true;
+  return std::any_of(kLossWeightKeys.begin(), kLossWeightKeys.end(), [&](const LossWeightKey& w) { return key == w.key; });
 }
 
 void split_sweep_args(const std::vector<std::string>& args, std::vector<SweepAxis>& axes,
@@ -231,12 +228,14 @@ void run_sweep(const SweepOptions& opt) {
       if (!err.empty()) fail("{}: cannot create directory: {}", ctx.run_dir, err);
       write_file_atomic(cfg_path, cfg.to_yaml());
       // What differs between this ensemble's grid points (config.yaml holds the shared values).
-      std::string pts = "point,seed,train_snr_db,lr,psr_db,gamma_sen,gamma_com,lambda_pow,lambda_sen,lambda_com,lambda_pri\n";
+      std::string pts = "point,seed,train_snr_db,lr,psr_db";
+      for (const LossWeightKey& w : kLossWeightKeys) pts += fmt::format(",{}", w.column);
+      pts += "\n";
       for (size_t i = 0; i < points.size(); ++i) {
         const GridPoint& p = points[i];
-        pts += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", i, p.seed, p.train_snr_db, p.lr, p.psr_db,
-                           p.gamma_sen.value(), p.gamma_com.value(), p.lambda_pow.value(), p.lambda_sen.value(),
-                           p.lambda_com.value(), p.lambda_pri.value());
+        pts += fmt::format("{},{},{},{},{}", i, p.seed, p.train_snr_db, p.lr, p.psr_db);
+        for (const LossWeightKey& w : kLossWeightKeys) pts += fmt::format(",{}", (p.*w.field).value());
+        pts += "\n";
       }
       write_file_atomic(fs::join(ctx.run_dir, "points.csv"), pts);
       ctx.metrics = std::make_unique<MetricsLog>(fs::join(ctx.run_dir, "metrics.csv"));
