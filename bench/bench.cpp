@@ -383,23 +383,38 @@ int run_bench(const BenchOptions& o) {
     }
   }
 
-  // TF32 (train.tf32) against float32 GEMMs for the largest grid, timed in turn.
+  // The largest grid on a GPU: eager and CUDA-graph steps (train.cuda_graph), each with float32
+  // and with TF32 GEMMs (train.tf32), timed in turn. A graph fixes the GEMM kernels when it is
+  // captured, so each precision has its own step and graph.
   if (d.is_cuda() && !grids.empty()) {
     const int64_t g = grids.back();
-    GeneralStep s(g, d);
+    GeneralStep eager(g, d), graph_fp32(g, d), graph_tf32(g, d);
     auto& ctx = at::globalContext();
-    const auto ms = interleaved_ms(d, warm, reps, {[&] {
-                                                     ctx.setAllowTF32CuBLAS(false);
-                                                     s();
-                                                   },
-                                                   [&] {
-                                                     ctx.setAllowTF32CuBLAS(true);
-                                                     s();
-                                                   }});
+    trainers::GraphedStep graphed_fp32(d), graphed_tf32(d);
+    auto replay = [&](trainers::GraphedStep& graphed, GeneralStep& step, bool tf32) {
+      ctx.setAllowTF32CuBLAS(tf32);
+      graphed.run([&] {
+        step();
+        return trainers::NamedTensors{};
+      });
+    };
+    const auto ms = interleaved_ms(d, warm, reps,
+                                   {[&] {
+                                      ctx.setAllowTF32CuBLAS(false);
+                                      eager();
+                                    },
+                                    [&] {
+                                      ctx.setAllowTF32CuBLAS(true);
+                                      eager();
+                                    },
+                                    [&] { replay(graphed_fp32, graph_fp32, false); },
+                                    [&] { replay(graphed_tf32, graph_tf32, true); }});
     ctx.setAllowTF32CuBLAS(false);
-    const std::string fp32 = fmt::format("grid_G{}_fp32", g);
-    rows.push_back({fp32, ms[0], "", "float32 GEMMs, timed alongside the TF32 step"});
-    rows.push_back({fmt::format("grid_G{}_tf32", g), ms[1], fp32, "train.tf32=true"});
+    const std::string fp32 = fmt::format("grid_G{}_fp32", g), graph = fmt::format("grid_G{}_graph", g);
+    rows.push_back({fp32, ms[0], "", "eager, float32 GEMMs, timed alongside the three below"});
+    rows.push_back({fmt::format("grid_G{}_tf32", g), ms[1], fp32, "eager, train.tf32=true"});
+    rows.push_back({graph, ms[2], fp32, "CUDA graph (train.cuda_graph=true), float32"});
+    rows.push_back({fmt::format("grid_G{}_graph_tf32", g), ms[3], graph, "CUDA graph and train.tf32=true"});
   }
 
   // (e) FLOP floor of the general step per grid point.
@@ -417,6 +432,11 @@ int run_bench(const BenchOptions& o) {
       const double per_point = find(fmt::format("grid_G{}", g)) / static_cast<double>(g);
       rows.push_back({fmt::format("grid_G{}_per_point", g), per_point, fmt::format("flop_floor_G{}", g),
                       "per-point step time / FLOP floor timed alongside"});
+    }
+    if (d.is_cuda() && !grids.empty()) {
+      const int64_t g = grids.back();
+      rows.push_back({fmt::format("grid_G{}_graph_per_point", g), find(fmt::format("grid_G{}_graph", g)) / static_cast<double>(g),
+                      fmt::format("flop_floor_G{}", g), "per-point step time of the CUDA graph / FLOP floor"});
     }
   }
 

@@ -3,10 +3,13 @@
 # the GPU benchmarks and a GPU training run; results land in $OUT (or ./gpu-out).
 # Needs: nvcc, CMake, ninja, a python3 with torch 2.11.0, and Debian .debs of the build
 # dependencies in .debs/ (fetched on a networked machine with `apt-get download`).
+# Everything printed also lands in $OUT/run.log as it happens, so a run stopped at the device
+# tool's time limit still returns what it measured. Each stage has its own time limit.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT="${OUT:-$PWD/gpu-out}"
 mkdir -p "$OUT"
+exec > >(tee -a "$OUT/run.log") 2>&1
 PREFIX=/tmp/semsec-prefix
 mkdir -p "$PREFIX"
 for f in .debs/*.deb; do dpkg -x "$f" "$PREFIX"; done
@@ -17,7 +20,7 @@ DATA="$PREFIX/usr/share/datasets/fashion-mnist"
 {
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
   python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))"
-} 2>&1 | tee "$OUT/device.txt"
+} 2>&1
 BUILD=/tmp/semsec-build
 t0=$(date +%s)
 cmake -S . -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release -DSEMSEC_PYTHON="$(command -v python3)" \
@@ -29,16 +32,18 @@ ninja -C $BUILD -j 16 $targets >> "$OUT/build.log" 2>&1 || { tail -60 "$OUT/buil
 echo "build took $(( $(date +%s) - t0 )) s"
 for t in $BUILD/tests/gpu_*; do
   [ -x "$t" ] || continue
-  echo "== $t"; "$t" 2>&1 | tee -a "$OUT/gpu_tests.log" | tail -25
+  echo "== $t"; timeout 180 "$t" 2>&1 | tee -a "$OUT/gpu_tests.log" | grep -E "^\[  (FAILED|PASSED|SKIPPED) |^\[==|Failure|error|metric|tf32|TF32" | tail -25
 done
-[ "${SEMSEC_GPU_BENCH:-1}" = 1 ] && timeout 240 $BUILD/cli/semsec bench --device cuda --out "$OUT" --python "$(command -v python3)" 2>&1 | tail -40
 # The SS-ISAC figures (Fig. 3 and Fig. 4, 3 seeds) as one grid-batched ensemble of 12 points.
 if [ "${SEMSEC_GPU_SWEEP:-1}" = 1 ]; then
   t1=$(date +%s)
-  $BUILD/cli/semsec sweep experiments/ss_isac.yaml security.psr_db=-20,-15,-10,-5 seed=0,1,2 \
+  timeout ${SEMSEC_SWEEP_TIMEOUT:-300} $BUILD/cli/semsec sweep experiments/ss_isac.yaml security.psr_db=-20,-15,-10,-5 seed=0,1,2 \
     data.root="$DATA" train.cuda_graph=${SEMSEC_CUDA_GRAPH:-true} ${SEMSEC_SWEEP_ARGS:-} --device cuda \
     --out /tmp/semsec-sweep 2>&1 | grep -v "it/s ETA" | tail -30
-  echo "sweep took $(( $(date +%s) - t1 )) s" | tee "$OUT/sweep_time.txt"
+  echo "sweep (train.cuda_graph=${SEMSEC_CUDA_GRAPH:-true}) took $(( $(date +%s) - t1 )) s"
   cp /tmp/semsec-sweep/summary.csv "$OUT/sweep_summary.csv" 2>/dev/null
   python3 scripts/plot.py /tmp/semsec-sweep --out "$OUT" 2>&1 | tail -3
 fi
+[ "${SEMSEC_GPU_BENCH:-1}" = 1 ] && timeout ${SEMSEC_BENCH_TIMEOUT:-240} $BUILD/cli/semsec bench --device cuda \
+  --out "$OUT" --python "$(command -v python3)" ${SEMSEC_BENCH_ARGS:-} 2>&1 | grep -v "it/s ETA" | tail -60
+echo "gpu_check done"

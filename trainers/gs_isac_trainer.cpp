@@ -125,10 +125,7 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
     fail("train.batch_size ({}) is larger than the training set ({} samples)", batch, train_.images.size(0));
   }
   sampler_ = std::make_shared<data::BatchSampler>(train_.images.size(0), batch, seeds_);
-  cuda_graph_ = cfg.get_bool("train.cuda_graph") && ctx.device.is_cuda();
-  if (cfg.get_bool("train.cuda_graph") && !cuda_graph_) {
-    log::info("train.cuda_graph: the run is on {}, so the steps run eagerly", ctx.device.str());
-  }
+  cuda_graph_ = cfg.get_bool("train.cuda_graph") && ctx.device.is_cuda();  // a CPU run steps eagerly
   // A process-wide cuBLAS switch, set by every experiment so one run never inherits another's.
   if (ctx.device.is_cuda()) {
     at::globalContext().setAllowTF32CuBLAS(cfg.get_bool("train.tf32"));
