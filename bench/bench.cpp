@@ -362,6 +362,7 @@ int run_bench(const BenchOptions& o) {
   // turn; sequential = G x single.
   std::vector<int64_t> grids{1, 4, 16, 64};
   if (o.quick && !d.is_cuda()) grids = {1, 4};
+  if (!o.grids.empty()) grids = o.grids;
   if (!wanted("grids")) grids.clear();
   const double py = find("python_general_step");
   // The sgemm of the FLOP floor (e) is timed in the same turns, so each grid's multiple of the

@@ -18,6 +18,8 @@ struct BenchOptions {
   // Which groups to run: channel, loss, steps, grids, floor (empty = all). grids needs the single
   // step time and runs the semsec single step itself when steps is not selected.
   std::vector<std::string> only;
+  // Grid sizes of the grids group (empty = 1, 4, 16, 64; with quick on a CPU 1, 4).
+  std::vector<int64_t> grids;
 };
 
 int run_bench(const BenchOptions& options);

@@ -2,6 +2,8 @@
 // configuration up front and reports one clear error with a non-zero exit.
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <functional>
 #include <iostream>
@@ -277,7 +279,7 @@ int cmd_clssr(const std::vector<std::string>& argv) {
 int cmd_bench(const std::vector<std::string>& argv) {
   CommandSpec spec;
   spec.name = "bench";
-  spec.usage = "semsec bench [--quick] [--device cpu|cuda[:N]] [--out DIR] [--python PY] [--only GROUPS]";
+  spec.usage = "semsec bench [--quick] [--device cpu|cuda[:N]] [--out DIR] [--python PY] [--only GROUPS] [--grids LIST]";
   spec.description =
       "Measures side by side in one run: the fused channel kernel vs the same channel in ATen ops, the semsec "
       "general and ARN training steps vs the plain PyTorch script bench/baseline.py, grids of G = 1, 4, 16, 64 vs "
@@ -285,7 +287,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
   spec.options = {{"--device", "cpu (default), cuda or cuda:N"},
                   {"--out", "directory for bench.csv (default .)"},
                   {"--python", "python with torch for the baseline (default: the build's venv)"},
-                  {"--only", "comma-separated groups to run: channel, loss, steps, grids, floor (default all)"}};
+                  {"--only", "comma-separated groups to run: channel, loss, steps, grids, floor (default all)"},
+                  {"--grids", "comma-separated grid sizes G for the grids group (default 1,4,16,64; --quick on a CPU 1,4)"}};
   spec.flags = {{"--quick", "fewer repetitions and grids"}};
   spec.takes_overrides = false;
   const CliArgs args = parse_cli(spec, argv);
@@ -299,11 +302,29 @@ int cmd_bench(const std::vector<std::string>& argv) {
   o.out_dir = args.option("--out", ".");
   o.python = args.option("--python", SEMSEC_PYTHON_EXE);
   o.source_dir = SEMSEC_SOURCE_DIR;
-  const std::string only = args.option("--only", "");
-  for (size_t start = 0; start < only.size();) {
-    const size_t comma = std::min(only.find(',', start), only.size());
-    if (comma > start) o.only.push_back(only.substr(start, comma - start));
-    start = comma + 1;
+  auto split = [](const std::string& text) {
+    std::vector<std::string> items;
+    for (size_t start = 0; start < text.size();) {
+      const size_t comma = std::min(text.find(',', start), text.size());
+      if (comma > start) items.push_back(text.substr(start, comma - start));
+      start = comma + 1;
+    }
+    return items;
+  };
+  const std::vector<std::string> groups{"channel", "loss", "steps", "grids", "floor"};
+  for (const std::string& g : split(args.option("--only", ""))) {
+    if (std::find(groups.begin(), groups.end(), g) == groups.end()) {
+      fail("--only {}: unknown group; expected a comma-separated list of channel, loss, steps, grids, floor", g);
+    }
+    o.only.push_back(g);
+  }
+  for (const std::string& g : split(args.option("--grids", ""))) {
+    int64_t value = 0;
+    const auto [end, ec] = std::from_chars(g.data(), g.data() + g.size(), value);
+    if (ec != std::errc() || end != g.data() + g.size() || value < 1 || value > 4096) {
+      fail("--grids {}: expected a comma-separated list of grid sizes, integers from 1 to 4096", g);
+    }
+    o.grids.push_back(value);
   }
   return bench::run_bench(o);
 }

@@ -34,6 +34,14 @@ for t in $BUILD/tests/gpu_*; do
   [ -x "$t" ] || continue
   echo "== $t"; timeout 180 "$t" 2>&1 | tee -a "$OUT/gpu_tests.log" | grep -E "^\[  (FAILED|PASSED|SKIPPED) |^\[==|Failure|error|metric|tf32|TF32" | tail -25
 done
+# CLSSR Fig. 2 on the GPU (codec training, link-level Monte Carlo, policy iteration), off unless asked.
+if [ "${SEMSEC_GPU_CLSSR:-0}" = 1 ]; then
+  t1=$(date +%s)
+  timeout ${SEMSEC_CLSSR_TIMEOUT:-300} $BUILD/cli/semsec clssr experiments/clssr_fig2.yaml data.root="$DATA" \
+    --python none --device cuda --out /tmp/semsec-clssr 2>&1 | grep -v "it/s ETA" | tail -12
+  echo "clssr fig2 took $(( $(date +%s) - t1 )) s"
+  cp /tmp/semsec-clssr/summary.csv "$OUT/clssr_fig2_summary.csv" 2>/dev/null
+fi
 # The SS-ISAC figures (Fig. 3 and Fig. 4, 3 seeds) as one grid-batched ensemble of 12 points.
 if [ "${SEMSEC_GPU_SWEEP:-1}" = 1 ]; then
   t1=$(date +%s)

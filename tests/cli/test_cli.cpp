@@ -338,6 +338,18 @@ TEST_F(CliTest, ClssrErrorsNameTheKey) {
   EXPECT_NE(r.output.find("rl.episodes"), std::string::npos);
 }
 
+TEST_F(CliTest, BenchRejectsUnknownGroupsAndGridSizes) {
+  Result r = run(fmt::format("bench --only chanel --out {}", dir_));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--only chanel"), std::string::npos) << r.output;
+  r = run(fmt::format("bench --only grids --grids 4,0 --out {}", dir_));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--grids 0"), std::string::npos) << r.output;
+  r = run(fmt::format("bench --only grids --grids 4x --out {}", dir_));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_FALSE(fs::exists(fs::join(dir_, "bench.csv")));
+}
+
 TEST_F(CliTest, BenchQuickWritesMediansAndRatios) {
   const Result r = run(fmt::format("bench --quick --out {}", dir_));
   ASSERT_EQ(r.exit_code, 0) << r.output;
