@@ -8,6 +8,7 @@
 #include "core/progress.h"
 #include "core/rundir.h"
 #include "core/safetensors.h"
+#include "trainers/export.h"
 #include "trainers/isac_losses.h"
 #include <algorithm>
 #include <map>
@@ -277,6 +278,13 @@ std::vector<SummaryRow> write_summary(IsacExperiment& exp, const config::Config&
     exp.train_adaptive_eve();
     log::info("evaluating unplug / decrypt_only / plugged on {} test SNRs", cfg.get_float_list("eval.test_snr_db").size());
     rows = exp.evaluate_security();
+    // The design's last stage: the trained weights, exported before summary.csv marks the run
+    // finished, so a run killed in between exports again when resumed.
+    const std::string what = cfg.get_string("output.export");
+    if (what != "none") {
+      const ExportResult e = export_run(ctx.run_dir, ctx.run_dir + "/export/arn", what == "all");
+      log::info("exported {} tensors to {} and {}", e.num_tensors, e.safetensors_path, e.state_dict_path);
+    }
   } else {
     log::info("evaluating on {} test SNRs", cfg.get_float_list("eval.test_snr_db").size());
     rows = exp.evaluate_general();

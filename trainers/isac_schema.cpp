@@ -74,6 +74,10 @@ config::Schema isac_schema() {
       .add_float_list("eval.test_snr_db", {0, 5, 10, 15, 20}, -50.0, 100.0, "test SNRs (dB)")
       .add_int("eval.batch_size", 1000, 1, kIntMax, "samples per evaluation batch")
       .add_bool("output.tensorboard", true, "write TensorBoard event files")
+      .add_string("output.export", "arn", {"arn", "all", "none"},
+                  "weights a security run writes to RUN_DIR/export/ when it ends (before summary.csv): the white-box "
+                  "ARN pair (arn), also the base system and Eve's classifier (all), or none; `semsec export` writes "
+                  "them from the checkpoints at any time")
       .add_int("sweep.max_grid", 0, 0, 65536,
                "most grid points trained together as one ensemble by `semsec sweep` (larger groups are split); 0: "
                "chosen from the free memory of the device and an estimate of a point's footprint (at most 16 on a "

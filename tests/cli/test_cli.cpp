@@ -178,9 +178,8 @@ TEST_F(CliTest, SweepTrainsTheGridAsOneEnsembleAndWritesOneSummary) {
   // 8 points x 2 test SNRs x 9 (variant, eve) rows + header.
   EXPECT_EQ(std::count(summary.begin(), summary.end(), '\n'), 8 * 2 * 9 + 1);
   EXPECT_NE(summary.find("0.002,0,7,plugged,adaptive,15,15,-5,1,"), std::string::npos) << summary;
-  // Exported weights of the ensemble carry each grid point's seed and PSR.
-  const Result ex = run(fmt::format("export {}/ensemble000", out));
-  ASSERT_EQ(ex.exit_code, 0) << ex.output;
+  // Each ensemble exports its ARN pairs when it ends (output.export=arn, the default), and the
+  // weights carry each grid point's seed and PSR.
   const SafetensorsFile f = read_safetensors(fs::join(out, "ensemble000/export/arn.safetensors"));
   EXPECT_EQ(f.metadata.at("grid_points"), "8");
   EXPECT_EQ(f.metadata.at("psr_db"), "-20,-20,-20,-20,-5,-5,-5,-5");
@@ -249,10 +248,28 @@ TEST_F(CliTest, ExportWritesSafetensorsAndAStateDictOfATrainedRun) {
                             SEMSEC_SOURCE_DIR, small_run_args(), out))
                 .exit_code,
             0);
+  // The run exported the ARN pair itself (output.export=arn, the default)...
+  const SafetensorsFile own = read_safetensors(fs::join(out, "export/arn.safetensors"));
+  EXPECT_TRUE(fs::is_file(fs::join(out, "export/arn.pt")));
+  for (const auto& [name, t] : own.tensors) EXPECT_EQ(name.rfind("arn.", 0), 0u) << name;
+  // ... and `semsec export --all` adds the base system and Eve.
   const Result r = run(fmt::format("export {} --all", out));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(fs::is_file(fs::join(out, "export/arn.safetensors")));
-  EXPECT_TRUE(fs::is_file(fs::join(out, "export/arn.pt")));
+  const SafetensorsFile all = read_safetensors(fs::join(out, "export/arn.safetensors"));
+  EXPECT_GT(all.tensors.size(), own.tensors.size());
+  // output.export=all exports everything at the end of the run, none exports nothing.
+  const std::string everything = fs::join(dir_, "sec_all"), nothing = fs::join(dir_, "sec_none");
+  const std::string small = fmt::format("{}/experiments/ss_isac.yaml {} train.steps=3 eve.steps=2 security.steps=2 "
+                                        "security.blackbox=false security.adaptive_eve=false",
+                                        SEMSEC_SOURCE_DIR, small_run_args());
+  ASSERT_EQ(run(fmt::format("train {} output.export=all --out {}", small, everything)).exit_code, 0);
+  EXPECT_EQ(read_safetensors(fs::join(everything, "export/arn.safetensors")).tensors.size(), all.tensors.size());
+  ASSERT_EQ(run(fmt::format("train {} output.export=none --out {}", small, nothing)).exit_code, 0);
+  EXPECT_FALSE(fs::exists(fs::join(nothing, "export")));
+  EXPECT_TRUE(fs::is_file(fs::join(nothing, "summary.csv")));
+  const Result bad = run(fmt::format("train {} output.export=some --out {}", small, fs::join(dir_, "sec_bad")));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("output.export"), std::string::npos) << bad.output;
   const Result missing = run(fmt::format("export {}/nothing", dir_));
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.output.find("no such run directory"), std::string::npos) << missing.output;
