@@ -1,40 +1,59 @@
 // Run directories and atomic file output.
 #include "core/rundir.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 #include "core/errors.h"
 #include "core/fs.h"
 
 namespace semsec {
 
-void write_file_atomic(const std::string& path, const std::string& content) {
-  const std::string dir = fs::parent(path);
-  if (!dir.empty()) {
-    const std::string err = fs::create_directories(dir);
-    if (!err.empty()) fail("{}: cannot create directory {}: {}", path, dir, err);
+void write_file_atomic(const std::string& path, std::string_view content) {
+  const std::string up = fs::parent(path);
+  if (!up.empty()) {
+    const std::string err = fs::create_directories(up);
+    if (!err.empty()) fail("{}: cannot create directory {}: {}", path, up, err);
   }
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("{}: cannot open for writing", tmp);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      fail("{}: write failed (disk full?)", tmp);
+  // The temporary file sits beside the target (rename is atomic only within one file system)
+  // under a unique name, so concurrent writers never share it.
+  std::string tmp = fs::join(up.empty() ? "." : up, "." + fs::basename(path) + ".tmp.XXXXXX");
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) fail("{}: cannot create a temporary file beside it: {}", path, std::strerror(errno));
+  auto abandon = [&](const char* what) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    fail("{}: {} failed: {}", path, what, std::strerror(err));
+  };
+  constexpr size_t kChunk = size_t{1} << 30;  // write(2) moves at most about 2 GiB per call
+  for (size_t done = 0; done < content.size();) {
+    const ssize_t w = ::write(fd, content.data() + done, std::min(content.size() - done, kChunk));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      abandon("write (disk full?)");
     }
+    done += static_cast<size_t>(w);
+  }
+  if (::fchmod(fd, 0644) != 0) abandon("fchmod");
+  if (::fsync(fd) != 0) abandon("fsync");
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    fail("{}: close failed: {}", path, std::strerror(err));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string err = std::strerror(errno);
-    std::remove(tmp.c_str());
-    fail("{}: cannot rename {} into place: {}", path, tmp, err);
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    fail("{}: cannot rename {} into place: {}", path, tmp, std::strerror(err));
   }
 }
 

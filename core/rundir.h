@@ -2,12 +2,15 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace semsec {
 
-// Writes `content` to `path` through a temporary file in the same directory and a rename,
-// so readers see either the old file or the complete new one.
-void write_file_atomic(const std::string& path, const std::string& content);
+// Writes `content` to `path` (creating missing parent directories) through a uniquely named
+// temporary file in the same directory, fsynced and then renamed over `path`: readers, a killed
+// process and a crashed machine all see either the old file or the complete new one. On failure
+// the temporary file is removed and semsec::Error names `path` and the reason.
+void write_file_atomic(const std::string& path, std::string_view content);
 
 // Reads a whole file; semsec::Error naming the file if it cannot.
 std::string read_file(const std::string& path);

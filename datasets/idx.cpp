@@ -2,19 +2,16 @@
 // and truncated streams are reported instead of silently yielding short data.
 #include "datasets/idx.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstdio>
 #include <cstring>
 
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/rundir.h"
 
 namespace semsec::data {
 namespace {
@@ -28,7 +25,10 @@ constexpr const char* kExpectedMagic = "expected 0x00000803 for images or 0x0000
 
 std::string join_dims(const std::vector<int64_t>& dims) {
   std::string s;
-  for (size_t i = 0; i < dims.size(); ++i) s += (i ? "x" : "") + std::to_string(dims[i]);
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (i > 0) s += 'x';
+    s += std::to_string(dims[i]);
+  }
   return s;
 }
 
@@ -208,43 +208,6 @@ std::vector<uint8_t> gzip_bytes(const std::string& path, const std::vector<uint8
   return out;
 }
 
-// Temp file in the target's directory (rename is atomic only within one file
-// system), fsynced before the rename so a crash leaves the old file or the new one.
-void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
-  const std::string up = fs::parent(path);
-  const std::string dir = up.empty() ? "." : up;
-  std::string tmpl = fs::join(dir, "." + fs::basename(path) + ".tmp.XXXXXX");
-  const int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) fail("write_idx '{}': cannot create a temporary file in '{}': {}", path, dir, std::strerror(errno));
-  auto abandon = [&](const char* what) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(tmpl.c_str());
-    fail("write_idx '{}': {} failed: {}", path, what, std::strerror(err));
-  };
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t w = ::write(fd, bytes.data() + done, std::min(bytes.size() - done, kZlibChunk));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      abandon("write");
-    }
-    done += static_cast<size_t>(w);
-  }
-  if (::fchmod(fd, 0644) != 0) abandon("fchmod");
-  if (::fsync(fd) != 0) abandon("fsync");
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmpl.c_str());
-    fail("write_idx '{}': close failed: {}", path, std::strerror(err));
-  }
-  if (std::rename(tmpl.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmpl.c_str());
-    fail("write_idx '{}': rename from '{}' failed: {}", path, tmpl, std::strerror(err));
-  }
-}
-
 }  // namespace
 
 IdxArray read_idx(const std::string& path) {
@@ -272,7 +235,8 @@ void write_idx(const std::string& path, const std::vector<int64_t>& dims, const 
   bytes.insert(bytes.end(), {0, 0, kIdxUnsignedByte, static_cast<uint8_t>(dims.size())});
   for (const int64_t d : dims) append_be32(bytes, static_cast<uint32_t>(d));
   bytes.insert(bytes.end(), data.begin(), data.end());
-  write_file_atomic(path, gzip ? gzip_bytes(path, bytes) : bytes);
+  const std::vector<uint8_t> out = gzip ? gzip_bytes(path, bytes) : bytes;
+  write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(out.data()), out.size()));
 }
 
 }  // namespace semsec::data

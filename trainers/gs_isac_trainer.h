@@ -27,7 +27,7 @@ struct GridPoint {
   double lr = 1e-4;
   double psr_db = -10.0;  // perturbation-to-signal ratio of the ARNs (security stages)
   // Loss weights of this point (eq. 9, eq. 25); unset: the run's train.gamma_* / security.lambda_*.
-  std::optional<double> gamma_sen, gamma_com, lambda_pow, lambda_sen, lambda_com, lambda_pri;
+  std::optional<double> gamma_sen{}, gamma_com{}, lambda_pow{}, lambda_sen{}, lambda_com{}, lambda_pri{};
 };
 
 // The loss weights a grid point carries: config key, points.csv column, GridPoint field.

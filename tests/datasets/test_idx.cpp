@@ -100,7 +100,12 @@ TEST_F(DataIdx, WriteRejectsInconsistentArguments) {
                {path("w"), "2x3", "6 bytes", "5 were given"});
   expect_error([&] { write_idx(path("w"), {0, 3}, {}, false); }, {path("w"), "dimension 0 is 0"});
   expect_error([&] { write_idx(path("w"), {}, {}, false); }, {path("w"), "0 dimensions"});
-  expect_error([&] { write_idx(path("no_such_dir/w"), {1}, {1}, false); }, {path("no_such_dir/w"), "temporary"});
+  // Missing parent directories are created, as for every semsec output; a parent that is a
+  // regular file cannot be, and the error names the target.
+  write_idx(path("new_dir/w"), {1}, {1}, false);
+  EXPECT_EQ(read_idx(path("new_dir/w")).data, std::vector<uint8_t>{1});
+  write_idx(path("file"), {1}, {1}, false);
+  expect_error([&] { write_idx(path("file/w"), {1}, {1}, false); }, {path("file/w"), "cannot create directory"});
 }
 
 TEST_F(DataIdx, MissingFile) {
