@@ -22,42 +22,16 @@
 
 #include "core/errors.h"
 #include "core/safetensors.h"
+#include "tests/test_util.h"
 
 namespace {
 
 using semsec::NamedTensorList;
 using Json = nlohmann::ordered_json;
 
-// POSIX file operations: libtorch.so exports its own std::filesystem symbols, which win
-// symbol resolution in test binaries and crash.
-class TempDir {
- public:
-  TempDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string tmpl = fmt::format("{}/semsec_st_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + tmpl);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    ::nftw(path_.c_str(), [](const char* p, const struct stat*, int, FTW*) { return ::remove(p); }, 16,
-           FTW_DEPTH | FTW_PHYS);
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-  std::string path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using semsec::testing::read_bytes;
+using semsec::testing::TempDir;
+using semsec::testing::write_bytes;
 
 std::string hex(const std::string& bytes) {
   static const char* digits = "0123456789abcdef";
@@ -213,18 +187,7 @@ class SafetensorsCorrupt : public ::testing::Test {
 
 // --- Python -----------------------------------------------------------------------------
 
-struct Output {
-  int status;
-  std::string out;
-};
-
-constexpr int kSkipCode = 77;
-
-Output run_python(const TempDir& dir, const std::string& script, const std::string& args) {
-  const std::string python = SEMSEC_PYTHON_EXE;
-  if (python.empty() || ::access(python.c_str(), X_OK) != 0) return {kSkipCode, "no python at '" + python + "'"};
-  const std::string file = dir.file("script.py");
-  write_bytes(file, R"PY(
+const char* const kPythonPrelude = R"PY(
 import sys, json
 try:
     import torch
@@ -237,16 +200,10 @@ except ImportError as e:
 
 def describe(t):
     return [str(t.dtype), list(t.shape), t.detach().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes().hex()]
-)PY" + script);
-  Output r{-1, ""};
-  FILE* p = ::popen(fmt::format("'{}' '{}' {} 2>&1", python, file, args).c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+)PY";
+
+semsec::testing::CommandOutput run_python(const TempDir& dir, const std::string& script, const std::string& args) {
+  return semsec::testing::run_python_script(SEMSEC_PYTHON_EXE, dir.path(), std::string(kPythonPrelude) + script, args);
 }
 
 // Python's output ends with one JSON line.
@@ -611,7 +568,7 @@ TEST(SafetensorsPython, ReadsOurSafetensors) {
   const std::string path = dir.file("ours.safetensors");
   const NamedTensorList tensors = sample_tensors();
   semsec::write_safetensors(path, tensors, sample_metadata());
-  const Output r = run_python(dir, R"PY(
+  const semsec::testing::CommandOutput r = run_python(dir, R"PY(
 path = sys.argv[1]
 tensors = load_file(path)
 with safe_open(path, framework="pt") as f:
@@ -620,7 +577,7 @@ with safe_open(path, framework="pt") as f:
 print(json.dumps({"tensors": {k: describe(v) for k, v in tensors.items()}, "metadata": metadata, "keys": keys}))
 )PY",
                               "'" + path + "'");
-  if (r.status == kSkipCode) GTEST_SKIP() << r.out;
+  if (r.status == semsec::testing::kPythonSkip) GTEST_SKIP() << r.out;
   ASSERT_EQ(r.status, 0) << r.out;
   const nlohmann::json out = last_json_line(r.out);
   expect_described(out["tensors"], tensors);
@@ -634,13 +591,13 @@ TEST(SafetensorsPython, TorchLoadReadsOurStateDictWithDefaults) {
   const NamedTensorList tensors = sample_tensors();
   semsec::write_torch_state_dict(path, tensors);
   // torch.load with default arguments: weights_only=True since torch 2.6.
-  const Output r = run_python(dir, R"PY(
+  const semsec::testing::CommandOutput r = run_python(dir, R"PY(
 d = torch.load(sys.argv[1])
 print(json.dumps({"type": type(d).__name__, "keys": list(d.keys()), "tensors": {k: describe(v) for k, v in d.items()},
                   "devices": sorted({str(v.device) for v in d.values()})}))
 )PY",
                               "'" + path + "'");
-  if (r.status == kSkipCode) GTEST_SKIP() << r.out;
+  if (r.status == semsec::testing::kPythonSkip) GTEST_SKIP() << r.out;
   ASSERT_EQ(r.status, 0) << r.out;
   const nlohmann::json out = last_json_line(r.out);
   EXPECT_EQ(out["type"], "dict");
@@ -654,7 +611,7 @@ print(json.dumps({"type": type(d).__name__, "keys": list(d.keys()), "tensors": {
 TEST(SafetensorsPython, WeReadPythonSafetensors) {
   TempDir dir;
   const std::string path = dir.file("theirs.safetensors");
-  const Output r = run_python(dir, R"PY(
+  const semsec::testing::CommandOutput r = run_python(dir, R"PY(
 path = sys.argv[1]
 g = torch.sin(torch.arange(60, dtype=torch.float64) * 0.377 + 0.1)
 tensors = {
@@ -677,7 +634,7 @@ save_file(tensors, path, metadata=metadata)
 print(json.dumps({"tensors": {k: describe(v) for k, v in tensors.items()}, "metadata": metadata}))
 )PY",
                               "'" + path + "'");
-  if (r.status == kSkipCode) GTEST_SKIP() << r.out;
+  if (r.status == semsec::testing::kPythonSkip) GTEST_SKIP() << r.out;
   ASSERT_EQ(r.status, 0) << r.out;
   const nlohmann::json out = last_json_line(r.out);
   const semsec::SafetensorsFile file = semsec::read_safetensors(path);

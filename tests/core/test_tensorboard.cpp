@@ -26,10 +26,22 @@
 #include "core/errors.h"
 #include "core/tensorboard.h"
 #include "kernels/philox.h"
+#include "tests/test_util.h"
 
 namespace fs = std::filesystem;  // path arithmetic only (header code, not libtorch's)
 
 namespace {
+
+using semsec::testing::CommandOutput;
+using semsec::testing::kPythonSkip;
+using semsec::testing::read_bytes;
+using semsec::testing::TempDir;
+using semsec::testing::write_bytes;
+
+// Runs a Python script with the venv interpreter; kPythonSkip when it or tensorboard is missing.
+CommandOutput run_python(const std::string& dir, const std::string& script, const std::string& args) {
+  return semsec::testing::run_python_script(SEMSEC_PYTHON_EXE, dir, script, args);
+}
 
 // POSIX file operations throughout: libtorch.so exports its own std::filesystem
 // functions, which win symbol resolution here and crash (remove_all does).
@@ -49,34 +61,6 @@ std::vector<std::string> list_dir(const std::string& dir) {
   return names;
 }
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string tmpl = fmt::format("{}/semsec_tb_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + tmpl);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    ::nftw(path_.c_str(), [](const char* p, const struct stat*, int, FTW*) { return ::remove(p); }, 16,
-           FTW_DEPTH | FTW_PHYS);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 // Start offsets of the TFRecord records, walked with the length fields only.
 std::vector<size_t> record_offsets(const std::string& bytes) {
@@ -116,34 +100,6 @@ std::vector<Scalar> sample_scalars() {
           {"negative/step", 1e-30, -7},
           {"", 42.0, 3},
           {"unicode/\xce\xb1\xce\xb2", -0.0, 4}};
-}
-
-struct Output {
-  int status;
-  std::string out;
-};
-
-Output run_command(const std::string& cmd) {
-  Output r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-constexpr int kSkipCode = 77;
-
-// Runs a Python script with the venv interpreter; skips the test when it or tensorboard is missing.
-Output run_python(const fs::path& dir, const std::string& script, const std::string& args) {
-  const std::string python = SEMSEC_PYTHON_EXE;
-  if (python.empty() || access(python.c_str(), X_OK) != 0) return {kSkipCode, "no python at '" + python + "'"};
-  const fs::path file = dir / "script.py";
-  write_bytes(file.string(), script);
-  return run_command(fmt::format("'{}' '{}' {}", python, file.string(), args));
 }
 
 const char* kImportGuard = R"PY(
@@ -213,14 +169,14 @@ TEST(EventWriter, RoundTripsScalars) {
   const auto scalars = sample_scalars();
   std::string path;
   {
-    semsec::tb::EventWriter w((dir.path() / "run").string());
+    semsec::tb::EventWriter w((fs::path(dir.path()) / "run").string());
     path = w.path();
     for (const auto& s : scalars) w.add_scalar(s.tag, s.value, s.step);
   }  // destructor flushes
   const std::string name = fs::path(path).filename().string();
   EXPECT_EQ(name.rfind(fmt::format("events.out.tfevents."), 0), 0u) << name;
   EXPECT_NE(name.find(fmt::format(".{}", getpid())), std::string::npos) << name;
-  EXPECT_EQ(fs::path(path).parent_path(), dir.path() / "run");
+  EXPECT_EQ(fs::path(path).parent_path(), fs::path(dir.path()) / "run");
 
   const auto read = semsec::tb::read_scalars(path);
   ASSERT_EQ(read.size(), scalars.size());
@@ -242,7 +198,7 @@ TEST(EventWriter, RoundTripsScalars) {
 
 TEST(EventWriter, BuffersUntilFlush) {
   TempDir dir;
-  semsec::tb::EventWriter w(dir.path().string());
+  semsec::tb::EventWriter w(dir.path());
   const auto header_size = file_size(w.path());
   EXPECT_GT(header_size, 0u) << "file_version header should be on disk immediately";
   w.add_scalar("a", 1.0, 1);
@@ -266,8 +222,8 @@ TEST(EventWriter, BuffersUntilFlush) {
 
 TEST(EventWriter, DistinctFilesInSameDirectoryAndMove) {
   TempDir dir;
-  semsec::tb::EventWriter a(dir.path().string());
-  semsec::tb::EventWriter b(dir.path().string());
+  semsec::tb::EventWriter a(dir.path());
+  semsec::tb::EventWriter b(dir.path());
   EXPECT_NE(a.path(), b.path());
   a.add_scalar("from_a", 1.0, 1);
   b.add_scalar("from_b", 2.0, 2);
@@ -286,7 +242,7 @@ TEST(EventWriter, DistinctFilesInSameDirectoryAndMove) {
 
 TEST(EventWriter, UncreatableDirectoryNamesIt) {
   TempDir dir;
-  const fs::path blocker = dir.path() / "not_a_dir";
+  const fs::path blocker = fs::path(dir.path()) / "not_a_dir";
   write_bytes(blocker.string(), "x");
   const std::string target = (blocker / "run").string();
   try {
@@ -301,7 +257,7 @@ TEST(ReadScalars, DetectsFlippedByteAnywhere) {
   TempDir dir;
   std::string path;
   {
-    semsec::tb::EventWriter w(dir.path().string());
+    semsec::tb::EventWriter w(dir.path());
     path = w.path();
     for (const auto& s : sample_scalars()) w.add_scalar(s.tag, s.value, s.step);
   }
@@ -332,7 +288,7 @@ TEST(ReadScalars, ReportsTruncation) {
   TempDir dir;
   std::string path;
   {
-    semsec::tb::EventWriter w(dir.path().string());
+    semsec::tb::EventWriter w(dir.path());
     path = w.path();
     for (const auto& s : sample_scalars()) w.add_scalar(s.tag, s.value, s.step);
   }
@@ -352,7 +308,7 @@ TEST(ReadScalars, ReportsTruncation) {
   write_bytes(path, good.substr(0, last));
   EXPECT_EQ(semsec::tb::read_scalars(path).size(), sample_scalars().size() - 1);
 
-  EXPECT_NE(error_of((dir.path() / "missing").string()).find("missing"), std::string::npos);
+  EXPECT_NE(error_of((fs::path(dir.path()) / "missing").string()).find("missing"), std::string::npos);
 }
 
 TEST(TensorboardPython, ReadsOurFile) {
@@ -360,7 +316,7 @@ TEST(TensorboardPython, ReadsOurFile) {
   const auto scalars = sample_scalars();
   std::string path;
   {
-    semsec::tb::EventWriter w((dir.path() / "logs").string());
+    semsec::tb::EventWriter w((fs::path(dir.path()) / "logs").string());
     path = w.path();
     for (const auto& s : scalars) w.add_scalar(s.tag, s.value, s.step);
   }
@@ -377,8 +333,8 @@ for tag in acc.Tags()["scalars"]:
     for s in acc.Scalars(tag):
         print("ACC", repr(tag), s.step, repr(s.value))
 )PY";
-  const Output r = run_python(dir.path(), script, fmt::format("'{}' '{}'", path, (dir.path() / "logs").string()));
-  if (r.status == kSkipCode) GTEST_SKIP() << r.out;
+  const CommandOutput r = run_python(dir.path(), script, fmt::format("'{}' '{}'", path, (fs::path(dir.path()) / "logs").string()));
+  if (r.status == kPythonSkip) GTEST_SKIP() << r.out;
   ASSERT_EQ(r.status, 0) << r.out;
 
   std::istringstream lines(r.out);
@@ -434,12 +390,12 @@ for step, (tag, value) in enumerate([("loss", 0.125), ("acc", 0.5), ("loss", 1e-
 w.close()
 print(w.get_logdir())
 )PY";
-  const Output r = run_python(dir.path(), script, fmt::format("'{}'", (dir.path() / "theirs").string()));
-  if (r.status == kSkipCode) GTEST_SKIP() << r.out;
+  const CommandOutput r = run_python(dir.path(), script, fmt::format("'{}'", (fs::path(dir.path()) / "theirs").string()));
+  if (r.status == kPythonSkip) GTEST_SKIP() << r.out;
   ASSERT_EQ(r.status, 0) << r.out;
-  const auto files = list_dir((dir.path() / "theirs").string());
+  const auto files = list_dir((fs::path(dir.path()) / "theirs").string());
   ASSERT_EQ(files.size(), 1u);
-  const auto read = semsec::tb::read_scalars((dir.path() / "theirs" / files[0]).string());
+  const auto read = semsec::tb::read_scalars((fs::path(dir.path()) / "theirs" / files[0]).string());
   ASSERT_EQ(read.size(), 3u);
   EXPECT_EQ(read[0].tag, "loss");
   EXPECT_EQ(read[1].tag, "acc");
