@@ -25,7 +25,10 @@ void write_file_atomic(const std::string& path, std::string_view content) {
   }
   // The temporary file sits beside the target (rename is atomic only within one file system)
   // under a unique name, so concurrent writers never share it.
-  std::string tmp = fs::join(up.empty() ? "." : up, "." + fs::basename(path) + ".tmp.XXXXXX");
+  std::string name = ".";
+  name += fs::basename(path);
+  name += ".tmp.XXXXXX";
+  std::string tmp = fs::join(up.empty() ? "." : up, name);
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0) fail("{}: cannot create a temporary file beside it: {}", path, std::strerror(errno));
   auto abandon = [&](const char* what) {
