@@ -199,9 +199,9 @@ struct ArnStep {
   trainers::ArnWeights weights;
 };
 
-// Multiply-adds of one general step per grid point: forward 2*B*in*out per linear layer, backward twice that.
-// Three GEMMs per layer and step (forward, weight gradient, input gradient), except that the
-// first layer's input, the image, needs no gradient.
+// FLOPs of one general step per grid point: 2*B*in*out per GEMM, three GEMMs per layer and step
+// (forward, weight gradient, input gradient), except that the first layer's input, the image,
+// needs no gradient.
 double general_step_flops() {
   const std::vector<std::pair<int, int>> layers{{784, 64}, {64, 64}, {64, 64}, {64, 23}, {46, 64}, {64, 64},
                                                 {64, 64},  {64, 1},  {46, 16}, {16, 64}, {64, 16}, {16, 784}};

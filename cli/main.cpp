@@ -130,12 +130,7 @@ int cmd_train(const std::vector<std::string>& argv) {
                           fmt::format("continue it with '--resume {}' or ", out));
     write_file_atomic(fs::join(run_dir, "config.yaml"), cfg.to_yaml());
   }
-  trainers::RunContext ctx;
-  ctx.run_dir = run_dir;
-  ctx.device = device;
-  ctx.metrics = std::make_unique<trainers::MetricsLog>(fs::join(run_dir, "metrics.csv"));
-  if (resume) ctx.metrics->load_existing();
-  if (cfg.get_bool("output.tensorboard")) ctx.tb = std::make_unique<tb::EventWriter>(run_dir);
+  trainers::RunContext ctx = trainers::open_run(run_dir, device, resume, cfg.get_bool("output.tensorboard"));
   log::info("run directory {} (device {})", run_dir, device.str());
   trainers::run_train(cfg, ctx);
   log::info("done: {}/summary.csv", run_dir);
@@ -323,6 +318,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
     const auto [end, ec] = std::from_chars(g.data(), g.data() + g.size(), value);
     if (ec != std::errc() || end != g.data() + g.size() || value < 1 || value > 4096) {
       fail("--grids {}: expected a comma-separated list of grid sizes, integers from 1 to 4096", g);
+    }
+    if (std::find(o.grids.begin(), o.grids.end(), value) != o.grids.end()) {
+      fail("--grids {}: listed twice (each grid size is one set of rows in bench.csv)", g);
     }
     o.grids.push_back(value);
   }

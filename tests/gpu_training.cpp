@@ -14,12 +14,7 @@ namespace semsec::trainers {
 namespace {
 
 RunContext make_context(const std::string& run_dir, torch::Device device) {
-  RunContext ctx;
-  ctx.run_dir = run_dir;
-  ctx.device = device;
-  fs::create_directories(run_dir);
-  ctx.metrics = std::make_unique<MetricsLog>(fs::join(run_dir, "metrics.csv"));
-  return ctx;
+  return open_run(run_dir, device, /*resume=*/false, /*tensorboard=*/false);
 }
 
 void expect_all_close(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b, double rtol,

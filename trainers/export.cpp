@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <map>
 #include <sstream>
 
 #include "core/checkpoint.h"
@@ -11,6 +13,7 @@
 #include "core/fs.h"
 #include "core/rundir.h"
 #include "models/security.h"
+#include "trainers/gs_isac_trainer.h"
 #include "trainers/isac_schema.h"
 #include "trainers/stage.h"
 
@@ -50,6 +53,7 @@ std::map<std::string, std::string> export_metadata(const std::string& run_dir) {
       {"config_yaml", cfg.to_yaml()},
       {"grid_points", "1"},
   };
+  for (const LossWeightKey& w : kLossWeightKeys) meta[w.column] = fmt::format("{}", cfg.get_float(w.key));
   // A sweep ensemble: per-point values (index g of the leading grid dimension) as comma lists.
   const std::string points = fs::join(run_dir, "points.csv");
   if (fs::exists(points)) {
@@ -60,31 +64,37 @@ std::map<std::string, std::string> export_metadata(const std::string& run_dir) {
       for (std::string x; std::getline(ls, x, ',');) f.push_back(x);
       return f;
     };
-    std::string line, seeds, snrs, psrs, taus;
+    std::string line;
     std::getline(in, line);
-    // Columns by name: sweeps of earlier versions wrote fewer of them.
+    // Columns by name: sweeps of earlier versions wrote fewer of them (no loss weights).
     const std::vector<std::string> header = fields(line);
-    auto column = [&](const std::string& name) {
-      const auto it = std::find(header.begin(), header.end(), name);
-      if (it == header.end()) fail("semsec export: {}: no column '{}' in the header '{}'", points, name, line);
-      return static_cast<size_t>(it - header.begin());
-    };
-    const size_t c_seed = column("seed"), c_snr = column("train_snr_db"), c_psr = column("psr_db");
+    auto column = [&](const std::string& name) { return std::find(header.begin(), header.end(), name) - header.begin(); };
+    std::vector<std::string> copied{"seed", "train_snr_db", "psr_db"};
+    for (const std::string& name : copied) {
+      if (column(name) == static_cast<std::ptrdiff_t>(header.size())) {
+        fail("semsec export: {}: no column '{}' in the header '{}'", points, name, line);
+      }
+    }
+    for (const LossWeightKey& w : kLossWeightKeys) {
+      if (column(w.column) < static_cast<std::ptrdiff_t>(header.size())) copied.emplace_back(w.column);
+    }
+    std::map<std::string, std::string> lists;
+    std::string taus;
     int64_t n = 0;
     while (std::getline(in, line)) {
       const std::vector<std::string> f = fields(line);
       if (f.size() != header.size()) fail("semsec export: {}: malformed line '{}'", points, line);
       const std::string sep = n ? "," : "";
-      seeds += sep + f[c_seed];
-      snrs += sep + f[c_snr];
-      psrs += sep + f[c_psr];
-      taus += sep + fmt::format("{}", std::pow(10.0, std::stod(f[c_psr]) / 10.0) / static_cast<double>(latent));
+      for (const std::string& name : copied) lists[name] += sep + f[static_cast<size_t>(column(name))];
+      const std::string& psr = f[static_cast<size_t>(column("psr_db"))];
+      char* end = nullptr;
+      const double psr_db = std::strtod(psr.c_str(), &end);
+      if (psr.empty() || *end != '\0') fail("semsec export: {}: psr_db '{}' is not a number (line '{}')", points, psr, line);
+      taus += sep + fmt::format("{}", std::pow(10.0, psr_db / 10.0) / static_cast<double>(latent));
       ++n;
     }
     meta["grid_points"] = std::to_string(n);
-    meta["seed"] = seeds;
-    meta["train_snr_db"] = snrs;
-    meta["psr_db"] = psrs;
+    for (const auto& [name, list] : lists) meta[name] = list;
     meta["tau"] = taus;
   }
   return meta;

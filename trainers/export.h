@@ -24,9 +24,11 @@ struct ExportResult {
 // Eve's classifier) and writes <out_base>.safetensors and <out_base>.pt.
 ExportResult export_run(const std::string& run_dir, const std::string& out_base, bool include_all);
 
-// The metadata written for a run: architecture sizes, tau/PSR, train SNR, seed, version, naming;
-// for a sweep ensemble (points.csv present) seed, train_snr_db, psr_db and tau are comma lists
-// indexed like the leading grid dimension, and grid_points says how many.
+// The metadata written for a run: architecture sizes, tau/PSR, train SNR, seed, the loss weights
+// (gamma_sen, gamma_com, lambda_pow, lambda_sen, lambda_com, lambda_pri), version, naming; for a
+// sweep ensemble (points.csv present) seed, train_snr_db, psr_db, tau and the loss weights are
+// comma lists indexed like the leading grid dimension (the weights stay single values for
+// ensembles of earlier versions, whose points.csv lacks them), and grid_points says how many.
 std::map<std::string, std::string> export_metadata(const std::string& run_dir);
 
 }  // namespace semsec::trainers

@@ -52,6 +52,18 @@ void MetricsLog::save() const {
   write_file_atomic(path_, out);
 }
 
+RunContext open_run(const std::string& run_dir, torch::Device device, bool resume, bool tensorboard) {
+  const std::string err = fs::create_directories(run_dir);
+  if (!err.empty()) fail("{}: cannot create the run directory: {}", run_dir, err);
+  RunContext ctx;
+  ctx.run_dir = run_dir;
+  ctx.device = device;
+  ctx.metrics = std::make_unique<MetricsLog>(fs::join(run_dir, "metrics.csv"));
+  if (resume) ctx.metrics->load_existing();
+  if (tensorboard) ctx.tb = std::make_unique<tb::EventWriter>(run_dir);
+  return ctx;
+}
+
 std::string stage_checkpoint_path(const std::string& run_dir, const std::string& stage) {
   return fs::join(fs::join(run_dir, "checkpoints"), stage + ".pt");
 }

@@ -46,6 +46,10 @@ struct RunContext {
   bool quiet = false;
 };
 
+// The context of a run directory (created if missing): its metrics.csv, holding the rows already
+// there when resuming, and TensorBoard event files when asked.
+RunContext open_run(const std::string& run_dir, torch::Device device, bool resume, bool tensorboard);
+
 // One optimisation step: zero the gradients, evaluate the losses, back-propagate the summed first
 // term (the per-point losses are independent, so the sum trains every point at once) and update.
 // run_stage and `semsec bench` both step through here.

@@ -219,13 +219,10 @@ void run_sweep(const SweepOptions& opt) {
         points.push_back(point_from_config(pc));
         point_cfgs.push_back(pc);
       }
-      RunContext ctx;
-      ctx.run_dir = fs::join(opt.sweep_dir, fmt::format("ensemble{:03d}", ensemble));
-      ctx.device = opt.device;
-      const std::string cfg_path = fs::join(ctx.run_dir, "config.yaml");
-      if (fs::exists(cfg_path) && !opt.resume) fail("{}: already holds a run; use --resume {}", ctx.run_dir, opt.sweep_dir);
-      const std::string err = fs::create_directories(ctx.run_dir);
-      if (!err.empty()) fail("{}: cannot create directory: {}", ctx.run_dir, err);
+      const std::string run_dir = fs::join(opt.sweep_dir, fmt::format("ensemble{:03d}", ensemble));
+      const std::string cfg_path = fs::join(run_dir, "config.yaml");
+      if (fs::exists(cfg_path) && !opt.resume) fail("{}: already holds a run; use --resume {}", run_dir, opt.sweep_dir);
+      RunContext ctx = open_run(run_dir, opt.device, opt.resume, cfg.get_bool("output.tensorboard"));
       write_file_atomic(cfg_path, cfg.to_yaml());
       // What differs between this ensemble's grid points (config.yaml holds the shared values).
       std::string pts = "point,seed,train_snr_db,lr,psr_db";
@@ -238,9 +235,6 @@ void run_sweep(const SweepOptions& opt) {
         pts += "\n";
       }
       write_file_atomic(fs::join(ctx.run_dir, "points.csv"), pts);
-      ctx.metrics = std::make_unique<MetricsLog>(fs::join(ctx.run_dir, "metrics.csv"));
-      if (opt.resume) ctx.metrics->load_existing();
-      if (cfg.get_bool("output.tensorboard")) ctx.tb = std::make_unique<tb::EventWriter>(ctx.run_dir);
       log::info("ensemble {}: {} grid point(s) in {}", ensemble, points.size(), ctx.run_dir);
       IsacExperiment exp(cfg, points, ctx);
       // Merge this ensemble's rows into the sweep summary, prefixed by the swept values.

@@ -184,6 +184,7 @@ TEST_F(CliTest, SweepTrainsTheGridAsOneEnsembleAndWritesOneSummary) {
   EXPECT_EQ(f.metadata.at("grid_points"), "8");
   EXPECT_EQ(f.metadata.at("psr_db"), "-20,-20,-20,-20,-5,-5,-5,-5");
   EXPECT_EQ(f.metadata.at("seed"), "0,0,1,1,0,0,1,1");
+  EXPECT_EQ(f.metadata.at("lambda_pri"), "0.01,0.01,0.01,0.01,0.01,0.01,0.01,0.01");
   EXPECT_EQ(f.tensors.front().second.size(0), 8);
   {
     // An ensemble written before the loss weights were grid keys: points.csv had five columns.
@@ -196,6 +197,13 @@ TEST_F(CliTest, SweepTrainsTheGridAsOneEnsembleAndWritesOneSummary) {
     const SafetensorsFile f_old = read_safetensors(fs::join(dir_, "old_arn.safetensors"));
     EXPECT_EQ(f_old.metadata.at("psr_db"), "-20,-20,-20,-20,-5,-5,-5,-5");
     EXPECT_EQ(f_old.metadata.at("seed"), "0,0,1,1,0,0,1,1");
+    EXPECT_EQ(f_old.metadata.at("lambda_pri"), "0.01");  // the run's, for every point
+    // A corrupt value is named with its file.
+    std::ofstream(pts, std::ios::trunc) << "point,seed,train_snr_db,lr,psr_db\n0,0,15,0.001,abc\n";
+    const Result bad = run(fmt::format("export {}/ensemble000 --out {}", out, fs::join(dir_, "bad_arn")));
+    EXPECT_EQ(bad.exit_code, 2) << bad.output;
+    EXPECT_NE(bad.output.find("psr_db 'abc' is not a number"), std::string::npos) << bad.output;
+    EXPECT_FALSE(fs::exists(fs::join(dir_, "bad_arn.safetensors")));
   }
   // A key that is not grid-batchable splits ensembles.
   const Result r2 = run(fmt::format("sweep {}/experiments/gs_isac.yaml {} model.ue_hidden=8,16 --out {}",
@@ -364,6 +372,9 @@ TEST_F(CliTest, BenchRejectsUnknownGroupsAndGridSizes) {
   EXPECT_NE(r.output.find("--grids 0"), std::string::npos) << r.output;
   r = run(fmt::format("bench --only grids --grids 4x --out {}", dir_));
   EXPECT_EQ(r.exit_code, 2) << r.output;
+  r = run(fmt::format("bench --only grids --grids 4,4 --out {}", dir_));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("listed twice"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(fs::join(dir_, "bench.csv")));
 }
 

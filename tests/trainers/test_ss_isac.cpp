@@ -32,11 +32,7 @@ class SsIsacTest : public ::testing::Test {
   }
 
   RunContext context(const std::string& name) {
-    RunContext ctx;
-    ctx.run_dir = fs::join(dir_, name);
-    fs::create_directories(ctx.run_dir);
-    ctx.metrics = std::make_unique<MetricsLog>(fs::join(ctx.run_dir, "metrics.csv"));
-    return ctx;
+    return open_run(fs::join(dir_, name), torch::kCPU, /*resume=*/false, /*tensorboard=*/false);
   }
 
   std::string dir_, data_;
