@@ -6,8 +6,10 @@
 #pragma once
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SEMSEC_X86_GNU 1
 #define SEMSEC_CPU_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
+#define SEMSEC_X86_GNU 0
 #define SEMSEC_CPU_CLONES
 #endif
 

@@ -11,15 +11,31 @@ namespace semsec::kernels {
 inline constexpr int kIsacMaxAntennas = 64;
 inline constexpr double kIsacPi = 3.141592653589793;
 
-// A complex number usable on host and device (std::complex is not).
-struct Cplx {
-  double re, im;
+// A complex number usable on host and device (std::complex is not). R is double, or on the CPU a
+// vector of doubles (one sample per lane: isac_link_cpu.cpp): every lane then runs the scalar's
+// IEEE operations in the scalar's order, so the lanes give the scalar's bits.
+template <typename R>
+struct CplxT {
+  R re, im;
 };
-SEMSEC_HD Cplx cadd(Cplx a, Cplx b) { return Cplx{a.re + b.re, a.im + b.im}; }
-SEMSEC_HD Cplx cmul(Cplx a, Cplx b) { return Cplx{a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re}; }
-SEMSEC_HD Cplx cscale(Cplx a, double s) { return Cplx{a.re * s, a.im * s}; }
+using Cplx = CplxT<double>;
+template <typename R>
+SEMSEC_HD CplxT<R> cadd(CplxT<R> a, CplxT<R> b) { return CplxT<R>{a.re + b.re, a.im + b.im}; }
+template <typename R>
+SEMSEC_HD CplxT<R> cmul(CplxT<R> a, CplxT<R> b) { return CplxT<R>{a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re}; }
+// a * (b_re + j b_im) for a constant b (the beamformer's weights): cmul's operations.
+template <typename R>
+SEMSEC_HD CplxT<R> cmul(CplxT<R> a, double b_re, double b_im) {
+  return CplxT<R>{a.re * b_re - a.im * b_im, a.re * b_im + a.im * b_re};
+}
+template <typename R>
+SEMSEC_HD CplxT<R> cscale(CplxT<R> a, double s) { return CplxT<R>{a.re * s, a.im * s}; }
 // conj(a) * b, the building block of a^H w and h^H w.
-SEMSEC_HD Cplx cconj_mul(Cplx a, Cplx b) { return Cplx{a.re * b.re + a.im * b.im, a.re * b.im - a.im * b.re}; }
+template <typename R>
+SEMSEC_HD CplxT<R> cconj_mul(CplxT<R> a, double b_re, double b_im) {
+  return CplxT<R>{a.re * b_re + a.im * b_im, a.re * b_im - a.im * b_re};
+}
+SEMSEC_HD Cplx cconj_mul(Cplx a, Cplx b) { return cconj_mul(a, b.re, b.im); }
 SEMSEC_HD double cnorm2(Cplx a) { return a.re * a.re + a.im * a.im; }
 
 // Channel constants, passed by value to every launch (about 1 KiB, well inside the kernel
@@ -52,17 +68,31 @@ SEMSEC_HD uint32_t isac_stream(const IsacLinkArgs& a, uint32_t stream) {
   return a.eval ? stream + static_cast<uint32_t>(rng::kStreamEvalOffset) : stream;
 }
 
-// alpha a^H(phi) w with a(phi)_m = exp(j pi m sin(phi)) (half-wavelength spacing); conj(a_m) =
-// exp(-j m t) by repeated rotation (one sincos per sample, not M).
-SEMSEC_HD Cplx isac_sensing_gain(const IsacLinkArgs& a, double phi) {
+// The per-sample rotation of the steering vector: conj(a_m) = rot^m with a(phi)_m = exp(j pi m
+// sin(phi)) (half-wavelength spacing), so rot = exp(-j pi sin(phi)) (one sincos per sample, not M).
+SEMSEC_HD Cplx isac_steering_rotation(double phi) {
   const double t = kIsacPi * sin(phi);
-  const Cplx rot{cos(t), -sin(t)};
-  Cplx conj_a{1.0, 0.0}, acc{0.0, 0.0};
+  return Cplx{cos(t), -sin(t)};
+}
+
+// a^H(phi) w = sum_m conj(a_m) w_m, conj(a_m) by repeated rotation.
+template <typename R>
+SEMSEC_HD CplxT<R> isac_steering_sum(const IsacLinkArgs& a, CplxT<R> rot) {
+  CplxT<R> conj_a{R{} + 1.0, R{}}, acc{R{}, R{}};  // R{} is +0 in every lane
   for (int m = 0; m < a.num_antennas; ++m) {
-    acc = cadd(acc, cmul(conj_a, Cplx{a.w_re[m], a.w_im[m]}));
+    acc = cadd(acc, cmul(conj_a, a.w_re[m], a.w_im[m]));
     conj_a = cmul(conj_a, rot);
   }
-  return cmul(Cplx{a.alpha_re, a.alpha_im}, acc);
+  return acc;
+}
+
+// alpha a^H(phi) w from the sum above.
+SEMSEC_HD Cplx isac_sensing_from(const IsacLinkArgs& a, Cplx steering_sum) {
+  return cmul(Cplx{a.alpha_re, a.alpha_im}, steering_sum);
+}
+
+SEMSEC_HD Cplx isac_sensing_gain(const IsacLinkArgs& a, double phi) {
+  return isac_sensing_from(a, isac_steering_sum(a, isac_steering_rotation(phi)));
 }
 
 struct IsacFading {
@@ -73,18 +103,29 @@ struct IsacFading {
 SEMSEC_HD int isac_fading_normals(const IsacLinkArgs& a) { return 2 * a.num_antennas + 2; }
 SEMSEC_HD int isac_fading_blocks(const IsacLinkArgs& a) { return (isac_fading_normals(a) + 3) / 4; }
 
-// h_m = (n_{2m} + j n_{2m+1}) / sqrt(2) and s_si = sqrt(rho / 2) (n_{2M} + j n_{2M+1}) from the
-// sample's fading normals n (isac_fading_normals(a) of them).
-SEMSEC_HD IsacFading isac_fading_from(const IsacLinkArgs& a, const float* n) {
+// h' = h^H w with h_m = (n_{2m} + j n_{2m+1}) / sqrt(2), from the sample's fading normals;
+// normal(i) returns n_i widened to R.
+template <typename R, typename Normal>
+SEMSEC_HD CplxT<R> isac_h_eff(const IsacLinkArgs& a, Normal normal) {
   const double inv_sqrt2 = 0.7071067811865476;
-  IsacFading f{{0.0, 0.0}, {0.0, 0.0}};
+  CplxT<R> h{R{}, R{}};
   for (int m = 0; m < a.num_antennas; ++m) {
-    const Cplx v{static_cast<double>(n[2 * m]), static_cast<double>(n[2 * m + 1])};
-    f.h_eff = cadd(f.h_eff, cconj_mul(cscale(v, inv_sqrt2), Cplx{a.w_re[m], a.w_im[m]}));
+    const CplxT<R> v{normal(2 * m), normal(2 * m + 1)};
+    h = cadd(h, cconj_mul(cscale(v, inv_sqrt2), a.w_re[m], a.w_im[m]));
   }
+  return h;
+}
+
+// s_si = sqrt(rho / 2) (n_{2M} + j n_{2M+1}).
+SEMSEC_HD Cplx isac_si_gain(const IsacLinkArgs& a, const float* n) {
   const int k = 2 * a.num_antennas;
-  f.s_si = cscale(Cplx{static_cast<double>(n[k]), static_cast<double>(n[k + 1])}, sqrt(0.5 * a.si_power));
-  return f;
+  return cscale(Cplx{static_cast<double>(n[k]), static_cast<double>(n[k + 1])}, sqrt(0.5 * a.si_power));
+}
+
+// The sample's fading from its fading normals n (isac_fading_normals(a) of them).
+SEMSEC_HD IsacFading isac_fading_from(const IsacLinkArgs& a, const float* n) {
+  const Cplx h = isac_h_eff<double>(a, [n](int i) { return static_cast<double>(n[i]); });
+  return IsacFading{h, isac_si_gain(a, n)};
 }
 
 // Fading of one sample: standard normals n_0, n_1, ... (rng::normal4f) from kStreamFading, block
@@ -100,11 +141,17 @@ SEMSEC_HD IsacFading isac_fading(const IsacLinkArgs& a, rng::Key key, uint32_t s
 
 SEMSEC_HD double isac_db_to_linear(double db) { return pow(10.0, db / 10.0); }
 
-SEMSEC_HD IsacSample isac_sample(const IsacLinkArgs& a, const IsacFading& f, double phi, double snr_db) {
-  const double snr = isac_db_to_linear(snr_db);
-  const double snr_eve = isac_db_to_linear(snr_db + a.eve_snr_offset_db);
+// The linear SNRs of a grid point (BS and UE receiver, Eve).
+struct IsacSnr {
+  double snr, snr_eve;
+};
+SEMSEC_HD IsacSnr isac_snr(const IsacLinkArgs& a, double snr_db) {
+  return IsacSnr{isac_db_to_linear(snr_db), isac_db_to_linear(snr_db + a.eve_snr_offset_db)};
+}
+
+SEMSEC_HD IsacSample isac_sample_from(const IsacLinkArgs& a, const IsacFading& f, Cplx sens, IsacSnr snrs) {
+  const double snr = snrs.snr;
   const double symbol_power = 1.0 / static_cast<double>(a.length);  // ||z||^2 = 1 over L symbols
-  const Cplx sens = isac_sensing_gain(a, phi);
   const double h2 = cnorm2(f.h_eff);
   const double denom = h2 + 1.0 / snr;
   IsacSample s;
@@ -116,8 +163,12 @@ SEMSEC_HD IsacSample isac_sample(const IsacLinkArgs& a, const IsacFading& f, dou
   // CN(0, s2): each real component N(0, s2 / 2). E|h'|^2 = ||w||^2 = 1 for the UE.
   s.sigma_bs = sqrt(0.5 * a.ref_gain_bs * symbol_power / snr);
   s.sigma_ue = sqrt(0.5 * symbol_power / snr);
-  s.sigma_eve = sqrt(0.5 * a.ref_gain_bs * symbol_power / snr_eve);
+  s.sigma_eve = sqrt(0.5 * a.ref_gain_bs * symbol_power / snrs.snr_eve);
   return s;
+}
+
+SEMSEC_HD IsacSample isac_sample(const IsacLinkArgs& a, const IsacFading& f, double phi, double snr_db) {
+  return isac_sample_from(a, f, isac_sensing_gain(a, phi), isac_snr(a, snr_db));
 }
 
 // The four standard normals of symbol pair k (block k) of one receiver's noise stream: symbol

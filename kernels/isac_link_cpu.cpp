@@ -1,8 +1,11 @@
-// CPU launchers of the ISAC channel: the shared math of isac_link.h in a loop over samples.
-// All Philox blocks of a sample are drawn in one list, Philox words first and Box-Muller second,
-// in plain loops the compiler vectorises, compiled for AVX-512, AVX2 and baseline x86-64 and
-// picked at load time (kernels/cpu_clones.h). Every version runs the same IEEE operations (no
-// contraction), so all give the same bits.
+// CPU launchers of the ISAC channel: the shared math of isac_link.h in a loop over chunks of
+// kChunk samples of one grid point. A chunk's Philox blocks are drawn in one list (Philox words,
+// then Box-Muller normals: long loops vectorised across blocks), its steering sums and effective
+// channels are formed with one sample per vector lane, and its symbols in loops vectorised across
+// symbols. The loops are compiled for AVX-512, AVX2 and baseline x86-64 and picked at load time
+// (kernels/cpu_clones.h); every version runs the same IEEE operations in the same order (no
+// contraction), so all give the same bits, and the bits of the per-sample path the CUDA kernels
+// take (a test checks).
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -11,64 +14,141 @@
 #include "kernels/isac_link.h"
 #include "kernels/cpu_clones.h"
 
+#if SEMSEC_X86_GNU
+#include <immintrin.h>
+#endif
+
 namespace semsec::kernels {
 
 namespace {
 // A sample costs ~10 Philox blocks plus L/2 per receiver: enough work per task at 64 samples.
 constexpr int64_t kSampleGrain = 64;
-constexpr size_t kLanes = 16;  // floats in an AVX-512 register
+constexpr size_t kLanes = 16;   // floats in an AVX-512 register
+constexpr int64_t kChunk = 8;   // samples per chunk: doubles in an AVX-512 register
 
-// Every Philox block one sample draws, in one list so that a single loop (vectorised across
-// blocks) draws them all: the fading blocks, then the noise blocks of the BS, UE and Eve.
-struct BlockList {
-  std::vector<uint32_t> stream, block;
-  int64_t fading = 0, pairs = 0;  // number of fading blocks; noise blocks (symbol pairs) per receiver
+// kChunk doubles, one sample each (GCC vector extension: element-wise IEEE operations).
+using Lanes = double __attribute__((vector_size(kChunk * sizeof(double))));
+
+// The Philox blocks of one chunk, sample-major: each sample's fading blocks, then the noise
+// blocks of the BS, UE and Eve (one per symbol pair), padded to whole vectors of 16 lanes.
+struct ChunkDraws {
+  int64_t fading = 0, pairs = 0, per_sample = 0;
+  std::vector<uint32_t> stream, block, sample;
   std::vector<uint32_t> w0, w1, w2, w3;
-  std::vector<float> normals;  // 4 per block, block-major: exactly normal4f of each block
+  std::vector<float> normals;  // 4 per block: exactly normal4f of each block
   std::vector<float> zeros;    // the noise normals when the noise is off
 
-  explicit BlockList(const IsacLinkArgs& a) : fading(isac_fading_blocks(a)), pairs(isac_num_pairs(a.length)) {
-    for (int64_t k = 0; k < fading; ++k) {
-      stream.push_back(isac_stream(a, rng::kStreamFading));
-      block.push_back(static_cast<uint32_t>(k));
-    }
-    if (a.noise) {
-      for (const uint32_t s : {rng::kStreamNoiseBs, rng::kStreamNoiseUe, rng::kStreamNoiseEve}) {
-        for (int64_t k = 0; k < pairs; ++k) {
-          stream.push_back(isac_stream(a, s));
-          block.push_back(static_cast<uint32_t>(k));
+  explicit ChunkDraws(const IsacLinkArgs& a)
+      : fading(isac_fading_blocks(a)),
+        pairs(isac_num_pairs(a.length)),
+        per_sample(fading + (a.noise ? 3 * pairs : 0)) {
+    for (int64_t c = 0; c < kChunk; ++c) {
+      for (int64_t k = 0; k < fading; ++k) {
+        stream.push_back(isac_stream(a, rng::kStreamFading));
+        block.push_back(static_cast<uint32_t>(k));
+      }
+      if (a.noise) {
+        for (const uint32_t st : {rng::kStreamNoiseBs, rng::kStreamNoiseUe, rng::kStreamNoiseEve}) {
+          for (int64_t k = 0; k < pairs; ++k) {
+            stream.push_back(isac_stream(a, st));
+            block.push_back(static_cast<uint32_t>(k));
+          }
         }
       }
     }
-    // Padded to whole vectors of 16 lanes with unused blocks: the scalar remainder loop would
-    // otherwise cost as much as the vector loop.
     while (stream.size() % kLanes != 0) {
       stream.push_back(0);
       block.push_back(0);
     }
     const size_t n = stream.size();
+    sample.assign(n, 0);
     w0.resize(n), w1.resize(n), w2.resize(n), w3.resize(n);
     normals.assign(4 * n, 0.0f);
     if (!a.noise) zeros.assign(4 * pairs, 0.0f);
   }
-  // The 2L normals of receiver r (0 BS, 1 UE, 2 Eve): symbol l takes [2l], [2l + 1].
-  const float* noise(int r) const { return zeros.empty() ? normals.data() + 4 * (fading + r * pairs) : zeros.data(); }
+  // Blocks to draw for the first `count` samples, whole vectors.
+  int64_t blocks_for(int64_t count) const {
+    return (count * per_sample + static_cast<int64_t>(kLanes) - 1) / static_cast<int64_t>(kLanes) *
+           static_cast<int64_t>(kLanes);
+  }
+  const float* fading_normals(int64_t c) const { return normals.data() + 4 * per_sample * c; }
+  // The 2L normals of receiver r (0 BS, 1 UE, 2 Eve) of sample c: symbol l takes [2l], [2l + 1].
+  const float* noise(int64_t c, int r) const {
+    return zeros.empty() ? fading_normals(c) + 4 * (fading + r * pairs) : zeros.data();
+  }
 };
 
 // The Philox words of n blocks, and then their normals: plain loops over blocks, each its own
 // cloned function so the compiler vectorises it across blocks for the CPU it runs on.
 SEMSEC_CPU_CLONES void philox_words(rng::Key key, const uint32_t* __restrict__ stream,
-                                    const uint32_t* __restrict__ block, uint32_t step, uint32_t sample, int64_t n,
-                                    uint32_t* __restrict__ w0, uint32_t* __restrict__ w1, uint32_t* __restrict__ w2,
-                                    uint32_t* __restrict__ w3) {
+                                    const uint32_t* __restrict__ block, const uint32_t* __restrict__ sample,
+                                    uint32_t step, int64_t n, uint32_t* __restrict__ w0, uint32_t* __restrict__ w1,
+                                    uint32_t* __restrict__ w2, uint32_t* __restrict__ w3) {
   for (int64_t j = 0; j < n; ++j) {
-    const rng::Philox4 r = rng::draw(key, stream[j], step, sample, block[j]);
+    const rng::Philox4 r = rng::draw(key, stream[j], step, sample[j], block[j]);
     w0[j] = r.v[0];
     w1[j] = r.v[1];
     w2[j] = r.v[2];
     w3[j] = r.v[3];
   }
 }
+
+#if SEMSEC_X86_GNU
+// GCC 12's AVX-512 intrinsics trip -Wmaybe-uninitialized on their own _mm512_undefined operands
+// (GCC bug 105593, fixed in 13).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// hi and lo words of m * x in each 32-bit lane.
+__attribute__((target("avx512f"), always_inline)) inline void mulhilo_avx512(__m512i m, __m512i x, __m512i& hi,
+                                                                             __m512i& lo) {
+  const __mmask16 odd = 0xAAAA;
+  const __m512i even = _mm512_mul_epu32(x, m);                          // lanes 0, 2, ...: 64-bit products
+  const __m512i oddp = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), m);  // lanes 1, 3, ...
+  hi = _mm512_mask_blend_epi32(odd, _mm512_srli_epi64(even, 32), oddp);
+  lo = _mm512_mask_blend_epi32(odd, even, _mm512_slli_epi64(oddp, 32));
+}
+
+// philox_words for AVX-512 by hand, 16 blocks per iteration (n a multiple of 16): GCC's vector
+// code for the 32 x 32 -> 64-bit products of the scalar loop widens every word to 64 bits and
+// back, three times the instructions of two vpmuludq and two blends per product. Integer
+// arithmetic only, so the words are exactly those of rng::draw.
+__attribute__((target("avx512f"))) void philox_words_avx512(rng::Key key, const uint32_t* __restrict__ stream,
+                                                             const uint32_t* __restrict__ block,
+                                                             const uint32_t* __restrict__ sample, uint32_t step,
+                                                             int64_t n, uint32_t* __restrict__ w0,
+                                                             uint32_t* __restrict__ w1, uint32_t* __restrict__ w2,
+                                                             uint32_t* __restrict__ w3) {
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(rng::kPhiloxM0));
+  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(rng::kPhiloxM1));
+  for (int64_t j = 0; j < n; j += 16) {
+    __m512i c0 = _mm512_loadu_si512(block + j);
+    __m512i c1 = _mm512_loadu_si512(sample + j);
+    __m512i c2 = _mm512_set1_epi32(static_cast<int>(step));
+    __m512i c3 = _mm512_loadu_si512(stream + j);
+    uint32_t k0 = key.k0, k1 = key.k1;
+    for (int round = 0; round < 10; ++round) {
+      if (round > 0) {
+        k0 += rng::kPhiloxW0;
+        k1 += rng::kPhiloxW1;
+      }
+      __m512i hi0, lo0, hi1, lo1;
+      mulhilo_avx512(m0, c0, hi0, lo0);
+      mulhilo_avx512(m1, c2, hi1, lo1);
+      c0 = _mm512_ternarylogic_epi32(hi1, c1, _mm512_set1_epi32(static_cast<int>(k0)), 0x96);  // a ^ b ^ c
+      c1 = lo1;
+      c2 = _mm512_ternarylogic_epi32(hi0, c3, _mm512_set1_epi32(static_cast<int>(k1)), 0x96);
+      c3 = lo0;
+    }
+    _mm512_storeu_si512(w0 + j, c0);
+    _mm512_storeu_si512(w1 + j, c1);
+    _mm512_storeu_si512(w2 + j, c2);
+    _mm512_storeu_si512(w3 + j, c3);
+  }
+}
+#pragma GCC diagnostic pop
+
+const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
+#endif
 
 SEMSEC_CPU_CLONES void box_muller_words(int64_t n, const uint32_t* __restrict__ w0, const uint32_t* __restrict__ w1,
                                         const uint32_t* __restrict__ w2, const uint32_t* __restrict__ w3,
@@ -84,11 +164,21 @@ SEMSEC_CPU_CLONES void box_muller_words(int64_t n, const uint32_t* __restrict__ 
   }
 }
 
-void draw_blocks(BlockList& list, rng::Key key, uint32_t step, uint32_t sample) {
-  const auto n = static_cast<int64_t>(list.stream.size());
-  philox_words(key, list.stream.data(), list.block.data(), step, sample, n, list.w0.data(), list.w1.data(),
-               list.w2.data(), list.w3.data());
-  box_muller_words(n, list.w0.data(), list.w1.data(), list.w2.data(), list.w3.data(), list.normals.data());
+// Draws the blocks of samples first .. first + count - 1 (count <= kChunk) of one grid point.
+void draw_chunk(ChunkDraws& d, rng::Key key, uint32_t step, uint32_t first, int64_t count) {
+  for (int64_t c = 0; c < count; ++c) {
+    std::fill_n(d.sample.begin() + c * d.per_sample, d.per_sample, first + static_cast<uint32_t>(c));
+  }
+  const int64_t n = d.blocks_for(count);
+#if SEMSEC_X86_GNU
+  if (kHasAvx512) {
+    philox_words_avx512(key, d.stream.data(), d.block.data(), d.sample.data(), step, n, d.w0.data(), d.w1.data(),
+                        d.w2.data(), d.w3.data());
+  } else
+#endif
+    philox_words(key, d.stream.data(), d.block.data(), d.sample.data(), step, n, d.w0.data(), d.w1.data(),
+                 d.w2.data(), d.w3.data());
+  box_muller_words(n, d.w0.data(), d.w1.data(), d.w2.data(), d.w3.data(), d.normals.data());
 }
 
 template <typename T>
@@ -101,20 +191,44 @@ template <typename T>
 SEMSEC_ALWAYS_INLINE void forward_range(const IsacLinkArgs& a, const T* z, const T* phi, const T* snr_db,
                                         const int64_t* seeds, uint32_t step, T* y_bs, T* y_ue, T* y_eve, T* gains,
                                         int64_t begin, int64_t end) {
-  BlockList list(a);
+  ChunkDraws d(a);
   const Cplx one{1.0, 0.0};
-  for (int64_t i = begin; i < end; ++i) {
-    const int64_t g = i / a.batch;
-    const auto b = static_cast<uint32_t>(i % a.batch);
-    draw_blocks(list, rng::make_key(static_cast<uint64_t>(seeds[g])), step, b);
-    const IsacSample s = isac_sample(a, isac_fading_from(a, list.normals.data()), static_cast<double>(phi[i]),
-                                     static_cast<double>(snr_db[g]));
-    isac_store_gains(s, gains + 6 * i);
-    const int64_t row = 2 * a.length * i;
-    const T* zi = z + a.length * i;
-    apply_receiver(a.length, s.s_bs, one, s.sigma_bs, list.noise(0), zi, y_bs + row);
-    apply_receiver(a.length, s.s_ue, s.c_ue, s.sigma_ue, list.noise(1), zi, y_ue + row);
-    apply_receiver(a.length, s.s_eve, one, s.sigma_eve, list.noise(2), zi, y_eve + row);
+  int64_t g = -1;
+  rng::Key key{};
+  IsacSnr snr{};
+  for (int64_t i = begin; i < end;) {
+    if (i / a.batch != g) {  // the grid point's key and SNRs, once per point
+      g = i / a.batch;
+      key = rng::make_key(static_cast<uint64_t>(seeds[g]));
+      snr = isac_snr(a, static_cast<double>(snr_db[g]));
+    }
+    const int64_t count = std::min({kChunk, end - i, (g + 1) * a.batch - i});
+    draw_chunk(d, key, step, static_cast<uint32_t>(i - g * a.batch), count);
+    // Steering sums and effective channels, one sample per lane (unused lanes: rot = 1, n = 0).
+    CplxT<Lanes> rot{Lanes{} + 1.0, Lanes{}};
+    for (int64_t c = 0; c < count; ++c) {
+      const Cplx r = isac_steering_rotation(static_cast<double>(phi[i + c]));
+      rot.re[c] = r.re;
+      rot.im[c] = r.im;
+    }
+    const CplxT<Lanes> steer = isac_steering_sum(a, rot);
+    const CplxT<Lanes> h_eff = isac_h_eff<Lanes>(a, [&](int k) {
+      Lanes v{};
+      for (int64_t c = 0; c < count; ++c) v[c] = static_cast<double>(d.fading_normals(c)[k]);
+      return v;
+    });
+    for (int64_t c = 0; c < count; ++c) {
+      const int64_t si = i + c;
+      const IsacFading f{Cplx{h_eff.re[c], h_eff.im[c]}, isac_si_gain(a, d.fading_normals(c))};
+      const IsacSample s = isac_sample_from(a, f, isac_sensing_from(a, Cplx{steer.re[c], steer.im[c]}), snr);
+      isac_store_gains(s, gains + 6 * si);
+      const int64_t row = 2 * a.length * si;
+      const T* zi = z + a.length * si;
+      apply_receiver(a.length, s.s_bs, one, s.sigma_bs, d.noise(c, 0), zi, y_bs + row);
+      apply_receiver(a.length, s.s_ue, s.c_ue, s.sigma_ue, d.noise(c, 1), zi, y_ue + row);
+      apply_receiver(a.length, s.s_eve, one, s.sigma_eve, d.noise(c, 2), zi, y_eve + row);
+    }
+    i += count;
   }
 }
 
@@ -143,6 +257,28 @@ void forward_range_any(const IsacLinkArgs& a, const double* z, const double* phi
   forward_range_double(a, z, phi, snr_db, seeds, step, y_bs, y_ue, y_eve, gains, begin, end);
 }
 
+// grad_z of samples [begin, end): loops over symbols, vectorised across them.
+template <typename T>
+SEMSEC_ALWAYS_INLINE void backward_range(int64_t length, const T* gains, const T* gy_bs, const T* gy_ue,
+                                         const T* gy_eve, T* __restrict__ grad_z, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) {
+    const int64_t row = 2 * length * i;
+    T* __restrict__ out = grad_z + length * i;
+    for (int64_t l = 0; l < length; ++l) out[l] = isac_grad_z(gains + 6 * i, gy_bs + row, gy_ue + row, gy_eve + row, l);
+  }
+}
+
+SEMSEC_CPU_CLONES void backward_range_any(int64_t length, const float* gains, const float* gy_bs, const float* gy_ue,
+                                          const float* gy_eve, float* grad_z, int64_t begin, int64_t end) {
+  backward_range(length, gains, gy_bs, gy_ue, gy_eve, grad_z, begin, end);
+}
+
+SEMSEC_CPU_CLONES void backward_range_any(int64_t length, const double* gains, const double* gy_bs,
+                                          const double* gy_ue, const double* gy_eve, double* grad_z, int64_t begin,
+                                          int64_t end) {
+  backward_range(length, gains, gy_bs, gy_ue, gy_eve, grad_z, begin, end);
+}
+
 }  // namespace
 
 template <typename T>
@@ -159,12 +295,7 @@ void isac_link_backward_cpu(int64_t num_grid, int64_t batch, int64_t length, con
                             const T* gy_ue, const T* gy_eve, T* grad_z) {
   const int64_t n = num_grid * batch;
   at::parallel_for(0, n, kSampleGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const int64_t row = 2 * length * i;
-      for (int64_t l = 0; l < length; ++l) {
-        grad_z[length * i + l] = isac_grad_z(gains + 6 * i, gy_bs + row, gy_ue + row, gy_eve + row, l);
-      }
-    }
+    backward_range_any(length, gains, gy_bs, gy_ue, gy_eve, grad_z, begin, end);
   });
 }
 

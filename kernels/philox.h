@@ -40,18 +40,20 @@ SEMSEC_HD void mulhilo32(uint32_t a, uint32_t b, uint32_t& hi, uint32_t& lo) {
   lo = static_cast<uint32_t>(p);
 }
 
-// Philox4x32 with 10 rounds (Salmon et al., SC'11; Random123 constants).
+// Philox4x32 with 10 rounds (Salmon et al., SC'11; Random123 constants: multipliers, Weyl key
+// increments).
+inline constexpr uint32_t kPhiloxM0 = 0xD2511F53u, kPhiloxM1 = 0xCD9E8D57u;
+inline constexpr uint32_t kPhiloxW0 = 0x9E3779B9u, kPhiloxW1 = 0xBB67AE85u;
+
 SEMSEC_HD Philox4 philox4x32_10(Philox4 ctr, uint32_t k0, uint32_t k1) {
-  constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
-  constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
   for (int round = 0; round < 10; ++round) {
     if (round > 0) {
-      k0 += kW0;
-      k1 += kW1;
+      k0 += kPhiloxW0;
+      k1 += kPhiloxW1;
     }
     uint32_t hi0, lo0, hi1, lo1;
-    mulhilo32(kM0, ctr.v[0], hi0, lo0);
-    mulhilo32(kM1, ctr.v[2], hi1, lo1);
+    mulhilo32(kPhiloxM0, ctr.v[0], hi0, lo0);
+    mulhilo32(kPhiloxM1, ctr.v[2], hi1, lo1);
     ctr = Philox4{{hi1 ^ ctr.v[1] ^ k0, lo1, hi0 ^ ctr.v[3] ^ k1, lo0}};
   }
   return ctr;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/isac_link.h"
@@ -334,6 +335,69 @@ TEST(IsacLink, AnalyticGradientMatchesFiniteDifferences) {
                         s_ue.select(-1, 1).unsqueeze(-1) * v.select(-1, 1);
   EXPECT_TRUE(torch::allclose(g1, expected, 0.0, 1e-14));
   EXPECT_FALSE(out1.gains.requires_grad());
+}
+
+// The CPU kernel draws a chunk of samples at a time, vectorises the steering sums and channels
+// across samples and the Philox words by hand (AVX-512): its outputs must be, bit for bit, those
+// of the per-sample path the CUDA kernels take (isac_fading, isac_sample, isac_apply_sample_pair
+// of isac_link.h, one sample and one symbol pair at a time). Sizes cover batches that are not a
+// multiple of the chunk, odd and even lengths, antenna counts with a partly used fading block,
+// noise on and off, training and evaluation draws, float and double.
+template <typename T>
+void expect_cpu_kernel_equals_per_sample_path(int64_t num_antennas, int64_t batch, int64_t length, bool noise,
+                                             bool eval) {
+  auto p = make_params(num_antennas, "steer");
+  p.alpha = {0.7, -0.4};
+  p.si_residual_power = 0.05;
+  p.eve_snr_offset_db = -3.0;
+  p.noise = noise;
+  p.eval = eval;
+  sk::IsacLinkArgs a = sk::isac_link_args(p);
+  a.num_grid = 3;
+  a.batch = batch;
+  a.length = length;
+  const auto dtype = std::is_same_v<T, float> ? torch::kFloat : torch::kDouble;
+  const auto in = make_inputs(a.num_grid, batch, length, dtype, 17);
+  const int64_t n = a.num_grid * batch;
+  const T* z = in.z.template data_ptr<T>();
+  const T* phi = in.phi.template data_ptr<T>();
+  const T* snr_db = in.snr_db.template data_ptr<T>();
+  const int64_t* seeds = in.seeds.template data_ptr<int64_t>();
+  const uint32_t step = 17;
+  std::vector<T> y(3 * n * 2 * length), gains(6 * n), y_ref(y.size()), gains_ref(gains.size());
+  T* y_bs = y.data();
+  sk::isac_link_forward_cpu<T>(a, z, phi, snr_db, seeds, step, y_bs, y_bs + n * 2 * length, y_bs + 2 * n * 2 * length,
+                               gains.data());
+  T* r_bs = y_ref.data();
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t g = i / batch;
+    const auto b = static_cast<uint32_t>(i % batch);
+    const rng::Key key = rng::make_key(static_cast<uint64_t>(seeds[g]));
+    const sk::IsacSample s = sk::isac_sample(a, sk::isac_fading(a, key, step, b), static_cast<double>(phi[i]),
+                                             static_cast<double>(snr_db[g]));
+    sk::isac_store_gains(s, gains_ref.data() + 6 * i);
+    const int64_t row = 2 * length * i;
+    for (int64_t k = 0; k < sk::isac_num_pairs(length); ++k) {
+      sk::isac_apply_sample_pair(a, s, key, step, b, k, z + length * i, r_bs + row, r_bs + n * 2 * length + row,
+                                 r_bs + 2 * n * 2 * length + row);
+    }
+  }
+  EXPECT_EQ(std::memcmp(gains.data(), gains_ref.data(), gains.size() * sizeof(T)), 0) << "gains";
+  int64_t differing = 0;
+  for (size_t j = 0; j < y.size(); ++j) differing += std::memcmp(&y[j], &y_ref[j], sizeof(T)) != 0;
+  EXPECT_EQ(differing, 0) << "of " << y.size() << " outputs";
+}
+
+TEST(IsacLink, CpuKernelEqualsThePerSamplePathBitForBit) {
+  for (const bool eval : {false, true}) {
+    SCOPED_TRACE(eval ? "eval" : "train");
+    expect_cpu_kernel_equals_per_sample_path<float>(16, 37, 23, true, eval);
+    expect_cpu_kernel_equals_per_sample_path<float>(5, 8, 8, true, eval);
+    expect_cpu_kernel_equals_per_sample_path<double>(16, 37, 23, true, eval);
+    expect_cpu_kernel_equals_per_sample_path<double>(7, 3, 1, true, eval);
+  }
+  expect_cpu_kernel_equals_per_sample_path<float>(16, 21, 23, false, false);
+  expect_cpu_kernel_equals_per_sample_path<double>(3, 9, 6, false, true);
 }
 
 TEST(IsacLink, MatchesAtenReference) {
