@@ -277,6 +277,9 @@ int run_bench(const BenchOptions& o) {
     const torch::Tensor phi = (torch::rand({g, kBatch}, f) - 0.5) * 0.6981, snr = torch::full({g}, 15.0, f);
     const torch::Tensor seeds = torch::arange(g, f.dtype(torch::kInt64)), counter = torch::zeros({1}, f.dtype(torch::kInt64));
     const kernels::IsacLinkParams p = link_params();
+    // A dense upstream gradient, as the decoders' first layers hand back in training (a plain sum
+    // would hand every case an expanded gradient of ones, which no training step sees).
+    const torch::Tensor v = torch::randn({3, g, kBatch, 2 * 23}, f);
     auto run = [&](int kind) {
       torch::Tensor z = z0.clone().requires_grad_(true);
       std::vector<torch::Tensor> y;
@@ -287,7 +290,7 @@ int run_bench(const BenchOptions& o) {
                                    : kernels::isac_link(z, phi, snr, seeds, counter, p);
         y = {out.y_bs, out.y_ue, out.y_eve};
       }
-      (y[0].sum() + y[1].sum() + y[2].sum()).backward();
+      ((y[0] * v[0]).sum() + (y[1] * v[1]).sum() + (y[2] * v[2]).sum()).backward();
     };
     const std::string a = fmt::format("channel_aten_G{}", g), r = fmt::format("channel_aten_philox_G{}", g),
                       b = fmt::format("channel_fused_G{}", g);

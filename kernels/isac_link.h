@@ -141,34 +141,41 @@ SEMSEC_HD IsacFading isac_fading(const IsacLinkArgs& a, rng::Key key, uint32_t s
 
 SEMSEC_HD double isac_db_to_linear(double db) { return pow(10.0, db / 10.0); }
 
-// The linear SNRs of a grid point (BS and UE receiver, Eve).
-struct IsacSnr {
-  double snr, snr_eve;
+// What a sample's state needs of its grid point's SNR: computed once per point on the CPU.
+struct IsacPoint {
+  double inv_snr;                        // 1 / snr, snr the BS and UE receiver SNR (linear)
+  double sigma_bs, sigma_ue, sigma_eve;  // std of each real noise component (before equalising)
 };
-SEMSEC_HD IsacSnr isac_snr(const IsacLinkArgs& a, double snr_db) {
-  return IsacSnr{isac_db_to_linear(snr_db), isac_db_to_linear(snr_db + a.eve_snr_offset_db)};
+SEMSEC_HD IsacPoint isac_point(const IsacLinkArgs& a, double snr_db) {
+  const double snr = isac_db_to_linear(snr_db);
+  const double snr_eve = isac_db_to_linear(snr_db + a.eve_snr_offset_db);
+  const double symbol_power = 1.0 / static_cast<double>(a.length);  // ||z||^2 = 1 over L symbols
+  IsacPoint p;
+  p.inv_snr = 1.0 / snr;
+  // CN(0, s2): each real component N(0, s2 / 2). E|h'|^2 = ||w||^2 = 1 for the UE.
+  p.sigma_bs = sqrt(0.5 * a.ref_gain_bs * symbol_power / snr);
+  p.sigma_ue = sqrt(0.5 * symbol_power / snr);
+  p.sigma_eve = sqrt(0.5 * a.ref_gain_bs * symbol_power / snr_eve);
+  return p;
 }
 
-SEMSEC_HD IsacSample isac_sample_from(const IsacLinkArgs& a, const IsacFading& f, Cplx sens, IsacSnr snrs) {
-  const double snr = snrs.snr;
-  const double symbol_power = 1.0 / static_cast<double>(a.length);  // ||z||^2 = 1 over L symbols
+SEMSEC_HD IsacSample isac_sample_from(const IsacFading& f, Cplx sens, const IsacPoint& p) {
   const double h2 = cnorm2(f.h_eff);
-  const double denom = h2 + 1.0 / snr;
+  const double denom = h2 + p.inv_snr;
   IsacSample s;
   s.s_bs = cadd(sens, f.s_si);
   s.s_eve = sens;
   s.c_ue = Cplx{f.h_eff.re / denom, -f.h_eff.im / denom};
   // c h' = |h'|^2 / (|h'|^2 + 1/snr) exactly real; computed directly so no rounding leaks into Im.
   s.s_ue = Cplx{h2 / denom, 0.0};
-  // CN(0, s2): each real component N(0, s2 / 2). E|h'|^2 = ||w||^2 = 1 for the UE.
-  s.sigma_bs = sqrt(0.5 * a.ref_gain_bs * symbol_power / snr);
-  s.sigma_ue = sqrt(0.5 * symbol_power / snr);
-  s.sigma_eve = sqrt(0.5 * a.ref_gain_bs * symbol_power / snrs.snr_eve);
+  s.sigma_bs = p.sigma_bs;
+  s.sigma_ue = p.sigma_ue;
+  s.sigma_eve = p.sigma_eve;
   return s;
 }
 
 SEMSEC_HD IsacSample isac_sample(const IsacLinkArgs& a, const IsacFading& f, double phi, double snr_db) {
-  return isac_sample_from(a, f, isac_sensing_gain(a, phi), isac_snr(a, snr_db));
+  return isac_sample_from(f, isac_sensing_gain(a, phi), isac_point(a, snr_db));
 }
 
 // The four standard normals of symbol pair k (block k) of one receiver's noise stream: symbol

@@ -195,12 +195,12 @@ SEMSEC_ALWAYS_INLINE void forward_range(const IsacLinkArgs& a, const T* z, const
   const Cplx one{1.0, 0.0};
   int64_t g = -1;
   rng::Key key{};
-  IsacSnr snr{};
+  IsacPoint point{};
   for (int64_t i = begin; i < end;) {
-    if (i / a.batch != g) {  // the grid point's key and SNRs, once per point
+    if (i / a.batch != g) {  // the grid point's key, SNRs and noise levels, once per point
       g = i / a.batch;
       key = rng::make_key(static_cast<uint64_t>(seeds[g]));
-      snr = isac_snr(a, static_cast<double>(snr_db[g]));
+      point = isac_point(a, static_cast<double>(snr_db[g]));
     }
     const int64_t count = std::min({kChunk, end - i, (g + 1) * a.batch - i});
     draw_chunk(d, key, step, static_cast<uint32_t>(i - g * a.batch), count);
@@ -220,7 +220,7 @@ SEMSEC_ALWAYS_INLINE void forward_range(const IsacLinkArgs& a, const T* z, const
     for (int64_t c = 0; c < count; ++c) {
       const int64_t si = i + c;
       const IsacFading f{Cplx{h_eff.re[c], h_eff.im[c]}, isac_si_gain(a, d.fading_normals(c))};
-      const IsacSample s = isac_sample_from(a, f, isac_sensing_from(a, Cplx{steer.re[c], steer.im[c]}), snr);
+      const IsacSample s = isac_sample_from(f, isac_sensing_from(a, Cplx{steer.re[c], steer.im[c]}), point);
       isac_store_gains(s, gains + 6 * si);
       const int64_t row = 2 * a.length * si;
       const T* zi = z + a.length * si;
