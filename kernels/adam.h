@@ -34,12 +34,19 @@ struct AdamConsts {
         one_minus_beta2(static_cast<T>(1.0 - h.beta2)), eps(static_cast<T>(h.eps)) {}
 };
 
-// m <- lerp(m, g, 1 - beta1); v <- beta2 v + (1 - beta2) g^2; p <- p - step_size m / (sqrt(v) / bc2_sqrt + eps).
+// The square root in the parameters' type. An unqualified sqrt(float) finds only C's
+// double sqrt in host code here (nvcc adds a float overload in device code), which made the CPU
+// update round through double while the GPU and torch work in float.
+SEMSEC_HD float adam_sqrt(float x) { return ::sqrtf(x); }
+SEMSEC_HD double adam_sqrt(double x) { return ::sqrt(x); }
+
+// m <- lerp(m, g, 1 - beta1); v <- beta2 v + (1 - beta2) g^2; p <- p - step_size m / (sqrt(v) / bc2_sqrt + eps),
+// every operation in T.
 template <typename T>
 SEMSEC_HD void adam_element(T& p, T g, T& m, T& v, T step_size, T bc2_sqrt, const AdamConsts<T>& c) {
   m = m + c.one_minus_beta1 * (g - m);
   v = v * c.beta2 + c.one_minus_beta2 * g * g;
-  p = p - step_size * m / (sqrt(v) / bc2_sqrt + c.eps);
+  p = p - step_size * m / (adam_sqrt(v) / bc2_sqrt + c.eps);
 }
 
 // One parameter tensor of G grid points, contiguous, numel = G * per_point; lr [G] and step
