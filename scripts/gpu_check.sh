@@ -28,7 +28,7 @@ cmake -S . -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release -DSEMSEC_PYTHON="$(comm
 targets="semsec $(grep -o 'add_executable(gpu_[a-z_]*' -r tests/*.cmake 2>/dev/null | sed 's/.*(//' | tr '\n' ' ')"
 for t in $(sed -n 's/^semsec_test(\(gpu_[a-z_0-9]*\).*/\1/p' tests/*.cmake); do targets="$targets $t"; done
 # GPU tests that live in a CPU suite (names containing Gpu) run too.
-targets="$targets test_safetensors"
+targets="$targets test_safetensors test_cli"
 echo "building: $targets"
 ninja -C $BUILD -j 16 $targets >> "$OUT/build.log" 2>&1 || { tail -60 "$OUT/build.log"; exit 1; }
 echo "build took $(( $(date +%s) - t0 )) s"
@@ -36,8 +36,10 @@ for t in $BUILD/tests/gpu_*; do
   [ -x "$t" ] || continue
   echo "== $t"; timeout 180 "$t" 2>&1 | tee -a "$OUT/gpu_tests.log" | grep -E "^\[  (FAILED|PASSED|SKIPPED) |^\[==|Failure|error|metric|tf32|TF32" | tail -25
 done
-echo "== test_safetensors (GPU tests only)"
-timeout 120 $BUILD/tests/test_safetensors --gtest_filter='*Gpu*' 2>&1 | tee -a "$OUT/gpu_tests.log" | grep -E "^\[  (FAILED|PASSED|SKIPPED) |Failure" | tail -5
+for t in test_safetensors test_cli; do
+  echo "== $t (GPU tests only)"
+  timeout 180 $BUILD/tests/$t --gtest_filter='*Gpu*' 2>&1 | tee -a "$OUT/gpu_tests.log" | grep -E "^\[  (FAILED|PASSED|SKIPPED) |Failure" | tail -5
+done
 # CLSSR Fig. 2 on the GPU (codec training, link-level Monte Carlo, policy iteration), off unless asked.
 if [ "${SEMSEC_GPU_CLSSR:-0}" = 1 ]; then
   t1=$(date +%s)

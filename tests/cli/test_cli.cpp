@@ -31,7 +31,7 @@ std::string slurp(const std::string& path) {
 }
 
 class CliTest : public ::testing::Test {
- protected:
+ public:
   void SetUp() override {
     dir_ = testing::make_temp_dir("cli");
     data_ = fs::join(dir_, "data");
@@ -90,28 +90,45 @@ TEST_F(CliTest, TrainWritesTheRunDirectory) {
   EXPECT_NE(again.output.find("already holds config.yaml; continue it with '--resume"), std::string::npos) << again.output;
 }
 
-TEST_F(CliTest, ResumeAfterAKillGivesTheUninterruptedResultBitForBit) {
-  const std::string cfg = fmt::format("{}/experiments/gs_isac.yaml {}", SEMSEC_SOURCE_DIR, small_run_args());
-  const std::string full = fs::join(dir_, "full"), cut = fs::join(dir_, "cut");
-  ASSERT_EQ(run(fmt::format("train {} --out {}", cfg, full)).exit_code, 0);
-  // Killed (SIGKILL, no clean-up) after step 10; the last checkpoint is from step 8.
-  const Result killed = run(fmt::format("train {} --out {}", cfg, cut), "SEMSEC_TEST_KILL_AT_STEP=general:10");
+// A run killed (SIGKILL, no clean-up) after step 10 and resumed from its step-8 checkpoint ends
+// with the uninterrupted run's weights, metrics and summary, bit for bit. `device` is "" (CPU) or
+// a --device flag; on CUDA the steps replay a captured graph (train.cuda_graph, on by default).
+void expect_resume_equals_uninterrupted(CliTest& t, const std::string& cfg, const std::string& device,
+                                        const std::string& dir) {
+  const std::string full = fs::join(dir, "full"), cut = fs::join(dir, "cut");
+  const Result done = t.run(fmt::format("train {} {} --out {}", cfg, device, full));
+  ASSERT_EQ(done.exit_code, 0) << done.output;
+  const Result killed =
+      t.run(fmt::format("train {} {} --out {}", cfg, device, cut), "SEMSEC_TEST_KILL_AT_STEP=general:10");
   EXPECT_EQ(killed.signal, 9) << killed.output;
   EXPECT_FALSE(fs::exists(fs::join(cut, "summary.csv")));
   ASSERT_EQ(get_int(load_tensors(fs::join(cut, "checkpoints/general.pt")), "stage.step", "ckpt"), 8);
-  const Result resumed = run(fmt::format("train --resume {}", cut));
+  const Result resumed = t.run(fmt::format("train {} --resume {}", device, cut));
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming at step 8"), std::string::npos) << resumed.output;
   const TensorMap a = load_tensors(fs::join(full, "checkpoints/general.pt"));
   const TensorMap b = load_tensors(fs::join(cut, "checkpoints/general.pt"));
   ASSERT_EQ(a.size(), b.size());
-  for (const auto& [name, t] : a) EXPECT_TRUE(torch::equal(t, b.at(name))) << name;
+  for (const auto& [name, tensor] : a) EXPECT_TRUE(torch::equal(tensor, b.at(name))) << name;
   EXPECT_EQ(slurp(fs::join(full, "summary.csv")), slurp(fs::join(cut, "summary.csv")));
   EXPECT_EQ(slurp(fs::join(full, "metrics.csv")), slurp(fs::join(cut, "metrics.csv")));
+}
+
+TEST_F(CliTest, ResumeAfterAKillGivesTheUninterruptedResultBitForBit) {
+  const std::string cfg = fmt::format("{}/experiments/gs_isac.yaml {}", SEMSEC_SOURCE_DIR, small_run_args());
+  expect_resume_equals_uninterrupted(*this, cfg, "", dir_);
   // Resuming with a different configuration is refused.
-  const Result changed = run(fmt::format("train {} train.lr=0.5 --resume {}", cfg, cut));
+  const Result changed = run(fmt::format("train {} train.lr=0.5 --resume {}", cfg, fs::join(dir_, "cut")));
   EXPECT_EQ(changed.exit_code, 2);
   EXPECT_NE(changed.output.find("train.lr differs"), std::string::npos) << changed.output;
+}
+
+// The same on a GPU, where the steps replay a CUDA graph whose counters and Adam step live on the
+// device: a resumed run must capture a fresh graph that picks them up from the checkpoint.
+TEST_F(CliTest, GpuResumeWithCudaGraphsGivesTheUninterruptedResultBitForBit) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const std::string cfg = fmt::format("{}/experiments/gs_isac.yaml {}", SEMSEC_SOURCE_DIR, small_run_args());
+  expect_resume_equals_uninterrupted(*this, cfg, "--device cuda", dir_);
 }
 
 TEST_F(CliTest, ConfigErrorsNameFileLineColumnAndKey) {
