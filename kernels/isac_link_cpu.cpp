@@ -147,7 +147,15 @@ __attribute__((target("avx512f"))) void philox_words_avx512(rng::Key key, const 
 }
 #pragma GCC diagnostic pop
 
-const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
+// Whether this CPU (and its OS) runs AVX-512; asked once. __builtin_cpu_init first, since this may
+// run before libgcc's own constructor has filled in the CPU model.
+bool has_avx512() {
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return yes;
+}
 #endif
 
 SEMSEC_CPU_CLONES void box_muller_words(int64_t n, const uint32_t* __restrict__ w0, const uint32_t* __restrict__ w1,
@@ -171,7 +179,7 @@ void draw_chunk(ChunkDraws& d, rng::Key key, uint32_t step, uint32_t first, int6
   }
   const int64_t n = d.blocks_for(count);
 #if SEMSEC_X86_GNU
-  if (kHasAvx512) {
+  if (has_avx512()) {
     philox_words_avx512(key, d.stream.data(), d.block.data(), d.sample.data(), step, n, d.w0.data(), d.w1.data(),
                         d.w2.data(), d.w3.data());
   } else
