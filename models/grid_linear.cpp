@@ -97,7 +97,12 @@ torch::Tensor activate(Activation act, const torch::Tensor& x) {
 }  // namespace
 
 torch::Tensor GridMlpImpl::hidden(torch::Tensor x) {
-  for (size_t i = 0; i + 1 < layers_.size(); ++i) x = torch::relu(layers_[i]->forward(x));
+  // In place: each layer output is a fresh tensor that only the ReLU reads (baddbmm saves its
+  // inputs, not its output, for the backward), so no second [G, B, width] buffer is allocated.
+  for (size_t i = 0; i + 1 < layers_.size(); ++i) {
+    x = layers_[i]->forward(x);
+    x.relu_();
+  }
   return x;
 }
 
