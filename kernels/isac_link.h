@@ -257,6 +257,10 @@ SEMSEC_HD int64_t isac_num_pairs(int64_t length) { return (length + 1) / 2; }
 template <typename T>
 void isac_link_forward_cpu(const IsacLinkArgs& a, const T* z, const T* phi, const T* snr_db, const int64_t* seeds,
                            int64_t step, T* y_bs, T* y_ue, T* y_eve, T* gains);
+// Whether the CPU launcher may use its hand-written AVX-512 Philox loop where the CPU has AVX-512
+// (the default) or must take the portable loop every other CPU runs; returns the previous setting.
+// Both give the same bits: tests compare them on machines that have AVX-512.
+bool isac_link_cpu_allow_avx512(bool allowed);
 template <typename T>
 void isac_link_backward_cpu(int64_t num_grid, int64_t batch, int64_t length, const T* gains, const T* gy_bs,
                             const T* gy_ue, const T* gy_eve, T* grad_z);

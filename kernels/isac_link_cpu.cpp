@@ -9,6 +9,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "kernels/isac_link.h"
@@ -25,6 +26,8 @@ namespace {
 constexpr int64_t kSampleGrain = 64;
 constexpr size_t kLanes = 16;   // floats in an AVX-512 register
 constexpr int64_t kChunk = 8;   // samples per chunk: doubles in an AVX-512 register
+
+std::atomic<bool> avx512_allowed{true};  // isac_link_cpu_allow_avx512
 
 // kChunk doubles, one sample each (GCC vector extension: element-wise IEEE operations).
 using Lanes = double __attribute__((vector_size(kChunk * sizeof(double))));
@@ -149,13 +152,15 @@ __attribute__((target("avx512f"))) void philox_words_avx512(rng::Key key, const 
 
 // Whether this CPU (and its OS) runs AVX-512; asked once. __builtin_cpu_init first, since this may
 // run before libgcc's own constructor has filled in the CPU model.
-bool has_avx512() {
+bool cpu_has_avx512() {
   static const bool yes = [] {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") != 0;
   }();
   return yes;
 }
+
+bool has_avx512() { return avx512_allowed.load(std::memory_order_relaxed) && cpu_has_avx512(); }
 #endif
 
 SEMSEC_CPU_CLONES void box_muller_words(int64_t n, const uint32_t* __restrict__ w0, const uint32_t* __restrict__ w1,
@@ -288,6 +293,8 @@ SEMSEC_CPU_CLONES void backward_range_any(int64_t length, const double* gains, c
 }
 
 }  // namespace
+
+bool isac_link_cpu_allow_avx512(bool allowed) { return avx512_allowed.exchange(allowed); }
 
 template <typename T>
 void isac_link_forward_cpu(const IsacLinkArgs& a, const T* z, const T* phi, const T* snr_db, const int64_t* seeds,

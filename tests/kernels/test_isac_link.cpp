@@ -389,15 +389,22 @@ void expect_cpu_kernel_equals_per_sample_path(int64_t num_antennas, int64_t batc
 }
 
 TEST(IsacLink, CpuKernelEqualsThePerSamplePathBitForBit) {
-  for (const bool eval : {false, true}) {
-    SCOPED_TRACE(eval ? "eval" : "train");
-    expect_cpu_kernel_equals_per_sample_path<float>(16, 37, 23, true, eval);
-    expect_cpu_kernel_equals_per_sample_path<float>(5, 8, 8, true, eval);
-    expect_cpu_kernel_equals_per_sample_path<double>(16, 37, 23, true, eval);
-    expect_cpu_kernel_equals_per_sample_path<double>(7, 3, 1, true, eval);
+  // Both Philox loops: the hand-written AVX-512 one (where this CPU has AVX-512) and the portable
+  // one every other CPU runs.
+  for (const bool avx512 : {true, false}) {
+    SCOPED_TRACE(avx512 ? "AVX-512 Philox allowed" : "portable Philox");
+    const bool before = sk::isac_link_cpu_allow_avx512(avx512);
+    for (const bool eval : {false, true}) {
+      SCOPED_TRACE(eval ? "eval" : "train");
+      expect_cpu_kernel_equals_per_sample_path<float>(16, 37, 23, true, eval);
+      expect_cpu_kernel_equals_per_sample_path<float>(5, 8, 8, true, eval);
+      expect_cpu_kernel_equals_per_sample_path<double>(16, 37, 23, true, eval);
+      expect_cpu_kernel_equals_per_sample_path<double>(7, 3, 1, true, eval);
+    }
+    expect_cpu_kernel_equals_per_sample_path<float>(16, 21, 23, false, false);
+    expect_cpu_kernel_equals_per_sample_path<double>(3, 9, 6, false, true);
+    sk::isac_link_cpu_allow_avx512(before);
   }
-  expect_cpu_kernel_equals_per_sample_path<float>(16, 21, 23, false, false);
-  expect_cpu_kernel_equals_per_sample_path<double>(3, 9, 6, false, true);
 }
 
 TEST(IsacLink, MatchesAtenReference) {
