@@ -279,7 +279,7 @@ int run_bench(const BenchOptions& o) {
     const kernels::IsacLinkParams p = link_params();
     // A dense upstream gradient, as the decoders' first layers hand back in training (a plain sum
     // would hand every case an expanded gradient of ones, which no training step sees).
-    const torch::Tensor v = torch::randn({3, g, kBatch, 2 * 23}, f);
+    const torch::Tensor v = torch::randn({3, g, kBatch, 2 * z0.size(2)}, f);
     auto run = [&](int kind) {
       torch::Tensor z = z0.clone().requires_grad_(true);
       std::vector<torch::Tensor> y;

@@ -35,7 +35,6 @@ template <typename R>
 SEMSEC_HD CplxT<R> cconj_mul(CplxT<R> a, double b_re, double b_im) {
   return CplxT<R>{a.re * b_re + a.im * b_im, a.re * b_im - a.im * b_re};
 }
-SEMSEC_HD Cplx cconj_mul(Cplx a, Cplx b) { return cconj_mul(a, b.re, b.im); }
 SEMSEC_HD double cnorm2(Cplx a) { return a.re * a.re + a.im * a.im; }
 
 // Channel constants, passed by value to every launch (about 1 KiB, well inside the kernel
