@@ -277,10 +277,12 @@ int run_bench(const BenchOptions& o) {
     const torch::Tensor phi = (torch::rand({g, kBatch}, f) - 0.5) * 0.6981, snr = torch::full({g}, 15.0, f);
     const torch::Tensor seeds = torch::arange(g, f.dtype(torch::kInt64)), counter = torch::zeros({1}, f.dtype(torch::kInt64));
     const kernels::IsacLinkParams p = link_params();
-    // A dense upstream gradient, as the decoders' first layers hand back in training (a plain sum
-    // would hand every case an expanded gradient of ones, which no training step sees).
+    // A dense upstream gradient, as the decoders' first layers hand back in training. The channel
+    // rows hand it to autograd directly (backward(y, v)), so they time the channel's forward and
+    // backward and nothing else; the *_objective rows time the same with the objective
+    // sum_r <y_r, v_r> formed by ATen ops and differentiated, as until the seventh session.
     const torch::Tensor v = torch::randn({3, g, kBatch, 2 * z0.size(2)}, f);
-    auto run = [&](int kind) {
+    auto run = [&](int kind, bool objective) {
       torch::Tensor z = z0.clone().requires_grad_(true);
       std::vector<torch::Tensor> y;
       if (kind == 0) {
@@ -290,19 +292,28 @@ int run_bench(const BenchOptions& o) {
                                    : kernels::isac_link(z, phi, snr, seeds, counter, p);
         y = {out.y_bs, out.y_ue, out.y_eve};
       }
-      ((y[0] * v[0]).sum() + (y[1] * v[1]).sum() + (y[2] * v[2]).sum()).backward();
+      if (objective) {
+        ((y[0] * v[0]).sum() + (y[1] * v[1]).sum() + (y[2] * v[2]).sum()).backward();
+      } else {
+        torch::autograd::backward(y, {v[0], v[1], v[2]});
+      }
     };
     const std::string a = fmt::format("channel_aten_G{}", g), r = fmt::format("channel_aten_philox_G{}", g),
-                      b = fmt::format("channel_fused_G{}", g);
+                      b = fmt::format("channel_fused_G{}", g), ao = fmt::format("channel_aten_objective_G{}", g),
+                      bo = fmt::format("channel_fused_objective_G{}", g);
     const auto ms = interleaved_ms(d, warm, reps,
-                                   {[&] { run(0); }, [&] { run(1); }, [&] { run(2); }, [&] {
+                                   {[&] { run(0, false); }, [&] { run(1, false); }, [&] { run(2, false); },
+                                    [&] {
                                       torch::NoGradGuard no_grad;
                                       (void)kernels::isac_link(z0, phi, snr, seeds, counter, p);
-                                    }});
+                                    },
+                                    [&] { run(0, true); }, [&] { run(2, true); }});
     rows.push_back({a, ms[0], "", "ATen ops with torch::randn, as bench/baseline.py writes it, fwd+bwd"});
     rows.push_back({r, ms[1], "", "ATen ops on semsec's Philox draws (the test reference), fwd+bwd"});
     rows.push_back({b, ms[2], a, "fused semsec kernel, fwd+bwd"});
     rows.push_back({fmt::format("channel_fused_fwd_G{}", g), ms[3], "", "fused semsec kernel, forward only (no autograd)"});
+    rows.push_back({ao, ms[4], "", "ATen ops with torch::randn, fwd + the objective + bwd"});
+    rows.push_back({bo, ms[5], ao, "fused semsec kernel, fwd + the objective + bwd"});
   }
 
   // The UE's output layer and loss (SD_UE's last layer 16 -> 784, sigmoid, squared error) at G=16:

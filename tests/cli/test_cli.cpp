@@ -400,7 +400,8 @@ TEST_F(CliTest, BenchQuickWritesMediansAndRatios) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string csv = slurp(fs::join(dir_, "bench.csv"));
   EXPECT_EQ(csv.rfind("case,median_ms,ratio,note\n", 0), 0u) << csv;
-  for (const char* c : {"channel_fused_G1,", "semsec_general_step,", "grid_G4,", "sequential_G4,", "flop_floor_general_step,"}) {
+  for (const char* c : {"channel_fused_G1,", "channel_fused_objective_G1,", "semsec_general_step,", "grid_G4,",
+                        "sequential_G4,", "flop_floor_general_step,"}) {
     EXPECT_NE(csv.find(c), std::string::npos) << c << " missing in " << csv;
   }
 }
