@@ -154,8 +154,13 @@ SEMSEC_ALWAYS_INLINE double rows_of_block(const float* h, const float* x, const 
   if constexpr (kDh) std::fill(dh_acc, dh_acc + kRows * k * kLanes, 0.0f);
   V sq = {};
   int64_t j = cols.begin;
-  for (; j + 4 * kLanes <= cols.end; j += 4 * kLanes) pixels<kDh, kDw, 4, kRows>(hr, xr, wg, bg, k, d, j, unit, sq, dwg, dbg, acc);
-  if (j + 2 * kLanes <= cols.end) {
+  // Four rows take two vectors of pixels at a time, fewer rows four: 8 accumulators either way,
+  // which an AVX2 clone (two registers a vector) still holds.
+  constexpr int kWide = kRows >= 4 ? 2 : 4;
+  for (; j + kWide * kLanes <= cols.end; j += kWide * kLanes) {
+    pixels<kDh, kDw, kWide, kRows>(hr, xr, wg, bg, k, d, j, unit, sq, dwg, dbg, acc);
+  }
+  if (kWide > 2 && j + 2 * kLanes <= cols.end) {
     pixels<kDh, kDw, 2, kRows>(hr, xr, wg, bg, k, d, j, unit, sq, dwg, dbg, acc);
     j += 2 * kLanes;
   }
@@ -198,14 +203,21 @@ SEMSEC_ALWAYS_INLINE void block_rows(const float* h, const float* w, const float
     std::fill(dbg + cols.begin, dbg + cols.end, 0.0f);
   }
   const float unit = static_cast<float>(1.0 / static_cast<double>(s.batch * d));
-  std::vector<float> dh_acc(kDh ? static_cast<size_t>(2 * k * kLanes) : 0);
+  std::vector<float> dh_acc(kDh ? static_cast<size_t>(4 * k * kLanes) : 0);
   double total = 0.0;
-  for (int64_t r = 0; r < s.batch; r += 2) {  // rows in pairs, the last one alone when B is odd
+  // Rows four at a time (each load of w and each update of dW serves four rows), then a pair
+  // and a single row for what is left of B.
+  for (int64_t r = 0; r < s.batch;) {
     float* out = kDh ? dh_part + ((g * blocks + c) * s.batch + r) * k : nullptr;
-    if (s.batch - r >= 2) {
+    if (s.batch - r >= 4) {
+      total += rows_of_block<kDh, kDw, 4>(h, x, wg, bg, s, g, r, cols, unit, dwg, dbg, dh_acc.data(), out);
+      r += 4;
+    } else if (s.batch - r >= 2) {
       total += rows_of_block<kDh, kDw, 2>(h, x, wg, bg, s, g, r, cols, unit, dwg, dbg, dh_acc.data(), out);
+      r += 2;
     } else {
       total += rows_of_block<kDh, kDw, 1>(h, x, wg, bg, s, g, r, cols, unit, dwg, dbg, dh_acc.data(), out);
+      r += 1;
     }
   }
   sq[g * blocks + c] = total;
