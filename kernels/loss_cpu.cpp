@@ -160,9 +160,11 @@ SEMSEC_ALWAYS_INLINE double rows_of_block(const float* h, const float* x, const 
   for (; j + kWide * kLanes <= cols.end; j += kWide * kLanes) {
     pixels<kDh, kDw, kWide, kRows>(hr, xr, wg, bg, k, d, j, unit, sq, dwg, dbg, acc);
   }
-  if (kWide > 2 && j + 2 * kLanes <= cols.end) {
-    pixels<kDh, kDw, 2, kRows>(hr, xr, wg, bg, k, d, j, unit, sq, dwg, dbg, acc);
-    j += 2 * kLanes;
+  if constexpr (kWide > 2) {
+    if (j + 2 * kLanes <= cols.end) {
+      pixels<kDh, kDw, 2, kRows>(hr, xr, wg, bg, k, d, j, unit, sq, dwg, dbg, acc);
+      j += 2 * kLanes;
+    }
   }
   if (j + kLanes <= cols.end) {
     pixels<kDh, kDw, 1, kRows>(hr, xr, wg, bg, k, d, j, unit, sq, dwg, dbg, acc);

@@ -68,16 +68,20 @@ std::map<std::string, std::string> export_metadata(const std::string& run_dir) {
     std::getline(in, line);
     // Columns by name: sweeps of earlier versions wrote fewer of them (no loss weights).
     const std::vector<std::string> header = fields(line);
-    auto column = [&](const std::string& name) { return std::find(header.begin(), header.end(), name) - header.begin(); };
-    std::vector<std::string> copied{"seed", "train_snr_db", "psr_db"};
-    for (const std::string& name : copied) {
-      if (column(name) == static_cast<std::ptrdiff_t>(header.size())) {
+    // Each copied column once, as (name, index): seed, train SNR and PSR are required, the loss
+    // weights copied where present.
+    std::vector<std::pair<std::string, size_t>> copied;
+    auto add_column = [&](const std::string& name, bool required) {
+      const auto it = std::find(header.begin(), header.end(), name);
+      if (it != header.end()) {
+        copied.emplace_back(name, static_cast<size_t>(it - header.begin()));
+      } else if (required) {
         fail("semsec export: {}: no column '{}' in the header '{}'", points, name, line);
       }
-    }
-    for (const LossWeightKey& w : kLossWeightKeys) {
-      if (column(w.column) < static_cast<std::ptrdiff_t>(header.size())) copied.emplace_back(w.column);
-    }
+    };
+    for (const char* name : {"seed", "train_snr_db", "psr_db"}) add_column(name, true);
+    for (const LossWeightKey& w : kLossWeightKeys) add_column(w.column, false);
+    const size_t c_psr = copied[2].second;
     std::map<std::string, std::string> lists;
     std::string taus;
     int64_t n = 0;
@@ -85,8 +89,8 @@ std::map<std::string, std::string> export_metadata(const std::string& run_dir) {
       const std::vector<std::string> f = fields(line);
       if (f.size() != header.size()) fail("semsec export: {}: malformed line '{}'", points, line);
       const std::string sep = n ? "," : "";
-      for (const std::string& name : copied) lists[name] += sep + f[static_cast<size_t>(column(name))];
-      const std::string& psr = f[static_cast<size_t>(column("psr_db"))];
+      for (const auto& [name, c] : copied) lists[name] += sep + f[c];
+      const std::string& psr = f[c_psr];
       char* end = nullptr;
       const double psr_db = std::strtod(psr.c_str(), &end);
       if (psr.empty() || *end != '\0') fail("semsec export: {}: psr_db '{}' is not a number (line '{}')", points, psr, line);

@@ -1,9 +1,8 @@
 // Grid-batched layers, GridAdam, checkpoints and the stage runner.
 #include <gtest/gtest.h>
 
-#include <cstring>
-
 #include <cmath>
+#include <cstring>
 #include <fstream>
 
 #include "core/checkpoint.h"
