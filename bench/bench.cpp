@@ -1,6 +1,8 @@
 // `semsec bench`.
 #include "bench/bench.h"
 
+#include "bench/harness.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,16 +14,16 @@
 #include "core/fs.h"
 #include "core/progress.h"
 #include "core/rundir.h"
-#include "kernels/loss_ops.h"
-#include "kernels/ops.h"
+#include "kernels/loss/loss_op.h"
+#include "kernels/isac_link/isac_link_op.h"
 #include "models/gs_isac.h"
 #include "models/security.h"
-#include "trainers/grid_adam.h"
-#include "trainers/gs_isac_trainer.h"
-#include "trainers/isac_losses.h"
-#include "trainers/graph_step.h"
-#include "trainers/stage.h"
-#include "trainers/isac_schema.h"
+#include "trainers/engine/grid_adam.h"
+#include "trainers/ss_isac/experiment.h"
+#include "trainers/ss_isac/losses.h"
+#include "trainers/engine/graph_step.h"
+#include "trainers/engine/stage.h"
+#include "trainers/ss_isac/schema.h"
 
 #ifdef SEMSEC_WITH_CUDA
 #include <c10/cuda/CUDAFunctions.h>
@@ -30,248 +32,32 @@
 namespace semsec::bench {
 namespace {
 
-constexpr int64_t kBatch = 256;
-
-void sync(const torch::Device& d) {
-#ifdef SEMSEC_WITH_CUDA
-  if (d.is_cuda()) c10::cuda::device_synchronize();
-#endif
-}
-
-// Median wall time of fn() in milliseconds.
-double median_ms(const torch::Device& d, int warmup, int reps, const std::function<void()>& fn) {
-  for (int i = 0; i < warmup; ++i) fn();
-  sync(d);
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    const auto a = std::chrono::steady_clock::now();
-    fn();
-    sync(d);
-    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-// Medians (ms) of several cases timed in turn, one call of each per repetition, so that the
-// drift of a shared, noisy machine falls on all of them alike and their ratios stay fair.
-// With block > 1 each case runs `block` times in a row and the first of them is not recorded
-// (it pays for the caches the other case evicted, which a run on its own would not).
-std::vector<double> interleaved_ms(const torch::Device& d, int warmup, int reps,
-                                   const std::vector<std::function<void()>>& fns, int block = 1) {
-  for (int i = 0; i < warmup; ++i)
-    for (const auto& fn : fns) fn();
-  sync(d);
-  std::vector<std::vector<double>> t(fns.size());
-  for (int i = 0; i < reps; i += std::max(1, block - 1)) {
-    for (size_t k = 0; k < fns.size(); ++k) {
-      for (int j = 0; j < block; ++j) {
-        const auto a = std::chrono::steady_clock::now();
-        fns[k]();
-        sync(d);
-        if (block == 1 || j > 0) {
-          t[k].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
-        }
-      }
-    }
-  }
-  std::vector<double> out;
-  for (auto& v : t) {
-    std::sort(v.begin(), v.end());
-    out.push_back(v[v.size() / 2]);
-  }
-  return out;
-}
-
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? std::nan("") : v[v.size() / 2];
-}
-
-std::vector<uint64_t> seeds_for(int64_t g) {
-  std::vector<uint64_t> s;
-  for (int64_t i = 0; i < g; ++i) s.push_back(static_cast<uint64_t>(i));
-  return s;
-}
-
-// The channel of the default experiment configuration, built exactly as the trainer builds it.
-kernels::IsacLinkParams link_params() {
-  return trainers::link_params_from_config(config::Config::defaults(trainers::isac_schema()));
-}
-
-// The channel as a researcher composes it from ATen ops (bench/baseline.py's IsacChannel, batched
-// over the grid): complex tensors, torch::randn draws, the same model and variances as isac_link.
-// y_bs, y_ue, y_eve as [G, B, 2L] interleaved (re, im).
-std::vector<torch::Tensor> aten_channel(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
-                                        const kernels::IsacLinkParams& p) {
-  const auto dev = z.device();
-  const int64_t g = z.size(0), b = z.size(1), l = z.size(2), m = p.num_antennas;
-  const auto cf = torch::TensorOptions().dtype(torch::kComplexFloat).device(dev);
-  std::vector<c10::complex<float>> w_host;
-  for (const auto& w : p.w) w_host.emplace_back(static_cast<float>(w.real()), static_cast<float>(w.imag()));
-  const torch::Tensor w = torch::from_blob(w_host.data(), {m}, torch::kComplexFloat).to(dev);
-  const torch::Tensor idx = torch::arange(m, z.options());
-  const torch::Tensor a = torch::polar(torch::ones({g, b, m}, z.options()), 3.141592653589793 * idx * torch::sin(phi).unsqueeze(-1));
-  const torch::Tensor sens = (a.conj() * w).sum(-1, true) * c10::complex<float>(p.alpha.real(), p.alpha.imag());
-  const torch::Tensor snr = torch::pow(10.0, snr_db / 10.0).view({g, 1, 1});
-  const torch::Tensor h_eff = (torch::randn({g, b, m}, cf).conj() * w).sum(-1, true);
-  const torch::Tensor s_si = torch::randn({g, b, 1}, cf) * std::sqrt(p.si_residual_power);
-  const torch::Tensor c = h_eff.conj() / (h_eff.abs().square() + 1.0 / snr);
-  const double ps = 1.0 / static_cast<double>(l);
-  const torch::Tensor sigma_bs = torch::sqrt(p.ref_gain_bs * ps / snr);
-  const torch::Tensor sigma_eve = torch::sqrt(p.ref_gain_bs * ps / (snr * std::pow(10.0, p.eve_snr_offset_db / 10.0)));
-  const torch::Tensor zc = z.to(torch::kComplexFloat);
-  const torch::Tensor y_bs = (sens + s_si) * zc + torch::randn({g, b, l}, cf) * sigma_bs;
-  const torch::Tensor y_ue = c * h_eff * zc + c * torch::randn({g, b, l}, cf) * torch::sqrt(ps / snr);
-  const torch::Tensor y_eve = sens * zc + torch::randn({g, b, l}, cf) * sigma_eve;
-  return {torch::view_as_real(y_bs).flatten(-2), torch::view_as_real(y_ue).flatten(-2),
-          torch::view_as_real(y_eve).flatten(-2)};
-}
-
-// One training step of the general system (eq. 9) for G grid points on random data.
-struct GeneralStep {
-  GeneralStep(int64_t g, torch::Device d) : device(d), num_points(g) {
-    net = models::GsIsac(seeds_for(g), models::GsIsacSizes{});
-    net->to(d);
-    std::vector<torch::Tensor> params = net->parameters();
-    opt = std::make_unique<trainers::GridAdam>(params, std::vector<double>(static_cast<size_t>(g), 1e-4),
-                                               trainers::AdamOptions{});
-    auto f = torch::TensorOptions().device(d);
-    x = torch::rand({g, kBatch, 784}, f);
-    phi = (torch::rand({g, kBatch}, f) - 0.5) * 0.6981;
-    snr = torch::full({g}, 15.0, f);
-    seeds = torch::arange(g, f.dtype(torch::kInt64));
-    counter = torch::zeros({1}, f.dtype(torch::kInt64));
-    params_ = link_params();
-    const auto cfg = config::Config::defaults(trainers::isac_schema());
-    gamma_sen = torch::full({g}, cfg.get_float("train.gamma_sen"), f);
-    gamma_com = torch::full({g}, cfg.get_float("train.gamma_com"), f);
-  }
-  // The trainer's step (trainers::train_step on trainers::general_losses) on a fixed batch.
-  void operator()() {
-    counter.add_(1);
-    const auto channel = [&](const torch::Tensor& z) { return kernels::isac_link(z, phi, snr, seeds, counter, params_); };
-    trainers::train_step(*opt, [&] { return trainers::general_losses(net, x, phi, channel, gamma_sen, gamma_com); });
-  }
-  torch::Device device;
-  int64_t num_points;
-  models::GsIsac net{nullptr};
-  std::unique_ptr<trainers::GridAdam> opt;
-  torch::Tensor x, phi, snr, seeds, counter;
-  kernels::IsacLinkParams params_;
-  torch::Tensor gamma_sen, gamma_com;  // [G], the defaults of the configuration
+struct Row {
+  std::string name;
+  double ms;
+  std::string ratio_of;  // name of the row this one is compared with
+  std::string note;
 };
 
-// One ARN training step (eq. 25-29) with the base system and Eve frozen.
-struct ArnStep {
-  ArnStep(int64_t g, torch::Device d) : base(g, d) {
-    arn = models::PairedArn(seeds_for(g), models::ArnSizes{});
-    eve = models::EveClassifier(seeds_for(g), int64_t{46}, std::vector<int64_t>{64, 32, 32}, int64_t{10}, uint32_t{192});
-    arn->to(d);
-    eve->to(d);
-    for (auto& p : base.net->parameters()) p.set_requires_grad(false);
-    for (auto& p : eve->parameters()) p.set_requires_grad(false);
-    opt = std::make_unique<trainers::GridAdam>(arn->parameters(), std::vector<double>(static_cast<size_t>(g), 1e-4),
-                                               trainers::AdamOptions{});
-    labels = torch::randint(0, 10, {g, kBatch}, torch::TensorOptions().device(d).dtype(torch::kInt64));
-    const auto cfg = config::Config::defaults(trainers::isac_schema());
-    // tau of the default PSR over L = 23 symbols, as IsacExperiment sets it; the default weights.
-    tau = torch::full({g}, std::pow(10.0, cfg.get_float("security.psr_db") / 10.0) / 23.0, torch::TensorOptions().device(d));
-    auto full = [&](const char* key) { return torch::full({g}, cfg.get_float(key), torch::TensorOptions().device(d)); };
-    weights = {full("security.lambda_pow"), full("security.lambda_sen"), full("security.lambda_com"),
-               full("security.lambda_pri")};
-  }
-  // The trainer's step on trainers::arn_losses (eq. 25-29 with the default weights).
-  void operator()() {
-    base.counter.add_(1);
-    const auto channel = [&](const torch::Tensor& z) {
-      return kernels::isac_link(z, base.phi, base.snr, base.seeds, base.counter, base.params_);
-    };
-    trainers::train_step(*opt, [&] {
-      return trainers::arn_losses(base.net, arn, eve, base.x, base.phi, labels, tau, channel, weights);
-    });
-  }
-  GeneralStep base;
-  models::PairedArn arn{nullptr};
-  models::EveClassifier eve{nullptr};
-  std::unique_ptr<trainers::GridAdam> opt;
-  torch::Tensor labels, tau;
-  trainers::ArnWeights weights;
-};
-
-// FLOPs of one general step per grid point: 2*B*in*out per GEMM, three GEMMs per layer and step
-// (forward, weight gradient, input gradient), except that the first layer's input, the image,
-// needs no gradient.
-double general_step_flops() {
-  const std::vector<std::pair<int, int>> layers{{784, 64}, {64, 64}, {64, 64}, {64, 23}, {46, 64}, {64, 64},
-                                                {64, 64},  {64, 1},  {46, 16}, {16, 64}, {64, 16}, {16, 784}};
-  double f = 0;
-  for (const auto& [i, o] : layers) f += 3.0 * 2.0 * kBatch * i * o;
-  return f - 2.0 * kBatch * layers[0].first * layers[0].second;
-}
-
-// The square sgemm that measures the machine's GEMM rate: n^3 multiply-adds.
-struct Sgemm {
-  explicit Sgemm(const torch::Device& d)
-      : n(d.is_cuda() ? 4096 : 512),
-        a(torch::randn({n, n}, torch::TensorOptions().device(d))),
-        b(torch::randn({n, n}, torch::TensorOptions().device(d))) {}
-  void operator()() const { (void)torch::mm(a, b); }
-  double gflops(double ms) const { return 2.0 * static_cast<double>(n * n * n) / (ms * 1e-3) / 1e9; }
-  int64_t n;
-  torch::Tensor a, b;
-};
-
-double python_baseline_ms(const BenchOptions& o, const std::string& kase, int steps) {
-  const std::string script = fs::join(o.source_dir, "bench/baseline.py");
-  if (o.python.empty() || !fs::exists(o.python) || !fs::exists(script)) return std::nan("");
-  const std::string cmd =
-      fmt::format("'{}' '{}' --case {} --steps {} --warmup {} --batch {} --device {} --threads {} --synthetic --json 2>&1",
-                  o.python, script, kase, steps, o.quick ? 3 : 10, kBatch, o.device.is_cuda() ? "cuda" : "cpu", at::get_num_threads());
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return std::nan("");
-  std::string out;
-  char buf[512];
-  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  ::pclose(p);
-  const auto pos = out.find("\"median_ms\":");
-  if (pos == std::string::npos) {
-    log::info("python baseline failed: {}", out.substr(0, 300));
-    return std::nan("");
-  }
-  return std::stod(out.substr(pos + 12));
-}
-
-}  // namespace
-
-int run_bench(const BenchOptions& o) {
-  const torch::Device d = o.device;
-  const int warm = o.quick ? 2 : 10, reps = o.quick ? 5 : 40;
-  struct Row {
-    std::string name;
-    double ms;
-    std::string ratio_of;  // name of the row this one is compared with
-    std::string note;
-  };
+// What every group of rows shares: the options, the device, the repetitions and the rows so far.
+struct Bench {
+  const BenchOptions& o;
+  torch::Device d;
+  int warm, reps;
   std::vector<Row> rows;
-  auto find = [&](const std::string& n) {
+  double find(const std::string& n) const {
     for (const auto& r : rows)
       if (r.name == n) return r.ms;
     return std::nan("");
-  };
-  log::info("bench on {} ({} threads), batch {}", d.str(), at::get_num_threads(), kBatch);
-  for (const auto& group : o.only) {
-    if (group != "channel" && group != "loss" && group != "steps" && group != "grids" && group != "floor") {
-      fail("bench --only: unknown group '{}' (expected channel, loss, steps, grids or floor)", group);
-    }
   }
-  auto wanted = [&](const std::string& group) {
-    return o.only.empty() || std::find(o.only.begin(), o.only.end(), group) != o.only.end();
-  };
+};
 
+void bench_channel(Bench& bench) {
+  const torch::Device d = bench.d;
+  const int warm = bench.warm, reps = bench.reps;
+  auto& rows = bench.rows;
   // (d) channel kernel vs the same channel composed of ATen ops (forward + backward).
   for (const int64_t g : {int64_t{1}, int64_t{16}}) {
-    if (!wanted("channel")) break;
     auto f = torch::TensorOptions().device(d);
     const torch::Tensor z0 = torch::randn({g, kBatch, 23}, f);
     const torch::Tensor phi = (torch::rand({g, kBatch}, f) - 0.5) * 0.6981, snr = torch::full({g}, 15.0, f);
@@ -316,10 +102,16 @@ int run_bench(const BenchOptions& o) {
     rows.push_back({bo, ms[5], ao, "fused semsec kernel, fwd + the objective + bwd"});
   }
 
+}
+
+void bench_loss(Bench& bench) {
+  const torch::Device d = bench.d;
+  const int warm = bench.warm, reps = bench.reps;
+  auto& rows = bench.rows;
   // The UE's output layer and loss (SD_UE's last layer 16 -> 784, sigmoid, squared error) at G=16:
   // fused against the composed ops. The fused op reads the images once and writes no [G, B, 784]
   // tensor, so GB/s over the images shows how close to memory bandwidth it runs.
-  if (wanted("loss")) {
+  {
     const int64_t g = 16, k = 16, dim = 784;
     auto f = torch::TensorOptions().device(d);
     const torch::Tensor h = torch::rand({g, kBatch, k}, f).requires_grad_(true);
@@ -341,9 +133,16 @@ int run_bench(const BenchOptions& o) {
     rows.push_back({"loss_fused_fwd_G16", ms[2], "", fmt::format("fused forward, images read at {:.1f} GB/s", mb / ms[2])});
   }
 
+}
+
+void bench_steps(Bench& bench) {
+  const BenchOptions& o = bench.o;
+  const torch::Device d = bench.d;
+  const int warm = bench.warm, reps = bench.reps;
+  auto& rows = bench.rows;
   // (b) single-run steps, (a) the Python baseline of the same steps: rounds of (Python script,
   // semsec), medians over the rounds, so both see the same machine load.
-  if (wanted("steps")) {
+  {
     GeneralStep s(1, d);
     ArnStep a(1, d);
     std::vector<double> py_g, py_a, ours_g, ours_a;
@@ -372,17 +171,16 @@ int run_bench(const BenchOptions& o) {
     }
   }
 
+}
+
+void bench_grids(Bench& bench, const std::vector<int64_t>& grids, const Sgemm& sgemm, std::vector<double>& sgemm_ms) {
+  const torch::Device d = bench.d;
+  const int warm = bench.warm, reps = bench.reps;
+  auto& rows = bench.rows;
+  auto find = [&](const std::string& n) { return bench.find(n); };
   // (c) grids against G sequential single runs: the grid step and the single-run step timed in
   // turn; sequential = G x single.
-  std::vector<int64_t> grids{1, 4, 16, 64};
-  if (o.quick && !d.is_cuda()) grids = {1, 4};
-  if (!o.grids.empty()) grids = o.grids;
-  if (!wanted("grids")) grids.clear();
   const double py = find("python_general_step");
-  // The sgemm of the FLOP floor (e) is timed in the same turns, so each grid's multiple of the
-  // floor compares timings taken under the same machine load.
-  const Sgemm sgemm(d);
-  std::vector<double> sgemm_ms;
   for (const int64_t g : grids) {
     GeneralStep single(1, d), s(g, d);
     const auto ms = interleaved_ms(d, warm, std::max(5, reps / 2), {[&] { single(); }, [&] { s(); }, sgemm}, 4);
@@ -398,6 +196,12 @@ int run_bench(const BenchOptions& o) {
     }
   }
 
+}
+
+void bench_gpu_grid(Bench& bench, const std::vector<int64_t>& grids) {
+  const torch::Device d = bench.d;
+  const int warm = bench.warm, reps = bench.reps;
+  auto& rows = bench.rows;
   // The largest grid on a GPU: eager and CUDA-graph steps (train.cuda_graph), each with float32
   // and with TF32 GEMMs (train.tf32), timed in turn. A graph fixes the GEMM kernels when it is
   // captured, so each precision has its own step and graph.
@@ -432,8 +236,14 @@ int run_bench(const BenchOptions& o) {
     rows.push_back({fmt::format("grid_G{}_graph_tf32", g), ms[3], graph, "CUDA graph and train.tf32=true"});
   }
 
+}
+
+void bench_floor(Bench& bench, const std::vector<int64_t>& grids, const Sgemm& sgemm, const std::vector<double>& sgemm_ms) {
+  const torch::Device d = bench.d;
+  auto& rows = bench.rows;
+  auto find = [&](const std::string& n) { return bench.find(n); };
   // (e) FLOP floor of the general step per grid point.
-  if (wanted("floor")) {
+  {
     auto floor_ms = [](double gflops) { return general_step_flops() / (gflops * 1e9) * 1e3; };
     const double gflops = sgemm.gflops(sgemm_ms.empty() ? median_ms(d, 2, 25, sgemm) : median_of(sgemm_ms));
     rows.push_back({"flop_floor_general_step", floor_ms(gflops), "",
@@ -455,6 +265,13 @@ int run_bench(const BenchOptions& o) {
     }
   }
 
+}
+
+// The table on stdout and bench.csv.
+void write_rows(Bench& bench) {
+  const BenchOptions& o = bench.o;
+  auto& rows = bench.rows;
+  auto find = [&](const std::string& n) { return bench.find(n); };
   std::string csv = "case,median_ms,ratio,note\n";
   std::cout << fmt::format("{:<28} {:>12} {:>10}  {}\n", "case", "median_ms", "ratio", "note");
   for (const auto& r : rows) {
@@ -467,6 +284,37 @@ int run_bench(const BenchOptions& o) {
   std::cout << "ratio: how many times faster than the compared case (for *_per_point: multiple of the FLOP floor)\n";
   write_file_atomic(fs::join(o.out_dir, "bench.csv"), csv);
   log::info("wrote {}", fs::join(o.out_dir, "bench.csv"));
+}
+
+}  // namespace
+
+int run_bench(const BenchOptions& o) {
+  const torch::Device d = o.device;
+  Bench bench{o, d, o.quick ? 2 : 10, o.quick ? 5 : 40, {}};
+  log::info("bench on {} ({} threads), batch {}", d.str(), at::get_num_threads(), kBatch);
+  for (const auto& group : o.only) {
+    if (group != "channel" && group != "loss" && group != "steps" && group != "grids" && group != "floor") {
+      fail("bench --only: unknown group '{}' (expected channel, loss, steps, grids or floor)", group);
+    }
+  }
+  auto wanted = [&](const std::string& group) {
+    return o.only.empty() || std::find(o.only.begin(), o.only.end(), group) != o.only.end();
+  };
+  if (wanted("channel")) bench_channel(bench);
+  if (wanted("loss")) bench_loss(bench);
+  if (wanted("steps")) bench_steps(bench);
+  std::vector<int64_t> grids{1, 4, 16, 64};
+  if (o.quick && !d.is_cuda()) grids = {1, 4};
+  if (!o.grids.empty()) grids = o.grids;
+  if (!wanted("grids")) grids.clear();
+  // The sgemm of the FLOP floor (e) is timed in the same turns, so each grid's multiple of the
+  // floor compares timings taken under the same machine load.
+  const Sgemm sgemm(d);
+  std::vector<double> sgemm_ms;
+  bench_grids(bench, grids, sgemm, sgemm_ms);
+  bench_gpu_grid(bench, grids);
+  if (wanted("floor")) bench_floor(bench, grids, sgemm, sgemm_ms);
+  write_rows(bench);
   return 0;
 }
 

@@ -1,5 +1,6 @@
-// The semsec command line: train, link, ... Each command validates its arguments and its
-// configuration up front and reports one clear error with a non-zero exit.
+// The semsec command line: a table of commands (kCommands: name, synopsis, summary, run). Each
+// command validates its arguments and its configuration up front and reports one clear error
+// with a non-zero exit; the work itself lives in trainers/ and bench/.
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,40 +14,24 @@
 
 #include <torch/torch.h>
 
+#include "bench/bench.h"
 #include "core/cli_args.h"
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/memory.h"
 #include "core/progress.h"
 #include "core/rundir.h"
-#include "trainers/gs_isac_trainer.h"
-#include "trainers/isac_schema.h"
-#include "trainers/sweep.h"
-#include "trainers/export.h"
-#include "trainers/link_command.h"
-#include "trainers/clssr_experiment.h"
-#include "bench/bench.h"
-#include "core/memory.h"
-
+#include "trainers/clssr/experiment.h"
+#include "trainers/link/link_command.h"
+#include "trainers/ss_isac/export.h"
+#include "trainers/ss_isac/grid.h"
+#include "trainers/ss_isac/run.h"
+#include "trainers/ss_isac/schema.h"
+#include "trainers/ss_isac/sweep.h"
 
 namespace semsec {
 namespace {
-
-const char* kTopHelp = R"(semsec — GPU batch training for secure semantic communications
-
-usage: semsec COMMAND [ARGS...]
-
-commands:
-  train CONFIG [key=value ...]   train and evaluate one SS-ISAC configuration
-  sweep CONFIG key=a,b,c ...     train a whole grid (Cartesian product) as grid-batched ensembles
-  export RUN_DIR [--out BASE]    trained ARNs (and --all: base system, Eve) as safetensors + torch state dict
-  link CONFIG [key=value ...]    link-level BER of QPSK/Alamouti schemes over an Eb/N0 grid
-  clssr CONFIG [key=value ...]   cross-layer semantic security: codec, RL allocator, baselines (Fig. 2/3)
-  bench [--quick] [--device D]   side-by-side benchmarks (bench.csv)
-  help [COMMAND]                 this text, or the help of one command (with its config keys)
-
-Run 'semsec COMMAND --help' for the options and every configuration key of a command.
-)";
 
 torch::Device parse_device(const std::string& text) {
   if (text == "cpu") return torch::kCPU;
@@ -141,11 +126,11 @@ int cmd_sweep(const std::vector<std::string>& argv) {
   CommandSpec spec;
   spec.name = "sweep";
   spec.usage = "semsec sweep CONFIG key.path=a,b,c [other.key=x,y ...] [key=value ...] [--out DIR] [--device D] [--resume DIR]";
-  spec.description =
+  spec.description = fmt::format(
       "Hydra-style multirun: trains the Cartesian product of the comma-separated axes. Points that differ only in "
-      "seed, train.snr_db, train.lr, security.psr_db or the loss weights (train.gamma_*, security.lambda_*) train "
-      "together as one grid-batched model (up to "
-      "sweep.max_grid points; 0 sizes ensembles from free memory); other keys make separate ensembles. Writes one summary.csv for the whole sweep.";
+      "grid keys ({}) train together as one grid-batched model (up to sweep.max_grid points; 0 sizes ensembles "
+      "from free memory); other keys make separate ensembles. Writes one summary.csv for the whole sweep.",
+      trainers::grid_keys_text());
   spec.optional_positional = {"CONFIG"};
   spec.options = {{"--out", "sweep directory (default runs/<experiment.name>/<time>)"},
                   {"--device", "cpu (default), cuda or cuda:N"},
@@ -164,10 +149,7 @@ int cmd_sweep(const std::vector<std::string>& argv) {
       fail("semsec sweep --resume DIR takes no CONFIG, axes or --out: they are read from DIR/sweep.txt");
     }
     opt.sweep_dir = args.option("--resume");
-    const std::string saved = read_file(fs::join(opt.sweep_dir, "sweep.txt"));
-    std::istringstream in(saved);
-    std::getline(in, opt.config_file);
-    for (std::string line; std::getline(in, line);) opt.args.push_back(line);
+    trainers::load_sweep_record(opt);
   } else {
     if (args.positional.empty()) fail("semsec sweep: missing CONFIG (usage: {})", spec.usage);
     opt.config_file = args.positional[0];
@@ -176,9 +158,7 @@ int cmd_sweep(const std::vector<std::string>& argv) {
     const config::Config probe = config::Config::load(schema, opt.config_file, {});
     opt.sweep_dir = new_run_dir(out, "sweep.txt", probe.get_string("experiment.name") + "_sweep",
                                 fmt::format("continue it with '--resume {}' or ", out));
-    std::string saved = opt.config_file + "\n";
-    for (const auto& a : opt.args) saved += a + "\n";
-    write_file_atomic(fs::join(opt.sweep_dir, "sweep.txt"), saved);
+    trainers::save_sweep_record(opt);
   }
   log::info("sweep directory {} (device {})", opt.sweep_dir, opt.device.str());
   trainers::run_sweep(opt);
@@ -327,33 +307,62 @@ int cmd_bench(const std::vector<std::string>& argv) {
   return bench::run_bench(o);
 }
 
+int cmd_help(const std::vector<std::string>& argv);
+
+// Every command: its name, its synopsis and summary for the top-level help, and what runs it.
+struct Command {
+  const char* name;
+  const char* synopsis;
+  const char* summary;
+  int (*run)(const std::vector<std::string>& argv);
+};
+
+const Command kCommands[] = {
+    {"train", "CONFIG [key=value ...]", "train and evaluate one SS-ISAC configuration", cmd_train},
+    {"sweep", "CONFIG key=a,b,c ...", "train a whole grid (Cartesian product) as grid-batched ensembles", cmd_sweep},
+    {"export", "RUN_DIR [--out BASE]", "trained ARNs (and --all: base system, Eve) as safetensors + torch state dict",
+     cmd_export},
+    {"link", "CONFIG [key=value ...]", "link-level BER of QPSK/Alamouti schemes over an Eb/N0 grid", cmd_link},
+    {"clssr", "CONFIG [key=value ...]", "cross-layer semantic security: codec, RL allocator, baselines (Fig. 2/3)",
+     cmd_clssr},
+    {"bench", "[--quick] [--device D]", "side-by-side benchmarks (bench.csv)", cmd_bench},
+    {"help", "[COMMAND]", "this text, or the help of one command (with its config keys)", cmd_help},
+};
+
+std::string top_help() {
+  std::string s = "semsec — GPU batch training for secure semantic communications\n\nusage: semsec COMMAND [ARGS...]\n\ncommands:\n";
+  for (const Command& c : kCommands) s += fmt::format("  {:<31}{}\n", fmt::format("{} {}", c.name, c.synopsis), c.summary);
+  return s + "\nRun 'semsec COMMAND --help' for the options and every configuration key of a command.\n";
+}
+
+const Command* find_command(const std::string& name) {
+  for (const Command& c : kCommands) {
+    if (name == c.name) return &c;
+  }
+  std::string names;
+  for (const Command& c : kCommands) names += std::string(names.empty() ? "" : ", ") + c.name;
+  fail("unknown command '{}' (commands: {}; see 'semsec --help')", name, names);
+}
+
+int cmd_help(const std::vector<std::string>& argv) {
+  if (argv.empty()) {
+    std::cout << top_help();
+    return 0;
+  }
+  return find_command(argv[0])->run({"--help"});
+}
+
 int dispatch(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-    std::cout << kTopHelp;
+    std::cout << top_help();
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "--version") {
     std::cout << "semsec " << SEMSEC_VERSION << "\n";
     return 0;
   }
-  std::string cmd = args[0];
-  std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (cmd == "help") {
-    if (rest.empty()) {
-      std::cout << kTopHelp;
-      return 0;
-    }
-    cmd = rest[0];
-    rest = {"--help"};
-  }
-  if (cmd == "train") return cmd_train(rest);
-  if (cmd == "sweep") return cmd_sweep(rest);
-  if (cmd == "export") return cmd_export(rest);
-  if (cmd == "link") return cmd_link(rest);
-  if (cmd == "clssr") return cmd_clssr(rest);
-  if (cmd == "bench") return cmd_bench(rest);
-  fail("unknown command '{}' (commands: train, sweep, export, link, clssr, bench, help; see 'semsec --help')", cmd);
+  return find_command(args[0])->run(std::vector<std::string>(args.begin() + 1, args.end()));
 }
 
 }  // namespace

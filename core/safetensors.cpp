@@ -197,20 +197,10 @@ void write_safetensors(const std::string& path, const NamedTensorList& tensors,
   write_file_atomic(path, content);
 }
 
-SafetensorsFile read_safetensors(const std::string& path) {
-  const std::string content = read_file(path);
-  if (content.size() < 8)
-    reject(path, "file is {} bytes, shorter than the 8-byte header length prefix", content.size());
-  uint64_t header_len = 0;
-  std::memcpy(&header_len, content.data(), 8);
-  if (header_len > kMaxHeaderBytes)
-    reject(path, "header length {} is larger than the {}-byte limit", header_len, kMaxHeaderBytes);
-  if (header_len > content.size() - 8)
-    reject(path, "header length {} is larger than the {} bytes after the length prefix", header_len,
-           content.size() - 8);
-  const uint64_t data_start = 8 + header_len;
-  const uint64_t data_bytes = content.size() - data_start;
+namespace {
 
+// The header's JSON, parsed: an object, without repeated keys.
+nlohmann::json parse_header(const std::string& path, const std::string& content, uint64_t data_start) {
   // nlohmann keeps the last of repeated keys; a file whose meaning depends on that is
   // ambiguous, so repeats are collected while parsing and rejected.
   std::vector<std::set<std::string>> open_objects;
@@ -238,8 +228,12 @@ SafetensorsFile read_safetensors(const std::string& path) {
     if (duplicate_depth == 1) reject(path, "duplicate tensor name '{}' in the header", duplicate);
     reject(path, "duplicate key '{}' inside a header entry", duplicate);
   }
+  return header;
+}
 
-  SafetensorsFile file;
+// The tensor entries of the header; its __metadata__ goes into file.metadata.
+std::vector<Entry> parse_entries(const std::string& path, const nlohmann::json& header, uint64_t data_bytes,
+                                 SafetensorsFile& file) {
   std::vector<Entry> entries;
   try {
     for (const auto& [name, info] : header.items()) {
@@ -258,7 +252,11 @@ SafetensorsFile read_safetensors(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     reject(path, "malformed header: {}", e.what());  // defensive: every access above is type-checked
   }
+  return entries;
+}
 
+// Sorts the entries by offset and checks that they tile the data section.
+void check_tiling(const std::string& path, std::vector<Entry>& entries, uint64_t data_bytes) {
   // The spec requires the tensors to tile the data section exactly: no overlaps, no gaps,
   // nothing after the last one. Empty tensors sort before a tensor starting at their offset.
   std::sort(entries.begin(), entries.end(),
@@ -278,7 +276,11 @@ SafetensorsFile read_safetensors(const std::string& path) {
   if (covered != data_bytes)
     reject(path, "{} trailing bytes after the last tensor (tensors end at byte {} of a {}-byte data section)",
            data_bytes - covered, covered, data_bytes);
+}
 
+// Copies every tensor's bytes out of the file.
+void read_tensors(const std::string& path, const std::string& content, uint64_t data_start,
+                  const std::vector<Entry>& entries, SafetensorsFile& file) {
   file.tensors.reserve(entries.size());
   for (const Entry& e : entries) {
     torch::Tensor t;
@@ -299,6 +301,29 @@ SafetensorsFile read_safetensors(const std::string& path) {
     if (e.end > e.begin) std::memcpy(t.data_ptr(), src, e.end - e.begin);
     file.tensors.emplace_back(e.name, std::move(t));
   }
+}
+
+}  // namespace
+
+SafetensorsFile read_safetensors(const std::string& path) {
+  const std::string content = read_file(path);
+  if (content.size() < 8)
+    reject(path, "file is {} bytes, shorter than the 8-byte header length prefix", content.size());
+  uint64_t header_len = 0;
+  std::memcpy(&header_len, content.data(), 8);
+  if (header_len > kMaxHeaderBytes)
+    reject(path, "header length {} is larger than the {}-byte limit", header_len, kMaxHeaderBytes);
+  if (header_len > content.size() - 8)
+    reject(path, "header length {} is larger than the {} bytes after the length prefix", header_len,
+           content.size() - 8);
+  const uint64_t data_start = 8 + header_len;
+  const uint64_t data_bytes = content.size() - data_start;
+
+  const nlohmann::json header = parse_header(path, content, data_start);
+  SafetensorsFile file;
+  std::vector<Entry> entries = parse_entries(path, header, data_bytes, file);
+  check_tiling(path, entries, data_bytes);
+  read_tensors(path, content, data_start, entries, file);
   return file;
 }
 

@@ -7,11 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__CUDACC__)
-#define SEMSEC_HD __host__ __device__ __forceinline__
-#else
-#define SEMSEC_HD inline
-#endif
+#include "kernels/hd.h"
 
 namespace semsec::rng {
 

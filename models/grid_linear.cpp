@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "core/errors.h"
-#include "kernels/loss_ops.h"
+#include "kernels/loss/loss_op.h"
 #include "kernels/philox.h"
 
 namespace semsec::models {

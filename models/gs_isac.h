@@ -8,7 +8,7 @@
 
 #include <torch/torch.h>
 
-#include "kernels/ops.h"
+#include "kernels/isac_link/isac_link_op.h"
 #include "models/grid_linear.h"
 
 namespace semsec::models {

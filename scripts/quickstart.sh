@@ -3,5 +3,5 @@
 # the embedded Fashion-MNIST data (CPU). Extra arguments go to `semsec train`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh semsec  # the executable and what it needs; the test suites build in command 2
 exec "${SEMSEC_BUILD_DIR:-build}/cli/semsec" train experiments/gs_isac.yaml "$@"

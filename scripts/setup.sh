@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian packages, torch==2.11.0 in a shared venv) and builds
-# semsec into build/. Safe to run again: when everything is present it only rebuilds
-# what changed.
+# semsec into build/: the given ninja targets (e.g. `semsec`, what README command 1 needs), or
+# everything, the test suites included, when none is given. Safe to run again: when everything
+# is present it only rebuilds what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,4 +49,4 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSEMSEC_PYTHON="$VENV/bin/python" ${SEMSEC_CMAKE_ARGS:-}
 fi
 say "building (first build compiles LibTorch headers: several minutes on 2 cores)"
-ninja -C "$BUILD_DIR" -j "${SEMSEC_JOBS:-$(nproc)}"
+ninja -C "$BUILD_DIR" -j "${SEMSEC_JOBS:-$(nproc)}" "$@"

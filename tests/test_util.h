@@ -1,5 +1,5 @@
-// Helpers shared by the test suites: temporary directories, whole-file bytes, and running the
-// venv's Python on a script (POSIX throughout: libtorch.so exports its own std::filesystem
+// Helpers shared by the test suites: temporary directories (TempDir, the TempDirTest fixture),
+// whole-file bytes, the error-message checker, and running the venv's Python on a script (POSIX throughout: libtorch.so exports its own std::filesystem
 // symbols, which win symbol resolution in test binaries and crash).
 #pragma once
 
@@ -13,8 +13,12 @@
 
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "core/errors.h"
 
 namespace semsec::testing {
 
@@ -46,6 +50,43 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// A fixture with a fresh directory per test (dir_), removed afterwards even when the test fails.
+class TempDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    temp_ = std::make_unique<TempDir>("data");
+    dir_ = temp_->path();
+  }
+  void TearDown() override { temp_.reset(); }
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  void write_bytes(const std::string& name, const std::vector<uint8_t>& bytes) const {
+    std::ofstream f(path(name), std::ios::binary);
+    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  std::vector<uint8_t> read_bytes(const std::string& name) const {
+    std::ifstream f(path(name), std::ios::binary);
+    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+  }
+
+  std::unique_ptr<TempDir> temp_;
+  std::string dir_;
+};
+
+// Expects `fn` to throw semsec::Error whose message contains every one of `parts`; returns the
+// message.
+template <typename Fn>
+std::string expect_error(Fn&& fn, const std::vector<std::string>& parts) {
+  try {
+    fn();
+  } catch (const semsec::Error& e) {
+    const std::string msg = e.what();
+    for (const std::string& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
+    return msg;
+  }
+  ADD_FAILURE() << "no semsec::Error thrown";
+  return {};
+}
 
 inline std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -1,6 +1,6 @@
 // CUDA kernels of the ISAC channel: the shared math of isac_link.h, one thread per sample for the
 // channel state, then one thread per (sample, symbol pair) for the outputs.
-#include "kernels/isac_link_cuda.h"
+#include "kernels/isac_link/isac_link_cuda.h"
 
 namespace semsec::kernels {
 

@@ -12,7 +12,7 @@
 #include <atomic>
 #include <vector>
 
-#include "kernels/isac_link.h"
+#include "kernels/isac_link/isac_link.h"
 #include "kernels/cpu_clones.h"
 
 #if SEMSEC_X86_GNU

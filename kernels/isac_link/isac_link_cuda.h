@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "kernels/isac_link.h"
+#include "kernels/isac_link/isac_link.h"
 
 namespace semsec::kernels {
 

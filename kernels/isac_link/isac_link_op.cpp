@@ -1,12 +1,12 @@
 // Torch-facing ISAC link: checks, CPU/CUDA dispatch, the autograd Function with the analytic
 // backward, and the ATen reference composed from the same Philox draws.
-#include "kernels/ops.h"
+#include "kernels/isac_link/isac_link_op.h"
 
 #include <cmath>
 #include <limits>
 
 #include "core/errors.h"
-#include "kernels/isac_link.h"
+#include "kernels/isac_link/isac_link.h"
 #include "kernels/philox.h"
 
 #ifdef SEMSEC_WITH_CUDA
@@ -14,7 +14,7 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 
-#include "kernels/isac_link_cuda.h"
+#include "kernels/isac_link/isac_link_cuda.h"
 #endif
 
 namespace semsec::kernels {

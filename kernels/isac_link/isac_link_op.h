@@ -9,7 +9,7 @@
 
 #include <torch/torch.h>
 
-#include "kernels/isac_link.h"
+#include "kernels/isac_link/isac_link.h"
 
 namespace semsec::kernels {
 

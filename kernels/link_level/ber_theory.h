@@ -1,11 +1,11 @@
-// Closed-form bit error rates of the link-level schemes (kernels/link_level.h), as functions of
+// Closed-form bit error rates of the link-level schemes (kernels/link_level/link_level.h), as functions of
 // Eb/N0 per information bit: the reference curves of link.csv and of the BER tests.
 #pragma once
 
 #include <cmath>
 #include <limits>
 
-#include "kernels/link_level.h"
+#include "kernels/link_level/link_level.h"
 
 namespace semsec::link {
 
@@ -35,7 +35,7 @@ inline double ber_qpsk_mrc_rayleigh(int num_branches, double gb) {
 
 inline double ber_qpsk_rayleigh(double ebn0) { return ber_qpsk_mrc_rayleigh(1, ebn0); }
 
-// Theory for a link of the BER path (link_ops.h: unit-variance fading entries, fixed total
+// Theory for a link of the BER path (link_level_op.h: unit-variance fading entries, fixed total
 // power): Alamouti with N_r receive antennas is 2 N_r-branch MRC with per-branch SNR Eb/N0 / 2
 // (each antenna sends half the power); a unit-norm beam on i.i.d. Rayleigh entries is N_r-branch
 // MRC at Eb/N0.

@@ -1,6 +1,6 @@
 // CUDA kernels of the link level: one thread per element, calling the same per-element functions
 // as the CPU loop (link_level.h), so both devices decide the same bits for the same counters.
-#include "kernels/link_level_cuda.h"
+#include "kernels/link_level/link_level_cuda.h"
 
 namespace semsec::link {
 

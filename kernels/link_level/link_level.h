@@ -1,7 +1,7 @@
 // Per-element math of the CLSSR link level (QPSK over AWGN, SISO Rayleigh, Alamouti 2x1/2x2,
 // codebook-beamformed MISO/MIMO and beamformed Alamouti), written once for the CPU loop
 // (link_level_cpu.cpp) and the CUDA kernels (link_level.cu). No torch in here; the torch-facing API
-// is kernels/link_ops.h.
+// is kernels/link_level/link_level_op.h.
 //
 // Signal model (all links): QPSK with Gray mapping, s = ((1 - 2 b0) + j (1 - 2 b1)) / sqrt(2),
 // E|s|^2 = 1, two symbols (4 bits) per "block" = one Alamouti codeword of two symbol periods.
@@ -66,7 +66,7 @@ SEMSEC_HD Cplx cscale(Cplx a, double s) { return Cplx{a.re * s, a.im * s}; }
 SEMSEC_HD double cabs2(Cplx a) { return a.re * a.re + a.im * a.im; }
 
 // Antenna counts of a link. For kBeamforming and kBeamAlamouti num_tx/num_rx come from the
-// configuration, every other scheme has fixed counts (see link_shape in link_ops.h). num_beams is
+// configuration, every other scheme has fixed counts (see link_shape in link_level_op.h). num_beams is
 // the DFT codebook size.
 struct LinkShape {
   Scheme scheme;

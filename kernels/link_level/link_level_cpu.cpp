@@ -1,7 +1,7 @@
 // CPU launchers of the link-level kernels: the shared math of link_level.h in parallel loops.
 #include <ATen/Parallel.h>
 
-#include "kernels/link_level.h"
+#include "kernels/link_level/link_level.h"
 
 namespace semsec::link {
 

@@ -1,13 +1,13 @@
 // CUDA launchers of the link-level kernels (link_level.cu): raw pointers and a stream, no torch,
 // so the .cu file compiles without torch headers. Shapes and layouts as the CPU launchers in
-// link_level.h; the caller checks arguments and the launch error (kernels/link_ops.cpp).
+// link_level.h; the caller checks arguments and the launch error (kernels/link_level/link_level_op.cpp).
 #pragma once
 
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
 
-#include "kernels/link_level.h"
+#include "kernels/link_level/link_level.h"
 
 namespace semsec::link {
 

@@ -1,5 +1,5 @@
 // Torch-facing link level: argument checks, CPU/CUDA dispatch and the host-side geometry.
-#include "kernels/link_ops.h"
+#include "kernels/link_level/link_level_op.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -14,7 +14,7 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 
-#include "kernels/link_level_cuda.h"
+#include "kernels/link_level/link_level_cuda.h"
 #endif
 
 namespace semsec::link {

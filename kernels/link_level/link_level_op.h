@@ -1,4 +1,4 @@
-// Torch-facing API of the CLSSR link level (kernels/link_level.h holds the per-element math and
+// Torch-facing API of the CLSSR link level (kernels/link_level/link_level.h holds the per-element math and
 // the signal model): Monte-Carlo BER curves on a normalised link, and a batched geometric link
 // (BS, user, Eves, path loss, Rayleigh/Rician fading, DFT-codebook beams, optionally under
 // Alamouti coding) for the RL allocator.
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/link_level.h"
+#include "kernels/link_level/link_level.h"
 #include "kernels/philox.h"
 
 namespace semsec::link {

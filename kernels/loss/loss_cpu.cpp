@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "kernels/cpu_clones.h"
-#include "kernels/loss.h"
+#include "kernels/loss/loss.h"
 
 namespace semsec::kernels {
 

@@ -1,8 +1,8 @@
 // Fused losses: checks, the autograd Function around the CPU loops of loss.h, and the composed
 // fallback.
-#include "kernels/loss_ops.h"
+#include "kernels/loss/loss_op.h"
 
-#include "kernels/loss.h"
+#include "kernels/loss/loss.h"
 
 namespace semsec::kernels {
 

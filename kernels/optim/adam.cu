@@ -1,6 +1,6 @@
 // CUDA kernel of the fused GridAdam update: the shared math of adam.h, one launch per parameter
 // tensor (its pointers passed by value), grid-stride over the elements.
-#include "kernels/adam_cuda.h"
+#include "kernels/optim/adam_cuda.h"
 
 namespace semsec::kernels {
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/philox.h"  // SEMSEC_HD
+#include "kernels/hd.h"
 
 namespace semsec::kernels {
 

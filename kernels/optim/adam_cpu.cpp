@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "kernels/adam.h"
+#include "kernels/optim/adam.h"
 #include "kernels/cpu_clones.h"
 
 namespace semsec::kernels {

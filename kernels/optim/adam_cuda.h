@@ -3,7 +3,7 @@
 
 #include <cuda_runtime_api.h>
 
-#include "kernels/adam.h"
+#include "kernels/optim/adam.h"
 
 namespace semsec::kernels {
 

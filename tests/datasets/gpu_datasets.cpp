@@ -8,7 +8,8 @@
 
 #include "datasets/loader.h"
 #include "datasets/synthetic.h"
-#include "tests/datasets/temp_dir.h"
+#include "core/fs.h"
+#include "tests/test_util.h"
 
 namespace semsec::data {
 namespace {

@@ -4,7 +4,8 @@
 
 #include "datasets/idx.h"
 #include "kernels/philox.h"
-#include "tests/datasets/temp_dir.h"
+#include "core/fs.h"
+#include "tests/test_util.h"
 
 namespace semsec::data {
 namespace {

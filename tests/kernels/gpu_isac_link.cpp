@@ -9,7 +9,7 @@
 
 #include <torch/cuda.h>
 
-#include "kernels/ops.h"
+#include "kernels/isac_link/isac_link_op.h"
 
 #ifdef SEMSEC_WITH_CUDA
 #include <ATen/cuda/CUDAGraph.h>

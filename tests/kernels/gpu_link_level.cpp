@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/link_ops.h"
+#include "kernels/link_level/link_level_op.h"
 
 namespace {
 

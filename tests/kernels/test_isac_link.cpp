@@ -11,8 +11,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "kernels/isac_link.h"
-#include "kernels/ops.h"
+#include "kernels/isac_link/isac_link.h"
+#include "kernels/isac_link/isac_link_op.h"
 #include "kernels/philox.h"
 
 namespace {

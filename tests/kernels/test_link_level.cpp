@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "core/errors.h"
-#include "kernels/ber_theory.h"
-#include "kernels/link_ops.h"
+#include "kernels/link_level/ber_theory.h"
+#include "kernels/link_level/link_level_op.h"
 #include "kernels/philox.h"
 
 namespace {

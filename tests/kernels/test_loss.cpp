@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "kernels/loss.h"
-#include "kernels/loss_ops.h"
+#include "kernels/loss/loss.h"
+#include "kernels/loss/loss_op.h"
 
 namespace sk = semsec::kernels;
 

@@ -11,7 +11,7 @@
 #include "datasets/synthetic.h"
 #include "models/semantic_codec.h"
 #include "tests/test_util.h"
-#include "trainers/codec_training.h"
+#include "trainers/clssr/codec_training.h"
 
 namespace semsec {
 namespace {

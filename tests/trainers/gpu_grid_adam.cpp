@@ -6,7 +6,7 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
-#include "trainers/grid_adam.h"
+#include "trainers/engine/grid_adam.h"
 
 #ifdef SEMSEC_WITH_CUDA
 #include <ATen/cuda/CUDAGraph.h>

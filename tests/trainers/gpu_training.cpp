@@ -6,9 +6,9 @@
 #include "core/config.h"
 #include "core/fs.h"
 #include "datasets/synthetic.h"
-#include "trainers/gs_isac_trainer.h"
+#include "trainers/ss_isac/experiment.h"
 #include "tests/test_util.h"
-#include "trainers/isac_schema.h"
+#include "trainers/ss_isac/schema.h"
 
 namespace semsec::trainers {
 namespace {

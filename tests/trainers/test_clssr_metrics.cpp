@@ -16,10 +16,10 @@
 
 #include "core/config.h"
 #include "core/errors.h"
-#include "kernels/ber_theory.h"
-#include "kernels/link_ops.h"
-#include "trainers/clssr_metrics.h"
-#include "trainers/link_command.h"
+#include "kernels/link_level/ber_theory.h"
+#include "kernels/link_level/link_level_op.h"
+#include "trainers/clssr/metrics.h"
+#include "trainers/link/link_command.h"
 
 namespace {
 

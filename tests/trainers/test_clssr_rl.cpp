@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/errors.h"
-#include "trainers/clssr_rl.h"
+#include "trainers/clssr/rl.h"
 
 namespace {
 

@@ -13,9 +13,9 @@
 #include "core/rundir.h"
 #include "core/safetensors.h"
 #include "models/security.h"
-#include "trainers/export.h"
-#include "trainers/isac_schema.h"
-#include "trainers/stage.h"
+#include "trainers/ss_isac/export.h"
+#include "trainers/ss_isac/schema.h"
+#include "trainers/engine/stage.h"
 #include "tests/test_util.h"
 
 namespace semsec::trainers {

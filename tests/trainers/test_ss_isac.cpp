@@ -7,8 +7,8 @@
 #include "core/fs.h"
 #include "core/safetensors.h"
 #include "datasets/synthetic.h"
-#include "trainers/gs_isac_trainer.h"
-#include "trainers/isac_schema.h"
+#include "trainers/ss_isac/experiment.h"
+#include "trainers/ss_isac/schema.h"
 #include "tests/test_util.h"
 
 namespace semsec::trainers {

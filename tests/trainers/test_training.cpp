@@ -10,8 +10,8 @@
 #include "core/fs.h"
 #include "models/grid_linear.h"
 #include "models/gs_isac.h"
-#include "trainers/grid_adam.h"
-#include "trainers/graph_step.h"
+#include "trainers/engine/grid_adam.h"
+#include "trainers/engine/graph_step.h"
 #include "tests/test_util.h"
 
 namespace semsec {

@@ -1,5 +1,5 @@
 // VQ-VAE pretraining, semantic-noise training and per-image evaluation of the CLSSR codec.
-#include "trainers/codec_training.h"
+#include "trainers/clssr/codec_training.h"
 
 #include <algorithm>
 #include <chrono>
@@ -9,7 +9,7 @@
 #include "core/errors.h"
 #include "core/progress.h"
 #include "kernels/philox.h"
-#include "trainers/grid_adam.h"
+#include "trainers/engine/grid_adam.h"
 
 namespace semsec::trainers {
 namespace {

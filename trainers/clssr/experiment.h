@@ -1,11 +1,12 @@
 // `semsec clssr`: the cross-layer semantic security experiment of the CLSSR paper end to end.
 // A semantic codec (one per index width b, trained as one grid) is pretrained on the IDX images and
 // given learnable semantic noise; then, for every method (cl_ss, pl_ss, ao), antenna set (mimo,
-// miso) and noise factor tau, a policy-iteration agent (trainers/clssr_rl.h) learns the beam and b
-// of each task from Monte-Carlo link simulations (kernels/link_ops.h) whose decided bits are
+// miso) and noise factor tau, a policy-iteration agent (trainers/clssr/rl.h) learns the beam and b
+// of each task from Monte-Carlo link simulations (kernels/link_level/link_level_op.h) whose decided bits are
 // decoded by the user and by every Eve. Writes codec.csv, episodes.csv (Fig. 2) and summary.csv
 // (Fig. 3) into the run directory, and draws fig2.png / fig3.png when a python with matplotlib
-// is at hand.
+// is at hand. The parts: trainers/clssr/schema.cpp (the keys), codec.h (the codec), tasks.h (task
+// model, simulation and the AO baseline), agent.h (agent training) and experiment.cpp (the run).
 //
 // The task model (our concrete reading of Sec. II-V; docs/experiments/clssr.md):
 //   - a task is K = task.images images of one class from the test split; the class follows a

@@ -1,5 +1,5 @@
-// CLSSR metrics (eq. 2-8, Definition 1, eq. 14); see clssr_metrics.h for the definitions.
-#include "trainers/clssr_metrics.h"
+// CLSSR metrics (eq. 2-8, Definition 1, eq. 14); see metrics.h for the definitions.
+#include "trainers/clssr/metrics.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // Tabular model estimates and policy iteration of the CLSSR allocator.
-#include "trainers/clssr_rl.h"
+#include "trainers/clssr/rl.h"
 
 #include <algorithm>
 #include <cmath>

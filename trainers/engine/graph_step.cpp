@@ -1,5 +1,5 @@
 // CUDA-graph capture and replay of a training step.
-#include "trainers/graph_step.h"
+#include "trainers/engine/graph_step.h"
 
 #include "core/errors.h"
 

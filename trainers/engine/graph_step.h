@@ -10,7 +10,7 @@
 
 #include <torch/torch.h>
 
-#include "trainers/stage.h"
+#include "trainers/engine/stage.h"
 
 namespace semsec::trainers {
 

@@ -1,16 +1,8 @@
-// Adam over grid-batched parameters: the fused update of kernels/adam.h, one pass per parameter.
-#include "trainers/grid_adam.h"
+// Adam over grid-batched parameters: the state, and the fused update of kernels/optim/adam_op.h.
+#include "trainers/engine/grid_adam.h"
 
 #include "core/errors.h"
-#include "kernels/adam.h"
-
-#ifdef SEMSEC_WITH_CUDA
-#include <ATen/cuda/CUDAContext.h>
-#include <c10/cuda/CUDAException.h>
-#include <c10/cuda/CUDAGuard.h>
-
-#include "kernels/adam_cuda.h"
-#endif
+#include "kernels/optim/adam_op.h"
 
 namespace semsec::trainers {
 
@@ -45,47 +37,11 @@ void GridAdam::zero_grad(bool set_to_none) {
   }
 }
 
-namespace {
-
-template <typename T>
-void fused_step(const std::vector<torch::Tensor>& params, std::vector<torch::Tensor>& exp_avg,
-                std::vector<torch::Tensor>& exp_avg_sq, const torch::Tensor& lr, const torch::Tensor& step,
-                const AdamOptions& o) {
-  std::vector<kernels::AdamTensor<T>> list;
-  std::vector<torch::Tensor> keep;  // contiguous copies of non-contiguous gradients, alive until launched
-  for (size_t i = 0; i < params.size(); ++i) {
-    const torch::Tensor& p = params[i];
-    if (!p.grad().defined()) continue;
-    keep.push_back(p.grad().contiguous());
-    list.push_back({p.data_ptr<T>(), keep.back().data_ptr<T>(), exp_avg[i].data_ptr<T>(), exp_avg_sq[i].data_ptr<T>(),
-                    p.numel(), p.numel() / std::max<int64_t>(p.size(0), 1)});
-  }
-  const kernels::AdamHyper h{o.beta1, o.beta2, o.eps};
-  if (params.front().is_cuda()) {
-#ifdef SEMSEC_WITH_CUDA
-    const c10::cuda::CUDAGuard guard(params.front().device());
-    kernels::adam_step_cuda(list.data(), static_cast<int64_t>(list.size()), lr.data_ptr<double>(),
-                            step.data_ptr<double>(), h, at::cuda::getCurrentCUDAStream());
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-#else
-    fail("GridAdam: parameters on {} but this build has no CUDA kernels", params.front().device().str());
-#endif
-  } else {
-    kernels::adam_step_cpu(list.data(), static_cast<int64_t>(list.size()), lr.data_ptr<double>(),
-                           step.data_ptr<double>(), h);
-  }
-}
-
-}  // namespace
-
 void GridAdam::step() {
   torch::NoGradGuard no_grad;
   step_.add_(1.0);  // on the device: the kernels read it, so a captured graph replays with fresh bias corrections
-  if (params_.front().scalar_type() == torch::kDouble) {
-    fused_step<double>(params_, exp_avg_, exp_avg_sq_, lr_, step_, options_);
-  } else {
-    fused_step<float>(params_, exp_avg_, exp_avg_sq_, lr_, step_, options_);
-  }
+  kernels::adam_step(params_, exp_avg_, exp_avg_sq_, lr_, step_,
+                     kernels::AdamHyper{options_.beta1, options_.beta2, options_.eps});
 }
 
 std::vector<torch::Tensor> GridAdam::state_tensors() const {

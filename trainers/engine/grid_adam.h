@@ -1,6 +1,6 @@
 // Adam over grid-batched parameters: every parameter has a leading grid dimension G and
 // each grid point has its own learning rate; the step counter lives in a device tensor that the
-// fused update (kernels/adam.h, one pass per parameter on CPU or GPU) reads, so the step can be
+// fused update (kernels/optim/adam.h, one pass per parameter on CPU or GPU) reads, so the step can be
 // captured in a CUDA graph. Parameters must be contiguous float32 or float64 on one device.
 #pragma once
 

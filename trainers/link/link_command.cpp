@@ -1,5 +1,5 @@
 // `semsec link` (BER versus Eb/N0) and the `channel.*` keys of the geometric link.
-#include "trainers/link_command.h"
+#include "trainers/link/link_command.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -9,7 +9,7 @@
 #include "core/errors.h"
 #include "core/progress.h"
 #include "core/rundir.h"
-#include "kernels/ber_theory.h"
+#include "kernels/link_level/ber_theory.h"
 
 namespace semsec::trainers {
 

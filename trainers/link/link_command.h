@@ -1,4 +1,4 @@
-// `semsec link`: Monte-Carlo BER versus Eb/N0 of the link-level schemes (kernels/link_ops.h) next
+// `semsec link`: Monte-Carlo BER versus Eb/N0 of the link-level schemes (kernels/link_level/link_level_op.h) next
 // to their closed forms, written to RUN_DIR/link.csv. Also the reusable `channel.*` keys of the
 // geometric CLSSR link (BS, user, Eves, path loss, beams) for commands that drive it.
 #pragma once
@@ -8,7 +8,7 @@
 #include <string>
 
 #include "core/config.h"
-#include "kernels/link_ops.h"
+#include "kernels/link_level/link_level_op.h"
 
 namespace semsec::trainers {
 

@@ -1,11 +1,12 @@
-// SS-ISAC experiments on the grid: data, the general system (eq. 1-9), its training stage
-// and its evaluation over test SNRs. `semsec train` runs one grid point (G = 1).
+// The SS-ISAC experiment on a grid of points: data, the general system (eq. 1-9) and its stage
+// (general.cpp), Eve's classifiers, the paired ARNs (eq. 19-29) and the adaptive Eve
+// (security.cpp), and their evaluation over test SNRs. `semsec train` runs one grid point
+// (G = 1); run.h strings the stages together.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <memory>
-#include <optional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -13,39 +14,15 @@
 
 #include "core/config.h"
 #include "datasets/loader.h"
-#include "kernels/ops.h"
+#include "kernels/isac_link/isac_link_op.h"
 #include "models/gs_isac.h"
 #include "models/security.h"
-#include "trainers/stage.h"
+#include "trainers/engine/stage.h"
+#include "trainers/ss_isac/grid.h"
 
 namespace semsec::trainers {
 
-// What may differ between the points of one grid-batched ensemble.
-struct GridPoint {
-  uint64_t seed = 0;
-  double train_snr_db = 15.0;
-  double lr = 1e-4;
-  double psr_db = -10.0;  // perturbation-to-signal ratio of the ARNs (security stages)
-  // Loss weights of this point (eq. 9, eq. 25); unset: the run's train.gamma_* / security.lambda_*.
-  std::optional<double> gamma_sen{}, gamma_com{}, lambda_pow{}, lambda_sen{}, lambda_com{}, lambda_pri{};
-};
-
-// The loss weights a grid point carries: config key, points.csv column, GridPoint field.
-struct LossWeightKey {
-  const char* key;
-  const char* column;
-  std::optional<double> GridPoint::*field;
-};
-inline const std::array<LossWeightKey, 6> kLossWeightKeys{{
-    {"train.gamma_sen", "gamma_sen", &GridPoint::gamma_sen},
-    {"train.gamma_com", "gamma_com", &GridPoint::gamma_com},
-    {"security.lambda_pow", "lambda_pow", &GridPoint::lambda_pow},
-    {"security.lambda_sen", "lambda_sen", &GridPoint::lambda_sen},
-    {"security.lambda_com", "lambda_com", &GridPoint::lambda_com},
-    {"security.lambda_pri", "lambda_pri", &GridPoint::lambda_pri},
-}};
-
-// One row of summary.csv.
+// One row of summary.csv: one grid point, variant, eavesdropper and test SNR.
 struct SummaryRow {
   int64_t point = 0;
   std::string variant = "unplug";  // unplug | decrypt_only | plugged
@@ -60,8 +37,10 @@ struct SummaryRow {
 std::string summary_header();
 std::string summary_line(const SummaryRow& r);
 
-// The grid point that a single `semsec train` run describes.
-GridPoint point_from_config(const config::Config& cfg);
+// The system's sizes from the configuration (input_dim: pixels per image of the data).
+models::GsIsacSizes gs_isac_sizes(const config::Config& cfg, int64_t input_dim = 784);
+// The ARN pair's sizes for the system's latent size.
+models::ArnSizes arn_sizes(const config::Config& cfg);
 
 kernels::IsacLinkParams link_params_from_config(const config::Config& cfg);
 
@@ -86,10 +65,12 @@ class IsacExperiment {
 
   models::PairedArn& arn_whitebox() { return arn_wb_; }
   models::EveClassifier& eve_whitebox() { return eve_wb_; }
-  const std::vector<GridPoint>& points() const { return points_; }
+  const Grid& grid() const { return grid_; }
+  const std::vector<GridPoint>& points() const { return grid_.points(); }
+  const config::Config& config() const { return cfg_; }
 
   models::GsIsac& model() { return model_; }
-  int64_t num_points() const { return static_cast<int64_t>(points_.size()); }
+  int64_t num_points() const { return grid_.size(); }
 
  private:
   // The batch and channel counter of training step s, set before the step: copied into fixed
@@ -113,26 +94,17 @@ class IsacExperiment {
   torch::Tensor tau_;
 
   const config::Config& cfg_;
-  std::vector<GridPoint> points_;
-  std::vector<uint64_t> seeds_;
+  Grid grid_;
+  const std::vector<GridPoint>& points_;
+  const std::vector<uint64_t>& seeds_;
   RunContext& ctx_;
   data::Split train_, test_;
   double phi_lo_, phi_hi_;
   kernels::IsacLinkParams link_;
   models::GsIsac model_{nullptr};
   torch::Tensor seeds_t_, counter_, train_snr_t_;
-  // A loss weight (a kLossWeightKeys field) as [G] float32 on the device: each point's value, or
-  // the config's where a point has none.
-  torch::Tensor loss_weight(std::optional<double> GridPoint::*field) const;
   data::Batch batch_;  // the loaded training batch (load_step)
   bool cuda_graph_ = false;
 };
-
-// `semsec train`: the general system trained and evaluated; writes summary.csv.
-void run_train(const config::Config& cfg, RunContext& ctx);
-
-// Trains every stage the configuration enables, writes summary.csv and returns its rows
-// (used by train and sweep).
-std::vector<SummaryRow> write_summary(IsacExperiment& exp, const config::Config& cfg, RunContext& ctx);
 
 }  // namespace semsec::trainers

@@ -1,5 +1,5 @@
 // `semsec export`.
-#include "trainers/export.h"
+#include "trainers/ss_isac/export.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,9 +13,9 @@
 #include "core/fs.h"
 #include "core/rundir.h"
 #include "models/security.h"
-#include "trainers/gs_isac_trainer.h"
-#include "trainers/isac_schema.h"
-#include "trainers/stage.h"
+#include "trainers/ss_isac/experiment.h"
+#include "trainers/ss_isac/schema.h"
+#include "trainers/engine/stage.h"
 
 namespace semsec::trainers {
 
@@ -24,17 +24,22 @@ const char* const kNamingScheme =
     "ReLU between layers; arn: delta = enc(z), z' = z + delta, z_hat = y - dec_bs(y) / y - dec_ue(y); "
     "y interleaves (re, im) per symbol";
 
-std::map<std::string, std::string> export_metadata(const std::string& run_dir) {
-  const config::Config cfg = config::Config::load(isac_schema(), fs::join(run_dir, "config.yaml"), {});
+namespace {
+
+// Per-point values of the exported grid columns as points.csv writes them: column -> one text per
+// grid point.
+using PointColumns = std::map<std::string, std::vector<std::string>>;
+
+// What describes the architecture and the run, apart from the per-point values.
+std::map<std::string, std::string> run_metadata(const config::Config& cfg) {
   const int64_t latent = cfg.get_int("model.latent_dim");
-  const models::ArnSizes arn;  // the trainer builds the pairs with these sizes
-  const double psr_db = cfg.get_float("security.psr_db");
+  const models::ArnSizes arn = arn_sizes(cfg);
   auto list = [](const std::vector<int64_t>& v) {
     std::string s = "[";
     for (size_t i = 0; i < v.size(); ++i) s += fmt::format("{}{}", i ? "," : "", v[i]);
     return s + "]";
   };
-  std::map<std::string, std::string> meta{
+  return {
       {"format", "semsec-weights-1"},
       {"semsec_version", SEMSEC_VERSION},
       {"naming", kNamingScheme},
@@ -46,61 +51,102 @@ std::map<std::string, std::string> export_metadata(const std::string& run_dir) {
       {"base.ue_hidden", std::to_string(cfg.get_int("model.ue_hidden"))},
       {"base.feature_dim", std::to_string(cfg.get_int("model.feature_dim"))},
       {"eve.hidden", list(cfg.get_int_list("eve.hidden"))},
-      {"psr_db", fmt::format("{}", psr_db)},
-      {"tau", fmt::format("{}", std::pow(10.0, psr_db / 10.0) / static_cast<double>(latent))},
-      {"train_snr_db", fmt::format("{}", cfg.get_float("train.snr_db"))},
-      {"seed", std::to_string(cfg.get_int("seed"))},
       {"config_yaml", cfg.to_yaml()},
-      {"grid_points", "1"},
   };
-  for (const LossWeightKey& w : kLossWeightKeys) meta[w.column] = fmt::format("{}", cfg.get_float(w.key));
+}
+
+// The exported columns of a grid's points.
+PointColumns grid_columns(const Grid& grid) {
+  PointColumns columns;
+  for (const GridAxis& a : kGridAxes) {
+    if (a.export_column == ExportColumn::kNone) continue;
+    for (const GridPoint& p : grid.points()) columns[a.column].push_back(axis_text(a, p));
+  }
+  return columns;
+}
+
+// Each column as a comma list indexed like the leading grid dimension, tau from psr_db
+// (eq. 26: PSR / L_z with E||z||^2 = 1), and how many points there are.
+void add_point_metadata(std::map<std::string, std::string>& meta, const PointColumns& columns, int64_t latent) {
+  size_t n = 0;
+  for (const auto& [name, values] : columns) {
+    std::string joined;
+    for (size_t i = 0; i < values.size(); ++i) joined += (i ? "," : "") + values[i];
+    meta[name] = joined;
+    n = values.size();
+  }
+  std::string taus;
+  const auto it = columns.find("psr_db");
+  const std::vector<std::string> psr = it == columns.end() ? std::vector<std::string>{} : it->second;
+  for (size_t i = 0; i < psr.size(); ++i) {
+    const double psr_db = std::strtod(psr[i].c_str(), nullptr);
+    taus += (i ? "," : "") + fmt::format("{}", std::pow(10.0, psr_db / 10.0) / static_cast<double>(latent));
+  }
+  meta["tau"] = taus;
+  meta["grid_points"] = std::to_string(n);
+}
+
+// A sweep ensemble's points.csv, by column name: sweeps of earlier versions wrote fewer columns
+// (no loss weights), so the required ones must be there and the optional ones are copied where
+// present.
+PointColumns points_csv_columns(const std::string& points) {
+  std::istringstream in(read_file(points));
+  auto fields = [](const std::string& line) {
+    std::vector<std::string> f;
+    std::istringstream ls(line);
+    for (std::string x; std::getline(ls, x, ',');) f.push_back(x);
+    return f;
+  };
+  std::string line;
+  std::getline(in, line);
+  const std::vector<std::string> header = fields(line);
+  // Each copied column once, as (name, index).
+  std::vector<std::pair<std::string, size_t>> copied;
+  size_t c_psr = 0;
+  for (const GridAxis& a : kGridAxes) {
+    if (a.export_column == ExportColumn::kNone) continue;
+    const auto it = std::find(header.begin(), header.end(), a.column);
+    if (it != header.end()) {
+      copied.emplace_back(a.column, static_cast<size_t>(it - header.begin()));
+      if (std::string(a.column) == "psr_db") c_psr = copied.back().second;
+    } else if (a.export_column == ExportColumn::kRequired) {
+      fail("semsec export: {}: no column '{}' in the header '{}'", points, a.column, line);
+    }
+  }
+  PointColumns columns;
+  while (std::getline(in, line)) {
+    const std::vector<std::string> f = fields(line);
+    if (f.size() != header.size()) fail("semsec export: {}: malformed line '{}'", points, line);
+    for (const auto& [name, c] : copied) columns[name].push_back(f[c]);
+    const std::string& psr = f[c_psr];
+    char* end = nullptr;
+    std::strtod(psr.c_str(), &end);
+    if (psr.empty() || *end != '\0') fail("semsec export: {}: psr_db '{}' is not a number (line '{}')", points, psr, line);
+  }
+  return columns;
+}
+
+ExportResult write_export(const NamedTensorList& tensors, const std::map<std::string, std::string>& meta,
+                          const std::string& out_base) {
+  ExportResult r;
+  r.safetensors_path = out_base + ".safetensors";
+  r.state_dict_path = out_base + ".pt";
+  r.num_tensors = static_cast<int64_t>(tensors.size());
+  write_safetensors(r.safetensors_path, tensors, meta);
+  write_torch_state_dict(r.state_dict_path, tensors);
+  return r;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> export_metadata(const std::string& run_dir) {
+  const config::Config cfg = config::Config::load(isac_schema(), fs::join(run_dir, "config.yaml"), {});
+  const int64_t latent = cfg.get_int("model.latent_dim");
+  std::map<std::string, std::string> meta = run_metadata(cfg);
+  add_point_metadata(meta, grid_columns(Grid(cfg, {point_from_config(cfg)})), latent);
   // A sweep ensemble: per-point values (index g of the leading grid dimension) as comma lists.
   const std::string points = fs::join(run_dir, "points.csv");
-  if (fs::exists(points)) {
-    std::istringstream in(read_file(points));
-    auto fields = [](const std::string& line) {
-      std::vector<std::string> f;
-      std::istringstream ls(line);
-      for (std::string x; std::getline(ls, x, ',');) f.push_back(x);
-      return f;
-    };
-    std::string line;
-    std::getline(in, line);
-    // Columns by name: sweeps of earlier versions wrote fewer of them (no loss weights).
-    const std::vector<std::string> header = fields(line);
-    // Each copied column once, as (name, index): seed, train SNR and PSR are required, the loss
-    // weights copied where present.
-    std::vector<std::pair<std::string, size_t>> copied;
-    auto add_column = [&](const std::string& name, bool required) {
-      const auto it = std::find(header.begin(), header.end(), name);
-      if (it != header.end()) {
-        copied.emplace_back(name, static_cast<size_t>(it - header.begin()));
-      } else if (required) {
-        fail("semsec export: {}: no column '{}' in the header '{}'", points, name, line);
-      }
-    };
-    for (const char* name : {"seed", "train_snr_db", "psr_db"}) add_column(name, true);
-    for (const LossWeightKey& w : kLossWeightKeys) add_column(w.column, false);
-    const size_t c_psr = copied[2].second;
-    std::map<std::string, std::string> lists;
-    std::string taus;
-    int64_t n = 0;
-    while (std::getline(in, line)) {
-      const std::vector<std::string> f = fields(line);
-      if (f.size() != header.size()) fail("semsec export: {}: malformed line '{}'", points, line);
-      const std::string sep = n ? "," : "";
-      for (const auto& [name, c] : copied) lists[name] += sep + f[c];
-      const std::string& psr = f[c_psr];
-      char* end = nullptr;
-      const double psr_db = std::strtod(psr.c_str(), &end);
-      if (psr.empty() || *end != '\0') fail("semsec export: {}: psr_db '{}' is not a number (line '{}')", points, psr, line);
-      taus += sep + fmt::format("{}", std::pow(10.0, psr_db / 10.0) / static_cast<double>(latent));
-      ++n;
-    }
-    meta["grid_points"] = std::to_string(n);
-    for (const auto& [name, list] : lists) meta[name] = list;
-    meta["tau"] = taus;
-  }
+  if (fs::exists(points)) add_point_metadata(meta, points_csv_columns(points), latent);
   return meta;
 }
 
@@ -125,13 +171,26 @@ ExportResult export_run(const std::string& run_dir, const std::string& out_base,
     take("general", "base", true);
     take("eve_whitebox", "eve", true);
   }
-  ExportResult r;
-  r.safetensors_path = out_base + ".safetensors";
-  r.state_dict_path = out_base + ".pt";
-  r.num_tensors = static_cast<int64_t>(tensors.size());
-  write_safetensors(r.safetensors_path, tensors, export_metadata(run_dir));
-  write_torch_state_dict(r.state_dict_path, tensors);
-  return r;
+  return write_export(tensors, export_metadata(run_dir), out_base);
+}
+
+ExportResult export_experiment(IsacExperiment& exp, const std::string& out_base, bool include_all) {
+  NamedTensorList tensors;
+  auto take = [&](torch::nn::Module& m, const std::string& module) {
+    // By name, as a stage's checkpoint holds them (export_run writes the same files).
+    std::map<std::string, torch::Tensor> by_name;
+    for (const auto& item : m.named_parameters()) by_name[item.key()] = item.value().detach();
+    for (const auto& [name, t] : by_name) tensors.emplace_back(module + "." + name, t);
+  };
+  take(*exp.arn_whitebox(), "arn");
+  if (include_all) {
+    take(*exp.model(), "base");
+    take(*exp.eve_whitebox(), "eve");
+  }
+  const config::Config& cfg = exp.config();
+  std::map<std::string, std::string> meta = run_metadata(cfg);
+  add_point_metadata(meta, grid_columns(exp.grid()), cfg.get_int("model.latent_dim"));
+  return write_export(tensors, meta, out_base);
 }
 
 }  // namespace semsec::trainers

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/safetensors.h"
+#include "trainers/ss_isac/experiment.h"
 
 namespace semsec::trainers {
 
@@ -20,9 +21,12 @@ struct ExportResult {
   int64_t num_tensors = 0;
 };
 
-// Reads RUN_DIR's checkpoints (white-box ARN pair; with include_all also the base system and
-// Eve's classifier) and writes <out_base>.safetensors and <out_base>.pt.
+// `semsec export`: reads RUN_DIR's checkpoints (white-box ARN pair; with include_all also the base
+// system and Eve's classifier) and writes <out_base>.safetensors and <out_base>.pt.
 ExportResult export_run(const std::string& run_dir, const std::string& out_base, bool include_all);
+
+// The last stage of a run: the same files from the trained modules in memory.
+ExportResult export_experiment(IsacExperiment& exp, const std::string& out_base, bool include_all);
 
 // The metadata written for a run: architecture sizes, tau/PSR, train SNR, seed, the loss weights
 // (gamma_sen, gamma_com, lambda_pow, lambda_sen, lambda_com, lambda_pri), version, naming; for a

@@ -1,41 +1,37 @@
-// SS-ISAC experiments: the general system.
-#include "trainers/gs_isac_trainer.h"
+// The SS-ISAC experiment: construction, the training channel, and the general system's stage and evaluation.
+#include "trainers/ss_isac/experiment.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <numbers>
 
 #include "core/errors.h"
 #include "core/progress.h"
-#include "core/rundir.h"
 #include "core/safetensors.h"
-#include "trainers/export.h"
-#include "trainers/isac_losses.h"
-#include <algorithm>
-#include <map>
+#include "trainers/ss_isac/losses.h"
 
 namespace semsec::trainers {
 namespace {
 
 constexpr double kDeg = std::numbers::pi / 180.0;
 
-std::string fmt_or_empty(double v) { return std::isnan(v) ? std::string() : fmt::format("{}", v); }
-
 }  // namespace
 
-std::string summary_header() {
-  return "point,variant,eve,train_snr_db,test_snr_db,psr_db,seed,mse_sen,mse_com,pc_eve";
+models::GsIsacSizes gs_isac_sizes(const config::Config& cfg, int64_t input_dim) {
+  models::GsIsacSizes sizes;
+  sizes.input_dim = input_dim;
+  sizes.latent_dim = cfg.get_int("model.latent_dim");
+  sizes.feature_dim = cfg.get_int("model.feature_dim");
+  sizes.bs_hidden = cfg.get_int("model.bs_hidden");
+  sizes.ue_hidden = cfg.get_int("model.ue_hidden");
+  return sizes;
 }
 
-std::string summary_line(const SummaryRow& r) {
-  return fmt::format("{},{},{},{},{},{},{},{},{},{}", r.point, r.variant, r.eve, r.train_snr_db, r.test_snr_db,
-                     fmt_or_empty(r.psr_db), r.seed, r.mse_sen, r.mse_com, fmt_or_empty(r.pc_eve));
-}
-
-GridPoint point_from_config(const config::Config& cfg) {
-  GridPoint p{static_cast<uint64_t>(cfg.get_int("seed")), cfg.get_float("train.snr_db"), cfg.get_float("train.lr"),
-              cfg.get_float("security.psr_db")};
-  for (const LossWeightKey& w : kLossWeightKeys) p.*w.field = cfg.get_float(w.key);
-  return p;
+models::ArnSizes arn_sizes(const config::Config& cfg) {
+  models::ArnSizes sizes;
+  sizes.latent_dim = cfg.get_int("model.latent_dim");
+  return sizes;
 }
 
 kernels::IsacLinkParams link_params_from_config(const config::Config& cfg) {
@@ -82,13 +78,11 @@ void load_arn_weights(const std::string& path, const std::vector<torch::nn::Modu
 }
 
 IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint> points, RunContext& ctx)
-    : cfg_(cfg), points_(std::move(points)), ctx_(ctx) {
-  if (points_.empty()) fail("IsacExperiment: no grid points");
+    : cfg_(cfg), grid_(cfg, std::move(points)), points_(grid_.points()), seeds_(grid_.seeds()), ctx_(ctx) {
   if (cfg.get_float("data.phi_min_deg") >= cfg.get_float("data.phi_max_deg")) {
     fail("data.phi_min_deg ({}) must be below data.phi_max_deg ({})", cfg.get_float("data.phi_min_deg"),
          cfg.get_float("data.phi_max_deg"));
   }
-  for (const auto& p : points_) seeds_.push_back(p.seed);
   phi_lo_ = cfg.get_float("data.phi_min_deg") * kDeg;
   phi_hi_ = cfg.get_float("data.phi_max_deg") * kDeg;
   link_ = link_params_from_config(cfg);
@@ -102,23 +96,14 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
   test_.images = test_.images.to(ctx.device);
   test_.labels = test_.labels.to(ctx.device);
 
-  models::GsIsacSizes sizes;
-  sizes.input_dim = train_.rows * train_.cols;
-  sizes.latent_dim = cfg.get_int("model.latent_dim");
-  sizes.feature_dim = cfg.get_int("model.feature_dim");
-  sizes.bs_hidden = cfg.get_int("model.bs_hidden");
-  sizes.ue_hidden = cfg.get_int("model.ue_hidden");
+  const models::GsIsacSizes sizes = gs_isac_sizes(cfg, train_.rows * train_.cols);
   model_ = models::GsIsac(seeds_, sizes);
   model_->to(ctx.device);
 
   std::vector<int64_t> seeds_i;
-  std::vector<float> snr;
-  for (const auto& p : points_) {
-    seeds_i.push_back(static_cast<int64_t>(p.seed));
-    snr.push_back(static_cast<float>(p.train_snr_db));
-  }
+  for (const auto& p : points_) seeds_i.push_back(static_cast<int64_t>(p.seed));
   seeds_t_ = torch::tensor(seeds_i, torch::kInt64).to(ctx.device);
-  train_snr_t_ = torch::tensor(snr, torch::kFloat32).to(ctx.device);
+  train_snr_t_ = grid_.tensor("train.snr_db", ctx.device);
   counter_ = torch::zeros({1}, torch::TensorOptions().dtype(torch::kInt64).device(ctx.device));
 
   const int64_t batch = cfg.get_int("train.batch_size");
@@ -139,19 +124,18 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
     std::vector<float> tau;
     for (const auto& p : points_) tau.push_back(static_cast<float>(std::pow(10.0, p.psr_db / 10.0) / sizes.latent_dim));
     tau_ = torch::tensor(tau, torch::kFloat32).to(ctx.device);
-    models::ArnSizes arn_sizes;
-    arn_sizes.latent_dim = sizes.latent_dim;
+    const models::ArnSizes arn = arn_sizes(cfg);
     const int64_t y_dim = 2 * sizes.latent_dim, k = cfg.get_int("eve.num_classes");
     const auto& hidden = cfg.get_int_list("eve.hidden");
     const auto& sub_hidden = cfg.get_int_list("eve.substitute_hidden");
-    eve_wb_ = models::EveClassifier(seeds_, y_dim, hidden, k, 192);
-    eve_bb_ = models::EveClassifier(seeds_, y_dim, sub_hidden, k, 208);
-    eve_adapt_ = models::EveClassifier(seeds_, y_dim, hidden, k, 224);
-    arn_wb_ = models::PairedArn(seeds_, arn_sizes);
+    eve_wb_ = models::EveClassifier(seeds_, y_dim, hidden, k, models::kInitEveWhitebox);
+    eve_bb_ = models::EveClassifier(seeds_, y_dim, sub_hidden, k, models::kInitEveSubstitute);
+    eve_adapt_ = models::EveClassifier(seeds_, y_dim, hidden, k, models::kInitEveAdaptive);
+    arn_wb_ = models::PairedArn(seeds_, arn);
     // The black-box pair starts from other weights than the white-box pair.
     std::vector<uint64_t> bb_seeds;
     for (auto s : seeds_) bb_seeds.push_back(s ^ 0x5bd1e995ull);
-    arn_bb_ = models::PairedArn(bb_seeds, arn_sizes);
+    arn_bb_ = models::PairedArn(bb_seeds, arn);
     const std::string init = cfg.get_string("security.arn_init");
     if (!init.empty()) {
       load_arn_weights(init, {arn_wb_.get(), arn_bb_.get()});
@@ -206,23 +190,13 @@ kernels::IsacLinkOut IsacExperiment::eval_channel(const torch::Tensor& z, const 
   return link(z, phi, snr_db, /*eval=*/true);
 }
 
-torch::Tensor IsacExperiment::loss_weight(std::optional<double> GridPoint::*field) const {
-  const auto w = std::find_if(kLossWeightKeys.begin(), kLossWeightKeys.end(),
-                              [&](const LossWeightKey& k) { return k.field == field; });
-  std::vector<float> v;
-  for (const auto& p : points_) v.push_back(static_cast<float>((p.*field).value_or(cfg_.get_float(w->key))));
-  return torch::tensor(v, torch::kFloat32).to(ctx_.device);
-}
-
 void IsacExperiment::train_general() {
-  const torch::Tensor gamma_sen = loss_weight(&GridPoint::gamma_sen), gamma_com = loss_weight(&GridPoint::gamma_com);
-
-  std::vector<double> lr;
-  for (const auto& p : points_) lr.push_back(p.lr);
-  StageSpec spec = stage_spec("general", "train.epochs", "train.steps", lr);
+  const torch::Tensor gamma_sen = grid_.tensor("train.gamma_sen", ctx_.device),
+                      gamma_com = grid_.tensor("train.gamma_com", ctx_.device);
+  StageSpec spec = stage_spec("general", "train.epochs", "train.steps", grid_.values("train.lr"));
   for (const auto& item : model_->named_parameters()) spec.params.emplace_back(item.key(), item.value());
   spec.prepare = [this](int64_t step) { load_step(step); };
-  spec.loss_fn = [this, gamma_sen, gamma_com](int64_t) {
+  spec.loss_fn = [this, gamma_sen, gamma_com]() {
     return general_losses(model_, batch_.x, batch_.phi, [this](const torch::Tensor& z) { return train_channel(z); },
                           gamma_sen, gamma_com);
   };
@@ -261,52 +235,6 @@ std::vector<SummaryRow> IsacExperiment::evaluate_general() {
     }
   }
   model_->train();
-  return rows;
-}
-
-void run_train(const config::Config& cfg, RunContext& ctx) {
-  IsacExperiment exp(cfg, {point_from_config(cfg)}, ctx);
-  write_summary(exp, cfg, ctx);
-}
-
-std::vector<SummaryRow> write_summary(IsacExperiment& exp, const config::Config& cfg, RunContext& ctx) {
-  exp.train_general();
-  std::vector<SummaryRow> rows;
-  if (cfg.get_bool("security.enabled")) {
-    exp.train_eves();
-    exp.train_arns();
-    exp.train_adaptive_eve();
-    log::info("evaluating unplug / decrypt_only / plugged on {} test SNRs", cfg.get_float_list("eval.test_snr_db").size());
-    rows = exp.evaluate_security();
-    // The design's last stage: the trained weights, exported before summary.csv marks the run
-    // finished, so a run killed in between exports again when resumed.
-    const std::string what = cfg.get_string("output.export");
-    if (what != "none") {
-      const ExportResult e = export_run(ctx.run_dir, ctx.run_dir + "/export/arn", what == "all");
-      log::info("exported {} tensors to {} and {}", e.num_tensors, e.safetensors_path, e.state_dict_path);
-    }
-  } else {
-    log::info("evaluating on {} test SNRs", cfg.get_float_list("eval.test_snr_db").size());
-    rows = exp.evaluate_general();
-  }
-  CsvWriter csv(ctx.run_dir + "/summary.csv", summary_header());
-  for (const auto& r : rows) {
-    csv.row(summary_line(r));
-    if (ctx.tb) {
-      // Evaluation metrics in TensorBoard, with the test SNR (dB) as the step axis.
-      const std::string tag = fmt::format("eval/{}/{}{}", r.variant, r.eve, exp.num_points() > 1 ? fmt::format("/p{}", r.point) : "");
-      const auto snr = static_cast<int64_t>(std::lround(r.test_snr_db));
-      ctx.tb->add_scalar(tag + "/mse_sen", r.mse_sen, snr);
-      ctx.tb->add_scalar(tag + "/mse_com", r.mse_com, snr);
-      if (!std::isnan(r.pc_eve)) ctx.tb->add_scalar(tag + "/pc_eve", r.pc_eve, snr);
-    }
-    if (r.point == 0 && (r.eve == "none" || r.eve == "whitebox")) {
-      log::info("{:<12} test SNR {:>5.1f} dB: mse_sen {:.5f} rad^2, mse_com {:.5f}{}", r.variant, r.test_snr_db, r.mse_sen,
-                r.mse_com, std::isnan(r.pc_eve) ? std::string() : fmt::format(", P_c(Eve) {:.3f}", r.pc_eve));
-    }
-  }
-  csv.close();
-  if (ctx.tb) ctx.tb->flush();
   return rows;
 }
 

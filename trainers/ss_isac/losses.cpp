@@ -1,5 +1,5 @@
 // The batch losses of the SS-ISAC stages.
-#include "trainers/isac_losses.h"
+#include "trainers/ss_isac/losses.h"
 
 namespace semsec::trainers {
 

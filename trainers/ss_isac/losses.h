@@ -1,5 +1,5 @@
 // The batch losses of the SS-ISAC training stages, written once for the trainer
-// (gs_isac_trainer.cpp, ss_isac.cpp) and `semsec bench`, so the benchmark times the step that
+// (general.cpp, security.cpp) and `semsec bench`, so the benchmark times the step that
 // training runs. Every loss is per grid point, [G].
 #pragma once
 
@@ -7,10 +7,10 @@
 
 #include <torch/torch.h>
 
-#include "kernels/ops.h"
+#include "kernels/isac_link/isac_link_op.h"
 #include "models/gs_isac.h"
 #include "models/security.h"
-#include "trainers/stage.h"
+#include "trainers/engine/stage.h"
 
 namespace semsec::trainers {
 

@@ -1,5 +1,5 @@
 // The configuration schema of SS-ISAC experiments.
-#include "trainers/isac_schema.h"
+#include "trainers/ss_isac/schema.h"
 
 namespace semsec::trainers {
 

@@ -5,8 +5,8 @@
 
 #include "core/errors.h"
 #include "core/progress.h"
-#include "trainers/gs_isac_trainer.h"
-#include "trainers/isac_losses.h"
+#include "trainers/ss_isac/experiment.h"
+#include "trainers/ss_isac/losses.h"
 
 namespace semsec::trainers {
 namespace {
@@ -41,7 +41,7 @@ void IsacExperiment::train_eve(const std::string& stage, models::EveClassifier& 
   StageSpec spec = stage_spec(stage, "eve.epochs", "eve.steps", std::vector<double>(points_.size(), cfg_.get_float("eve.lr")));
   spec.params = named("", *eve);
   spec.prepare = [this, step_offset](int64_t step) { load_step(step_offset + step); };
-  spec.loss_fn = [this, &eve, arn](int64_t) {
+  spec.loss_fn = [this, &eve, arn]() {
     torch::Tensor z;
     {
       torch::NoGradGuard no_grad;
@@ -70,10 +70,10 @@ void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn,
   StageSpec spec = stage_spec(stage, "security.epochs", "security.steps",
                               std::vector<double>(points_.size(), cfg_.get_float("security.lr")));
   spec.params = named("", *arn);
-  const ArnWeights w{loss_weight(&GridPoint::lambda_pow), loss_weight(&GridPoint::lambda_sen),
-                     loss_weight(&GridPoint::lambda_com), loss_weight(&GridPoint::lambda_pri)};
+  const ArnWeights w{grid_.tensor("security.lambda_pow", ctx_.device), grid_.tensor("security.lambda_sen", ctx_.device),
+                     grid_.tensor("security.lambda_com", ctx_.device), grid_.tensor("security.lambda_pri", ctx_.device)};
   spec.prepare = [this, step_offset](int64_t step) { load_step(step_offset + step); };
-  spec.loss_fn = [=, this, &arn, &eve](int64_t) {
+  spec.loss_fn = [=, this, &arn, &eve]() {
     return arn_losses(model_, arn, eve, batch_.x, batch_.phi, batch_.labels, tau_,
                       [this](const torch::Tensor& z) { return train_channel(z); }, w);
   };

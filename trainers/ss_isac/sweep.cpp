@@ -1,16 +1,18 @@
 // `semsec sweep`: grids as ensembles.
-#include "trainers/sweep.h"
+#include "trainers/ss_isac/sweep.h"
 
 #include <fstream>
 #include <algorithm>
 #include <map>
+#include <sstream>
 
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/progress.h"
 #include "core/rundir.h"
-#include "trainers/gs_isac_trainer.h"
-#include "trainers/isac_schema.h"
+#include "trainers/ss_isac/experiment.h"
+#include "trainers/ss_isac/run.h"
+#include "trainers/ss_isac/schema.h"
 
 #ifdef SEMSEC_WITH_CUDA
 #include <c10/cuda/CUDAException.h>
@@ -26,11 +28,7 @@ namespace {
 // three copies of every layer's activations of a batch (saved for backward, their gradients,
 // temporaries) plus the channel's outputs; doubled as a margin.
 int64_t point_bytes_estimate(const config::Config& cfg) {
-  models::GsIsacSizes sizes;
-  sizes.latent_dim = cfg.get_int("model.latent_dim");
-  sizes.feature_dim = cfg.get_int("model.feature_dim");
-  sizes.bs_hidden = cfg.get_int("model.bs_hidden");
-  sizes.ue_hidden = cfg.get_int("model.ue_hidden");
+  const models::GsIsacSizes sizes = gs_isac_sizes(cfg);
   const models::GsIsac model(std::vector<uint64_t>{0}, sizes);
   int64_t params = 0, widths = 0;
   for (const auto& p : model->parameters()) params += p.numel();
@@ -121,12 +119,73 @@ std::string yaml_scalar_text(const config::Config& cfg, const std::string& key) 
       v);
 }
 
+// Every combination of the axes' value indices, first axis slowest.
+std::vector<std::vector<size_t>> combinations(const std::vector<SweepAxis>& axes) {
+  std::vector<std::vector<size_t>> combos{{}};
+  for (const auto& ax : axes) {
+    std::vector<std::vector<size_t>> next;
+    for (const auto& c : combos) {
+      for (size_t i = 0; i < ax.values.size(); ++i) {
+        auto d = c;
+        d.push_back(i);
+        next.push_back(d);
+      }
+    }
+    combos = next;
+  }
+  return combos;
+}
+
+// One ensemble: members [chunk, end) of a group that shares the non-batchable values `gkey`.
+SweepEnsemble plan_ensemble(const config::Config& base, const std::vector<SweepAxis>& axes,
+                            const std::vector<size_t>& gkey, const std::vector<std::vector<size_t>>& members,
+                            size_t chunk, size_t end) {
+  SweepEnsemble e{base, {}, {}};
+  for (size_t a = 0; a < axes.size(); ++a) {
+    if (!is_grid_batchable(axes[a].key)) {
+      e.cfg.set(axes[a].key, axes[a].values[gkey[a]], fmt::format("sweep axis '{}'", axes[a].key));
+    }
+  }
+  for (size_t m = chunk; m < end; ++m) {
+    config::Config pc = e.cfg;
+    for (size_t a = 0; a < axes.size(); ++a) {
+      if (is_grid_batchable(axes[a].key)) {
+        pc.set(axes[a].key, axes[a].values[members[m][a]], fmt::format("sweep axis '{}'", axes[a].key));
+      }
+    }
+    e.points.push_back(point_from_config(pc));
+    e.point_configs.push_back(pc);
+  }
+  return e;
+}
+
+// Trains (or resumes) ensemble `index` of the plan in SWEEP_DIR/ensembleNNN and returns its rows
+// of the sweep's summary.csv, prefixed by the swept values.
+std::vector<std::string> run_ensemble(const SweepOptions& opt, const SweepPlan& plan, int index) {
+  const SweepEnsemble& e = plan.ensembles.at(static_cast<size_t>(index));
+  const std::string run_dir = fs::join(opt.sweep_dir, fmt::format("ensemble{:03d}", index));
+  const std::string cfg_path = fs::join(run_dir, "config.yaml");
+  if (fs::exists(cfg_path) && !opt.resume) fail("{}: already holds a run; use --resume {}", run_dir, opt.sweep_dir);
+  RunContext ctx = open_run(run_dir, opt.device, opt.resume, e.cfg.get_bool("output.tensorboard"));
+  write_file_atomic(cfg_path, e.cfg.to_yaml());
+  log::info("ensemble {}: {} grid point(s) in {}", index, e.points.size(), ctx.run_dir);
+  IsacExperiment exp(e.cfg, e.points, ctx);
+  // What differs between this ensemble's grid points (config.yaml holds the shared values).
+  write_file_atomic(fs::join(ctx.run_dir, "points.csv"), exp.grid().points_csv());
+  std::vector<std::string> lines;
+  for (const SummaryRow& row : run_experiment(exp, ctx)) {
+    std::string prefix;
+    for (const auto& k : plan.extra_columns) {
+      prefix += yaml_scalar_text(e.point_configs.at(static_cast<size_t>(row.point)), k) + ",";
+    }
+    lines.push_back(fmt::format("{}{},{}", prefix, index, summary_line(row)));
+  }
+  return lines;
+}
+
 }  // namespace
 
-bool is_grid_batchable(const std::string& key) {
-  if (key == "seed" || key == "train.snr_db" || key == "train.lr" || key == "security.psr_db") return true;
-  return std::any_of(kLossWeightKeys.begin(), kLossWeightKeys.end(), [&](const LossWeightKey& w) { return key == w.key; });
-}
+bool is_grid_batchable(const std::string& key) { return grid_axis(key) != nullptr; }
 
 void split_sweep_args(const std::vector<std::string>& args, std::vector<SweepAxis>& axes,
                       std::vector<std::string>& plain) {
@@ -147,11 +206,26 @@ void split_sweep_args(const std::vector<std::string>& args, std::vector<SweepAxi
   }
 }
 
-void run_sweep(const SweepOptions& opt) {
+void save_sweep_record(const SweepOptions& opt) {
+  std::string saved = opt.config_file + "\n";
+  for (const auto& a : opt.args) saved += a + "\n";
+  write_file_atomic(fs::join(opt.sweep_dir, "sweep.txt"), saved);
+}
+
+void load_sweep_record(SweepOptions& opt) {
+  const std::string saved = read_file(fs::join(opt.sweep_dir, "sweep.txt"));
+  std::istringstream in(saved);
+  std::getline(in, opt.config_file);
+  opt.args.clear();
+  for (std::string line; std::getline(in, line);) opt.args.push_back(line);
+}
+
+SweepPlan plan_sweep(const SweepOptions& opt) {
   const config::Schema schema = isac_schema();
-  std::vector<SweepAxis> axes;
+  SweepPlan plan;
   std::vector<std::string> plain;
-  split_sweep_args(opt.args, axes, plain);
+  split_sweep_args(opt.args, plan.axes, plain);
+  const std::vector<SweepAxis>& axes = plan.axes;
   if (axes.empty()) fail("semsec sweep: no sweep axis given (write key=a,b,c)");
   const config::Config base = config::Config::load(schema, opt.config_file, plain);
   for (const auto& ax : axes) {
@@ -161,20 +235,8 @@ void run_sweep(const SweepOptions& opt) {
       probe.set(ax.key, ax.values[0], fmt::format("sweep axis '{}'", ax.key));
     }
   }
-
-  // Every combination, first axis slowest; each resolved (and so validated) up front.
-  std::vector<std::vector<size_t>> combos{{}};
-  for (const auto& ax : axes) {
-    std::vector<std::vector<size_t>> next;
-    for (const auto& c : combos) {
-      for (size_t i = 0; i < ax.values.size(); ++i) {
-        auto d = c;
-        d.push_back(i);
-        next.push_back(d);
-      }
-    }
-    combos = next;
-  }
+  const std::vector<std::vector<size_t>> combos = combinations(axes);
+  plan.num_points = combos.size();
   // Group by the values of the non-batchable axes.
   std::map<std::vector<size_t>, std::vector<std::vector<size_t>>> groups;
   std::vector<std::vector<size_t>> group_order;
@@ -184,67 +246,35 @@ void run_sweep(const SweepOptions& opt) {
     if (!groups.count(key)) group_order.push_back(key);
     groups[key].push_back(c);
   }
-  const int64_t max_grid =
+  plan.num_groups = group_order.size();
+  plan.max_grid =
       base.get_int("sweep.max_grid") > 0 ? base.get_int("sweep.max_grid") : auto_max_grid(base, opt.device);
-
   // Swept keys that summary.csv does not already carry get a leading column of their own.
-  std::vector<std::string> extra_cols;
   for (const auto& ax : axes) {
-    if (ax.key != "seed" && ax.key != "train.snr_db" && ax.key != "security.psr_db") extra_cols.push_back(ax.key);
+    const GridAxis* axis = grid_axis(ax.key);
+    if (axis == nullptr || !axis->in_summary) plan.extra_columns.push_back(ax.key);
   }
-  std::string header = "";
-  for (const auto& k : extra_cols) header += k + ",";
-  CsvWriter summary(fs::join(opt.sweep_dir, "summary.csv"), header + "ensemble," + summary_header());
-  log::info("sweep: {} points in {} ensemble group(s) of up to {} points", combos.size(), group_order.size(), max_grid);
-  int ensemble = 0;
+  // Each group in chunks of at most max_grid points, every configuration resolved (and so
+  // validated) before anything trains.
   for (const auto& gkey : group_order) {
     const auto& members = groups[gkey];
-    for (size_t chunk = 0; chunk < members.size(); chunk += static_cast<size_t>(max_grid)) {
-      const size_t end = std::min(members.size(), chunk + static_cast<size_t>(max_grid));
-      config::Config cfg = base;
-      for (size_t a = 0; a < axes.size(); ++a) {
-        if (!is_grid_batchable(axes[a].key)) {
-          cfg.set(axes[a].key, axes[a].values[gkey[a]], fmt::format("sweep axis '{}'", axes[a].key));
-        }
-      }
-      std::vector<GridPoint> points;
-      std::vector<config::Config> point_cfgs;
-      for (size_t m = chunk; m < end; ++m) {
-        config::Config pc = cfg;
-        for (size_t a = 0; a < axes.size(); ++a) {
-          if (is_grid_batchable(axes[a].key)) {
-            pc.set(axes[a].key, axes[a].values[members[m][a]], fmt::format("sweep axis '{}'", axes[a].key));
-          }
-        }
-        points.push_back(point_from_config(pc));
-        point_cfgs.push_back(pc);
-      }
-      const std::string run_dir = fs::join(opt.sweep_dir, fmt::format("ensemble{:03d}", ensemble));
-      const std::string cfg_path = fs::join(run_dir, "config.yaml");
-      if (fs::exists(cfg_path) && !opt.resume) fail("{}: already holds a run; use --resume {}", run_dir, opt.sweep_dir);
-      RunContext ctx = open_run(run_dir, opt.device, opt.resume, cfg.get_bool("output.tensorboard"));
-      write_file_atomic(cfg_path, cfg.to_yaml());
-      // What differs between this ensemble's grid points (config.yaml holds the shared values).
-      std::string pts = "point,seed,train_snr_db,lr,psr_db";
-      for (const LossWeightKey& w : kLossWeightKeys) pts += fmt::format(",{}", w.column);
-      pts += "\n";
-      for (size_t i = 0; i < points.size(); ++i) {
-        const GridPoint& p = points[i];
-        pts += fmt::format("{},{},{},{},{}", i, p.seed, p.train_snr_db, p.lr, p.psr_db);
-        for (const LossWeightKey& w : kLossWeightKeys) pts += fmt::format(",{}", (p.*w.field).value());
-        pts += "\n";
-      }
-      write_file_atomic(fs::join(ctx.run_dir, "points.csv"), pts);
-      log::info("ensemble {}: {} grid point(s) in {}", ensemble, points.size(), ctx.run_dir);
-      IsacExperiment exp(cfg, points, ctx);
-      // Merge this ensemble's rows into the sweep summary, prefixed by the swept values.
-      for (const SummaryRow& row : write_summary(exp, cfg, ctx)) {
-        std::string prefix;
-        for (const auto& k : extra_cols) prefix += yaml_scalar_text(point_cfgs.at(static_cast<size_t>(row.point)), k) + ",";
-        summary.row(fmt::format("{}{},{}", prefix, ensemble, summary_line(row)));
-      }
-      ++ensemble;
+    for (size_t chunk = 0; chunk < members.size(); chunk += static_cast<size_t>(plan.max_grid)) {
+      const size_t end = std::min(members.size(), chunk + static_cast<size_t>(plan.max_grid));
+      plan.ensembles.push_back(plan_ensemble(base, axes, gkey, members, chunk, end));
     }
+  }
+  return plan;
+}
+
+void run_sweep(const SweepOptions& opt) {
+  const SweepPlan plan = plan_sweep(opt);
+  std::string header = "";
+  for (const auto& k : plan.extra_columns) header += k + ",";
+  CsvWriter summary(fs::join(opt.sweep_dir, "summary.csv"), header + "ensemble," + summary_header());
+  log::info("sweep: {} points in {} ensemble group(s) of up to {} points", plan.num_points, plan.num_groups,
+            plan.max_grid);
+  for (size_t e = 0; e < plan.ensembles.size(); ++e) {
+    for (const std::string& line : run_ensemble(opt, plan, static_cast<int>(e))) summary.row(line);
   }
   summary.close();
 }

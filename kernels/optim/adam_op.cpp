@@ -1,0 +1,56 @@
+// The fused Adam update's launcher.
+#include "kernels/optim/adam_op.h"
+
+#include "core/errors.h"
+
+#ifdef SEMSEC_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
+
+#include "kernels/optim/adam_cuda.h"
+#endif
+
+namespace semsec::kernels {
+namespace {
+
+template <typename T>
+void fused_step(const std::vector<torch::Tensor>& params, std::vector<torch::Tensor>& exp_avg,
+                std::vector<torch::Tensor>& exp_avg_sq, const torch::Tensor& lr, const torch::Tensor& step,
+                const AdamHyper& h) {
+  std::vector<AdamTensor<T>> list;
+  std::vector<torch::Tensor> keep;  // contiguous copies of non-contiguous gradients, alive until launched
+  for (size_t i = 0; i < params.size(); ++i) {
+    const torch::Tensor& p = params[i];
+    if (!p.grad().defined()) continue;
+    keep.push_back(p.grad().contiguous());
+    list.push_back({p.data_ptr<T>(), keep.back().data_ptr<T>(), exp_avg[i].data_ptr<T>(), exp_avg_sq[i].data_ptr<T>(),
+                    p.numel(), p.numel() / std::max<int64_t>(p.size(0), 1)});
+  }
+  if (params.front().is_cuda()) {
+#ifdef SEMSEC_WITH_CUDA
+    const c10::cuda::CUDAGuard guard(params.front().device());
+    adam_step_cuda(list.data(), static_cast<int64_t>(list.size()), lr.data_ptr<double>(), step.data_ptr<double>(), h,
+                   at::cuda::getCurrentCUDAStream());
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+#else
+    fail("GridAdam: parameters on {} but this build has no CUDA kernels", params.front().device().str());
+#endif
+  } else {
+    adam_step_cpu(list.data(), static_cast<int64_t>(list.size()), lr.data_ptr<double>(), step.data_ptr<double>(), h);
+  }
+}
+
+}  // namespace
+
+void adam_step(const std::vector<torch::Tensor>& params, std::vector<torch::Tensor>& exp_avg,
+               std::vector<torch::Tensor>& exp_avg_sq, const torch::Tensor& lr, const torch::Tensor& step,
+               const AdamHyper& h) {
+  if (params.front().scalar_type() == torch::kDouble) {
+    fused_step<double>(params, exp_avg, exp_avg_sq, lr, step, h);
+  } else {
+    fused_step<float>(params, exp_avg, exp_avg_sq, lr, step, h);
+  }
+}
+
+}  // namespace semsec::kernels

@@ -1,0 +1,249 @@
+// The CLSSR task model: drawing tasks and their channels, sending and decoding them over the
+// geometric link and scoring them (eq. 2-8, 14), and the alternating-optimisation baseline.
+#include "trainers/clssr/tasks.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/philox.h"
+#include "trainers/clssr/metrics.h"
+
+namespace semsec::trainers::clssr {
+
+namespace {
+
+// Decodes image m's received indices idx [M, n] with codec point g[m]: each point decodes its own
+// images only (GridMlp::forward_point) -> [M, D] in the original order.
+torch::Tensor decode_tasks(const Codec& codec, bool aware, const torch::Tensor& idx, const std::vector<int64_t>& g) {
+  const int64_t m = idx.size(0);
+  auto out = torch::empty({m, codec.sizes.image_dim}, codec.images.options());
+  for (int64_t p = 0; p < codec.grid(); ++p) {
+    std::vector<int64_t> rows;
+    for (int64_t i = 0; i < m; ++i) {
+      if (g[static_cast<size_t>(i)] == p) rows.push_back(i);
+    }
+    if (rows.empty()) continue;
+    const auto rows_t = torch::tensor(rows, torch::kInt64).to(idx.device());
+    out.index_copy_(0, rows_t, codec.net->decode_point(p, idx.index_select(0, rows_t), aware));
+  }
+  return out;
+}
+
+}  // namespace
+
+Method parse_method(const std::string& m) {
+  if (m == "cl_ss") return Method::kClSs;
+  if (m == "pl_ss") return Method::kPlSs;
+  return Method::kAo;  // the schema restricts the choices
+}
+
+link::LinkConfig default_clssr_link() {
+  link::LinkConfig c;
+  c.scheme = link::Scheme::kBeamAlamouti;
+  c.num_tx = 4;
+  c.num_rx = 2;
+  c.num_beams = 4;
+  c.path_loss_exponent = 4.0;
+  return c;
+}
+
+Summary summarise(const Outcome& o) {
+  Summary s;
+  const auto n = static_cast<double>(o.omega.size());
+  int64_t ok = 0;
+  for (size_t t = 0; t < o.omega.size(); ++t) {
+    s.clssr_ksut += o.omega[t] / 1e3;
+    s.secure += o.secure[t];
+    s.timely += o.timely[t];
+    ok += (o.secure[t] && o.timely[t]) ? 1 : 0;
+    s.mean_b += o.b[t];
+    s.g_user += o.g_user[t];
+    s.g_eve += o.g_eve_min[t];
+    s.r_u_mbps += o.r_u[t] / 1e6;
+    s.reward += o.reward[t];
+  }
+  s.reliability = semsec::clssr::task_reliability(ok, static_cast<int64_t>(o.omega.size()));
+  for (double* v : {&s.clssr_ksut, &s.secure, &s.timely, &s.mean_b, &s.g_user, &s.g_eve, &s.r_u_mbps, &s.reward})
+    *v /= n;
+  return s;
+}
+
+int64_t uniform_index(double u, int64_t n) {
+  return std::min(n - 1, static_cast<int64_t>(u * static_cast<double>(n)));
+}
+
+Tasks draw_tasks(const Codec& codec, const Env& env, int64_t count, double stay_prob, uint32_t source_stream,
+                 uint32_t link_stream, uint32_t step, torch::Device device) {
+  const rng::Key key = rng::make_key(env.seed);
+  const auto num_classes = static_cast<int64_t>(codec.by_class.size());
+  const int64_t k_images = env.images_per_task;
+  Tasks t;
+  t.cls.resize(static_cast<size_t>(count));
+  std::vector<int64_t> image(static_cast<size_t>(count * k_images));
+  int64_t c = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    const rng::Philox4 w = rng::draw(key, source_stream, step, static_cast<uint32_t>(i), 0);
+    const double u0 = rng::to_unit(w.v[0]), u1 = rng::to_unit(w.v[1]);
+    if (i == 0) {
+      c = uniform_index(u1, num_classes);
+    } else if (u0 >= stay_prob && num_classes > 1) {
+      c = (c + 1 + uniform_index(u1, num_classes - 1)) % num_classes;
+    }
+    const auto& members = codec.by_class[static_cast<size_t>(c)];
+    for (int64_t j = 0; j < k_images; ++j) {  // image j from word j % 4 of block 1 + j / 4
+      const rng::Philox4 wj =
+          rng::draw(key, source_stream, step, static_cast<uint32_t>(i), static_cast<uint32_t>(1 + j / 4));
+      const int64_t pick = uniform_index(rng::to_unit(wj.v[j % 4]), static_cast<int64_t>(members.size()));
+      image[static_cast<size_t>(i * k_images + j)] = members[static_cast<size_t>(pick)];
+    }
+    t.cls[static_cast<size_t>(i)] = c;
+  }
+  t.image = torch::tensor(image, torch::kInt64).view({count, k_images}).to(device);
+  t.h = link::generate_channels(env.link, count, env.seed, step, device, link_stream);
+  t.gains = link::beam_gains(env.link, t.h).to(torch::kCPU).contiguous();
+  return t;
+}
+
+std::vector<int64_t> channel_states(const Env& env, const Tasks& t) {
+  const int64_t n = t.size(), k = env.num_beams, r_count = env.num_receivers;
+  const auto idx = t.gains.argmax(2).contiguous();  // [R, T]
+  const auto best = t.gains.amax(2).contiguous();   // [R, T]
+  const int64_t* ip = idx.data_ptr<int64_t>();
+  const double* bp = best.data_ptr<double>();
+  std::vector<int64_t> h(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t strongest = 1;
+    for (int64_t r = 2; r < r_count; ++r) {
+      if (bp[r * n + i] > bp[strongest * n + i]) strongest = r;
+    }
+    const int64_t s = ip[i] * k + ip[strongest * n + i];
+    const double snr_db = 10.0 * std::log10(std::max(bp[i] / env.tau, 1e-300));
+    int64_t level = 0;
+    for (double th : env.snr_levels_db) level += snr_db >= th ? 1 : 0;
+    h[static_cast<size_t>(i)] = s * static_cast<int64_t>(env.snr_levels_db.size() + 1) + level;
+  }
+  return h;
+}
+
+Outcome run_tasks(const Codec& codec, const Env& env, const Rules& rules, Method method, const Tasks& t,
+                  const std::vector<int64_t>& beams, const std::vector<int64_t>& gsel, double gain_weight,
+                  uint32_t link_stream, uint32_t step) {
+  torch::NoGradGuard no_grad;
+  const int64_t n_tasks = t.size(), r_count = env.num_receivers, k_img = env.images_per_task;
+  const int64_t n_img = codec.sizes.num_symbols, n_sym = k_img * n_img;  // symbols per image, per task
+  const torch::Device device = t.h.device();
+  const auto beams_t = torch::tensor(beams, torch::kInt64).to(device);
+  const auto tau_t = torch::full({n_tasks}, env.tau, torch::dtype(torch::kFloat64).device(device));
+  const torch::Tensor& source = method == Method::kPlSs ? codec.idx_plain : codec.idx_noisy;
+  auto rx_idx = torch::zeros({r_count, n_tasks, n_sym}, torch::dtype(torch::kInt64).device(device));
+  torch::Tensor gain;
+  for (int64_t g = 0; g < codec.grid(); ++g) {
+    std::vector<int64_t> rows;
+    for (int64_t i = 0; i < n_tasks; ++i) {
+      if (gsel[static_cast<size_t>(i)] == g) rows.push_back(i);
+    }
+    if (rows.empty()) continue;
+    // Every task is sent with this b so that a task's noise does not depend on the others' b.
+    const auto bits =
+        models::indices_to_bits(source[g].index_select(0, t.image.flatten()).view({n_tasks, n_sym}), codec.bits(g));
+    const link::LinkOutput out = link::transmit(env.link, bits, t.h, beams_t, tau_t, env.seed, step, link_stream);
+    const auto rows_t = torch::tensor(rows, torch::kInt64).to(device);
+    rx_idx.index_copy_(1, rows_t, models::bits_to_indices(out.rx_bits, codec.bits(g)).index_select(1, rows_t));
+    gain = out.gain;
+  }
+  const auto images = codec.images.index_select(0, t.image.flatten());  // [T K, D]
+  // A task's distortion: the per-image MSE averaged over its K images -> [tasks].
+  auto mse = [&](const torch::Tensor& recon, const torch::Tensor& target) {
+    return (recon - target).pow(2).mean(-1).view({-1, k_img}).mean(1).to(torch::kFloat64).to(torch::kCPU).contiguous();
+  };
+  // Codec point of every image of every task, receiver by receiver.
+  std::vector<int64_t> g_img;
+  for (int64_t i = 0; i < n_tasks; ++i) g_img.insert(g_img.end(), k_img, gsel[static_cast<size_t>(i)]);
+  const bool aware = method != Method::kPlSs;
+  const auto mse_user = mse(decode_tasks(codec, aware, rx_idx[0].reshape({n_tasks * k_img, n_img}), g_img), images);
+  std::vector<int64_t> g_eves;
+  for (int64_t r = 1; r < r_count; ++r) g_eves.insert(g_eves.end(), g_img.begin(), g_img.end());
+  const auto mse_eve =
+      mse(decode_tasks(codec, false, rx_idx.slice(0, 1).reshape({(r_count - 1) * n_tasks * k_img, n_img}), g_eves),
+          images.repeat({r_count - 1, 1}));
+  const auto gain_cpu = gain.to(torch::kCPU).contiguous();
+  const double* gp = gain_cpu.data_ptr<double>();
+  const double* mu = mse_user.data_ptr<double>();
+  const double* me = mse_eve.data_ptr<double>();
+  const double bw = env.link.bandwidth_hz;
+
+  Outcome o;
+  for (int64_t i = 0; i < n_tasks; ++i) {
+    semsec::clssr::TaskInputs in;
+    in.r_u = semsec::clssr::rate_from_snr(bw, gp[i] / env.tau);
+    in.g_u = semsec::clssr::normalized_distortion(mu[i], rules.d_max);
+    in.n = n_sym;
+    in.b = codec.bits(gsel[static_cast<size_t>(i)]);
+    in.epsilon = rules.epsilon;
+    in.deadline_s = rules.deadline_s;
+    double channel_term = 0.0, g_eve_min = 1.0;
+    for (int64_t r = 1; r < r_count; ++r) {
+      const double g_e = semsec::clssr::normalized_distortion(me[(r - 1) * n_tasks + i], rules.d_max);
+      g_eve_min = std::min(g_eve_min, g_e);
+      // PL-SS: no application-layer branch, Eve is taken to complete the task whenever R^S = 0.
+      in.eves.push_back(
+          {semsec::clssr::rate_from_snr(bw, gp[r * n_tasks + i] / env.tau), method == Method::kPlSs ? 0.0 : g_e});
+      channel_term += (gp[i] - gp[r * n_tasks + i]) / env.user_mean_gain;
+    }
+    const semsec::clssr::TaskEvaluation ev = semsec::clssr::evaluate_task(in);
+    o.omega.push_back(ev.omega);
+    o.reward.push_back(ev.omega / 1e3 + gain_weight * channel_term);
+    o.secure.push_back(ev.secure ? 1 : 0);
+    o.timely.push_back(ev.timely ? 1 : 0);
+    o.g_user.push_back(in.g_u);
+    o.g_eve_min.push_back(g_eve_min);
+    o.b.push_back(static_cast<double>(in.b));
+    o.r_u.push_back(in.r_u);
+  }
+  return o;
+}
+
+// ---- The AO baseline: (beam, b) from exact CSI and the codec's mean distortions ----
+
+void ao_actions(const Codec& codec, const Env& env, const Rules& rules, const Tasks& t, std::vector<int64_t>& beams,
+                std::vector<int64_t>& gsel) {
+  const int64_t n = t.size(), k_count = env.num_beams, r_count = env.num_receivers;
+  const double* gp = t.gains.data_ptr<double>();
+  beams.assign(static_cast<size_t>(n), 0);
+  gsel.assign(static_cast<size_t>(n), codec.grid() - 1);
+  auto predicted = [&](int64_t i, int64_t k, int64_t g) {
+    semsec::clssr::TaskInputs in;
+    in.r_u = semsec::clssr::rate_from_snr(env.link.bandwidth_hz, gp[(0 * n + i) * k_count + k] / env.tau);
+    in.g_u = codec.mean_g_user_aware[static_cast<size_t>(g)];
+    for (int64_t r = 1; r < r_count; ++r) {
+      in.eves.push_back({semsec::clssr::rate_from_snr(env.link.bandwidth_hz, gp[(r * n + i) * k_count + k] / env.tau),
+                         codec.mean_g_eve[static_cast<size_t>(g)]});
+    }
+    in.n = env.images_per_task * codec.sizes.num_symbols;
+    in.b = codec.bits(g);
+    in.epsilon = rules.epsilon;
+    in.deadline_s = rules.deadline_s;
+    return semsec::clssr::evaluate_task(in).omega;
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t k = 0, g = codec.grid() - 1;
+    for (int it = 0; it < 20; ++it) {
+      int64_t best_k = k;
+      for (int64_t kk = 0; kk < k_count; ++kk) {
+        if (predicted(i, kk, g) > predicted(i, best_k, g)) best_k = kk;
+      }
+      int64_t best_g = g;
+      for (int64_t gg = 0; gg < codec.grid(); ++gg) {
+        if (predicted(i, best_k, gg) > predicted(i, best_k, best_g)) best_g = gg;
+      }
+      const bool stable = best_k == k && best_g == g;
+      k = best_k;
+      g = best_g;
+      if (stable) break;
+    }
+    beams[static_cast<size_t>(i)] = k;
+    gsel[static_cast<size_t>(i)] = g;
+  }
+}
+
+}  // namespace semsec::trainers::clssr

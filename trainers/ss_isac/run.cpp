@@ -1,0 +1,85 @@
+// One SS-ISAC run: stages, evaluation, export, summary.csv.
+#include "trainers/ss_isac/run.h"
+
+#include <cmath>
+
+#include "core/progress.h"
+#include "core/rundir.h"
+#include "trainers/ss_isac/export.h"
+
+namespace semsec::trainers {
+namespace {
+
+std::string fmt_or_empty(double v) { return std::isnan(v) ? std::string() : fmt::format("{}", v); }
+
+}  // namespace
+
+std::string summary_header() {
+  return "point,variant,eve,train_snr_db,test_snr_db,psr_db,seed,mse_sen,mse_com,pc_eve";
+}
+
+std::string summary_line(const SummaryRow& r) {
+  return fmt::format("{},{},{},{},{},{},{},{},{},{}", r.point, r.variant, r.eve, r.train_snr_db, r.test_snr_db,
+                     fmt_or_empty(r.psr_db), r.seed, r.mse_sen, r.mse_com, fmt_or_empty(r.pc_eve));
+}
+
+void run_train(const config::Config& cfg, RunContext& ctx) {
+  IsacExperiment exp(cfg, {point_from_config(cfg)}, ctx);
+  run_experiment(exp, ctx);
+}
+
+void train_stages(IsacExperiment& exp) {
+  exp.train_general();
+  if (!exp.config().get_bool("security.enabled")) return;
+  exp.train_eves();
+  exp.train_arns();
+  exp.train_adaptive_eve();
+}
+
+std::vector<SummaryRow> evaluate(IsacExperiment& exp) {
+  const config::Config& cfg = exp.config();
+  if (cfg.get_bool("security.enabled")) {
+    log::info("evaluating unplug / decrypt_only / plugged on {} test SNRs", cfg.get_float_list("eval.test_snr_db").size());
+    return exp.evaluate_security();
+  }
+  log::info("evaluating on {} test SNRs", cfg.get_float_list("eval.test_snr_db").size());
+  return exp.evaluate_general();
+}
+
+std::vector<SummaryRow> run_experiment(IsacExperiment& exp, RunContext& ctx) {
+  train_stages(exp);
+  const std::vector<SummaryRow> rows = evaluate(exp);
+  // The design's last stage: the trained weights, exported before summary.csv marks the run
+  // finished, so a run killed in between exports again when resumed.
+  const std::string what = exp.config().get_string("output.export");
+  if (exp.config().get_bool("security.enabled") && what != "none") {
+    const ExportResult e = export_experiment(exp, ctx.run_dir + "/export/arn", what == "all");
+    log::info("exported {} tensors to {} and {}", e.num_tensors, e.safetensors_path, e.state_dict_path);
+  }
+  write_summary(rows, exp.num_points(), ctx);
+  return rows;
+}
+
+void write_summary(const std::vector<SummaryRow>& rows, int64_t num_points, RunContext& ctx) {
+  CsvWriter csv(ctx.run_dir + "/summary.csv", summary_header());
+  for (const auto& r : rows) {
+    csv.row(summary_line(r));
+    if (ctx.tb) {
+      // Evaluation metrics in TensorBoard, with the test SNR (dB) as the step axis.
+      const std::string tag =
+          fmt::format("eval/{}/{}{}", r.variant, r.eve, num_points > 1 ? fmt::format("/p{}", r.point) : "");
+      const auto snr = static_cast<int64_t>(std::lround(r.test_snr_db));
+      ctx.tb->add_scalar(tag + "/mse_sen", r.mse_sen, snr);
+      ctx.tb->add_scalar(tag + "/mse_com", r.mse_com, snr);
+      if (!std::isnan(r.pc_eve)) ctx.tb->add_scalar(tag + "/pc_eve", r.pc_eve, snr);
+    }
+    if (r.point == 0 && (r.eve == "none" || r.eve == "whitebox")) {
+      log::info("{:<12} test SNR {:>5.1f} dB: mse_sen {:.5f} rad^2, mse_com {:.5f}{}", r.variant, r.test_snr_db, r.mse_sen,
+                r.mse_com, std::isnan(r.pc_eve) ? std::string() : fmt::format(", P_c(Eve) {:.3f}", r.pc_eve));
+    }
+  }
+  csv.close();
+  if (ctx.tb) ctx.tb->flush();
+}
+
+}  // namespace semsec::trainers
