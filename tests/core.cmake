@@ -1,7 +1,9 @@
 # core/: the configuration system (schema, YAML, overrides, messages); safetensors and
 # torch.load-compatible weight files with Python interoperability; TensorBoard event files,
 # CRC32C and console progress.
-semsec_test(test_config SOURCES ${CMAKE_CURRENT_LIST_DIR}/core/test_config.cpp LIBS semsec_core)
-semsec_test(test_safetensors SOURCES ${CMAKE_CURRENT_LIST_DIR}/core/test_safetensors.cpp LIBS semsec_core)
+semsec_test(test_config SOURCES ${CMAKE_CURRENT_LIST_DIR}/core/test_config.cpp
+            ${CMAKE_CURRENT_LIST_DIR}/core/test_config_validation.cpp LIBS semsec_core)
+semsec_test(test_safetensors SOURCES ${CMAKE_CURRENT_LIST_DIR}/core/test_safetensors.cpp
+            ${CMAKE_CURRENT_LIST_DIR}/core/test_safetensors_corrupt.cpp LIBS semsec_core)
 semsec_test(test_tensorboard SOURCES ${CMAKE_CURRENT_LIST_DIR}/core/test_tensorboard.cpp LIBS semsec_core)
 semsec_test(test_progress SOURCES ${CMAKE_CURRENT_LIST_DIR}/core/test_progress.cpp LIBS semsec_core)

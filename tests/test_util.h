@@ -1,5 +1,6 @@
 // Helpers shared by the test suites: temporary directories (TempDir, the TempDirTest fixture),
-// whole-file bytes, the error-message checker, and running the venv's Python on a script (POSIX throughout: libtorch.so exports its own std::filesystem
+// whole-file bytes, the error-message checker, running the venv's Python on a script, and
+// SEMSEC_SKIP_WITHOUT_CUDA (POSIX throughout: libtorch.so exports its own std::filesystem
 // symbols, which win symbol resolution in test binaries and crash).
 #pragma once
 
@@ -18,7 +19,13 @@
 #include <string>
 #include <vector>
 
+#include <torch/cuda.h>
+
 #include "core/errors.h"
+
+// Skips the current test (or, in SetUp, the fixture's tests) when no CUDA device is present.
+#define SEMSEC_SKIP_WITHOUT_CUDA() \
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device present"
 
 namespace semsec::testing {
 

@@ -126,7 +126,7 @@ TEST_F(CliTest, ResumeAfterAKillGivesTheUninterruptedResultBitForBit) {
 // The same on a GPU, where the steps replay a CUDA graph whose counters and Adam step live on the
 // device: a resumed run must capture a fresh graph that picks them up from the checkpoint.
 TEST_F(CliTest, GpuResumeWithCudaGraphsGivesTheUninterruptedResultBitForBit) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  SEMSEC_SKIP_WITHOUT_CUDA();
   const std::string cfg = fmt::format("{}/experiments/gs_isac.yaml {}", SEMSEC_SOURCE_DIR, small_run_args());
   expect_resume_equals_uninterrupted(*this, cfg, "--device cuda", dir_);
 }

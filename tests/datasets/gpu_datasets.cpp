@@ -17,7 +17,7 @@ namespace {
 class DataGpuBatch : public testing::TempDirTest {
  protected:
   void SetUp() override {
-    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device present";
+    SEMSEC_SKIP_WITHOUT_CUDA();
     TempDirTest::SetUp();
     write_synthetic_dataset(path("s"), 600, 40, 3, false);
     train_ = load_split(path("s"), "train");

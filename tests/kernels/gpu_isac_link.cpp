@@ -10,6 +10,8 @@
 #include <torch/cuda.h>
 
 #include "kernels/isac_link/isac_link_op.h"
+#include "tests/kernels/isac_link_util.h"
+#include "tests/test_util.h"
 
 #ifdef SEMSEC_WITH_CUDA
 #include <ATen/cuda/CUDAGraph.h>
@@ -21,11 +23,12 @@ namespace {
 
 namespace sk = semsec::kernels;
 
-constexpr double kSector = 20.0 * 3.141592653589793 / 180.0;
+using sk::isac_link_test::Inputs;
+using sk::isac_link_test::kSector;
+using sk::isac_link_test::run;
+using sk::isac_link_test::ulp_distance;
 
-#define SKIP_WITHOUT_CUDA()                                                  \
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device present"
-
+// This file's own parameters and inputs (not isac_link_test's): eval and noise switchable, other seeds.
 sk::IsacLinkParams make_params(bool eval, bool noise) {
   sk::IsacLinkParams p;
   p.num_antennas = 16;
@@ -39,13 +42,6 @@ sk::IsacLinkParams make_params(bool eval, bool noise) {
   return p;
 }
 
-struct Inputs {
-  torch::Tensor z, phi, snr_db, seeds, counter;
-  Inputs to(const torch::Device& d) const {
-    return Inputs{z.to(d), phi.to(d), snr_db.to(d), seeds.to(d), counter.to(d)};
-  }
-};
-
 Inputs make_inputs(int64_t num_grid, int64_t batch, int64_t length, torch::ScalarType dtype, int64_t step) {
   torch::manual_seed(11);
   auto z = torch::randn({num_grid, batch, length}, torch::kDouble);
@@ -53,19 +49,6 @@ Inputs make_inputs(int64_t num_grid, int64_t batch, int64_t length, torch::Scala
                 ((torch::rand({num_grid, batch}, torch::kDouble) * 2.0 - 1.0) * kSector).to(dtype),
                 torch::linspace(-10.0, 25.0, num_grid, torch::kDouble).to(dtype),
                 torch::arange(num_grid, torch::kLong) * 31 + 5, torch::full({1}, step, torch::kLong)};
-}
-
-sk::IsacLinkOut run(const Inputs& in, const sk::IsacLinkParams& p) {
-  return sk::isac_link(in.z, in.phi, in.snr_db, in.seeds, in.counter, p);
-}
-
-int64_t ulp_distance(float a, float b) {
-  auto ordered = [](float x) {
-    int32_t i;
-    std::memcpy(&i, &x, sizeof(i));
-    return i < 0 ? static_cast<int64_t>(INT32_MIN) - i : static_cast<int64_t>(i);
-  };
-  return std::abs(ordered(a) - ordered(b));
 }
 
 // Largest ulp distance between two float tensors of the same shape.
@@ -80,7 +63,7 @@ int64_t max_ulp(const torch::Tensor& a, const torch::Tensor& b) {
 }
 
 TEST(GpuIsacLink, FloatOutputsMatchCpuWithinOneUlp) {
-  SKIP_WITHOUT_CUDA();
+  SEMSEC_SKIP_WITHOUT_CUDA();
   const auto cpu = make_inputs(4, 512, 33, torch::kFloat, 7);
   const auto gpu = cpu.to(torch::kCUDA);
   for (bool eval : {false, true}) {
@@ -98,7 +81,7 @@ TEST(GpuIsacLink, FloatOutputsMatchCpuWithinOneUlp) {
 }
 
 TEST(GpuIsacLink, DoubleOutputsMatchCpu) {
-  SKIP_WITHOUT_CUDA();
+  SEMSEC_SKIP_WITHOUT_CUDA();
   const auto cpu = make_inputs(3, 128, 16, torch::kDouble, 2);
   const auto p = make_params(false, true);
   const auto a = run(cpu, p), b = run(cpu.to(torch::kCUDA), p);
@@ -108,7 +91,7 @@ TEST(GpuIsacLink, DoubleOutputsMatchCpu) {
 }
 
 TEST(GpuIsacLink, GradientsMatchCpu) {
-  SKIP_WITHOUT_CUDA();
+  SEMSEC_SKIP_WITHOUT_CUDA();
   for (auto dtype : {torch::kFloat, torch::kDouble}) {
     const auto cpu = make_inputs(3, 256, 20, dtype, 4);
     const auto p = make_params(false, true);
@@ -128,7 +111,7 @@ TEST(GpuIsacLink, GradientsMatchCpu) {
 }
 
 TEST(GpuIsacLink, CapturedGraphReplaysWithFreshCounters) {
-  SKIP_WITHOUT_CUDA();
+  SEMSEC_SKIP_WITHOUT_CUDA();
 #ifdef SEMSEC_WITH_CUDA
   const auto cpu = make_inputs(2, 256, 16, torch::kFloat, 0);
   const auto gpu = cpu.to(torch::kCUDA);
@@ -157,7 +140,7 @@ TEST(GpuIsacLink, CapturedGraphReplaysWithFreshCounters) {
 }
 
 TEST(GpuIsacLink, MismatchedDevicesAreRejected) {
-  SKIP_WITHOUT_CUDA();
+  SEMSEC_SKIP_WITHOUT_CUDA();
   auto in = make_inputs(2, 4, 8, torch::kFloat, 0).to(torch::kCUDA);
   in.counter = in.counter.cpu();
   try {

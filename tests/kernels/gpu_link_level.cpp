@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "kernels/link_level/link_level_op.h"
+#include "tests/kernels/link_level_util.h"
+#include "tests/test_util.h"
 
 namespace {
 
 namespace sl = semsec::link;
 
-#define SKIP_WITHOUT_CUDA() \
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device present"
+using sl::link_level_test::label;
 
 std::vector<sl::LinkShape> all_shapes() {
   return {sl::link_shape(sl::Scheme::kAwgn),
@@ -29,15 +30,11 @@ std::vector<sl::LinkShape> all_shapes() {
           sl::link_shape(sl::Scheme::kBeamAlamouti, 8, 2)};
 }
 
-std::string label(const sl::LinkShape& s) {
-  return sl::scheme_name(s.scheme) + " " + std::to_string(s.num_tx) + "x" + std::to_string(s.num_rx);
-}
-
 // Decisions can differ only when a combiner output sits within rounding of zero (the two devices
 // round transcendental functions differently in the last ulp); with 4e5 bits per case that does
 // not happen, so the bits must match exactly.
 TEST(GpuLinkLevel, BerBitsMatchCpu) {
-  SKIP_WITHOUT_CUDA();
+  SEMSEC_SKIP_WITHOUT_CUDA();
   const torch::Device gpu(torch::kCUDA, 0);
   for (const auto& s : all_shapes()) {
     const auto cpu = sl::ber_bits(s, 0.6, 100000, 77, 5, torch::kCPU, 1000);
@@ -50,7 +47,7 @@ TEST(GpuLinkLevel, BerBitsMatchCpu) {
 }
 
 TEST(GpuLinkLevel, SimulateBerMatchesCpu) {
-  SKIP_WITHOUT_CUDA();
+  SEMSEC_SKIP_WITHOUT_CUDA();
   const torch::Device gpu(torch::kCUDA, 0);
   for (const auto& s : all_shapes()) {
     const auto cpu = sl::simulate_ber(s, {0, 6, 12}, 400000, 3, torch::kCPU);
@@ -63,7 +60,7 @@ TEST(GpuLinkLevel, SimulateBerMatchesCpu) {
 }
 
 TEST(GpuLinkLevel, GeometricLinkMatchesCpu) {
-  SKIP_WITHOUT_CUDA();
+  SEMSEC_SKIP_WITHOUT_CUDA();
   const torch::Device gpu(torch::kCUDA, 0);
   for (auto scheme : {sl::Scheme::kAwgn, sl::Scheme::kRayleigh, sl::Scheme::kAlamouti2x1, sl::Scheme::kAlamouti2x2,
                       sl::Scheme::kBeamforming, sl::Scheme::kBeamAlamouti}) {
@@ -91,7 +88,7 @@ TEST(GpuLinkLevel, GeometricLinkMatchesCpu) {
 }
 
 TEST(GpuLinkLevel, RejectsMixedDevices) {
-  SKIP_WITHOUT_CUDA();
+  SEMSEC_SKIP_WITHOUT_CUDA();
   const torch::Device gpu(torch::kCUDA, 0);
   sl::LinkConfig c;
   const auto h = sl::generate_channels(c, 4, 1, 0, gpu);
@@ -101,7 +98,7 @@ TEST(GpuLinkLevel, RejectsMixedDevices) {
 }
 
 TEST(GpuLinkLevel, BerThroughput) {
-  SKIP_WITHOUT_CUDA();
+  SEMSEC_SKIP_WITHOUT_CUDA();
   const torch::Device gpu(torch::kCUDA, 0);
   const auto s = sl::link_shape(sl::Scheme::kAlamouti2x2);
   sl::simulate_ber(s, {0}, 1 << 20, 1, gpu);  // warm-up

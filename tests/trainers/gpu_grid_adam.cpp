@@ -6,6 +6,7 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include "tests/test_util.h"
 #include "trainers/engine/grid_adam.h"
 
 #ifdef SEMSEC_WITH_CUDA
@@ -30,7 +31,7 @@ void set_grads(std::vector<torch::Tensor>& params, int step) {
 }
 
 TEST(GpuGridAdam, FusedUpdateMatchesCpu) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  SEMSEC_SKIP_WITHOUT_CUDA();
   const std::vector<double> lr{1e-3, 1e-2, 0.0, 5e-2};
   auto cpu = make_params(torch::kCPU);
   auto gpu = make_params(torch::kCUDA);
@@ -48,7 +49,7 @@ TEST(GpuGridAdam, FusedUpdateMatchesCpu) {
 }
 
 TEST(GpuGridAdam, CapturedStepReplaysWithTheDeviceStepCounter) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  SEMSEC_SKIP_WITHOUT_CUDA();
 #ifdef SEMSEC_WITH_CUDA
   const std::vector<double> lr{1e-3, 1e-2, 2e-2, 5e-2};
   auto eager = make_params(torch::kCUDA);

@@ -27,7 +27,7 @@ void expect_all_close(const std::vector<torch::Tensor>& a, const std::vector<tor
 }
 
 TEST(GpuTraining, CpuAndGpuTrainToTheSameWeightsAndMetrics) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  SEMSEC_SKIP_WITHOUT_CUDA();
   const std::string dir = testing::make_temp_dir("gputrain"), data = fs::join(dir, "data");
   data::write_synthetic_dataset(data, 512, 128, 3, false);
   const config::Config cfg = config::Config::load(
@@ -62,7 +62,7 @@ TEST(GpuTraining, CpuAndGpuTrainToTheSameWeightsAndMetrics) {
 TEST(GpuTraining, CudaGraphStepsEqualEagerSteps) {
   // Every stage (general, Eve, ARN) trained with train.cuda_graph on and off from the same
   // seeds: 3 eager warm-up steps, then the captured step replayed; same weights and metrics.
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  SEMSEC_SKIP_WITHOUT_CUDA();
   const std::string dir = testing::make_temp_dir("gpugraph"), data = fs::join(dir, "data");
   data::write_synthetic_dataset(data, 512, 128, 3, false);
   std::vector<std::vector<torch::Tensor>> weights;
@@ -99,7 +99,7 @@ TEST(GpuTraining, Tf32TrainingStaysCloseToFloat32) {
   // ends with test metrics close to each other; the values are printed for docs/benchmarks.md.
   // Measured on an H200: mse_com within 1 %, mse_sen (about 2e-4 rad^2 this early) within 13 %,
   // hence 10 % and 30 %.
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  SEMSEC_SKIP_WITHOUT_CUDA();
   const std::string dir = testing::make_temp_dir("gputf32"), data = fs::join(dir, "data");
   data::write_synthetic_dataset(data, 2048, 256, 3, false);
   std::vector<std::vector<SummaryRow>> rows;
