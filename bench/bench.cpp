@@ -14,15 +14,15 @@
 #include "core/fs.h"
 #include "core/progress.h"
 #include "core/rundir.h"
-#include "kernels/loss/loss_op.h"
 #include "kernels/isac_link/isac_link_op.h"
+#include "kernels/loss/loss_op.h"
 #include "models/gs_isac.h"
 #include "models/security.h"
+#include "trainers/engine/graph_step.h"
 #include "trainers/engine/grid_adam.h"
+#include "trainers/engine/stage.h"
 #include "trainers/ss_isac/experiment.h"
 #include "trainers/ss_isac/losses.h"
-#include "trainers/engine/graph_step.h"
-#include "trainers/engine/stage.h"
 #include "trainers/ss_isac/schema.h"
 
 #ifdef SEMSEC_WITH_CUDA
@@ -61,7 +61,8 @@ void bench_channel(Bench& bench) {
     auto f = torch::TensorOptions().device(d);
     const torch::Tensor z0 = torch::randn({g, kBatch, 23}, f);
     const torch::Tensor phi = (torch::rand({g, kBatch}, f) - 0.5) * 0.6981, snr = torch::full({g}, 15.0, f);
-    const torch::Tensor seeds = torch::arange(g, f.dtype(torch::kInt64)), counter = torch::zeros({1}, f.dtype(torch::kInt64));
+    const torch::Tensor seeds = torch::arange(g, f.dtype(torch::kInt64)),
+                        counter = torch::zeros({1}, f.dtype(torch::kInt64));
     const kernels::IsacLinkParams p = link_params();
     // A dense upstream gradient, as the decoders' first layers hand back in training. The channel
     // rows hand it to autograd directly (backward(y, v)), so they time the channel's forward and
@@ -97,11 +98,11 @@ void bench_channel(Bench& bench) {
     rows.push_back({a, ms[0], "", "ATen ops with torch::randn, as bench/baseline.py writes it, fwd+bwd"});
     rows.push_back({r, ms[1], "", "ATen ops on semsec's Philox draws (the test reference), fwd+bwd"});
     rows.push_back({b, ms[2], a, "fused semsec kernel, fwd+bwd"});
-    rows.push_back({fmt::format("channel_fused_fwd_G{}", g), ms[3], "", "fused semsec kernel, forward only (no autograd)"});
+    rows.push_back(
+        {fmt::format("channel_fused_fwd_G{}", g), ms[3], "", "fused semsec kernel, forward only (no autograd)"});
     rows.push_back({ao, ms[4], "", "ATen ops with torch::randn, fwd + the objective + bwd"});
     rows.push_back({bo, ms[5], ao, "fused semsec kernel, fwd + the objective + bwd"});
   }
-
 }
 
 void bench_loss(Bench& bench) {
@@ -118,21 +119,23 @@ void bench_loss(Bench& bench) {
     const torch::Tensor w = (torch::randn({g, k, dim}, f) * 0.25).requires_grad_(true);
     const torch::Tensor b = (torch::randn({g, 1, dim}, f) * 0.25).requires_grad_(true);
     const torch::Tensor x = torch::rand({g, kBatch, dim}, f);
-    const auto ms = interleaved_ms(
-        d, warm, reps,
-        {[&] { (torch::sigmoid(torch::baddbmm(b, h, w)) - x).square().mean({1, 2}).sum().backward(); },
-         [&] { kernels::linear_sigmoid_mse(h, w, b, x).sum().backward(); },
-         [&] {
-           torch::NoGradGuard no_grad;
-           (void)kernels::linear_sigmoid_mse(h, w, b, x);
-         }});
+    const auto ms =
+        interleaved_ms(d, warm, reps,
+                       {[&] {
+                          (torch::sigmoid(torch::baddbmm(b, h, w)) - x).square().mean({1, 2}).sum().backward();
+                        },
+                        [&] { kernels::linear_sigmoid_mse(h, w, b, x).sum().backward(); },
+                        [&] {
+                          torch::NoGradGuard no_grad;
+                          (void)kernels::linear_sigmoid_mse(h, w, b, x);
+                        }});
     const double mb = static_cast<double>(g * kBatch * dim) * 4.0 / 1e6;  // the [G, B, 784] float images
     rows.push_back({"loss_composed_G16", ms[0], "", "baddbmm, sigmoid, squared error, mean; fwd+bwd"});
     rows.push_back({"loss_fused_G16", ms[1], "loss_composed_G16",
                     fmt::format("fused fwd+bwd, images read at {:.1f} GB/s", mb / ms[1])});
-    rows.push_back({"loss_fused_fwd_G16", ms[2], "", fmt::format("fused forward, images read at {:.1f} GB/s", mb / ms[2])});
+    rows.push_back(
+        {"loss_fused_fwd_G16", ms[2], "", fmt::format("fused forward, images read at {:.1f} GB/s", mb / ms[2])});
   }
-
 }
 
 void bench_steps(Bench& bench) {
@@ -160,17 +163,18 @@ void bench_steps(Bench& bench) {
     if (d.is_cuda()) {
       // The same step captured once as a CUDA graph and replayed (train.cuda_graph).
       trainers::GraphedStep graphed(d);
-      const auto graph_ms = interleaved_ms(d, warm, reps, {[&] { s(); }, [&] {
-                                             graphed.run([&] {
-                                               s();
-                                               return trainers::NamedTensors{};
-                                             });
-                                           }});
+      const auto graph_ms = interleaved_ms(d, warm, reps,
+                                           {[&] { s(); },
+                                            [&] {
+                                              graphed.run([&] {
+                                                s();
+                                                return trainers::NamedTensors{};
+                                              });
+                                            }});
       rows.push_back({"semsec_general_step_eager", graph_ms[0], "", "G=1, timed alongside the graph"});
       rows.push_back({"semsec_general_step_graph", graph_ms[1], "semsec_general_step_eager", "G=1, CUDA graph"});
     }
   }
-
 }
 
 void bench_grids(Bench& bench, const std::vector<int64_t>& grids, const Sgemm& sgemm, std::vector<double>& sgemm_ms) {
@@ -195,7 +199,6 @@ void bench_grids(Bench& bench, const std::vector<int64_t>& grids, const Sgemm& s
       rows.push_back({fmt::format("grid_G{}_vs_python", g), ms[1], fmt::format("python_sequential_G{}", g), ""});
     }
   }
-
 }
 
 void bench_gpu_grid(Bench& bench, const std::vector<int64_t>& grids) {
@@ -217,17 +220,17 @@ void bench_gpu_grid(Bench& bench, const std::vector<int64_t>& grids) {
         return trainers::NamedTensors{};
       });
     };
-    const auto ms = interleaved_ms(d, warm, reps,
-                                   {[&] {
-                                      ctx.setAllowTF32CuBLAS(false);
-                                      eager();
-                                    },
-                                    [&] {
-                                      ctx.setAllowTF32CuBLAS(true);
-                                      eager();
-                                    },
-                                    [&] { replay(graphed_fp32, graph_fp32, false); },
-                                    [&] { replay(graphed_tf32, graph_tf32, true); }});
+    const auto ms = interleaved_ms(
+        d, warm, reps,
+        {[&] {
+           ctx.setAllowTF32CuBLAS(false);
+           eager();
+         },
+         [&] {
+           ctx.setAllowTF32CuBLAS(true);
+           eager();
+         },
+         [&] { replay(graphed_fp32, graph_fp32, false); }, [&] { replay(graphed_tf32, graph_tf32, true); }});
     ctx.setAllowTF32CuBLAS(false);
     const std::string fp32 = fmt::format("grid_G{}_fp32", g), graph = fmt::format("grid_G{}_graph", g);
     rows.push_back({fp32, ms[0], "", "eager, float32 GEMMs, timed alongside the three below"});
@@ -235,10 +238,10 @@ void bench_gpu_grid(Bench& bench, const std::vector<int64_t>& grids) {
     rows.push_back({graph, ms[2], fp32, "CUDA graph (train.cuda_graph=true), float32"});
     rows.push_back({fmt::format("grid_G{}_graph_tf32", g), ms[3], graph, "CUDA graph and train.tf32=true"});
   }
-
 }
 
-void bench_floor(Bench& bench, const std::vector<int64_t>& grids, const Sgemm& sgemm, const std::vector<double>& sgemm_ms) {
+void bench_floor(Bench& bench, const std::vector<int64_t>& grids, const Sgemm& sgemm,
+                 const std::vector<double>& sgemm_ms) {
   const torch::Device d = bench.d;
   auto& rows = bench.rows;
   auto find = [&](const std::string& n) { return bench.find(n); };
@@ -260,11 +263,11 @@ void bench_floor(Bench& bench, const std::vector<int64_t>& grids, const Sgemm& s
     }
     if (d.is_cuda() && !grids.empty()) {
       const int64_t g = grids.back();
-      rows.push_back({fmt::format("grid_G{}_graph_per_point", g), find(fmt::format("grid_G{}_graph", g)) / static_cast<double>(g),
-                      fmt::format("flop_floor_G{}", g), "per-point step time of the CUDA graph / FLOP floor"});
+      rows.push_back({fmt::format("grid_G{}_graph_per_point", g),
+                      find(fmt::format("grid_G{}_graph", g)) / static_cast<double>(g), fmt::format("flop_floor_G{}", g),
+                      "per-point step time of the CUDA graph / FLOP floor"});
     }
   }
-
 }
 
 // The table on stdout and bench.csv.
@@ -278,7 +281,8 @@ void write_rows(Bench& bench) {
     double ratio = std::nan("");
     if (!r.ratio_of.empty()) ratio = find(r.ratio_of) / r.ms;
     if (r.name.find("_per_point") != std::string::npos) ratio = r.ms / find(r.ratio_of);
-    std::cout << fmt::format("{:<28} {:>12.4f} {:>10}  {}\n", r.name, r.ms, std::isnan(ratio) ? "" : fmt::format("{:.2f}x", ratio), r.note);
+    std::cout << fmt::format("{:<28} {:>12.4f} {:>10}  {}\n", r.name, r.ms,
+                             std::isnan(ratio) ? "" : fmt::format("{:.2f}x", ratio), r.note);
     csv += fmt::format("{},{},{},{}\n", r.name, r.ms, std::isnan(ratio) ? "" : fmt::format("{}", ratio), r.note);
   }
   std::cout << "ratio: how many times faster than the compared case (for *_per_point: multiple of the FLOP floor)\n";

@@ -12,8 +12,8 @@ namespace semsec::bench {
 struct BenchOptions {
   torch::Device device = torch::kCPU;
   bool quick = false;
-  std::string out_dir;   // bench.csv goes here
-  std::string python;    // interpreter for bench/baseline.py ("" = skip the baseline)
+  std::string out_dir;     // bench.csv goes here
+  std::string python;      // interpreter for bench/baseline.py ("" = skip the baseline)
   std::string source_dir;  // where bench/baseline.py lives
   // Which groups to run: channel, loss, steps, grids, floor (empty = all). grids needs the single
   // step time and runs the semsec single step itself when steps is not selected.

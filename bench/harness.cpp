@@ -12,15 +12,15 @@
 #include "core/fs.h"
 #include "core/progress.h"
 #include "core/rundir.h"
-#include "kernels/loss/loss_op.h"
 #include "kernels/isac_link/isac_link_op.h"
+#include "kernels/loss/loss_op.h"
 #include "models/gs_isac.h"
 #include "models/security.h"
+#include "trainers/engine/graph_step.h"
 #include "trainers/engine/grid_adam.h"
+#include "trainers/engine/stage.h"
 #include "trainers/ss_isac/experiment.h"
 #include "trainers/ss_isac/losses.h"
-#include "trainers/engine/graph_step.h"
-#include "trainers/engine/stage.h"
 #include "trainers/ss_isac/schema.h"
 
 #ifdef SEMSEC_WITH_CUDA
@@ -99,7 +99,8 @@ std::vector<torch::Tensor> aten_channel(const torch::Tensor& z, const torch::Ten
   for (const auto& w : p.w) w_host.emplace_back(static_cast<float>(w.real()), static_cast<float>(w.imag()));
   const torch::Tensor w = torch::from_blob(w_host.data(), {m}, torch::kComplexFloat).to(dev);
   const torch::Tensor idx = torch::arange(m, z.options());
-  const torch::Tensor a = torch::polar(torch::ones({g, b, m}, z.options()), 3.141592653589793 * idx * torch::sin(phi).unsqueeze(-1));
+  const torch::Tensor a =
+      torch::polar(torch::ones({g, b, m}, z.options()), 3.141592653589793 * idx * torch::sin(phi).unsqueeze(-1));
   const torch::Tensor sens = (a.conj() * w).sum(-1, true) * c10::complex<float>(p.alpha.real(), p.alpha.imag());
   const torch::Tensor snr = torch::pow(10.0, snr_db / 10.0).view({g, 1, 1});
   const torch::Tensor h_eff = (torch::randn({g, b, m}, cf).conj() * w).sum(-1, true);
@@ -127,9 +128,10 @@ double general_step_flops() {
 double python_baseline_ms(const BenchOptions& o, const std::string& kase, int steps) {
   const std::string script = fs::join(o.source_dir, "bench/baseline.py");
   if (o.python.empty() || !fs::exists(o.python) || !fs::exists(script)) return std::nan("");
-  const std::string cmd =
-      fmt::format("'{}' '{}' --case {} --steps {} --warmup {} --batch {} --device {} --threads {} --synthetic --json 2>&1",
-                  o.python, script, kase, steps, o.quick ? 3 : 10, kBatch, o.device.is_cuda() ? "cuda" : "cpu", at::get_num_threads());
+  const std::string cmd = fmt::format(
+      "'{}' '{}' --case {} --steps {} --warmup {} --batch {} --device {} --threads {} --synthetic --json 2>&1",
+      o.python, script, kase, steps, o.quick ? 3 : 10, kBatch, o.device.is_cuda() ? "cuda" : "cpu",
+      at::get_num_threads());
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return std::nan("");
   std::string out;

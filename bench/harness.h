@@ -73,7 +73,9 @@ struct GeneralStep {
   // The trainer's step (trainers::train_step on trainers::general_losses) on a fixed batch.
   void operator()() {
     counter.add_(1);
-    const auto channel = [&](const torch::Tensor& z) { return kernels::isac_link(z, phi, snr, seeds, counter, params_); };
+    const auto channel = [&](const torch::Tensor& z) {
+      return kernels::isac_link(z, phi, snr, seeds, counter, params_);
+    };
     trainers::train_step(*opt, [&] { return trainers::general_losses(net, x, phi, channel, gamma_sen, gamma_com); });
   }
   torch::Device device;
@@ -89,7 +91,8 @@ struct GeneralStep {
 struct ArnStep {
   ArnStep(int64_t g, torch::Device d) : base(g, d) {
     arn = models::PairedArn(seeds_for(g), models::ArnSizes{});
-    eve = models::EveClassifier(seeds_for(g), int64_t{46}, std::vector<int64_t>{64, 32, 32}, int64_t{10}, models::kInitEveWhitebox);
+    eve = models::EveClassifier(seeds_for(g), int64_t{46}, std::vector<int64_t>{64, 32, 32}, int64_t{10},
+                                models::kInitEveWhitebox);
     arn->to(d);
     eve->to(d);
     for (auto& p : base.net->parameters()) p.set_requires_grad(false);
@@ -99,7 +102,8 @@ struct ArnStep {
     labels = torch::randint(0, 10, {g, kBatch}, torch::TensorOptions().device(d).dtype(torch::kInt64));
     const auto cfg = config::Config::defaults(trainers::isac_schema());
     // tau of the default PSR over L = 23 symbols, as IsacExperiment sets it; the default weights.
-    tau = torch::full({g}, std::pow(10.0, cfg.get_float("security.psr_db") / 10.0) / 23.0, torch::TensorOptions().device(d));
+    tau = torch::full({g}, std::pow(10.0, cfg.get_float("security.psr_db") / 10.0) / 23.0,
+                      torch::TensorOptions().device(d));
     auto full = [&](const char* key) { return torch::full({g}, cfg.get_float(key), torch::TensorOptions().device(d)); };
     weights = {full("security.lambda_pow"), full("security.lambda_sen"), full("security.lambda_com"),
                full("security.lambda_pri")};

@@ -56,7 +56,8 @@ torch::Device parse_device(const std::string& text) {
 
 // Resolves the configuration of a command that may resume: a new run takes CONFIG and
 // overrides; a resumed run takes RUN_DIR/config.yaml and refuses a different configuration.
-config::Config resolve_config(const config::Schema& schema, const CliArgs& args, bool resume, const std::string& run_dir) {
+config::Config resolve_config(const config::Schema& schema, const CliArgs& args, bool resume,
+                              const std::string& run_dir) {
   if (!resume) return config::Config::load(schema, args.positional.at(0), args.overrides);
   const std::string saved_path = fs::join(run_dir, "config.yaml");
   if (!fs::exists(saved_path)) fail("--resume {}: no config.yaml there; is it a semsec run directory?", run_dir);
@@ -66,9 +67,10 @@ config::Config resolve_config(const config::Schema& schema, const CliArgs& args,
         config::Config::load(schema, args.positional.empty() ? saved_path : args.positional[0], args.overrides);
     for (const auto& key : schema.keys()) {
       if (!(given.get(key.path) == saved.get(key.path))) {
-        fail("--resume {}: {} differs from the saved configuration ({}); a resumed run must use the same "
-             "configuration",
-             run_dir, key.path, saved_path);
+        fail(
+            "--resume {}: {} differs from the saved configuration ({}); a resumed run must use the same "
+            "configuration",
+            run_dir, key.path, saved_path);
       }
     }
   }
@@ -99,7 +101,8 @@ int cmd_train(const std::vector<std::string>& argv) {
   const config::Schema schema = trainers::isac_schema();
   const CliArgs args = parse_cli(spec, argv);
   if (args.help) {
-    std::cout << command_help(spec) << "\nconfiguration keys (set in CONFIG or as key.path=value):\n" << schema.help_text();
+    std::cout << command_help(spec) << "\nconfiguration keys (set in CONFIG or as key.path=value):\n"
+              << schema.help_text();
     return 0;
   }
   const bool resume = !args.option("--resume").empty();
@@ -125,7 +128,8 @@ int cmd_train(const std::vector<std::string>& argv) {
 int cmd_sweep(const std::vector<std::string>& argv) {
   CommandSpec spec;
   spec.name = "sweep";
-  spec.usage = "semsec sweep CONFIG key.path=a,b,c [other.key=x,y ...] [key=value ...] [--out DIR] [--device D] [--resume DIR]";
+  spec.usage =
+      "semsec sweep CONFIG key.path=a,b,c [other.key=x,y ...] [key=value ...] [--out DIR] [--device D] [--resume DIR]";
   spec.description = fmt::format(
       "Hydra-style multirun: trains the Cartesian product of the comma-separated axes. Points that differ only in "
       "grid keys ({}) train together as one grid-batched model (up to sweep.max_grid points; 0 sizes ensembles "
@@ -193,10 +197,10 @@ int cmd_export(const std::vector<std::string>& argv) {
 // The shape of `link` and `clssr`: CONFIG [key=value ...] [--out DIR] [--device D] -> a new run
 // directory with config.yaml, then `body`, whose main result file is `marker` (a directory that
 // already holds it is refused).
-int run_config_command(const CommandSpec& spec, const config::Schema& schema, const std::vector<std::string>& argv,
-                       const std::string& marker,
-                       const std::function<int(const config::Config&, const std::string&, torch::Device,
-                                               const CliArgs&)>& body) {
+int run_config_command(
+    const CommandSpec& spec, const config::Schema& schema, const std::vector<std::string>& argv,
+    const std::string& marker,
+    const std::function<int(const config::Config&, const std::string&, torch::Device, const CliArgs&)>& body) {
   const CliArgs args = parse_cli(spec, argv);
   if (args.help) {
     std::cout << command_help(spec) << "\nconfiguration keys:\n" << schema.help_text();
@@ -241,29 +245,31 @@ int cmd_clssr(const std::vector<std::string>& argv) {
   spec.options = {{"--out", "run directory (default runs/<experiment.name>/<time>)"},
                   {"--device", "cpu (default), cuda or cuda:N"},
                   {"--python", "python with matplotlib for the figures (default: the build's venv)"}};
-  return run_config_command(spec, trainers::clssr_schema(), argv, "summary.csv",
-                            [](const config::Config& cfg, const std::string& run_dir, torch::Device device,
-                               const CliArgs& args) {
-                              trainers::ClssrOptions o;
-                              o.python = args.option("--python", SEMSEC_PYTHON_EXE);
-                              o.source_dir = SEMSEC_SOURCE_DIR;
-                              return trainers::run_clssr(cfg, run_dir, device, o);
-                            });
+  return run_config_command(
+      spec, trainers::clssr_schema(), argv, "summary.csv",
+      [](const config::Config& cfg, const std::string& run_dir, torch::Device device, const CliArgs& args) {
+        trainers::ClssrOptions o;
+        o.python = args.option("--python", SEMSEC_PYTHON_EXE);
+        o.source_dir = SEMSEC_SOURCE_DIR;
+        return trainers::run_clssr(cfg, run_dir, device, o);
+      });
 }
 
 int cmd_bench(const std::vector<std::string>& argv) {
   CommandSpec spec;
   spec.name = "bench";
-  spec.usage = "semsec bench [--quick] [--device cpu|cuda[:N]] [--out DIR] [--python PY] [--only GROUPS] [--grids LIST]";
+  spec.usage =
+      "semsec bench [--quick] [--device cpu|cuda[:N]] [--out DIR] [--python PY] [--only GROUPS] [--grids LIST]";
   spec.description =
       "Measures side by side in one run: the fused channel kernel vs the same channel in ATen ops, the semsec "
       "general and ARN training steps vs the plain PyTorch script bench/baseline.py, grids of G = 1, 4, 16, 64 vs "
       "G sequential runs, and the FLOP floor. Prints medians and ratios and writes DIR/bench.csv.";
-  spec.options = {{"--device", "cpu (default), cuda or cuda:N"},
-                  {"--out", "directory for bench.csv (default .)"},
-                  {"--python", "python with torch for the baseline (default: the build's venv)"},
-                  {"--only", "comma-separated groups to run: channel, loss, steps, grids, floor (default all)"},
-                  {"--grids", "comma-separated grid sizes G for the grids group (default 1,4,16,64; --quick on a CPU 1,4)"}};
+  spec.options = {
+      {"--device", "cpu (default), cuda or cuda:N"},
+      {"--out", "directory for bench.csv (default .)"},
+      {"--python", "python with torch for the baseline (default: the build's venv)"},
+      {"--only", "comma-separated groups to run: channel, loss, steps, grids, floor (default all)"},
+      {"--grids", "comma-separated grid sizes G for the grids group (default 1,4,16,64; --quick on a CPU 1,4)"}};
   spec.flags = {{"--quick", "fewer repetitions and grids"}};
   spec.takes_overrides = false;
   const CliArgs args = parse_cli(spec, argv);
@@ -330,8 +336,11 @@ const Command kCommands[] = {
 };
 
 std::string top_help() {
-  std::string s = "semsec — GPU batch training for secure semantic communications\n\nusage: semsec COMMAND [ARGS...]\n\ncommands:\n";
-  for (const Command& c : kCommands) s += fmt::format("  {:<31}{}\n", fmt::format("{} {}", c.name, c.synopsis), c.summary);
+  std::string s =
+      "semsec — GPU batch training for secure semantic communications\n\nusage: semsec COMMAND "
+      "[ARGS...]\n\ncommands:\n";
+  for (const Command& c : kCommands)
+    s += fmt::format("  {:<31}{}\n", fmt::format("{} {}", c.name, c.synopsis), c.summary);
   return s + "\nRun 'semsec COMMAND --help' for the options and every configuration key of a command.\n";
 }
 

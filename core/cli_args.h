@@ -9,20 +9,20 @@
 namespace semsec {
 
 struct CommandSpec {
-  std::string name;                        // e.g. "train"
-  std::string usage;                       // one-line usage
-  std::string description;                 // paragraph for --help
-  std::vector<std::string> positional;     // names of required positionals, e.g. {"CONFIG"}
+  std::string name;                              // e.g. "train"
+  std::string usage;                             // one-line usage
+  std::string description;                       // paragraph for --help
+  std::vector<std::string> positional;           // names of required positionals, e.g. {"CONFIG"}
   std::vector<std::string> optional_positional;  // names of optional positionals after the required ones
-  std::map<std::string, std::string> options;  // "--out" -> help (takes a value)
-  std::map<std::string, std::string> flags;    // "--quick" -> help (no value)
-  bool takes_overrides = true;             // accepts key.path=value arguments
+  std::map<std::string, std::string> options;    // "--out" -> help (takes a value)
+  std::map<std::string, std::string> flags;      // "--quick" -> help (no value)
+  bool takes_overrides = true;                   // accepts key.path=value arguments
 };
 
 struct CliArgs {
   std::vector<std::string> positional;
-  std::vector<std::string> overrides;           // "key.path=value" in order
-  std::map<std::string, std::string> options;   // "--out" -> "DIR"
+  std::vector<std::string> overrides;          // "key.path=value" in order
+  std::map<std::string, std::string> options;  // "--out" -> "DIR"
   std::set<std::string> flags;
   bool help = false;
 

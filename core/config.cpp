@@ -59,8 +59,7 @@ std::string describe_node(const YAML::Node& node) {
 
 Override parse_override(const std::string& text) {
   size_t eq = text.find('=');
-  if (eq == std::string::npos)
-    fail("override '{}': expected KEY=VALUE (e.g. train.batch_size=64)", text);
+  if (eq == std::string::npos) fail("override '{}': expected KEY=VALUE (e.g. train.batch_size=64)", text);
   std::string path = text.substr(0, eq);
   auto space = [](unsigned char c) { return std::isspace(c); };
   while (!path.empty() && space(path.back())) path.pop_back();
@@ -76,14 +75,12 @@ class ConfigLoader {
  public:
   // `source` is a file name (messages get :line:col) or a prefix such as "override 'a=1'".
   ConfigLoader(Config& config, std::string source, bool with_marks)
-      : config_(config), schema_(config.schema_), source_(std::move(source)),
-        with_marks_(with_marks) {}
+      : config_(config), schema_(config.schema_), source_(std::move(source)), with_marks_(with_marks) {}
 
   void apply_document(const YAML::Node& root) {
     if (!root.IsDefined() || root.IsNull()) return;  // empty file: defaults only
     if (!root.IsMap())
-      error(root.Mark(), fmt::format("expected a map of sections at the top level, got {}",
-                                     describe_node(root)));
+      error(root.Mark(), fmt::format("expected a map of sections at the top level, got {}", describe_node(root)));
     apply_map(root, "");
   }
 
@@ -93,14 +90,12 @@ class ConfigLoader {
 
  private:
   [[noreturn]] void error(const YAML::Mark& mark, const std::string& message) const {
-    if (with_marks_ && !mark.is_null())
-      fail("{}:{}:{}: {}", source_, mark.line + 1, mark.column + 1, message);
+    if (with_marks_ && !mark.is_null()) fail("{}:{}:{}: {}", source_, mark.line + 1, mark.column + 1, message);
     fail("{}: {}", source_, message);
   }
 
   std::string origin_of(const YAML::Mark& mark) const {
-    if (with_marks_ && !mark.is_null())
-      return fmt::format("{}:{}:{}", source_, mark.line + 1, mark.column + 1);
+    if (with_marks_ && !mark.is_null()) return fmt::format("{}:{}:{}", source_, mark.line + 1, mark.column + 1);
     return source_;
   }
 
@@ -108,8 +103,7 @@ class ConfigLoader {
   static YAML::Mark value_mark(const YAML::Mark& key_mark, const YAML::Node& value) {
     YAML::Mark m = value.Mark();
     if (m.is_null()) return key_mark;
-    if (value.IsNull() && !key_mark.is_null() &&
-        (m.line != key_mark.line || m.column <= key_mark.column))
+    if (value.IsNull() && !key_mark.is_null() && (m.line != key_mark.line || m.column <= key_mark.column))
       return key_mark;
     return m;
   }
@@ -119,14 +113,12 @@ class ConfigLoader {
     for (const auto& item : map) {
       const YAML::Node& key = item.first;
       if (!key.IsScalar() || key.Scalar().empty())
-        error(key.Mark(), fmt::format("expected a key name{}, got {}",
-                                      prefix.empty() ? "" : " in '" + prefix + "'",
+        error(key.Mark(), fmt::format("expected a key name{}, got {}", prefix.empty() ? "" : " in '" + prefix + "'",
                                       describe_node(key)));
       std::string path = prefix.empty() ? key.Scalar() : prefix + "." + key.Scalar();
       auto [it, inserted] = seen.emplace(key.Scalar(), key.Mark());
       if (!inserted)
-        error(key.Mark(), fmt::format("duplicate key '{}' (first given at line {})", path,
-                                      it->second.line + 1));
+        error(key.Mark(), fmt::format("duplicate key '{}' (first given at line {})", path, it->second.line + 1));
       apply_entry(path, key.Mark(), item.second);
     }
   }
@@ -140,8 +132,7 @@ class ConfigLoader {
       if (!inserted)
         error(key_mark, it->second.is_null()
                             ? fmt::format("duplicate key '{}'", path)
-                            : fmt::format("duplicate key '{}' (first given at line {})", path,
-                                          it->second.line + 1));
+                            : fmt::format("duplicate key '{}' (first given at line {})", path, it->second.line + 1));
       YAML::Mark mark = value_mark(key_mark, value);
       config_.values_[index] = parse_value(*spec, value, mark);
       config_.origins_[index] = origin_of(mark);
@@ -157,9 +148,8 @@ class ConfigLoader {
             first = &k;
             break;
           }
-        error(value_mark(key_mark, value),
-              fmt::format("{}: expected a section (a map of keys such as '{}'), got {}", path,
-                          last_segment(first->path), describe_node(value)));
+        error(value_mark(key_mark, value), fmt::format("{}: expected a section (a map of keys such as '{}'), got {}",
+                                                       path, last_segment(first->path), describe_node(value)));
       }
       apply_map(value, path);
       return;
@@ -176,8 +166,8 @@ class ConfigLoader {
     error(key_mark, fmt::format("unknown key '{}'{}", path, did_you_mean(suggestion)));
   }
 
-  [[noreturn]] void bad_value(const YAML::Mark& mark, const std::string& label,
-                              const std::string& expected, const YAML::Node& got) const {
+  [[noreturn]] void bad_value(const YAML::Mark& mark, const std::string& label, const std::string& expected,
+                              const YAML::Node& got) const {
     error(mark, fmt::format("{}: expected {}, got {}", label, expected, describe_node(got)));
   }
 
@@ -200,28 +190,28 @@ class ConfigLoader {
       return out;
     };
     switch (spec.type) {
-      case Type::kIntList: return collect(std::vector<int64_t>{});
-      case Type::kFloatList: return collect(std::vector<double>{});
-      default: return collect(std::vector<std::string>{});
+      case Type::kIntList:
+        return collect(std::vector<int64_t>{});
+      case Type::kFloatList:
+        return collect(std::vector<double>{});
+      default:
+        return collect(std::vector<std::string>{});
     }
   }
 
-  Value parse_scalar(const KeySpec& spec, const YAML::Node& node, const YAML::Mark& mark,
-                     const std::string& label) {
+  Value parse_scalar(const KeySpec& spec, const YAML::Node& node, const YAML::Mark& mark, const std::string& label) {
     const std::string& text = node.Scalar();
     switch (spec.type) {
       case Type::kInt:
       case Type::kIntList: {
         auto v = parse_int(text);
-        if (!v || !int_in_range(spec, *v))
-          bad_value(mark, label, spec.expected_element(), node);
+        if (!v || !int_in_range(spec, *v)) bad_value(mark, label, spec.expected_element(), node);
         return *v;
       }
       case Type::kFloat:
       case Type::kFloatList: {
         auto v = parse_float(text);
-        if (!v || !float_in_range(spec, *v))
-          bad_value(mark, label, spec.expected_element(), node);
+        if (!v || !float_in_range(spec, *v)) bad_value(mark, label, spec.expected_element(), node);
         return *v;
       }
       case Type::kBool: {
@@ -263,8 +253,7 @@ YAML::Node load_file(const std::string& file) {
   // POSIX stat rather than std::filesystem: libtorch.so exports its own, incompatible copies of
   // the std::filesystem functions, which win symbol resolution in binaries linked with it.
   struct stat st {};
-  if (::stat(file.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    fail("{}: cannot open file (is a directory)", file);
+  if (::stat(file.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) fail("{}: cannot open file (is a directory)", file);
   std::ifstream in(file, std::ios::binary);
   if (!in) fail("{}: cannot open file ({})", file, std::strerror(errno));
   try {
@@ -276,8 +265,7 @@ YAML::Node load_file(const std::string& file) {
 
 }  // namespace
 
-Config Config::load(const Schema& schema, const std::string& file,
-                    const std::vector<std::string>& overrides) {
+Config Config::load(const Schema& schema, const std::string& file, const std::vector<std::string>& overrides) {
   Config config(schema);
   if (!file.empty()) ConfigLoader(config, file, true).apply_document(load_file(file));
   for (const auto& text : overrides) {
@@ -308,17 +296,15 @@ const T& Config::get_as(std::string_view path, Type type) const {
   size_t i = index_of(path);
   Type actual = schema_.keys()[i].type;
   if (actual != type)
-    throw std::logic_error(fmt::format("config: key '{}' is a {}, read as a {}", path,
-                                       type_name(actual), type_name(type)));
+    throw std::logic_error(
+        fmt::format("config: key '{}' is a {}, read as a {}", path, type_name(actual), type_name(type)));
   return std::get<T>(values_[i]);
 }
 
 int64_t Config::get_int(std::string_view p) const { return get_as<int64_t>(p, Type::kInt); }
 double Config::get_float(std::string_view p) const { return get_as<double>(p, Type::kFloat); }
 bool Config::get_bool(std::string_view p) const { return get_as<bool>(p, Type::kBool); }
-const std::string& Config::get_string(std::string_view p) const {
-  return get_as<std::string>(p, Type::kString);
-}
+const std::string& Config::get_string(std::string_view p) const { return get_as<std::string>(p, Type::kString); }
 const std::vector<int64_t>& Config::get_int_list(std::string_view p) const {
   return get_as<std::vector<int64_t>>(p, Type::kIntList);
 }
@@ -331,9 +317,7 @@ const std::vector<std::string>& Config::get_string_list(std::string_view p) cons
 const Value& Config::get(std::string_view path) const { return values_[index_of(path)]; }
 
 bool Config::was_given(std::string_view path) const { return given_[index_of(path)]; }
-const std::string& Config::origin(std::string_view path) const {
-  return origins_[index_of(path)];
-}
+const std::string& Config::origin(std::string_view path) const { return origins_[index_of(path)]; }
 
 namespace {
 
@@ -344,8 +328,7 @@ struct YamlTree {
   std::vector<YamlTree> children;
 };
 
-void emit_tree(const YamlTree& node, const std::string& indent, const std::vector<Value>& values,
-               std::string& out) {
+void emit_tree(const YamlTree& node, const std::string& indent, const std::vector<Value>& values, std::string& out) {
   for (const auto& child : node.children) {
     out += indent;
     out += child.name;
@@ -373,8 +356,8 @@ std::string Config::to_yaml() const {
     while (true) {
       size_t dot = rest.find('.');
       std::string name(rest.substr(0, dot));
-      auto it = std::find_if(at->children.begin(), at->children.end(),
-                             [&](const YamlTree& n) { return n.name == name; });
+      auto it =
+          std::find_if(at->children.begin(), at->children.end(), [&](const YamlTree& n) { return n.name == name; });
       if (it == at->children.end()) {
         at->children.push_back(YamlTree{name, -1, {}});
         it = at->children.end() - 1;

@@ -38,8 +38,8 @@ inline constexpr int64_t kIntMax = std::numeric_limits<int64_t>::max();
 inline constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // One value of any key type; the alternative index matches Type.
-using Value = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>,
-                           std::vector<double>, std::vector<std::string>>;
+using Value = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>, std::vector<double>,
+                           std::vector<std::string>>;
 
 struct KeySpec {
   std::string path;
@@ -68,14 +68,11 @@ class Schema {
   Schema& add_int(std::string path, int64_t def, int64_t min, int64_t max, std::string help);
   Schema& add_float(std::string path, double def, double min, double max, std::string help);
   Schema& add_bool(std::string path, bool def, std::string help);
-  Schema& add_string(std::string path, std::string def, std::vector<std::string> choices,
-                     std::string help);
-  Schema& add_int_list(std::string path, std::vector<int64_t> def, int64_t min, int64_t max,
-                       std::string help);
-  Schema& add_float_list(std::string path, std::vector<double> def, double min, double max,
-                         std::string help);
-  Schema& add_string_list(std::string path, std::vector<std::string> def,
-                          std::vector<std::string> choices, std::string help);
+  Schema& add_string(std::string path, std::string def, std::vector<std::string> choices, std::string help);
+  Schema& add_int_list(std::string path, std::vector<int64_t> def, int64_t min, int64_t max, std::string help);
+  Schema& add_float_list(std::string path, std::vector<double> def, double min, double max, std::string help);
+  Schema& add_string_list(std::string path, std::vector<std::string> def, std::vector<std::string> choices,
+                          std::string help);
   // Appends every key of `other` (commands combine shared schemas this way).
   Schema& extend(const Schema& other);
 
@@ -105,8 +102,7 @@ class Config {
  public:
   // `file` may be "" (defaults only). Overrides ("a.b=value") are applied after the file, in order,
   // so the last one given for a key wins.
-  static Config load(const Schema& schema, const std::string& file,
-                     const std::vector<std::string>& overrides);
+  static Config load(const Schema& schema, const std::string& file, const std::vector<std::string>& overrides);
   // Every key at its default.
   static Config defaults(const Schema& schema);
 

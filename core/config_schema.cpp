@@ -25,13 +25,20 @@ using detail::valid_path;
 
 std::string_view type_name(Type type) {
   switch (type) {
-    case Type::kInt: return "int";
-    case Type::kFloat: return "float";
-    case Type::kBool: return "bool";
-    case Type::kString: return "string";
-    case Type::kIntList: return "int list";
-    case Type::kFloatList: return "float list";
-    case Type::kStringList: return "string list";
+    case Type::kInt:
+      return "int";
+    case Type::kFloat:
+      return "float";
+    case Type::kBool:
+      return "bool";
+    case Type::kString:
+      return "string";
+    case Type::kIntList:
+      return "int list";
+    case Type::kFloatList:
+      return "float list";
+    case Type::kStringList:
+      return "string list";
   }
   return "?";
 }
@@ -62,15 +69,14 @@ std::string element_phrase(const KeySpec& k, bool plural) {
       if (lo && hi) return fmt::format("{}number{}", a, s);
       if (hi) return fmt::format("{}number{} >= {}", a, s, format_bound(k.float_min));
       if (lo) return fmt::format("{}number{} <= {}", a, s, format_bound(k.float_max));
-      return fmt::format("{}number{} in [{}, {}]", a, s, format_bound(k.float_min),
-                         format_bound(k.float_max));
+      return fmt::format("{}number{} in [{}, {}]", a, s, format_bound(k.float_min), format_bound(k.float_max));
     }
-    case Type::kBool: return "true or false";
+    case Type::kBool:
+      return "true or false";
     case Type::kString:
     case Type::kStringList:
       if (k.choices.empty()) return plural ? "strings" : "a string";
-      return plural ? "strings, each one of: " + join(k.choices, ", ")
-                    : "one of: " + join(k.choices, ", ");
+      return plural ? "strings, each one of: " + join(k.choices, ", ") : "one of: " + join(k.choices, ", ");
   }
   return "?";
 }
@@ -108,13 +114,18 @@ std::string KeySpec::type_summary() const {
     case Type::kStringList:
       if (!choices.empty()) range = " (" + join(choices, "|") + ")";
       break;
-    case Type::kBool: break;
+    case Type::kBool:
+      break;
   }
   switch (type) {
-    case Type::kIntList: return "list of int" + range;
-    case Type::kFloatList: return "list of float" + range;
-    case Type::kStringList: return "list of string" + range;
-    default: return std::string(type_name(type)) + range;
+    case Type::kIntList:
+      return "list of int" + range;
+    case Type::kFloatList:
+      return "list of float" + range;
+    case Type::kStringList:
+      return "list of string" + range;
+    default:
+      return std::string(type_name(type)) + range;
   }
 }
 
@@ -128,19 +139,23 @@ Schema& Schema::add(KeySpec spec) {
   if (!valid_path(spec.path)) bad("malformed path (want dot-separated [A-Za-z0-9_-] names)");
   if (find(spec.path)) bad("defined twice");
   if (is_section(spec.path)) bad("is already a section of other keys");
-  for (size_t dot = spec.path.find('.'); dot != std::string::npos;
-       dot = spec.path.find('.', dot + 1)) {
+  for (size_t dot = spec.path.find('.'); dot != std::string::npos; dot = spec.path.find('.', dot + 1)) {
     if (find(std::string_view(spec.path).substr(0, dot)))
       bad(fmt::format("its section '{}' is already a key", spec.path.substr(0, dot)));
   }
-  if (spec.int_min > spec.int_max || !(spec.float_min <= spec.float_max))
-    bad("min is greater than max");
+  if (spec.int_min > spec.int_max || !(spec.float_min <= spec.float_max)) bad("min is greater than max");
 
   bool def_ok = true;
   switch (spec.type) {
-    case Type::kInt: def_ok = int_in_range(spec, std::get<int64_t>(spec.def)); break;
-    case Type::kFloat: def_ok = float_in_range(spec, std::get<double>(spec.def)); break;
-    case Type::kString: def_ok = string_allowed(spec, std::get<std::string>(spec.def)); break;
+    case Type::kInt:
+      def_ok = int_in_range(spec, std::get<int64_t>(spec.def));
+      break;
+    case Type::kFloat:
+      def_ok = float_in_range(spec, std::get<double>(spec.def));
+      break;
+    case Type::kString:
+      def_ok = string_allowed(spec, std::get<std::string>(spec.def));
+      break;
     case Type::kIntList:
       for (int64_t v : std::get<std::vector<int64_t>>(spec.def)) def_ok &= int_in_range(spec, v);
       break;
@@ -148,16 +163,14 @@ Schema& Schema::add(KeySpec spec) {
       for (double v : std::get<std::vector<double>>(spec.def)) def_ok &= float_in_range(spec, v);
       break;
     case Type::kStringList:
-      for (const auto& v : std::get<std::vector<std::string>>(spec.def))
-        def_ok &= string_allowed(spec, v);
+      for (const auto& v : std::get<std::vector<std::string>>(spec.def)) def_ok &= string_allowed(spec, v);
       break;
-    case Type::kBool: break;
+    case Type::kBool:
+      break;
   }
-  if (!def_ok)
-    bad(fmt::format("default {} is not {}", format_value(spec.def), spec.expected()));
+  if (!def_ok) bad(fmt::format("default {} is not {}", format_value(spec.def), spec.expected()));
 
-  for (size_t dot = spec.path.find('.'); dot != std::string::npos;
-       dot = spec.path.find('.', dot + 1)) {
+  for (size_t dot = spec.path.find('.'); dot != std::string::npos; dot = spec.path.find('.', dot + 1)) {
     std::string section = spec.path.substr(0, dot);
     if (!is_section(section)) sections_.push_back(section);
   }
@@ -165,16 +178,14 @@ Schema& Schema::add(KeySpec spec) {
   return *this;
 }
 
-Schema& Schema::add_int(std::string path, int64_t def, int64_t min, int64_t max,
-                        std::string help) {
+Schema& Schema::add_int(std::string path, int64_t def, int64_t min, int64_t max, std::string help) {
   KeySpec k;
   k.path = std::move(path), k.type = Type::kInt, k.help = std::move(help);
   k.int_min = min, k.int_max = max, k.def = def;
   return add(std::move(k));
 }
 
-Schema& Schema::add_float(std::string path, double def, double min, double max,
-                          std::string help) {
+Schema& Schema::add_float(std::string path, double def, double min, double max, std::string help) {
   KeySpec k;
   k.path = std::move(path), k.type = Type::kFloat, k.help = std::move(help);
   k.float_min = min, k.float_max = max, k.def = def;
@@ -187,32 +198,29 @@ Schema& Schema::add_bool(std::string path, bool def, std::string help) {
   return add(std::move(k));
 }
 
-Schema& Schema::add_string(std::string path, std::string def, std::vector<std::string> choices,
-                           std::string help) {
+Schema& Schema::add_string(std::string path, std::string def, std::vector<std::string> choices, std::string help) {
   KeySpec k;
   k.path = std::move(path), k.type = Type::kString, k.help = std::move(help);
   k.choices = std::move(choices), k.def = std::move(def);
   return add(std::move(k));
 }
 
-Schema& Schema::add_int_list(std::string path, std::vector<int64_t> def, int64_t min,
-                             int64_t max, std::string help) {
+Schema& Schema::add_int_list(std::string path, std::vector<int64_t> def, int64_t min, int64_t max, std::string help) {
   KeySpec k;
   k.path = std::move(path), k.type = Type::kIntList, k.help = std::move(help);
   k.int_min = min, k.int_max = max, k.def = std::move(def);
   return add(std::move(k));
 }
 
-Schema& Schema::add_float_list(std::string path, std::vector<double> def, double min, double max,
-                               std::string help) {
+Schema& Schema::add_float_list(std::string path, std::vector<double> def, double min, double max, std::string help) {
   KeySpec k;
   k.path = std::move(path), k.type = Type::kFloatList, k.help = std::move(help);
   k.float_min = min, k.float_max = max, k.def = std::move(def);
   return add(std::move(k));
 }
 
-Schema& Schema::add_string_list(std::string path, std::vector<std::string> def,
-                                std::vector<std::string> choices, std::string help) {
+Schema& Schema::add_string_list(std::string path, std::vector<std::string> def, std::vector<std::string> choices,
+                                std::string help) {
   KeySpec k;
   k.path = std::move(path), k.type = Type::kStringList, k.help = std::move(help);
   k.choices = std::move(choices), k.def = std::move(def);
@@ -246,8 +254,8 @@ std::string Schema::help_text() const {
   }
   std::string out;
   for (size_t i = 0; i < keys_.size(); ++i) {
-    std::string line = fmt::format("  {:<{}}  {:<{}}  default {:<{}}  {}", keys_[i].path, w_path,
-                                   types[i], w_type, defs[i], w_def, keys_[i].help);
+    std::string line = fmt::format("  {:<{}}  {:<{}}  default {:<{}}  {}", keys_[i].path, w_path, types[i], w_type,
+                                   defs[i], w_def, keys_[i].help);
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
   }

@@ -30,14 +30,13 @@ std::string format_float(double v) {
 
 bool equals_ignore_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
 }
 
 // Plain scalars that some YAML reader would take as something other than a string.
 bool is_reserved_word(std::string_view s) {
-  static const char* const kWords[] = {"true", "false", "yes", "no",  "on",  "off",     "y",
+  static const char* const kWords[] = {"true", "false", "yes", "no",  "on",   "off",  "y",
                                        "n",    "null",  "nan", "inf", ".inf", ".nan", "~"};
   for (const char* w : kWords)
     if (equals_ignore_case(s, w)) return true;
@@ -49,18 +48,27 @@ std::string quote_yaml_string(std::string_view s) {
                (std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_' || s[0] == '/');
   for (char c : s) {
     if (!plain) break;
-    plain = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '/' ||
-            c == '-';
+    plain = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '/' || c == '-';
   }
   if (plain) return std::string(s);
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
           out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
@@ -96,12 +104,8 @@ std::string format_value(const Value& value) {
     std::string operator()(double v) const { return format_float(v); }
     std::string operator()(bool v) const { return v ? "true" : "false"; }
     std::string operator()(const std::string& v) const { return quote_yaml_string(v); }
-    std::string operator()(const std::vector<int64_t>& v) const {
-      return format_list(v, format_int);
-    }
-    std::string operator()(const std::vector<double>& v) const {
-      return format_list(v, format_float);
-    }
+    std::string operator()(const std::vector<int64_t>& v) const { return format_list(v, format_int); }
+    std::string operator()(const std::vector<double>& v) const { return format_list(v, format_float); }
     std::string operator()(const std::vector<std::string>& v) const {
       return format_list(v, [](const std::string& s) { return quote_yaml_string(s); });
     }
@@ -147,8 +151,7 @@ std::optional<double> parse_float(std::string_view text) {
     if (equals_ignore_case(text, w)) return std::numeric_limits<double>::quiet_NaN();
   std::string_view s = strip_plus(text);
   // from_chars would also take "nan(...)" and "infinity" spellings: only plain literals here.
-  if (s.empty() || s.find_first_not_of("0123456789.eE+-") != std::string_view::npos)
-    return std::nullopt;
+  if (s.empty() || s.find_first_not_of("0123456789.eE+-") != std::string_view::npos) return std::nullopt;
   double v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
@@ -235,8 +238,7 @@ bool valid_path(std::string_view path) {
   size_t start = 0;
   while (true) {
     size_t dot = path.find('.', start);
-    std::string_view seg =
-        path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    std::string_view seg = path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
     if (seg.empty()) return false;
     for (char c : seg)
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;

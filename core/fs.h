@@ -14,9 +14,9 @@ bool is_file(const std::string& path);
 // mkdir -p; returns an error message, empty on success.
 std::string create_directories(const std::string& path);
 std::string join(const std::string& a, const std::string& b);
-std::string parent(const std::string& path);    // "" when there is none
+std::string parent(const std::string& path);  // "" when there is none
 std::string basename(const std::string& path);
 std::vector<std::string> list_dir(const std::string& dir);  // names, sorted; empty if unreadable
-void remove_all(const std::string& path);       // best effort
+void remove_all(const std::string& path);                   // best effort
 
 }  // namespace semsec::fs

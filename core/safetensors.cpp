@@ -9,9 +9,9 @@
 #include <tuple>
 
 #include <caffe2/serialize/inline_container.h>
-#include <nlohmann/json.hpp>
 #include <torch/csrc/jit/serialization/export.h>
 #include <torch/csrc/jit/serialization/pickler.h>
+#include <nlohmann/json.hpp>
 
 #include "core/errors.h"
 #include "core/rundir.h"
@@ -33,9 +33,9 @@ struct DtypeInfo {
 };
 
 constexpr DtypeInfo kDtypes[] = {
-    {"F32", torch::kFloat32, 4}, {"F64", torch::kFloat64, 8}, {"F16", torch::kFloat16, 2},
-    {"BF16", torch::kBFloat16, 2}, {"I64", torch::kInt64, 8}, {"I32", torch::kInt32, 4},
-    {"I16", torch::kInt16, 2},   {"I8", torch::kInt8, 1},     {"U8", torch::kUInt8, 1},
+    {"F32", torch::kFloat32, 4},   {"F64", torch::kFloat64, 8}, {"F16", torch::kFloat16, 2},
+    {"BF16", torch::kBFloat16, 2}, {"I64", torch::kInt64, 8},   {"I32", torch::kInt32, 4},
+    {"I16", torch::kInt16, 2},     {"I8", torch::kInt8, 1},     {"U8", torch::kUInt8, 1},
     {"BOOL", torch::kBool, 1},
 };
 
@@ -88,8 +88,7 @@ struct Entry {
   uint64_t end;
 };
 
-Entry parse_entry(const std::string& path, const std::string& name, const nlohmann::json& info,
-                  uint64_t data_bytes) {
+Entry parse_entry(const std::string& path, const std::string& name, const nlohmann::json& info, uint64_t data_bytes) {
   if (!info.is_object())
     reject(path, "tensor '{}': entry is a JSON {}, expected an object with dtype, shape and data_offsets", name,
            info.type_name());
@@ -104,8 +103,7 @@ Entry parse_entry(const std::string& path, const std::string& name, const nlohma
   if (!dtype.is_string()) reject(path, "tensor '{}': dtype is a JSON {}, expected a string", name, dtype.type_name());
   e.dtype = dtype_by_name(dtype.get<std::string>());
   if (e.dtype == nullptr)
-    reject(path, "tensor '{}': unknown dtype '{}' (supported: {})", name, dtype.get<std::string>(),
-           supported_dtypes());
+    reject(path, "tensor '{}': unknown dtype '{}' (supported: {})", name, dtype.get<std::string>(), supported_dtypes());
 
   const nlohmann::json& shape = info["shape"];
   if (!shape.is_array())
@@ -137,8 +135,8 @@ Entry parse_entry(const std::string& path, const std::string& name, const nlohma
   e.end = offsets[1].get<uint64_t>();
   if (e.end < e.begin) reject(path, "tensor '{}': data_offsets end {} is before begin {}", name, e.end, e.begin);
   if (e.end - e.begin != nbytes)
-    reject(path, "tensor '{}': data_offsets [{}, {}] span {} bytes, but shape {} of {} needs {}", name, e.begin,
-           e.end, e.end - e.begin, shape_str(e.shape), e.dtype->name, nbytes);
+    reject(path, "tensor '{}': data_offsets [{}, {}] span {} bytes, but shape {} of {} needs {}", name, e.begin, e.end,
+           e.end - e.begin, shape_str(e.shape), e.dtype->name, nbytes);
   if (e.end > data_bytes)
     reject(path, "tensor '{}': data_offsets [{}, {}] reach beyond the end of the data section ({} bytes)", name,
            e.begin, e.end, data_bytes);

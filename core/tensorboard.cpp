@@ -163,11 +163,17 @@ class ProtoReader {
     const unsigned char* data;
     size_t n;
     switch (wire_type) {
-      case kVarint: return varint(ignored, error);
-      case kFixed64: return fixed(ignored, 8, error);
-      case kLengthDelimited: return bytes(data, n, error);
-      case kFixed32: return fixed(ignored, 4, error);
-      default: error = fmt::format("unsupported wire type {}", wire_type); return false;
+      case kVarint:
+        return varint(ignored, error);
+      case kFixed64:
+        return fixed(ignored, 8, error);
+      case kLengthDelimited:
+        return bytes(data, n, error);
+      case kFixed32:
+        return fixed(ignored, 4, error);
+      default:
+        error = fmt::format("unsupported wire type {}", wire_type);
+        return false;
     }
   }
 
@@ -258,9 +264,8 @@ void EventWriter::FileCloser::operator()(std::FILE* f) const { std::fclose(f); }
 EventWriter::EventWriter(const std::string& dir) {
   make_dirs(dir);
 
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const std::string sep = dir.empty() || dir.back() == '/' ? "" : "/";
   const std::string base = fmt::format("{}{}events.out.tfevents.{}.{}.{}", dir, sep, seconds, hostname(), getpid());
   // Two writers created in the same second by one process would otherwise share a
@@ -336,12 +341,10 @@ void EventWriter::flush() {
   if (!file_) fail("TensorBoard event writer for '{}' was moved from", path_);
   if (!buffer_.empty()) {
     const size_t written = std::fwrite(buffer_.data(), 1, buffer_.size(), file_.get());
-    if (written != buffer_.size())
-      fail("cannot write TensorBoard event file '{}': {}", path_, std::strerror(errno));
+    if (written != buffer_.size()) fail("cannot write TensorBoard event file '{}': {}", path_, std::strerror(errno));
     buffer_.clear();
   }
-  if (std::fflush(file_.get()) != 0)
-    fail("cannot write TensorBoard event file '{}': {}", path_, std::strerror(errno));
+  if (std::fflush(file_.get()) != 0) fail("cannot write TensorBoard event file '{}': {}", path_, std::strerror(errno));
 }
 
 std::vector<ScalarEvent> read_scalars(const std::string& path) {
@@ -357,15 +360,16 @@ std::vector<ScalarEvent> read_scalars(const std::string& path) {
   while (offset < size) {
     const size_t left = size - offset;
     if (left < 12)
-      fail("TensorBoard event file '{}': truncated record header at offset {} ({} bytes left, 12 needed)", path,
-           offset, left);
+      fail("TensorBoard event file '{}': truncated record header at offset {} ({} bytes left, 12 needed)", path, offset,
+           left);
     const unsigned char* rec = bytes + offset;
     const uint32_t stored_header_crc = static_cast<uint32_t>(get_le(rec + 8, 4));
     const uint32_t header_crc = masked_crc32c(rec, 8);
     if (stored_header_crc != header_crc)
-      fail("TensorBoard event file '{}': length CRC mismatch in record at offset {} (stored {:#010x}, computed "
-           "{:#010x})",
-           path, offset, stored_header_crc, header_crc);
+      fail(
+          "TensorBoard event file '{}': length CRC mismatch in record at offset {} (stored {:#010x}, computed "
+          "{:#010x})",
+          path, offset, stored_header_crc, header_crc);
     const uint64_t length = get_le(rec, 8);
     if (left < 16 || length > left - 16)
       fail("TensorBoard event file '{}': truncated record at offset {} (length {} needs {} bytes, {} left)", path,
@@ -374,9 +378,10 @@ std::vector<ScalarEvent> read_scalars(const std::string& path) {
     const uint32_t stored_crc = static_cast<uint32_t>(get_le(payload + length, 4));
     const uint32_t crc = masked_crc32c(payload, length);
     if (stored_crc != crc)
-      fail("TensorBoard event file '{}': data CRC mismatch in record at offset {} (stored {:#010x}, computed "
-           "{:#010x})",
-           path, offset, stored_crc, crc);
+      fail(
+          "TensorBoard event file '{}': data CRC mismatch in record at offset {} (stored {:#010x}, computed "
+          "{:#010x})",
+          path, offset, stored_crc, crc);
     std::string error;
     if (!parse_event(payload, length, out, error))
       fail("TensorBoard event file '{}': malformed Event in record at offset {}: {}", path, offset, error);

@@ -45,13 +45,20 @@ void append_be32(std::vector<uint8_t>& out, uint32_t v) {
 
 const char* type_name(uint8_t code) {
   switch (code) {
-    case 0x08: return "unsigned byte";
-    case 0x09: return "signed byte";
-    case 0x0B: return "int16";
-    case 0x0C: return "int32";
-    case 0x0D: return "float32";
-    case 0x0E: return "float64";
-    default: return "not an IDX type";
+    case 0x08:
+      return "unsigned byte";
+    case 0x09:
+      return "signed byte";
+    case 0x0B:
+      return "int16";
+    case 0x0C:
+      return "int32";
+    case 0x0D:
+      return "float32";
+    case 0x0E:
+      return "float64";
+    default:
+      return "not an IDX type";
   }
 }
 
@@ -117,14 +124,13 @@ std::vector<uint8_t> gunzip(const std::string& path, const std::vector<uint8_t>&
         inflateReset(&zs);  // concatenated gzip members decode as one stream
         continue;
       }
-      fail("IDX file '{}': corrupt gzip: {} trailing bytes after the end of the compressed stream", path,
-           remaining);
+      fail("IDX file '{}': corrupt gzip: {} trailing bytes after the end of the compressed stream", path, remaining);
     }
     if (ret == Z_OK) continue;
     if (ret == Z_BUF_ERROR) {
       if (zs.avail_in == 0 && in_pos == in.size())
-        fail("IDX file '{}': corrupt gzip: the compressed stream ends early (truncated .gz, {} compressed bytes)",
-             path, in.size());
+        fail("IDX file '{}': corrupt gzip: the compressed stream ends early (truncated .gz, {} compressed bytes)", path,
+             in.size());
       continue;  // output buffer full: grown above
     }
     fail("IDX file '{}': corrupt gzip: {} (zlib code {})", path, zs.msg ? zs.msg : "unknown error", ret);
@@ -135,8 +141,7 @@ std::vector<uint8_t> gunzip(const std::string& path, const std::vector<uint8_t>&
 
 IdxArray parse_idx(const std::string& path, const std::vector<uint8_t>& bytes) {
   const size_t n = bytes.size();
-  if (n < 4)
-    fail("IDX file '{}': {} bytes, too short for the 4-byte magic number ({})", path, n, kExpectedMagic);
+  if (n < 4) fail("IDX file '{}': {} bytes, too short for the 4-byte magic number ({})", path, n, kExpectedMagic);
   const uint8_t* p = bytes.data();
   const uint32_t magic = read_be32(p);
   if (p[0] != 0 || p[1] != 0)
@@ -144,9 +149,10 @@ IdxArray parse_idx(const std::string& path, const std::vector<uint8_t>& bytes) {
          p[2], p[3], kExpectedMagic);
   const uint8_t type = p[2];
   if (type != kIdxUnsignedByte)
-    fail("IDX file '{}': unsupported element type code 0x{:02X} ({}) in magic 0x{:08X}; only unsigned bytes (0x08) "
-         "are supported, {}",
-         path, type, type_name(type), magic, kExpectedMagic);
+    fail(
+        "IDX file '{}': unsupported element type code 0x{:02X} ({}) in magic 0x{:08X}; only unsigned bytes (0x08) "
+        "are supported, {}",
+        path, type, type_name(type), magic, kExpectedMagic);
   const size_t ndim = p[3];
   if (ndim == 0) fail("IDX file '{}': magic 0x{:08X} declares 0 dimensions; {}", path, magic, kExpectedMagic);
   const size_t header = 4 + 4 * ndim;
@@ -216,8 +222,7 @@ IdxArray read_idx(const std::string& path) {
   return parse_idx(path, bytes);
 }
 
-void write_idx(const std::string& path, const std::vector<int64_t>& dims, const std::vector<uint8_t>& data,
-               bool gzip) {
+void write_idx(const std::string& path, const std::vector<int64_t>& dims, const std::vector<uint8_t>& data, bool gzip) {
   if (dims.empty() || dims.size() > 255)
     fail("write_idx '{}': {} dimensions given; an IDX file holds 1 to 255", path, dims.size());
   uint64_t total = 1;
@@ -225,7 +230,8 @@ void write_idx(const std::string& path, const std::vector<int64_t>& dims, const 
     if (dims[d] <= 0 || dims[d] > int64_t{UINT32_MAX})
       fail("write_idx '{}': dimension {} is {}; expected 1 to {}", path, d, dims[d], UINT32_MAX);
     total *= static_cast<uint64_t>(dims[d]);
-    if (total > kMaxIdxBytes) fail("write_idx '{}': dimensions {} exceed {} bytes", path, join_dims(dims), kMaxIdxBytes);
+    if (total > kMaxIdxBytes)
+      fail("write_idx '{}': dimensions {} exceed {} bytes", path, join_dims(dims), kMaxIdxBytes);
   }
   if (total != data.size())
     fail("write_idx '{}': dimensions {} need {} bytes but {} were given", path, join_dims(dims), total, data.size());

@@ -23,7 +23,6 @@ IdxArray read_idx(const std::string& path);
 
 // Writes an IDX file of type 0x08, gzip-compressed when `gzip`. The file appears
 // atomically: it is written to a temporary file in the same directory and renamed.
-void write_idx(const std::string& path, const std::vector<int64_t>& dims, const std::vector<uint8_t>& data,
-               bool gzip);
+void write_idx(const std::string& path, const std::vector<int64_t>& dims, const std::vector<uint8_t>& data, bool gzip);
 
 }  // namespace semsec::data

@@ -53,9 +53,10 @@ std::string default_data_root() { return "/usr/share/datasets/fashion-mnist"; }
 
 Split load_split(const std::string& root, const std::string& split, int64_t limit, int64_t num_classes) {
   if (!fs::is_directory(root))
-    fail("data.root: '{}' is not an existing directory; install the Debian package {} (it provides {}) or set data.root "
-         "to a directory holding the IDX files",
-         root, kDebianPackage, default_data_root());
+    fail(
+        "data.root: '{}' is not an existing directory; install the Debian package {} (it provides {}) or set data.root "
+        "to a directory holding the IDX files",
+        root, kDebianPackage, default_data_root());
   std::string prefix;
   if (split == "train") {
     prefix = "train";
@@ -78,8 +79,8 @@ Split load_split(const std::string& root, const std::string& split, int64_t limi
     fail("label file '{}' has {} dimensions; expected 1 (count), magic 0x00000801", label_path, labels.dims.size());
   const int64_t n = images.dims[0];
   if (labels.dims[0] != n)
-    fail("image file '{}' holds {} images but label file '{}' holds {} labels; the counts must be equal", image_path,
-         n, label_path, labels.dims[0]);
+    fail("image file '{}' holds {} images but label file '{}' holds {} labels; the counts must be equal", image_path, n,
+         label_path, labels.dims[0]);
   for (int64_t i = 0; i < n; ++i) {
     if (labels.data[i] >= num_classes)
       fail("label file '{}': label {} at index {} is out of range; expected 0 to {} ({} classes)", label_path,
@@ -91,9 +92,8 @@ Split load_split(const std::string& root, const std::string& split, int64_t limi
   out.cols = images.dims[2];
   const int64_t keep = limit > 0 ? std::min(limit, n) : n;
   // .to() copies, so the tensors do not alias the vectors' memory.
-  out.images = torch::from_blob(images.data.data(), {keep, out.rows * out.cols}, torch::kUInt8)
-                   .to(torch::kFloat32)
-                   .div_(255.0f);
+  out.images =
+      torch::from_blob(images.data.data(), {keep, out.rows * out.cols}, torch::kUInt8).to(torch::kFloat32).div_(255.0f);
   out.labels = torch::from_blob(const_cast<uint8_t*>(labels.data.data()), {keep}, torch::kUInt8).to(torch::kInt64);
   return out;
 }
@@ -124,8 +124,8 @@ torch::Tensor BatchSampler::indices(int64_t step) {
       for (int64_t g = g0; g < g1; ++g) {
         const rng::Key key = rng::make_key(seeds_[g]);
         for (int64_t i = 0; i < n; ++i) {
-          const rng::Philox4 r = rng::draw(key, rng::kStreamShuffle, static_cast<uint32_t>(epoch),
-                                           static_cast<uint32_t>(i), 0);
+          const rng::Philox4 r =
+              rng::draw(key, rng::kStreamShuffle, static_cast<uint32_t>(epoch), static_cast<uint32_t>(i), 0);
           order[i] = {(uint64_t{r.v[0]} << 32) | r.v[1], static_cast<uint32_t>(i)};
         }
         std::sort(order.begin(), order.end());  // pairs: ties by index
@@ -138,8 +138,8 @@ torch::Tensor BatchSampler::indices(int64_t step) {
   return perms_.narrow(1, (step % spe) * batch_size_, batch_size_).clone(torch::MemoryFormat::Contiguous);
 }
 
-torch::Tensor sample_phi(const std::vector<uint64_t>& seeds, int64_t step, int64_t batch, double lo_rad,
-                         double hi_rad, uint32_t stream) {
+torch::Tensor sample_phi(const std::vector<uint64_t>& seeds, int64_t step, int64_t batch, double lo_rad, double hi_rad,
+                         uint32_t stream) {
   if (seeds.empty()) fail("sample_phi: no seeds given; expected one per grid point");
   check_u32("sample_phi step", step);
   if (batch < 1 || batch - 1 > int64_t{UINT32_MAX}) fail("sample_phi: batch is {}; expected a positive count", batch);
@@ -177,8 +177,8 @@ Batch make_batch(const Split& split, BatchSampler& sampler, const std::vector<ui
   return batch;
 }
 
-Batch eval_batch(const Split& split, int64_t start, int64_t batch, const std::vector<uint64_t>& seeds,
-                 double phi_lo, double phi_hi, torch::Device device) {
+Batch eval_batch(const Split& split, int64_t start, int64_t batch, const std::vector<uint64_t>& seeds, double phi_lo,
+                 double phi_hi, torch::Device device) {
   if (!split.images.defined() || split.images.dim() != 2) fail("eval_batch: the split holds no [N, D] images");
   const int64_t n = split.images.size(0);
   if (batch < 1) fail("eval_batch: batch is {}; expected a positive count", batch);
@@ -192,8 +192,8 @@ Batch eval_batch(const Split& split, int64_t start, int64_t batch, const std::ve
   // downstream never see the stride-0 grid dimension of expand().
   out.x = split.images.narrow(0, start, count).to(device).unsqueeze(0).expand({g_count, count, d}).contiguous();
   out.labels = split.labels.narrow(0, start, count).to(device).unsqueeze(0).expand({g_count, count}).contiguous();
-  out.phi = sample_phi(seeds, start / batch, count, phi_lo, phi_hi, rng::kStreamAngle + rng::kStreamEvalOffset)
-                .to(device);
+  out.phi =
+      sample_phi(seeds, start / batch, count, phi_lo, phi_hi, rng::kStreamAngle + rng::kStreamEvalOffset).to(device);
   return out;
 }
 

@@ -54,8 +54,8 @@ class BatchSampler {
 
 // Target azimuth per sample: phi[g, b] = lo + (hi - lo) * to_unit(draw(make_key(seeds[g]),
 // stream, step, b, 0).v[0]). [G, B] float32 on the CPU.
-torch::Tensor sample_phi(const std::vector<uint64_t>& seeds, int64_t step, int64_t batch, double lo_rad,
-                         double hi_rad, uint32_t stream = rng::kStreamAngle);
+torch::Tensor sample_phi(const std::vector<uint64_t>& seeds, int64_t step, int64_t batch, double lo_rad, double hi_rad,
+                         uint32_t stream = rng::kStreamAngle);
 
 struct Batch {
   torch::Tensor x;       // [G, B, D] float32
@@ -72,7 +72,7 @@ Batch make_batch(const Split& split, BatchSampler& sampler, const std::vector<ui
 // Evaluation batch: samples [start, start + batch) of the split, the same images for
 // every grid point (the last batch is shorter when the split ends first), phi from
 // stream kStreamAngle + kStreamEvalOffset with step = start / batch.
-Batch eval_batch(const Split& split, int64_t start, int64_t batch, const std::vector<uint64_t>& seeds,
-                 double phi_lo, double phi_hi, torch::Device device);
+Batch eval_batch(const Split& split, int64_t start, int64_t batch, const std::vector<uint64_t>& seeds, double phi_lo,
+                 double phi_hi, torch::Device device);
 
 }  // namespace semsec::data

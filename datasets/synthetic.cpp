@@ -37,17 +37,25 @@ double disc_distance(Vec p, Vec c, double r) { return std::max(0.0, std::hypot(p
 // Distance (in pattern units, half-size 1) from p to the strokes of class c.
 double class_distance(int64_t c, Vec p) {
   switch (c) {
-    case 0: return std::abs(std::hypot(p.x, p.y) - 0.65);  // ring
-    case 1: return segment_distance(p, {0, -0.8}, {0, 0.8});  // vertical bar
-    case 2: return segment_distance(p, {-0.8, 0}, {0.8, 0});  // horizontal bar
-    case 3: return segment_distance(p, {-0.65, 0.65}, {0.65, -0.65});  // diagonal, bottom left to top right
-    case 4: return segment_distance(p, {-0.65, -0.65}, {0.65, 0.65});  // diagonal, top left to bottom right
-    case 5: return std::min(segment_distance(p, {0, -0.8}, {0, 0.8}), segment_distance(p, {-0.8, 0}, {0.8, 0}));
+    case 0:
+      return std::abs(std::hypot(p.x, p.y) - 0.65);  // ring
+    case 1:
+      return segment_distance(p, {0, -0.8}, {0, 0.8});  // vertical bar
+    case 2:
+      return segment_distance(p, {-0.8, 0}, {0.8, 0});  // horizontal bar
+    case 3:
+      return segment_distance(p, {-0.65, 0.65}, {0.65, -0.65});  // diagonal, bottom left to top right
+    case 4:
+      return segment_distance(p, {-0.65, -0.65}, {0.65, 0.65});  // diagonal, top left to bottom right
+    case 5:
+      return std::min(segment_distance(p, {0, -0.8}, {0, 0.8}), segment_distance(p, {-0.8, 0}, {0.8, 0}));
     case 6:
       return std::min(segment_distance(p, {-0.65, 0.65}, {0.65, -0.65}),
                       segment_distance(p, {-0.65, -0.65}, {0.65, 0.65}));
-    case 7: return disc_distance(p, {0, 0}, 0.4);  // filled disc
-    case 8: return std::min(disc_distance(p, {-0.5, 0}, 0.25), disc_distance(p, {0.5, 0}, 0.25));
+    case 7:
+      return disc_distance(p, {0, 0}, 0.4);  // filled disc
+    case 8:
+      return std::min(disc_distance(p, {-0.5, 0}, 0.25), disc_distance(p, {0.5, 0}, 0.25));
     default: {  // square outline
       const double h = 0.6;
       return std::min({segment_distance(p, {-h, -h}, {h, -h}), segment_distance(p, {h, -h}, {h, h}),
@@ -93,8 +101,10 @@ void render_split(uint64_t seed, uint32_t split_id, int64_t n, std::vector<uint8
 }  // namespace
 
 void write_synthetic_dataset(const std::string& dir, int64_t n_train, int64_t n_test, uint64_t seed, bool gzip) {
-  if (n_train < 1 || n_train > int64_t{UINT32_MAX}) fail("synthetic data: n_train is {}; expected a positive count", n_train);
-  if (n_test < 1 || n_test > int64_t{UINT32_MAX}) fail("synthetic data: n_test is {}; expected a positive count", n_test);
+  if (n_train < 1 || n_train > int64_t{UINT32_MAX})
+    fail("synthetic data: n_train is {}; expected a positive count", n_train);
+  if (n_test < 1 || n_test > int64_t{UINT32_MAX})
+    fail("synthetic data: n_test is {}; expected a positive count", n_test);
   if (const std::string err = fs::create_directories(dir); !err.empty())
     fail("synthetic data: cannot create directory '{}': {}", dir, err);
   const std::string ext = gzip ? ".gz" : "";

@@ -17,16 +17,16 @@ struct Philox4 {
 
 // Stream ids: which quantity a draw belongs to. Never renumber: results depend on them.
 enum Stream : uint32_t {
-  kStreamInit = 1,        // weight initialisation
-  kStreamShuffle = 2,     // data order
-  kStreamAngle = 3,       // target azimuth phi
-  kStreamFading = 4,      // Rayleigh h, residual self-interference
-  kStreamNoiseBs = 5,     // n_BS
-  kStreamNoiseUe = 6,     // n_UE
-  kStreamNoiseEve = 7,    // n_Eve
-  kStreamLink = 8,        // link-level (CLSSR) bits, fading and noise
-  kStreamSource = 9,      // CLSSR source chain: task classes and images
-  kStreamPolicy = 10,     // CLSSR exploration (epsilon-greedy) draws
+  kStreamInit = 1,            // weight initialisation
+  kStreamShuffle = 2,         // data order
+  kStreamAngle = 3,           // target azimuth phi
+  kStreamFading = 4,          // Rayleigh h, residual self-interference
+  kStreamNoiseBs = 5,         // n_BS
+  kStreamNoiseUe = 6,         // n_UE
+  kStreamNoiseEve = 7,        // n_Eve
+  kStreamLink = 8,            // link-level (CLSSR) bits, fading and noise
+  kStreamSource = 9,          // CLSSR source chain: task classes and images
+  kStreamPolicy = 10,         // CLSSR exploration (epsilon-greedy) draws
   kStreamEvalOffset = 0x100,  // added to a stream id for evaluation draws
 };
 
@@ -150,8 +150,8 @@ SEMSEC_HD float log_f(float x) {
 // r in [-1/8, 1/8], then the Cephes sinf / cosf polynomials on [-pi/4, pi/4].
 SEMSEC_HD void sincos_turns_f(float u, float& s, float& c) {
   const float t = u - static_cast<float>(static_cast<int32_t>(u + 0.5f));  // [-0.5, 0.5]
-  const int32_t k = static_cast<int32_t>(4.0f * t + 2.5f) - 2;            // round(4 t), -2..2
-  const float r = t - 0.25f * static_cast<float>(k);                         // exact
+  const int32_t k = static_cast<int32_t>(4.0f * t + 2.5f) - 2;             // round(4 t), -2..2
+  const float r = t - 0.25f * static_cast<float>(k);                       // exact
   const float x = 6.28318531f * r;
   const float x2 = x * x;
   float ps = -1.9515295891e-4f;

@@ -51,13 +51,14 @@ GridLinearImpl::GridLinearImpl(const std::vector<uint64_t>& seeds, int64_t in, i
   const auto num_points = static_cast<int64_t>(seeds.size());
   const double bound = 1.0 / std::sqrt(static_cast<double>(in));
   // Two module ids per layer: 2*id for the weight, 2*id + 1 for the bias.
-  weight = register_parameter("weight", philox_uniform(seeds, in * out, bound, 2 * module_id).view({num_points, in, out}));
+  weight =
+      register_parameter("weight", philox_uniform(seeds, in * out, bound, 2 * module_id).view({num_points, in, out}));
   bias = register_parameter("bias", philox_uniform(seeds, out, bound, 2 * module_id + 1).view({num_points, 1, out}));
 }
 
 void GridLinearImpl::check_input(const torch::Tensor& x) const {
-  TORCH_CHECK(x.dim() == 3 && x.size(0) == weight.size(0) && x.size(2) == in_, "GridLinear: expected input [G=",
-              weight.size(0), ", B, ", in_, "], got ", x.sizes());
+  TORCH_CHECK(x.dim() == 3 && x.size(0) == weight.size(0) && x.size(2) == in_,
+              "GridLinear: expected input [G=", weight.size(0), ", B, ", in_, "], got ", x.sizes());
 }
 
 torch::Tensor GridLinearImpl::forward(const torch::Tensor& x) {
@@ -70,8 +71,8 @@ torch::Tensor GridLinearImpl::forward(const torch::Tensor& x) {
 }
 
 torch::Tensor GridLinearImpl::forward_point(int64_t g, const torch::Tensor& x) const {
-  TORCH_CHECK(g >= 0 && g < weight.size(0) && x.dim() == 2 && x.size(1) == in_, "GridLinear::forward_point: point ",
-              g, " of ", weight.size(0), ", input [B, ", in_, "] expected, got ", x.sizes());
+  TORCH_CHECK(g >= 0 && g < weight.size(0) && x.dim() == 2 && x.size(1) == in_, "GridLinear::forward_point: point ", g,
+              " of ", weight.size(0), ", input [B, ", in_, "] expected, got ", x.sizes());
   return torch::addmm(bias[g], x, weight[g]);
 }
 
@@ -88,9 +89,12 @@ GridMlpImpl::GridMlpImpl(const std::vector<uint64_t>& seeds, const std::vector<i
 namespace {
 torch::Tensor activate(Activation act, const torch::Tensor& x) {
   switch (act) {
-    case Activation::kRelu: return torch::relu(x);
-    case Activation::kSigmoid: return torch::sigmoid(x);
-    case Activation::kNone: break;
+    case Activation::kRelu:
+      return torch::relu(x);
+    case Activation::kSigmoid:
+      return torch::sigmoid(x);
+    case Activation::kNone:
+      break;
   }
   return x;
 }

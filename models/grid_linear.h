@@ -38,7 +38,8 @@ enum class Activation { kNone, kRelu, kSigmoid };
 // `out_act` after the last one. Module ids module_id, module_id + 1, ... seed the layers.
 class GridMlpImpl : public torch::nn::Module {
  public:
-  GridMlpImpl(const std::vector<uint64_t>& seeds, const std::vector<int64_t>& sizes, Activation out_act, uint32_t module_id);
+  GridMlpImpl(const std::vector<uint64_t>& seeds, const std::vector<int64_t>& sizes, Activation out_act,
+              uint32_t module_id);
   torch::Tensor forward(torch::Tensor x);
   // Per point mean over (B, out) of (forward(x) - target)^2 for a sigmoid output, with the last
   // layer, the sigmoid and the error fused (kernels::linear_sigmoid_mse): x [G, B, in], target

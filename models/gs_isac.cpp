@@ -14,12 +14,18 @@ torch::Tensor normalize_power(const torch::Tensor& z) {
 
 GsIsacImpl::GsIsacImpl(const std::vector<uint64_t>& seeds, const GsIsacSizes& s) : sizes_(s) {
   const int64_t y_dim = 2 * s.latent_dim;
-  se = register_module("se", GridMlp(seeds, std::vector<int64_t>{s.input_dim, s.bs_hidden, s.feature_dim}, Activation::kRelu, kIdSe));
-  jsce = register_module("jsce", GridMlp(seeds, std::vector<int64_t>{s.feature_dim, s.bs_hidden, s.latent_dim}, Activation::kNone, kIdJsce));
-  jscd_bs = register_module("jscd_bs", GridMlp(seeds, std::vector<int64_t>{y_dim, s.bs_hidden, s.feature_dim}, Activation::kRelu, kIdJscdBs));
-  sd_bs = register_module("sd_bs", GridMlp(seeds, std::vector<int64_t>{s.feature_dim, s.bs_hidden, 1}, Activation::kNone, kIdSdBs));
-  jscd_ue = register_module("jscd_ue", GridMlp(seeds, std::vector<int64_t>{y_dim, s.ue_hidden, s.feature_dim}, Activation::kRelu, kIdJscdUe));
-  sd_ue = register_module("sd_ue", GridMlp(seeds, std::vector<int64_t>{s.feature_dim, s.ue_hidden, s.input_dim}, Activation::kSigmoid, kIdSdUe));
+  se = register_module(
+      "se", GridMlp(seeds, std::vector<int64_t>{s.input_dim, s.bs_hidden, s.feature_dim}, Activation::kRelu, kIdSe));
+  jsce = register_module("jsce", GridMlp(seeds, std::vector<int64_t>{s.feature_dim, s.bs_hidden, s.latent_dim},
+                                         Activation::kNone, kIdJsce));
+  jscd_bs = register_module(
+      "jscd_bs", GridMlp(seeds, std::vector<int64_t>{y_dim, s.bs_hidden, s.feature_dim}, Activation::kRelu, kIdJscdBs));
+  sd_bs = register_module(
+      "sd_bs", GridMlp(seeds, std::vector<int64_t>{s.feature_dim, s.bs_hidden, 1}, Activation::kNone, kIdSdBs));
+  jscd_ue = register_module(
+      "jscd_ue", GridMlp(seeds, std::vector<int64_t>{y_dim, s.ue_hidden, s.feature_dim}, Activation::kRelu, kIdJscdUe));
+  sd_ue = register_module("sd_ue", GridMlp(seeds, std::vector<int64_t>{s.feature_dim, s.ue_hidden, s.input_dim},
+                                           Activation::kSigmoid, kIdSdUe));
 }
 
 torch::Tensor GsIsacImpl::transmit(const torch::Tensor& x) { return normalize_power(jsce->forward(se->forward(x))); }

@@ -17,7 +17,8 @@ void zero_last_layer(torch::nn::Module& mlp) {
 
 PairedArnImpl::PairedArnImpl(const std::vector<uint64_t>& seeds, const ArnSizes& s) {
   const int64_t l = s.latent_dim, y = 2 * s.latent_dim;
-  enc = register_module("enc", GridMlp(seeds, std::vector<int64_t>{l, s.enc_h1, s.enc_h2, l}, Activation::kNone, kIdEnc));
+  enc =
+      register_module("enc", GridMlp(seeds, std::vector<int64_t>{l, s.enc_h1, s.enc_h2, l}, Activation::kNone, kIdEnc));
   dec_bs = register_module(
       "dec_bs", GridMlp(seeds, std::vector<int64_t>{y, s.dec_bs_h1, s.dec_bs_h2, y}, Activation::kNone, kIdDecBs));
   dec_ue = register_module(

@@ -13,8 +13,8 @@
 namespace semsec::models {
 
 struct ArnSizes {
-  int64_t latent_dim = 23;   // L_z
-  int64_t enc_h1 = 23, enc_h2 = 64;     // H_enc hidden layers (eq. 19)
+  int64_t latent_dim = 23;                 // L_z
+  int64_t enc_h1 = 23, enc_h2 = 64;        // H_enc hidden layers (eq. 19)
   int64_t dec_bs_h1 = 23, dec_bs_h2 = 64;  // H_dec at the BS (eq. 21)
   int64_t dec_ue_h1 = 23, dec_ue_h2 = 16;  // H_dec at the UE (eq. 23)
 };
@@ -25,9 +25,9 @@ class PairedArnImpl : public torch::nn::Module {
  public:
   PairedArnImpl(const std::vector<uint64_t>& seeds, const ArnSizes& sizes);
 
-  torch::Tensor delta(const torch::Tensor& z);             // delta = H_enc(z), [G, B, L]
-  torch::Tensor decrypt_bs(const torch::Tensor& y_bs);     // z_hat = y - H_dec_bs(y), eq. 21
-  torch::Tensor decrypt_ue(const torch::Tensor& y_ue);     // eq. 23
+  torch::Tensor delta(const torch::Tensor& z);          // delta = H_enc(z), [G, B, L]
+  torch::Tensor decrypt_bs(const torch::Tensor& y_bs);  // z_hat = y - H_dec_bs(y), eq. 21
+  torch::Tensor decrypt_ue(const torch::Tensor& y_ue);  // eq. 23
 
   GridMlp enc{nullptr}, dec_bs{nullptr}, dec_ue{nullptr};
 };

@@ -56,10 +56,10 @@ int64_t SemanticCodecImpl::bits(int64_t g) const {
 }
 
 torch::Tensor SemanticCodecImpl::check_symbols(const torch::Tensor& t, const char* what) const {
-  TORCH_CHECK(t.dim() == 4 && t.size(0) == grid_size() && t.size(2) == sizes_.num_symbols &&
-                  t.size(3) == sizes_.symbol_dim,
-              "SemanticCodec::", what, ": expected [G=", grid_size(), ", B, n=", sizes_.num_symbols,
-              ", k=", sizes_.symbol_dim, "], got ", t.sizes());
+  TORCH_CHECK(
+      t.dim() == 4 && t.size(0) == grid_size() && t.size(2) == sizes_.num_symbols && t.size(3) == sizes_.symbol_dim,
+      "SemanticCodec::", what, ": expected [G=", grid_size(), ", B, n=", sizes_.num_symbols, ", k=", sizes_.symbol_dim,
+      "], got ", t.sizes());
   return t;
 }
 
@@ -124,8 +124,8 @@ torch::Tensor SemanticCodecImpl::decode_aware(const torch::Tensor& q) const {
 torch::Tensor SemanticCodecImpl::decode_point(int64_t g, const torch::Tensor& idx, bool aware) const {
   TORCH_CHECK(g >= 0 && g < grid_size() && idx.dim() == 2 && idx.size(1) == sizes_.num_symbols &&
                   idx.scalar_type() == torch::kInt64,
-              "SemanticCodec::decode_point: point ", g, ", int64 indices [B, n=", sizes_.num_symbols, "] expected, got ",
-              idx.scalar_type(), " ", idx.sizes());
+              "SemanticCodec::decode_point: point ", g, ", int64 indices [B, n=", sizes_.num_symbols,
+              "] expected, got ", idx.scalar_type(), " ", idx.sizes());
   const torch::Tensor q = codebook[g].index_select(0, idx.flatten()).view({idx.size(0), -1});
   return (aware ? decoder_aware : decoder_plain).ptr()->forward_point(g, q);
 }

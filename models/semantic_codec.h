@@ -13,8 +13,8 @@
 namespace semsec::models {
 
 struct CodecSizes {
-  int64_t image_dim = 784;  // D
-  int64_t hidden = 256;     // hidden width of the encoder and of both decoders
+  int64_t image_dim = 784;   // D
+  int64_t hidden = 256;      // hidden width of the encoder and of both decoders
   int64_t num_symbols = 16;  // n, semantic symbols (codeword indices) per image
   int64_t symbol_dim = 4;    // k, dimension of one semantic symbol / codeword
   int64_t b_min = 2;         // index bits of grid point 0
@@ -34,11 +34,11 @@ class SemanticCodecImpl : public torch::nn::Module {
 
   const CodecSizes& sizes() const { return sizes_; }
   int64_t grid_size() const { return sizes_.grid_size(); }
-  int64_t bits(int64_t g) const;                                 // b of point g
+  int64_t bits(int64_t g) const;                                        // b of point g
   int64_t num_codes(int64_t g) const { return int64_t{1} << bits(g); }  // 2^b of point g
 
   // The inference methods change no state and are const, so a const codec can be evaluated.
-  torch::Tensor encode(const torch::Tensor& x) const;    // f^E: x [G, B, D] -> d [G, B, n, k]
+  torch::Tensor encode(const torch::Tensor& x) const;  // f^E: x [G, B, D] -> d [G, B, n, k]
   // f^C: index of the nearest codeword (squared Euclidean, ties to the lower index) among the
   // 2^b_g valid rows of point g's codebook: d [G, B, n, k] -> int64 [G, B, n]. No gradient.
   torch::Tensor quantize(const torch::Tensor& d) const;

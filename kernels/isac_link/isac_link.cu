@@ -85,14 +85,14 @@ void isac_link_backward_cuda(int64_t num_grid, int64_t batch, int64_t length, co
 }
 
 template void isac_link_forward_cuda<float>(const IsacLinkArgs&, const float*, const float*, const float*,
-                                            const int64_t*, const int64_t*, IsacSample*, float*, float*, float*,
-                                            float*, cudaStream_t);
+                                            const int64_t*, const int64_t*, IsacSample*, float*, float*, float*, float*,
+                                            cudaStream_t);
 template void isac_link_forward_cuda<double>(const IsacLinkArgs&, const double*, const double*, const double*,
                                              const int64_t*, const int64_t*, IsacSample*, double*, double*, double*,
                                              double*, cudaStream_t);
 template void isac_link_backward_cuda<float>(int64_t, int64_t, int64_t, const float*, const float*, const float*,
                                              const float*, float*, cudaStream_t);
-template void isac_link_backward_cuda<double>(int64_t, int64_t, int64_t, const double*, const double*,
-                                              const double*, const double*, double*, cudaStream_t);
+template void isac_link_backward_cuda<double>(int64_t, int64_t, int64_t, const double*, const double*, const double*,
+                                              const double*, double*, cudaStream_t);
 
 }  // namespace semsec::kernels

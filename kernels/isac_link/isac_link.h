@@ -20,16 +20,22 @@ struct CplxT {
 };
 using Cplx = CplxT<double>;
 template <typename R>
-SEMSEC_HD CplxT<R> cadd(CplxT<R> a, CplxT<R> b) { return CplxT<R>{a.re + b.re, a.im + b.im}; }
+SEMSEC_HD CplxT<R> cadd(CplxT<R> a, CplxT<R> b) {
+  return CplxT<R>{a.re + b.re, a.im + b.im};
+}
 template <typename R>
-SEMSEC_HD CplxT<R> cmul(CplxT<R> a, CplxT<R> b) { return CplxT<R>{a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re}; }
+SEMSEC_HD CplxT<R> cmul(CplxT<R> a, CplxT<R> b) {
+  return CplxT<R>{a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re};
+}
 // a * (b_re + j b_im) for a constant b (the beamformer's weights): cmul's operations.
 template <typename R>
 SEMSEC_HD CplxT<R> cmul(CplxT<R> a, double b_re, double b_im) {
   return CplxT<R>{a.re * b_re - a.im * b_im, a.re * b_im + a.im * b_re};
 }
 template <typename R>
-SEMSEC_HD CplxT<R> cscale(CplxT<R> a, double s) { return CplxT<R>{a.re * s, a.im * s}; }
+SEMSEC_HD CplxT<R> cscale(CplxT<R> a, double s) {
+  return CplxT<R>{a.re * s, a.im * s};
+}
 // conj(a) * b, the building block of a^H w and h^H w.
 template <typename R>
 SEMSEC_HD CplxT<R> cconj_mul(CplxT<R> a, double b_re, double b_im) {
@@ -40,26 +46,26 @@ SEMSEC_HD double cnorm2(Cplx a) { return a.re * a.re + a.im * a.im; }
 // Channel constants, passed by value to every launch (about 1 KiB, well inside the kernel
 // parameter limit) so a captured CUDA graph carries them without extra buffers.
 struct IsacLinkArgs {
-  int64_t num_grid;  // G
-  int64_t batch;     // B
-  int64_t length;    // L, real symbols per sample
-  int32_t num_antennas;  // M <= kIsacMaxAntennas
-  int32_t noise;         // 0: noise switched off (tests, noiseless references)
-  int32_t eval;          // 1: evaluation draws (stream ids + kStreamEvalOffset)
+  int64_t num_grid;               // G
+  int64_t batch;                  // B
+  int64_t length;                 // L, real symbols per sample
+  int32_t num_antennas;           // M <= kIsacMaxAntennas
+  int32_t noise;                  // 0: noise switched off (tests, noiseless references)
+  int32_t eval;                   // 1: evaluation draws (stream ids + kStreamEvalOffset)
   double w_re[kIsacMaxAntennas];  // beamformer w, unit norm
   double w_im[kIsacMaxAntennas];
-  double alpha_re, alpha_im;      // reflection coefficient of the target
-  double si_power;                // rho: variance of the residual self-interference gain
-  double eve_snr_offset_db;       // Eve's SNR relative to the BS receiver SNR
-  double ref_gain_bs;             // mean |alpha a^H(phi) w|^2 over the sector; scales sensing noise
+  double alpha_re, alpha_im;  // reflection coefficient of the target
+  double si_power;            // rho: variance of the residual self-interference gain
+  double eve_snr_offset_db;   // Eve's SNR relative to the BS receiver SNR
+  double ref_gain_bs;         // mean |alpha a^H(phi) w|^2 over the sector; scales sensing noise
 };
 
 // Everything a sample's symbols need, computed once per (g, b) in double.
 struct IsacSample {
-  Cplx s_bs;   // alpha a^H(phi) w + s_si
-  Cplx s_ue;   // c h', the UE's equalised channel (real up to rounding)
-  Cplx s_eve;  // alpha a^H(phi) w
-  Cplx c_ue;   // MMSE equaliser conj(h') / (|h'|^2 + 1/snr)
+  Cplx s_bs;                             // alpha a^H(phi) w + s_si
+  Cplx s_ue;                             // c h', the UE's equalised channel (real up to rounding)
+  Cplx s_eve;                            // alpha a^H(phi) w
+  Cplx c_ue;                             // MMSE equaliser conj(h') / (|h'|^2 + 1/snr)
   double sigma_bs, sigma_ue, sigma_eve;  // std of each real noise component (before equalising)
 };
 
@@ -212,8 +218,8 @@ SEMSEC_HD void isac_apply_pair(int64_t length, Cplx s, Cplx e, double sigma, con
 // Writes the three receivers' symbol pair k of one sample; row pointers as in isac_apply_pair.
 template <typename T>
 SEMSEC_HD void isac_apply_sample_pair(const IsacLinkArgs& a, const IsacSample& s, rng::Key key, uint32_t step,
-                                      uint32_t sample, int64_t k, const T* __restrict__ z,
-                                      T* __restrict__ y_bs, T* __restrict__ y_ue, T* __restrict__ y_eve) {
+                                      uint32_t sample, int64_t k, const T* __restrict__ z, T* __restrict__ y_bs,
+                                      T* __restrict__ y_ue, T* __restrict__ y_eve) {
   const Cplx one{1.0, 0.0};
   float n[4];
   isac_noise_block(a, rng::kStreamNoiseBs, key, step, sample, k, n);

@@ -12,8 +12,8 @@
 #include <atomic>
 #include <vector>
 
-#include "kernels/isac_link/isac_link.h"
 #include "kernels/cpu_clones.h"
+#include "kernels/isac_link/isac_link.h"
 
 #if SEMSEC_X86_GNU
 #include <immintrin.h>
@@ -24,8 +24,8 @@ namespace semsec::kernels {
 namespace {
 // A sample costs ~10 Philox blocks plus L/2 per receiver: enough work per task at 64 samples.
 constexpr int64_t kSampleGrain = 64;
-constexpr size_t kLanes = 16;   // floats in an AVX-512 register
-constexpr int64_t kChunk = 8;   // samples per chunk: doubles in an AVX-512 register
+constexpr size_t kLanes = 16;  // floats in an AVX-512 register
+constexpr int64_t kChunk = 8;  // samples per chunk: doubles in an AVX-512 register
 
 std::atomic<bool> avx512_allowed{true};  // isac_link_cpu_allow_avx512
 
@@ -42,9 +42,7 @@ struct ChunkDraws {
   std::vector<float> zeros;    // the noise normals when the noise is off
 
   explicit ChunkDraws(const IsacLinkArgs& a)
-      : fading(isac_fading_blocks(a)),
-        pairs(isac_num_pairs(a.length)),
-        per_sample(fading + (a.noise ? 3 * pairs : 0)) {
+      : fading(isac_fading_blocks(a)), pairs(isac_num_pairs(a.length)), per_sample(fading + (a.noise ? 3 * pairs : 0)) {
     for (int64_t c = 0; c < kChunk; ++c) {
       for (int64_t k = 0; k < fading; ++k) {
         stream.push_back(isac_stream(a, rng::kStreamFading));
@@ -105,7 +103,7 @@ SEMSEC_CPU_CLONES void philox_words(rng::Key key, const uint32_t* __restrict__ s
 __attribute__((target("avx512f"), always_inline)) inline void mulhilo_avx512(__m512i m, __m512i x, __m512i& hi,
                                                                              __m512i& lo) {
   const __mmask16 odd = 0xAAAA;
-  const __m512i even = _mm512_mul_epu32(x, m);                          // lanes 0, 2, ...: 64-bit products
+  const __m512i even = _mm512_mul_epu32(x, m);                         // lanes 0, 2, ...: 64-bit products
   const __m512i oddp = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), m);  // lanes 1, 3, ...
   hi = _mm512_mask_blend_epi32(odd, _mm512_srli_epi64(even, 32), oddp);
   lo = _mm512_mask_blend_epi32(odd, even, _mm512_slli_epi64(oddp, 32));
@@ -116,11 +114,11 @@ __attribute__((target("avx512f"), always_inline)) inline void mulhilo_avx512(__m
 // back, three times the instructions of two vpmuludq and two blends per product. Integer
 // arithmetic only, so the words are exactly those of rng::draw.
 __attribute__((target("avx512f"))) void philox_words_avx512(rng::Key key, const uint32_t* __restrict__ stream,
-                                                             const uint32_t* __restrict__ block,
-                                                             const uint32_t* __restrict__ sample, uint32_t step,
-                                                             int64_t n, uint32_t* __restrict__ w0,
-                                                             uint32_t* __restrict__ w1, uint32_t* __restrict__ w2,
-                                                             uint32_t* __restrict__ w3) {
+                                                            const uint32_t* __restrict__ block,
+                                                            const uint32_t* __restrict__ sample, uint32_t step,
+                                                            int64_t n, uint32_t* __restrict__ w0,
+                                                            uint32_t* __restrict__ w1, uint32_t* __restrict__ w2,
+                                                            uint32_t* __restrict__ w3) {
   const __m512i m0 = _mm512_set1_epi32(static_cast<int>(rng::kPhiloxM0));
   const __m512i m1 = _mm512_set1_epi32(static_cast<int>(rng::kPhiloxM1));
   for (int64_t j = 0; j < n; j += 16) {
@@ -189,8 +187,8 @@ void draw_chunk(ChunkDraws& d, rng::Key key, uint32_t step, uint32_t first, int6
                         d.w2.data(), d.w3.data());
   } else
 #endif
-    philox_words(key, d.stream.data(), d.block.data(), d.sample.data(), step, n, d.w0.data(), d.w1.data(),
-                 d.w2.data(), d.w3.data());
+    philox_words(key, d.stream.data(), d.block.data(), d.sample.data(), step, n, d.w0.data(), d.w1.data(), d.w2.data(),
+                 d.w3.data());
   box_muller_words(n, d.w0.data(), d.w1.data(), d.w2.data(), d.w3.data(), d.normals.data());
 }
 
@@ -245,16 +243,15 @@ SEMSEC_ALWAYS_INLINE void forward_range(const IsacLinkArgs& a, const T* z, const
   }
 }
 
-SEMSEC_CPU_CLONES void forward_range_float(const IsacLinkArgs& a, const float* z, const float* phi,
-                                           const float* snr_db, const int64_t* seeds, uint32_t step, float* y_bs,
-                                           float* y_ue, float* y_eve, float* gains, int64_t begin, int64_t end) {
+SEMSEC_CPU_CLONES void forward_range_float(const IsacLinkArgs& a, const float* z, const float* phi, const float* snr_db,
+                                           const int64_t* seeds, uint32_t step, float* y_bs, float* y_ue, float* y_eve,
+                                           float* gains, int64_t begin, int64_t end) {
   forward_range(a, z, phi, snr_db, seeds, step, y_bs, y_ue, y_eve, gains, begin, end);
 }
 
 SEMSEC_CPU_CLONES void forward_range_double(const IsacLinkArgs& a, const double* z, const double* phi,
-                                            const double* snr_db, const int64_t* seeds, uint32_t step,
-                                            double* y_bs, double* y_ue, double* y_eve, double* gains, int64_t begin,
-                                            int64_t end) {
+                                            const double* snr_db, const int64_t* seeds, uint32_t step, double* y_bs,
+                                            double* y_ue, double* y_eve, double* gains, int64_t begin, int64_t end) {
   forward_range(a, z, phi, snr_db, seeds, step, y_bs, y_ue, y_eve, gains, begin, end);
 }
 
@@ -265,8 +262,8 @@ void forward_range_any(const IsacLinkArgs& a, const float* z, const float* phi, 
 }
 
 void forward_range_any(const IsacLinkArgs& a, const double* z, const double* phi, const double* snr_db,
-                       const int64_t* seeds, uint32_t step, double* y_bs, double* y_ue, double* y_eve,
-                       double* gains, int64_t begin, int64_t end) {
+                       const int64_t* seeds, uint32_t step, double* y_bs, double* y_ue, double* y_eve, double* gains,
+                       int64_t begin, int64_t end) {
   forward_range_double(a, z, phi, snr_db, seeds, step, y_bs, y_ue, y_eve, gains, begin, end);
 }
 
@@ -286,9 +283,8 @@ SEMSEC_CPU_CLONES void backward_range_any(int64_t length, const float* gains, co
   backward_range(length, gains, gy_bs, gy_ue, gy_eve, grad_z, begin, end);
 }
 
-SEMSEC_CPU_CLONES void backward_range_any(int64_t length, const double* gains, const double* gy_bs,
-                                          const double* gy_ue, const double* gy_eve, double* grad_z, int64_t begin,
-                                          int64_t end) {
+SEMSEC_CPU_CLONES void backward_range_any(int64_t length, const double* gains, const double* gy_bs, const double* gy_ue,
+                                          const double* gy_eve, double* grad_z, int64_t begin, int64_t end) {
   backward_range(length, gains, gy_bs, gy_ue, gy_eve, grad_z, begin, end);
 }
 
@@ -320,7 +316,7 @@ template void isac_link_forward_cpu<double>(const IsacLinkArgs&, const double*, 
                                             const int64_t*, int64_t, double*, double*, double*, double*);
 template void isac_link_backward_cpu<float>(int64_t, int64_t, int64_t, const float*, const float*, const float*,
                                             const float*, float*);
-template void isac_link_backward_cpu<double>(int64_t, int64_t, int64_t, const double*, const double*,
-                                             const double*, const double*, double*);
+template void isac_link_backward_cpu<double>(int64_t, int64_t, int64_t, const double*, const double*, const double*,
+                                             const double*, double*);
 
 }  // namespace semsec::kernels

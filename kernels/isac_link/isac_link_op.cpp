@@ -41,8 +41,8 @@ IsacLinkArgs isac_link_args(const IsacLinkParams& p) {
     fail("isac_link: ref_gain_bs = {} must be finite and > 0 (use mean_sensing_gain)", p.ref_gain_bs);
   }
   if (!std::isfinite(p.eve_snr_offset_db) || !std::isfinite(p.alpha.real()) || !std::isfinite(p.alpha.imag())) {
-    fail("isac_link: eve_snr_offset_db = {} and alpha = ({}, {}) must be finite", p.eve_snr_offset_db,
-         p.alpha.real(), p.alpha.imag());
+    fail("isac_link: eve_snr_offset_db = {} and alpha = ({}, {}) must be finite", p.eve_snr_offset_db, p.alpha.real(),
+         p.alpha.imag());
   }
   IsacLinkArgs a{};
   a.num_antennas = static_cast<int32_t>(p.num_antennas);
@@ -73,10 +73,10 @@ void check_inputs(const torch::Tensor& z, const torch::Tensor& phi, const torch:
   const int64_t num_grid = z.size(0), batch = z.size(1), length = z.size(2);
   TORCH_CHECK(phi.dim() == 2 && phi.size(0) == num_grid && phi.size(1) == batch, "isac_link: phi must be [G, B] = [",
               num_grid, ", ", batch, "], got ", phi.sizes());
-  TORCH_CHECK(snr_db.dim() == 1 && snr_db.size(0) == num_grid, "isac_link: snr_db must be [G] = [", num_grid,
-              "], got ", snr_db.sizes());
-  TORCH_CHECK(seeds.dim() == 1 && seeds.size(0) == num_grid, "isac_link: seeds must be [G] = [", num_grid,
-              "], got ", seeds.sizes());
+  TORCH_CHECK(snr_db.dim() == 1 && snr_db.size(0) == num_grid, "isac_link: snr_db must be [G] = [", num_grid, "], got ",
+              snr_db.sizes());
+  TORCH_CHECK(seeds.dim() == 1 && seeds.size(0) == num_grid, "isac_link: seeds must be [G] = [", num_grid, "], got ",
+              seeds.sizes());
   TORCH_CHECK(counter.numel() == 1, "isac_link: counter must hold one step, got shape ", counter.sizes());
   TORCH_CHECK(phi.scalar_type() == z.scalar_type() && snr_db.scalar_type() == z.scalar_type(),
               "isac_link: phi and snr_db must have z's dtype ", z.scalar_type(), ", got ", phi.scalar_type(), " and ",
@@ -121,12 +121,11 @@ ForwardOut forward_impl(const torch::Tensor& z_in, const torch::Tensor& phi_in, 
     const auto workspace = torch::empty({a.num_grid * a.batch * static_cast<int64_t>(sizeof(IsacSample))},
                                         z.options().dtype(torch::kByte));
     AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "isac_link_forward_cuda", [&] {
-      isac_link_forward_cuda<scalar_t>(a, z.data_ptr<scalar_t>(), phi.data_ptr<scalar_t>(), snr_db.data_ptr<scalar_t>(),
-                                       seeds.data_ptr<int64_t>(), counter.data_ptr<int64_t>(),
-                                       reinterpret_cast<IsacSample*>(workspace.data_ptr<uint8_t>()),
-                                       out.y_bs.data_ptr<scalar_t>(), out.y_ue.data_ptr<scalar_t>(),
-                                       out.y_eve.data_ptr<scalar_t>(), out.gains.data_ptr<scalar_t>(),
-                                       at::cuda::getCurrentCUDAStream());
+      isac_link_forward_cuda<scalar_t>(
+          a, z.data_ptr<scalar_t>(), phi.data_ptr<scalar_t>(), snr_db.data_ptr<scalar_t>(), seeds.data_ptr<int64_t>(),
+          counter.data_ptr<int64_t>(), reinterpret_cast<IsacSample*>(workspace.data_ptr<uint8_t>()),
+          out.y_bs.data_ptr<scalar_t>(), out.y_ue.data_ptr<scalar_t>(), out.y_eve.data_ptr<scalar_t>(),
+          out.gains.data_ptr<scalar_t>(), at::cuda::getCurrentCUDAStream());
     });
     C10_CUDA_KERNEL_LAUNCH_CHECK();
 #else
@@ -144,14 +143,12 @@ ForwardOut forward_impl(const torch::Tensor& z_in, const torch::Tensor& phi_in, 
   return out;
 }
 
-torch::Tensor backward_impl(const torch::Tensor& gains_in, const torch::Tensor& gy_bs_in,
-                            const torch::Tensor& gy_ue_in, const torch::Tensor& gy_eve_in) {
+torch::Tensor backward_impl(const torch::Tensor& gains_in, const torch::Tensor& gy_bs_in, const torch::Tensor& gy_ue_in,
+                            const torch::Tensor& gy_eve_in) {
   const int64_t num_grid = gains_in.size(0), batch = gains_in.size(1);
   const auto gains = gains_in.contiguous();
   // Autograd hands zeros for unused outputs; make every gradient a dense row-major tensor.
-  auto dense = [&](const torch::Tensor& g) {
-    return g.defined() ? g.to(gains.dtype()).contiguous() : torch::Tensor();
-  };
+  auto dense = [&](const torch::Tensor& g) { return g.defined() ? g.to(gains.dtype()).contiguous() : torch::Tensor(); };
   auto gy_bs = dense(gy_bs_in), gy_ue = dense(gy_ue_in), gy_eve = dense(gy_eve_in);
   const torch::Tensor& any = gy_bs.defined() ? gy_bs : (gy_ue.defined() ? gy_ue : gy_eve);
   TORCH_CHECK(any.defined(), "isac_link backward: no output gradient");
@@ -165,10 +162,9 @@ torch::Tensor backward_impl(const torch::Tensor& gains_in, const torch::Tensor& 
 #ifdef SEMSEC_WITH_CUDA
     const c10::cuda::CUDAGuard guard(gains.device());
     AT_DISPATCH_FLOATING_TYPES(gains.scalar_type(), "isac_link_backward_cuda", [&] {
-      isac_link_backward_cuda<scalar_t>(num_grid, batch, length, gains.data_ptr<scalar_t>(),
-                                        gy_bs.data_ptr<scalar_t>(), gy_ue.data_ptr<scalar_t>(),
-                                        gy_eve.data_ptr<scalar_t>(), grad_z.data_ptr<scalar_t>(),
-                                        at::cuda::getCurrentCUDAStream());
+      isac_link_backward_cuda<scalar_t>(num_grid, batch, length, gains.data_ptr<scalar_t>(), gy_bs.data_ptr<scalar_t>(),
+                                        gy_ue.data_ptr<scalar_t>(), gy_eve.data_ptr<scalar_t>(),
+                                        grad_z.data_ptr<scalar_t>(), at::cuda::getCurrentCUDAStream());
     });
     C10_CUDA_KERNEL_LAUNCH_CHECK();
 #else
@@ -176,9 +172,9 @@ torch::Tensor backward_impl(const torch::Tensor& gains_in, const torch::Tensor& 
 #endif
   } else {
     AT_DISPATCH_FLOATING_TYPES(gains.scalar_type(), "isac_link_backward_cpu", [&] {
-      isac_link_backward_cpu<scalar_t>(num_grid, batch, length, gains.data_ptr<scalar_t>(),
-                                       gy_bs.data_ptr<scalar_t>(), gy_ue.data_ptr<scalar_t>(),
-                                       gy_eve.data_ptr<scalar_t>(), grad_z.data_ptr<scalar_t>());
+      isac_link_backward_cpu<scalar_t>(num_grid, batch, length, gains.data_ptr<scalar_t>(), gy_bs.data_ptr<scalar_t>(),
+                                       gy_ue.data_ptr<scalar_t>(), gy_eve.data_ptr<scalar_t>(),
+                                       grad_z.data_ptr<scalar_t>());
     });
   }
   return grad_z;
@@ -285,9 +281,9 @@ IsacLinkDraws isac_link_draws(const torch::Tensor& seeds_in, const torch::Tensor
       float n[4];
       for (int64_t k = 0; k < 2 * m + 2; ++k) {  // normal k sits in block k / 4, slot k % 4
         if (k % 4 == 0) {
-          rng::normal4f(rng::draw(key, rng::kStreamFading + offset, step, static_cast<uint32_t>(b),
-                                 static_cast<uint32_t>(k / 4)),
-                       n);
+          rng::normal4f(
+              rng::draw(key, rng::kStreamFading + offset, step, static_cast<uint32_t>(b), static_cast<uint32_t>(k / 4)),
+              n);
         }
         fading[i * (2 * m + 2) + k] = n[k % 4];
       }
@@ -298,7 +294,7 @@ IsacLinkDraws isac_link_draws(const torch::Tensor& seeds_in, const torch::Tensor
         for (int64_t l = 0; l < length; ++l) {  // symbol l: block l / 2, slots 2 (l % 2) and 2 (l % 2) + 1
           if (l % 2 == 0) {
             rng::normal4f(rng::draw(key, stream + offset, step, static_cast<uint32_t>(b), static_cast<uint32_t>(l / 2)),
-                         n);
+                          n);
           }
           out[2 * l] = n[2 * (l % 2)];
           out[2 * l + 1] = n[2 * (l % 2) + 1];
@@ -322,16 +318,16 @@ IsacLinkOut isac_link_reference(const torch::Tensor& z, const torch::Tensor& phi
   const c10::complex<double> alpha(p.alpha.real(), p.alpha.imag());
 
   // Sensing: alpha a^H(phi) w, a(phi)_m = exp(j pi m sin phi).
-  const auto sin_phi = torch::sin(phi.to(torch::kDouble)).unsqueeze(-1);            // [G,B,1]
-  const auto phase = -kPi * torch::arange(m, real) * sin_phi;                          // [G,B,M]
+  const auto sin_phi = torch::sin(phi.to(torch::kDouble)).unsqueeze(-1);  // [G,B,1]
+  const auto phase = -kPi * torch::arange(m, real) * sin_phi;             // [G,B,M]
   const auto conj_a = torch::polar(torch::ones_like(phase), phase);
-  const auto sens = (conj_a * w).sum(-1) * alpha;                                      // [G,B]
+  const auto sens = (conj_a * w).sum(-1) * alpha;  // [G,B]
   // Fading: h ~ CN(0, I_M), h' = h^H w; residual SI ~ CN(0, rho).
   const auto h = torch::complex(fading.slice(-1, 0, 2 * m, 2), fading.slice(-1, 1, 2 * m, 2)) / std::sqrt(2.0);
-  const auto h_eff = (h.conj() * w).sum(-1);                                           // [G,B]
-  const auto s_si = torch::complex(fading.select(-1, 2 * m), fading.select(-1, 2 * m + 1)) *
-                    std::sqrt(0.5 * p.si_residual_power);
-  const auto snr = torch::pow(10.0, snr_db.to(torch::kDouble) / 10.0).unsqueeze(-1);   // [G,1]
+  const auto h_eff = (h.conj() * w).sum(-1);  // [G,B]
+  const auto s_si =
+      torch::complex(fading.select(-1, 2 * m), fading.select(-1, 2 * m + 1)) * std::sqrt(0.5 * p.si_residual_power);
+  const auto snr = torch::pow(10.0, snr_db.to(torch::kDouble) / 10.0).unsqueeze(-1);  // [G,1]
   const auto snr_eve = torch::pow(10.0, (snr_db.to(torch::kDouble) + p.eve_snr_offset_db) / 10.0).unsqueeze(-1);
   const auto c_ue = h_eff.conj() / (h_eff.abs().square() + 1.0 / snr);
   const auto s_bs = sens + s_si;
@@ -343,7 +339,7 @@ IsacLinkOut isac_link_reference(const torch::Tensor& z, const torch::Tensor& phi
   auto noise = [&](const torch::Tensor& draws, const torch::Tensor& var) {
     if (!p.noise) return torch::zeros({num_grid, batch, length}, real.dtype(torch::kComplexDouble));
     const auto n = draws.to(dev);
-    const auto sigma = torch::sqrt(var / 2.0).unsqueeze(-1);                           // [G,1,1]
+    const auto sigma = torch::sqrt(var / 2.0).unsqueeze(-1);  // [G,1,1]
     return torch::complex(n.select(-1, 0), n.select(-1, 1)) * sigma;
   };
   const auto n_bs = noise(d.noise_bs, p.ref_gain_bs * symbol_power / snr);

@@ -14,14 +14,14 @@
 namespace semsec::kernels {
 
 struct IsacLinkParams {
-  int64_t num_antennas = 16;               // M, at most 64
-  std::vector<std::complex<double>> w;     // beamformer [M], unit norm (see make_beamformer)
-  std::complex<double> alpha{1.0, 0.0};    // reflection coefficient of the target
-  double si_residual_power = 0.0;          // rho: residual self-interference gain ~ CN(0, rho)
-  double eve_snr_offset_db = 0.0;          // SNR at Eve minus the BS receiver SNR
-  double ref_gain_bs = 1.0;                // mean sensing gain over the sector (mean_sensing_gain)
-  bool noise = true;                       // false: noiseless outputs (tests)
-  bool eval = false;                       // true: evaluation streams (+ rng::kStreamEvalOffset)
+  int64_t num_antennas = 16;             // M, at most 64
+  std::vector<std::complex<double>> w;   // beamformer [M], unit norm (see make_beamformer)
+  std::complex<double> alpha{1.0, 0.0};  // reflection coefficient of the target
+  double si_residual_power = 0.0;        // rho: residual self-interference gain ~ CN(0, rho)
+  double eve_snr_offset_db = 0.0;        // SNR at Eve minus the BS receiver SNR
+  double ref_gain_bs = 1.0;              // mean sensing gain over the sector (mean_sensing_gain)
+  bool noise = true;                     // false: noiseless outputs (tests)
+  bool eval = false;                     // true: evaluation streams (+ rng::kStreamEvalOffset)
 };
 
 // Beamformer of M unit-norm complex weights. kind (config key `channel.beamformer`):
@@ -62,8 +62,8 @@ IsacLinkOut isac_link(const torch::Tensor& z, const torch::Tensor& phi, const to
 struct IsacLinkDraws {
   torch::Tensor fading, noise_bs, noise_ue, noise_eve;
 };
-IsacLinkDraws isac_link_draws(const torch::Tensor& seeds, const torch::Tensor& counter, int64_t batch,
-                              int64_t length, const IsacLinkParams& p);
+IsacLinkDraws isac_link_draws(const torch::Tensor& seeds, const torch::Tensor& counter, int64_t batch, int64_t length,
+                              const IsacLinkParams& p);
 
 // The same channel composed from ATen complex ops on isac_link_draws (reference for tests and
 // benchmarks; differentiable through ordinary autograd). Same arguments and outputs as isac_link.

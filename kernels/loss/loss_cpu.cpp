@@ -250,7 +250,8 @@ void linear_sigmoid_mse_cpu(const float* h, const float* w, const float* b, cons
                             double* sq, float* dh_part, float* dw, float* db) {
   const int64_t blocks = linear_loss_blocks(s.d);
   at::parallel_for(0, s.points * blocks, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t t = begin; t < end; ++t) block_task(h, w, b, x, s, t / blocks, t % blocks, blocks, sq, dh_part, dw, db);
+    for (int64_t t = begin; t < end; ++t)
+      block_task(h, w, b, x, s, t / blocks, t % blocks, blocks, sq, dh_part, dw, db);
   });
 }
 

@@ -30,8 +30,10 @@ template <typename T>
 struct AdamConsts {
   T one_minus_beta1, beta2, one_minus_beta2, eps;
   explicit AdamConsts(const AdamHyper& h)
-      : one_minus_beta1(static_cast<T>(1.0 - h.beta1)), beta2(static_cast<T>(h.beta2)),
-        one_minus_beta2(static_cast<T>(1.0 - h.beta2)), eps(static_cast<T>(h.eps)) {}
+      : one_minus_beta1(static_cast<T>(1.0 - h.beta1)),
+        beta2(static_cast<T>(h.beta2)),
+        one_minus_beta2(static_cast<T>(1.0 - h.beta2)),
+        eps(static_cast<T>(h.eps)) {}
 };
 
 // The square root in the parameters' type. An unqualified sqrt(float) finds only C's

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <vector>
 
-#include "kernels/optim/adam.h"
 #include "kernels/cpu_clones.h"
+#include "kernels/optim/adam.h"
 
 namespace semsec::kernels {
 
@@ -23,8 +23,8 @@ SEMSEC_CPU_CLONES void adam_range_f(float* p, const float* g, float* m, float* v
   adam_range(p, g, m, v, n, ss, bc, c);
 }
 
-SEMSEC_CPU_CLONES void adam_range_d(double* p, const double* g, double* m, double* v, int64_t n, double ss,
-                                    double bc, const AdamConsts<double>& c) {
+SEMSEC_CPU_CLONES void adam_range_d(double* p, const double* g, double* m, double* v, int64_t n, double ss, double bc,
+                                    const AdamConsts<double>& c) {
   adam_range(p, g, m, v, n, ss, bc, c);
 }
 

@@ -70,7 +70,8 @@ class CliTest : public ::testing::Test {
 
 TEST_F(CliTest, TrainWritesTheRunDirectory) {
   const std::string out = fs::join(dir_, "run");
-  const Result r = run(fmt::format("train {}/experiments/gs_isac.yaml {} --out {}", SEMSEC_SOURCE_DIR, small_run_args(), out));
+  const Result r =
+      run(fmt::format("train {}/experiments/gs_isac.yaml {} --out {}", SEMSEC_SOURCE_DIR, small_run_args(), out));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string summary = slurp(fs::join(out, "summary.csv"));
   EXPECT_EQ(summary.rfind("point,variant,eve,train_snr_db,test_snr_db,psr_db,seed,mse_sen,mse_com,pc_eve\n", 0), 0u)
@@ -85,9 +86,11 @@ TEST_F(CliTest, TrainWritesTheRunDirectory) {
   for (const auto& f : fs::list_dir(out)) has_events |= f.rfind("events.out.tfevents.", 0) == 0;
   EXPECT_TRUE(has_events);
   // A second run into the same directory would overwrite finished results: refused.
-  const Result again = run(fmt::format("train {}/experiments/gs_isac.yaml {} --out {}", SEMSEC_SOURCE_DIR, small_run_args(), out));
+  const Result again =
+      run(fmt::format("train {}/experiments/gs_isac.yaml {} --out {}", SEMSEC_SOURCE_DIR, small_run_args(), out));
   EXPECT_EQ(again.exit_code, 2);
-  EXPECT_NE(again.output.find("already holds config.yaml; continue it with '--resume"), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("already holds config.yaml; continue it with '--resume"), std::string::npos)
+      << again.output;
 }
 
 // A run killed (SIGKILL, no clean-up) after step 10 and resumed from its step-8 checkpoint ends
@@ -284,9 +287,10 @@ TEST_F(CliTest, ExportWritesSafetensorsAndAStateDictOfATrainedRun) {
   EXPECT_GT(all.tensors.size(), own.tensors.size());
   // output.export=all exports everything at the end of the run, none exports nothing.
   const std::string everything = fs::join(dir_, "sec_all"), nothing = fs::join(dir_, "sec_none");
-  const std::string small = fmt::format("{}/experiments/ss_isac.yaml {} train.steps=3 eve.steps=2 security.steps=2 "
-                                        "security.blackbox=false security.adaptive_eve=false",
-                                        SEMSEC_SOURCE_DIR, small_run_args());
+  const std::string small = fmt::format(
+      "{}/experiments/ss_isac.yaml {} train.steps=3 eve.steps=2 security.steps=2 "
+      "security.blackbox=false security.adaptive_eve=false",
+      SEMSEC_SOURCE_DIR, small_run_args());
   ASSERT_EQ(run(fmt::format("train {} output.export=all --out {}", small, everything)).exit_code, 0);
   EXPECT_EQ(read_safetensors(fs::join(everything, "export/arn.safetensors")).tensors.size(), all.tensors.size());
   ASSERT_EQ(run(fmt::format("train {} output.export=none --out {}", small, nothing)).exit_code, 0);
@@ -307,7 +311,8 @@ TEST_F(CliTest, LinkWritesBerNextToTheory) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string csv = slurp(fs::join(out, "link.csv"));
   EXPECT_EQ(csv.rfind("scheme,ebn0_db,ber,n_bits", 0), 0u) << csv;
-  for (const char* s : {"awgn,", "rayleigh,", "alamouti_2x1,", "alamouti_2x2,"}) EXPECT_NE(csv.find(s), std::string::npos) << s;
+  for (const char* s : {"awgn,", "rayleigh,", "alamouti_2x1,", "alamouti_2x2,"})
+    EXPECT_NE(csv.find(s), std::string::npos) << s;
 }
 
 std::string small_clssr_args(const std::string& data) {
@@ -321,8 +326,8 @@ std::string small_clssr_args(const std::string& data) {
 TEST_F(CliTest, ClssrWritesTheFigureTablesAndIsAFunctionOfItsConfig) {
   const std::string a = fs::join(dir_, "clssr_a");
   const std::string b = fs::join(dir_, "clssr_b");
-  Result r = run(fmt::format("clssr {}/experiments/clssr_fig3.yaml {} --out {}", SEMSEC_SOURCE_DIR,
-                             small_clssr_args(data_), a));
+  Result r = run(
+      fmt::format("clssr {}/experiments/clssr_fig3.yaml {} --out {}", SEMSEC_SOURCE_DIR, small_clssr_args(data_), a));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string summary = slurp(fs::join(a, "summary.csv"));
   EXPECT_EQ(summary.rfind("method,antennas,tau,clssr_ksut,task_reliability", 0), 0u) << summary;
@@ -345,14 +350,16 @@ TEST_F(CliTest, ClssrWritesTheFigureTablesAndIsAFunctionOfItsConfig) {
   EXPECT_EQ(slurp(fs::join(b, "episodes.csv")), episodes);
   // The classic experience mode (only the action taken, epsilon-greedy) runs too.
   const std::string c = fs::join(dir_, "clssr_c");
-  r = run(fmt::format("clssr {}/experiments/clssr_fig2.yaml {} codec.init_from={}/codec.ckpt rl.experience=epsilon_greedy "
-                      "--python none --out {}",
-                      SEMSEC_SOURCE_DIR, small_clssr_args(data_), a, c));
+  r = run(
+      fmt::format("clssr {}/experiments/clssr_fig2.yaml {} codec.init_from={}/codec.ckpt rl.experience=epsilon_greedy "
+                  "--python none --out {}",
+                  SEMSEC_SOURCE_DIR, small_clssr_args(data_), a, c));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string eps_summary = slurp(fs::join(c, "summary.csv"));
   EXPECT_EQ(std::count(eps_summary.begin(), eps_summary.end(), '\n'), 1 + 4) << eps_summary;  // cl_ss, pl_ss x tau 1, 3
   // A finished run directory is never overwritten.
-  r = run(fmt::format("clssr {}/experiments/clssr_fig3.yaml {} --out {}", SEMSEC_SOURCE_DIR, small_clssr_args(data_), a));
+  r = run(
+      fmt::format("clssr {}/experiments/clssr_fig3.yaml {} --out {}", SEMSEC_SOURCE_DIR, small_clssr_args(data_), a));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("already holds summary.csv"), std::string::npos) << r.output;
   EXPECT_EQ(slurp(fs::join(a, "summary.csv")), summary);

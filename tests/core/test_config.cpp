@@ -91,8 +91,8 @@ TEST_F(ConfigTest, DottedKeysInFile) {
 
 TEST_F(ConfigTest, OverridesApplyAfterFileInOrder) {
   Config c = load("train:\n  batch_size: 128\n  lr: 0.5\n",
-                  {"train.batch_size=256", "train.steps=5", "train.steps=6",
-                   "eval.test_snr_db=[0,5,10]", "model.run_name=a=b", "eval.metrics=[psnr, leak]"});
+                  {"train.batch_size=256", "train.steps=5", "train.steps=6", "eval.test_snr_db=[0,5,10]",
+                   "model.run_name=a=b", "eval.metrics=[psnr, leak]"});
   EXPECT_EQ(c.get_int("train.batch_size"), 256);
   EXPECT_EQ(c.get_float("train.lr"), 0.5);  // from the file, not overridden
   EXPECT_EQ(c.get_int("train.steps"), 6);   // last override wins
@@ -128,8 +128,7 @@ TEST_F(ConfigTest, ParseOverride) {
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "override '=5': no key before '=' (expected KEY=VALUE)");
   }
-  EXPECT_EQ(override_error({"train.lr"}),
-            "override 'train.lr': expected KEY=VALUE (e.g. train.batch_size=64)");
+  EXPECT_EQ(override_error({"train.lr"}), "override 'train.lr': expected KEY=VALUE (e.g. train.batch_size=64)");
 }
 
 TEST_F(ConfigTest, SetIsValidatedAndMarksGiven) {
@@ -142,8 +141,7 @@ TEST_F(ConfigTest, SetIsValidatedAndMarksGiven) {
     c.set("train.seed", "1001", "sweep point 4");
     ADD_FAILURE();
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(),
-                 "sweep point 4: train.seed: expected an integer in [0, 1000], got \"1001\"");
+    EXPECT_STREQ(e.what(), "sweep point 4: train.seed: expected an integer in [0, 1000], got \"1001\"");
   }
   EXPECT_EQ(c.get_int("train.seed"), 11);
   try {
@@ -242,8 +240,7 @@ TEST_F(ConfigTest, HelpTextListsEveryKey) {
   EXPECT_NE(help.find("(gs_isac|mlp)"), std::string::npos);
   EXPECT_NE(help.find("list of float in [-20, 40]"), std::string::npos);
   EXPECT_NE(help.find("default [0.0, 10.0, 20.0]"), std::string::npos);
-  EXPECT_EQ(std::count(help.begin(), help.end(), '\n'),
-            static_cast<std::ptrdiff_t>(schema_.keys().size()));
+  EXPECT_EQ(std::count(help.begin(), help.end(), '\n'), static_cast<std::ptrdiff_t>(schema_.keys().size()));
 
   Schema small;
   small.add_int("a.n", 3, 1, kIntMax, "Count").add_bool("a.flag", false, "Switch");
@@ -267,13 +264,13 @@ TEST_F(ConfigTest, GettersRejectUnknownPathAndWrongType) {
 TEST_F(ConfigTest, SchemaRejectsBadDefinitions) {
   Schema s;
   s.add_int("a.b", 1, 0, 10, "");
-  EXPECT_THROW(Schema(s).add_int("a.b", 1, 0, 10, ""), std::logic_error);       // twice
-  EXPECT_THROW(Schema(s).add_int("a", 1, 0, 10, ""), std::logic_error);         // is a section
-  EXPECT_THROW(Schema(s).add_int("a.b.c", 1, 0, 10, ""), std::logic_error);     // under a key
-  EXPECT_THROW(Schema(s).add_int("a..c", 1, 0, 10, ""), std::logic_error);      // malformed
-  EXPECT_THROW(Schema(s).add_int("a.c d", 1, 0, 10, ""), std::logic_error);     // malformed
-  EXPECT_THROW(Schema(s).add_int("a.c", 11, 0, 10, ""), std::logic_error);      // default
-  EXPECT_THROW(Schema(s).add_int("a.c", 1, 10, 0, ""), std::logic_error);       // min > max
+  EXPECT_THROW(Schema(s).add_int("a.b", 1, 0, 10, ""), std::logic_error);    // twice
+  EXPECT_THROW(Schema(s).add_int("a", 1, 0, 10, ""), std::logic_error);      // is a section
+  EXPECT_THROW(Schema(s).add_int("a.b.c", 1, 0, 10, ""), std::logic_error);  // under a key
+  EXPECT_THROW(Schema(s).add_int("a..c", 1, 0, 10, ""), std::logic_error);   // malformed
+  EXPECT_THROW(Schema(s).add_int("a.c d", 1, 0, 10, ""), std::logic_error);  // malformed
+  EXPECT_THROW(Schema(s).add_int("a.c", 11, 0, 10, ""), std::logic_error);   // default
+  EXPECT_THROW(Schema(s).add_int("a.c", 1, 10, 0, ""), std::logic_error);    // min > max
   EXPECT_THROW(Schema(s).add_float("a.c", 2.0, 0.0, 1.0, ""), std::logic_error);
   EXPECT_THROW(Schema(s).add_string("a.c", "z", {"x", "y"}, ""), std::logic_error);
   EXPECT_THROW(Schema(s).add_int_list("a.c", {1, 20}, 0, 10, ""), std::logic_error);

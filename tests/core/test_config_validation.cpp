@@ -26,8 +26,7 @@ TEST_F(ConfigTest, BadIntMessage) {
   EXPECT_EQ(error_of("train: {batch_size: 0}\n"),
             file_ + ":1:21: train.batch_size: expected a positive integer, got \"0\"");
   EXPECT_EQ(error_of("train: {batch_size: 99999999999999999999}\n"),
-            file_ +
-                ":1:21: train.batch_size: expected a positive integer, got \"99999999999999999999\"");
+            file_ + ":1:21: train.batch_size: expected a positive integer, got \"99999999999999999999\"");
   EXPECT_EQ(error_of("train: {steps: -1}\n"),
             file_ + ":1:16: train.steps: expected a non-negative integer, got \"-1\"");
   EXPECT_EQ(error_of("train: {batch_size: 1e3}\n"),
@@ -44,8 +43,7 @@ TEST_F(ConfigTest, IntRangeEdges) {
   EXPECT_EQ(load("train: {steps: 0}").get_int("train.steps"), 0);
   EXPECT_EQ(error_of("train: {seed: 1001}"),
             file_ + ":1:15: train.seed: expected an integer in [0, 1000], got \"1001\"");
-  EXPECT_EQ(error_of("train: {seed: -1}"),
-            file_ + ":1:15: train.seed: expected an integer in [0, 1000], got \"-1\"");
+  EXPECT_EQ(error_of("train: {seed: -1}"), file_ + ":1:15: train.seed: expected an integer in [0, 1000], got \"-1\"");
 }
 
 TEST_F(ConfigTest, FloatRangesAndSpecialValues) {
@@ -55,14 +53,10 @@ TEST_F(ConfigTest, FloatRangesAndSpecialValues) {
   EXPECT_EQ(load("train: {lr: .5}").get_float("train.lr"), 0.5);
   EXPECT_EQ(error_of("train: {lr: 1.0000001}"),
             file_ + ":1:13: train.lr: expected a number in [0, 1], got \"1.0000001\"");
-  EXPECT_EQ(error_of("train: {lr: fast}"),
-            file_ + ":1:13: train.lr: expected a number in [0, 1], got \"fast\"");
-  EXPECT_EQ(error_of("train: {lr: .nan}"),
-            file_ + ":1:13: train.lr: expected a number in [0, 1], got \".nan\"");
-  EXPECT_EQ(error_of("train: {lr: .inf}"),
-            file_ + ":1:13: train.lr: expected a number in [0, 1], got \".inf\"");
-  EXPECT_EQ(error_of("train: {lr: 1e999}"),
-            file_ + ":1:13: train.lr: expected a number in [0, 1], got \"1e999\"");
+  EXPECT_EQ(error_of("train: {lr: fast}"), file_ + ":1:13: train.lr: expected a number in [0, 1], got \"fast\"");
+  EXPECT_EQ(error_of("train: {lr: .nan}"), file_ + ":1:13: train.lr: expected a number in [0, 1], got \".nan\"");
+  EXPECT_EQ(error_of("train: {lr: .inf}"), file_ + ":1:13: train.lr: expected a number in [0, 1], got \".inf\"");
+  EXPECT_EQ(error_of("train: {lr: 1e999}"), file_ + ":1:13: train.lr: expected a number in [0, 1], got \"1e999\"");
   // Half-open range: +inf lies inside, NaN and negatives do not.
   EXPECT_EQ(error_of("train: {weight_decay: -0.5}"),
             file_ + ":1:23: train.weight_decay: expected a number >= 0, got \"-0.5\"");
@@ -96,10 +90,8 @@ TEST_F(ConfigTest, StringChoices) {
 TEST_F(ConfigTest, NullIsRejected) {
   EXPECT_EQ(error_of("train:\n  batch_size:\n  lr: 0.1\n"),
             file_ + ":2:3: train.batch_size: expected a positive integer, got null");
-  EXPECT_EQ(error_of("train:\n  lr: ~\n"),
-            file_ + ":2:7: train.lr: expected a number in [0, 1], got null");
-  EXPECT_EQ(error_of("model:\n  run_name: null\n"),
-            file_ + ":2:13: model.run_name: expected a string, got null");
+  EXPECT_EQ(error_of("train:\n  lr: ~\n"), file_ + ":2:7: train.lr: expected a number in [0, 1], got null");
+  EXPECT_EQ(error_of("model:\n  run_name: null\n"), file_ + ":2:13: model.run_name: expected a string, got null");
   EXPECT_EQ(error_of("eval:\n  test_snr_db: [1, ~]\n"),
             file_ + ":2:20: eval.test_snr_db[1]: expected a number in [-20, 40], got null");
 }
@@ -134,33 +126,30 @@ TEST_F(ConfigTest, ListGivenScalarOrMap) {
 TEST_F(ConfigTest, UnknownKeySuggestsNearest) {
   EXPECT_EQ(error_of("train:\n  batch_size: 4\n  batchsize: 5\n"),
             file_ + ":3:3: unknown key 'train.batchsize' (did you mean 'train.batch_size'?)");
-  EXPECT_EQ(error_of("train:\n  lrr: 0.1\n"),
-            file_ + ":2:3: unknown key 'train.lrr' (did you mean 'train.lr'?)");
+  EXPECT_EQ(error_of("train:\n  lrr: 0.1\n"), file_ + ":2:3: unknown key 'train.lrr' (did you mean 'train.lr'?)");
   // Right name, wrong section.
   EXPECT_EQ(error_of("model:\n  batch_size: 3\n"),
             file_ + ":2:3: unknown key 'model.batch_size' (did you mean 'train.batch_size'?)");
   // Nothing close: no suggestion.
-  EXPECT_EQ(error_of("train:\n  momentum_schedule: 3\n"),
-            file_ + ":2:3: unknown key 'train.momentum_schedule'");
+  EXPECT_EQ(error_of("train:\n  momentum_schedule: 3\n"), file_ + ":2:3: unknown key 'train.momentum_schedule'");
   EXPECT_EQ(error_of("zzz: 1\n"), file_ + ":1:1: unknown key 'zzz'");
 }
 
 TEST_F(ConfigTest, UnknownSection) {
-  EXPECT_EQ(error_of("trian:\n  batch_size: 5\n"),
-            file_ + ":1:1: unknown section 'trian' (did you mean 'train'?)");
+  EXPECT_EQ(error_of("trian:\n  batch_size: 5\n"), file_ + ":1:1: unknown section 'trian' (did you mean 'train'?)");
   EXPECT_EQ(error_of("channel:\n  fadng:\n    k_factor: 1\n"),
             file_ + ":2:3: unknown section 'channel.fadng' (did you mean 'channel.fading'?)");
-  EXPECT_EQ(error_of("optimizer_settings:\n  beta: 1\n"),
-            file_ + ":1:1: unknown section 'optimizer_settings'");
+  EXPECT_EQ(error_of("optimizer_settings:\n  beta: 1\n"), file_ + ":1:1: unknown section 'optimizer_settings'");
 }
 
 TEST_F(ConfigTest, SectionGivenScalarAndLeafGivenMap) {
-  EXPECT_EQ(error_of("train: 5\n"),
-            file_ + ":1:8: train: expected a section (a map of keys such as 'batch_size'), "
-                    "got \"5\"");
+  EXPECT_EQ(error_of("train: 5\n"), file_ +
+                                        ":1:8: train: expected a section (a map of keys such as 'batch_size'), "
+                                        "got \"5\"");
   EXPECT_EQ(error_of("channel:\n  fading: [1]\n"),
-            file_ + ":2:11: channel.fading: expected a section (a map of keys such as "
-                    "'k_factor'), got a list");
+            file_ +
+                ":2:11: channel.fading: expected a section (a map of keys such as "
+                "'k_factor'), got a list");
   EXPECT_EQ(error_of("train:\n  batch_size:\n    value: 5\n"),
             file_ + ":3:5: train.batch_size: expected a positive integer, got a map");
 }
@@ -182,10 +171,8 @@ TEST_F(ConfigTest, MalformedYaml) {
 }
 
 TEST_F(ConfigTest, TopLevelMustBeMap) {
-  EXPECT_EQ(error_of("- a\n- b\n"),
-            file_ + ":1:1: expected a map of sections at the top level, got a list");
-  EXPECT_EQ(error_of("just text\n"),
-            file_ + ":1:1: expected a map of sections at the top level, got \"just text\"");
+  EXPECT_EQ(error_of("- a\n- b\n"), file_ + ":1:1: expected a map of sections at the top level, got a list");
+  EXPECT_EQ(error_of("just text\n"), file_ + ":1:1: expected a map of sections at the top level, got \"just text\"");
 }
 
 TEST_F(ConfigTest, MissingOrUnreadableFile) {
@@ -217,8 +204,7 @@ TEST_F(ConfigTest, OverrideErrors) {
   EXPECT_EQ(override_error({"eval.test_snr_db=[0,5,abc]"}),
             "override 'eval.test_snr_db=[0,5,abc]': eval.test_snr_db[2]: expected a number in "
             "[-20, 40], got \"abc\"");
-  EXPECT_EQ(override_error({"train.lr="}),
-            "override 'train.lr=': train.lr: expected a number in [0, 1], got null");
+  EXPECT_EQ(override_error({"train.lr="}), "override 'train.lr=': train.lr: expected a number in [0, 1], got null");
   EXPECT_EQ(override_error({"eval.test_snr_db=[0,"}),
             "override 'eval.test_snr_db=[0,': eval.test_snr_db: invalid YAML value: end of "
             "sequence flow not found");

@@ -85,7 +85,7 @@ TEST(Progress, RateAndEta) {
   std::smatch m;
   ASSERT_TRUE(std::regex_search(lines[3], m, std::regex(R"(([0-9.]+) it/s ETA (\d+):(\d\d))"))) << lines[3];
   const double rate = std::stod(m[1]);
-  EXPECT_GT(rate, 0.5);   // 3 items in >= 60 ms: at most 50 it/s, and not absurdly slow
+  EXPECT_GT(rate, 0.5);  // 3 items in >= 60 ms: at most 50 it/s, and not absurdly slow
   EXPECT_LE(rate, 50.5);
 }
 
@@ -148,9 +148,7 @@ TEST(Progress, LogLineClearsActiveBar) {
 
 TEST(Progress, ZeroTotalAndInvalidTotal) {
   std::ostringstream os;
-  {
-    semsec::log::Progress p("nothing", 0, false, os);
-  }
+  { semsec::log::Progress p("nothing", 0, false, os); }
   const auto lines = split_lines(os.str());
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_NE(lines[0].find("nothing 0/0 (100%)"), std::string::npos) << lines[0];

@@ -37,9 +37,9 @@ using semsec::testing::TempDir;
 
 std::string python_dtype(torch::Dtype d) {
   static const std::map<torch::Dtype, std::string> names = {
-      {torch::kFloat32, "torch.float32"}, {torch::kFloat64, "torch.float64"}, {torch::kFloat16, "torch.float16"},
-      {torch::kBFloat16, "torch.bfloat16"}, {torch::kInt64, "torch.int64"},   {torch::kInt32, "torch.int32"},
-      {torch::kInt16, "torch.int16"},     {torch::kInt8, "torch.int8"},       {torch::kUInt8, "torch.uint8"},
+      {torch::kFloat32, "torch.float32"},   {torch::kFloat64, "torch.float64"}, {torch::kFloat16, "torch.float16"},
+      {torch::kBFloat16, "torch.bfloat16"}, {torch::kInt64, "torch.int64"},     {torch::kInt32, "torch.int32"},
+      {torch::kInt16, "torch.int16"},       {torch::kInt8, "torch.int8"},       {torch::kUInt8, "torch.uint8"},
       {torch::kBool, "torch.bool"}};
   return names.at(d);
 }
@@ -306,7 +306,7 @@ with safe_open(path, framework="pt") as f:
     keys = list(f.keys())
 print(json.dumps({"tensors": {k: describe(v) for k, v in tensors.items()}, "metadata": metadata, "keys": keys}))
 )PY",
-                              "'" + path + "'");
+                                                      "'" + path + "'");
   if (r.status == semsec::testing::kPythonSkip) GTEST_SKIP() << r.out;
   ASSERT_EQ(r.status, 0) << r.out;
   const nlohmann::json out = last_json_line(r.out);
@@ -326,7 +326,7 @@ d = torch.load(sys.argv[1])
 print(json.dumps({"type": type(d).__name__, "keys": list(d.keys()), "tensors": {k: describe(v) for k, v in d.items()},
                   "devices": sorted({str(v.device) for v in d.values()})}))
 )PY",
-                              "'" + path + "'");
+                                                      "'" + path + "'");
   if (r.status == semsec::testing::kPythonSkip) GTEST_SKIP() << r.out;
   ASSERT_EQ(r.status, 0) << r.out;
   const nlohmann::json out = last_json_line(r.out);
@@ -363,7 +363,7 @@ metadata = {"framework": "pt", "step": "1200", "text": "\u03b1\u03b2"}
 save_file(tensors, path, metadata=metadata)
 print(json.dumps({"tensors": {k: describe(v) for k, v in tensors.items()}, "metadata": metadata}))
 )PY",
-                              "'" + path + "'");
+                                                      "'" + path + "'");
   if (r.status == semsec::testing::kPythonSkip) GTEST_SKIP() << r.out;
   ASSERT_EQ(r.status, 0) << r.out;
   const nlohmann::json out = last_json_line(r.out);

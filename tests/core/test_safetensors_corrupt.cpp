@@ -144,15 +144,21 @@ TEST_F(SafetensorsCorrupt, UnknownDtype) {
 }
 
 TEST_F(SafetensorsCorrupt, NegativeShape) {
-  expect_rejected(error_with_header([](Json& h) { h["a"]["shape"] = {-2, -3}; }),
+  expect_rejected(error_with_header([](Json& h) {
+                    h["a"]["shape"] = {-2, -3};
+                  }),
                   "tensor 'a': shape[0] is negative (-2)");
   expect_rejected(error_with_header([](Json& h) { h["b"]["shape"][0] = -2; }), "tensor 'b': shape[0] is negative");
 }
 
 TEST_F(SafetensorsCorrupt, NonIntegerShape) {
-  expect_rejected(error_with_header([](Json& h) { h["a"]["shape"] = {2, 3.0}; }),
+  expect_rejected(error_with_header([](Json& h) {
+                    h["a"]["shape"] = {2, 3.0};
+                  }),
                   "tensor 'a': shape[1] is not an integer (3.0)");
-  expect_rejected(error_with_header([](Json& h) { h["a"]["shape"] = {"2", 3}; }),
+  expect_rejected(error_with_header([](Json& h) {
+                    h["a"]["shape"] = {"2", 3};
+                  }),
                   "tensor 'a': shape[0] is not an integer (\"2\")");
   expect_rejected(error_with_header([](Json& h) { h["a"]["shape"] = 6; }),
                   "tensor 'a': shape is a JSON number, expected an array");
@@ -181,26 +187,34 @@ TEST_F(SafetensorsCorrupt, MalformedDataOffsets) {
 }
 
 TEST_F(SafetensorsCorrupt, EndBeforeBegin) {
-  expect_rejected(error_with_header([](Json& h) { h["a"]["data_offsets"] = {24, 0}; }),
+  expect_rejected(error_with_header([](Json& h) {
+                    h["a"]["data_offsets"] = {24, 0};
+                  }),
                   "tensor 'a': data_offsets end 0 is before begin 24");
 }
 
 TEST_F(SafetensorsCorrupt, SpanDoesNotMatchShape) {
-  expect_rejected(error_with_header([](Json& h) { h["a"]["data_offsets"] = {0, 20}; }),
+  expect_rejected(error_with_header([](Json& h) {
+                    h["a"]["data_offsets"] = {0, 20};
+                  }),
                   "tensor 'a': data_offsets [0, 20] span 20 bytes, but shape [2, 3] of F32 needs 24");
   expect_rejected(error_with_header([](Json& h) { h["b"]["dtype"] = "I32"; }),
                   "span 16 bytes, but shape [2] of I32 needs 8");
 }
 
 TEST_F(SafetensorsCorrupt, OffsetsBeyondDataSection) {
-  expect_rejected(error_with_header([](Json& h) { h["c"]["data_offsets"] = {41, 44}; }),
+  expect_rejected(error_with_header([](Json& h) {
+                    h["c"]["data_offsets"] = {41, 44};
+                  }),
                   "tensor 'c': data_offsets [41, 44] reach beyond the end of the data section (43 bytes)");
   // Also when the span is right but the file was cut short.
   expect_rejected(error_for(assemble(parts_.header, parts_.data.substr(0, 42))), "beyond the end of the data section");
 }
 
 TEST_F(SafetensorsCorrupt, OverlappingTensors) {
-  expect_rejected(error_with_header([](Json& h) { h["b"]["data_offsets"] = {16, 32}; }),
+  expect_rejected(error_with_header([](Json& h) {
+                    h["b"]["data_offsets"] = {16, 32};
+                  }),
                   "tensors 'a' (bytes [0, 24)) and 'b' (bytes [16, 32)) overlap");
   // Two tensors on exactly the same bytes.
   expect_rejected(error_with_header([](Json& h) {

@@ -61,7 +61,6 @@ std::vector<std::string> list_dir(const std::string& dir) {
   return names;
 }
 
-
 // Start offsets of the TFRecord records, walked with the length fields only.
 std::vector<size_t> record_offsets(const std::string& bytes) {
   std::vector<size_t> offsets;
@@ -333,7 +332,8 @@ for tag in acc.Tags()["scalars"]:
     for s in acc.Scalars(tag):
         print("ACC", repr(tag), s.step, repr(s.value))
 )PY";
-  const CommandOutput r = run_python(dir.path(), script, fmt::format("'{}' '{}'", path, (fs::path(dir.path()) / "logs").string()));
+  const CommandOutput r =
+      run_python(dir.path(), script, fmt::format("'{}' '{}'", path, (fs::path(dir.path()) / "logs").string()));
   if (r.status == kPythonSkip) GTEST_SKIP() << r.out;
   ASSERT_EQ(r.status, 0) << r.out;
 
@@ -390,7 +390,8 @@ for step, (tag, value) in enumerate([("loss", 0.125), ("acc", 0.5), ("loss", 1e-
 w.close()
 print(w.get_logdir())
 )PY";
-  const CommandOutput r = run_python(dir.path(), script, fmt::format("'{}'", (fs::path(dir.path()) / "theirs").string()));
+  const CommandOutput r =
+      run_python(dir.path(), script, fmt::format("'{}'", (fs::path(dir.path()) / "theirs").string()));
   if (r.status == kPythonSkip) GTEST_SKIP() << r.out;
   ASSERT_EQ(r.status, 0) << r.out;
   const auto files = list_dir((fs::path(dir.path()) / "theirs").string());

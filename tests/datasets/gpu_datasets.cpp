@@ -6,9 +6,9 @@
 #include <chrono>
 #include <iostream>
 
+#include "core/fs.h"
 #include "datasets/loader.h"
 #include "datasets/synthetic.h"
-#include "core/fs.h"
 #include "tests/test_util.h"
 
 namespace semsec::data {
@@ -57,7 +57,8 @@ TEST_F(DataGpuBatch, MakeBatchTiming) {
   for (size_t g = 0; g < seeds.size(); ++g) seeds[g] = g;
   BatchSampler sampler(600, 64, seeds);
   Split on_device{train_.images.cuda(), train_.labels.cuda(), 28, 28};
-  for (const auto& [name, split] : {std::pair<const char*, Split*>{"host split", &train_}, {"device split", &on_device}}) {
+  for (const auto& [name, split] :
+       {std::pair<const char*, Split*>{"host split", &train_}, {"device split", &on_device}}) {
     make_batch(*split, sampler, seeds, 0, -0.3, 0.3, torch::kCUDA);  // warm-up, epoch 0 cached
     torch::cuda::synchronize();
     const auto t0 = std::chrono::steady_clock::now();

@@ -2,9 +2,9 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include "core/fs.h"
 #include "datasets/idx.h"
 #include "kernels/philox.h"
-#include "core/fs.h"
 #include "tests/test_util.h"
 
 namespace semsec::data {
@@ -97,8 +97,11 @@ TEST_F(DataIdx, WriteReplacesAtomicallyAndLeavesNoTemporaryFiles) {
 }
 
 TEST_F(DataIdx, WriteRejectsInconsistentArguments) {
-  expect_error([&] { write_idx(path("w"), {2, 3}, std::vector<uint8_t>(5), false); },
-               {path("w"), "2x3", "6 bytes", "5 were given"});
+  expect_error(
+      [&] {
+        write_idx(path("w"), {2, 3}, std::vector<uint8_t>(5), false);
+      },
+      {path("w"), "2x3", "6 bytes", "5 were given"});
   expect_error([&] { write_idx(path("w"), {0, 3}, {}, false); }, {path("w"), "dimension 0 is 0"});
   expect_error([&] { write_idx(path("w"), {}, {}, false); }, {path("w"), "0 dimensions"});
   // Missing parent directories are created, as for every semsec output; a parent that is a
@@ -110,16 +113,14 @@ TEST_F(DataIdx, WriteRejectsInconsistentArguments) {
 }
 
 TEST_F(DataIdx, MissingFile) {
-  expect_error([&] { read_idx(path("absent-idx3-ubyte")); },
-               {path("absent-idx3-ubyte"), "No such file or directory"});
+  expect_error([&] { read_idx(path("absent-idx3-ubyte")); }, {path("absent-idx3-ubyte"), "No such file or directory"});
   expect_error([&] { read_idx(dir_); }, {dir_, "directory"});
 }
 
 TEST_F(DataIdx, BadMagicPrintsBytesAndExpectation) {
   std::vector<uint8_t> bytes{0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0};
   write_bytes("bad", bytes);
-  expect_error([&] { read_idx(path("bad")); },
-               {path("bad"), "0x12345678", "12 34 56 78", "0x00000803", "0x00000801"});
+  expect_error([&] { read_idx(path("bad")); }, {path("bad"), "0x12345678", "12 34 56 78", "0x00000803", "0x00000801"});
   write_bytes("short", {0, 0});
   expect_error([&] { read_idx(path("short")); }, {path("short"), "2 bytes", "0x00000803"});
   write_bytes("nodims", {0, 0, 8, 0});

@@ -7,11 +7,11 @@
 #include <iostream>
 #include <numeric>
 
+#include "core/fs.h"
 #include "datasets/idx.h"
 #include "datasets/loader.h"
 #include "datasets/synthetic.h"
 #include "kernels/philox.h"
-#include "core/fs.h"
 #include "tests/test_util.h"
 
 namespace semsec::data {
@@ -130,8 +130,7 @@ TEST_F(DataLoader, CountMismatchNamesBothFilesAndCounts) {
 TEST_F(DataLoader, LabelOutOfRangeNamesFileIndexAndValue) {
   write_idx(path("t10k-images-idx3-ubyte"), {5, 2, 2}, std::vector<uint8_t>(20, 1), false);
   write_idx(path("t10k-labels-idx1-ubyte"), {5}, {0, 1, 2, 12, 3}, false);
-  expect_error([&] { load_split(dir_, "test"); },
-               {path("t10k-labels-idx1-ubyte"), "label 12 at index 3", "0 to 9"});
+  expect_error([&] { load_split(dir_, "test"); }, {path("t10k-labels-idx1-ubyte"), "label 12 at index 3", "0 to 9"});
   write_idx(path("t10k-labels-idx1-ubyte"), {5}, {0, 1, 2, 1, 3}, false);
   expect_error([&] { load_split(dir_, "test", 0, 3); }, {"label 3 at index 4", "0 to 2"});
   EXPECT_EQ(load_split(dir_, "test", 0, 4).labels.size(0), 5);

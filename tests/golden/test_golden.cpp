@@ -146,8 +146,8 @@ TEST_P(Golden, OutputsAreByteIdenticalToTheCommittedOnes) {
     const std::string cmd =
         fmt::format("cd '{}' && OMP_NUM_THREADS=1 '{}' {} > log.txt 2>&1", work.path(), SEMSEC_BINARY, args);
     const int status = std::system(cmd.c_str());
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        << "semsec " << args << "\n" << testing::read_bytes(work.file("log.txt"));
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "semsec " << args << "\n"
+                                                               << testing::read_bytes(work.file("log.txt"));
   }
   const std::string out = work.file(c.out);
   std::vector<std::string> files;

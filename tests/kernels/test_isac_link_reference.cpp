@@ -64,8 +64,8 @@ TEST(IsacLink, AnalyticGradientMatchesFiniteDifferences) {
   const auto g1 = torch::autograd::grad({(out1.y_ue * v_ue).sum()}, {z1})[0];
   const auto s_ue = out1.gains.select(2, 1);  // [G, B, 2]
   const auto v = v_ue.view({num_grid, batch, length, 2});
-  const auto expected = s_ue.select(-1, 0).unsqueeze(-1) * v.select(-1, 0) +
-                        s_ue.select(-1, 1).unsqueeze(-1) * v.select(-1, 1);
+  const auto expected =
+      s_ue.select(-1, 0).unsqueeze(-1) * v.select(-1, 0) + s_ue.select(-1, 1).unsqueeze(-1) * v.select(-1, 1);
   EXPECT_TRUE(torch::allclose(g1, expected, 0.0, 1e-14));
   EXPECT_FALSE(out1.gains.requires_grad());
 }
@@ -78,7 +78,7 @@ TEST(IsacLink, AnalyticGradientMatchesFiniteDifferences) {
 // noise on and off, training and evaluation draws, float and double.
 template <typename T>
 void expect_cpu_kernel_equals_per_sample_path(int64_t num_antennas, int64_t batch, int64_t length, bool noise,
-                                             bool eval) {
+                                              bool eval) {
   auto p = make_params(num_antennas, "steer");
   p.alpha = {0.7, -0.4};
   p.si_residual_power = 0.05;

@@ -86,7 +86,8 @@ TEST(FusedLoss, OnlyTheInputsThatRequireGradGetOne) {
   EXPECT_TRUE(torch::allclose(w.grad(), w2.grad(), 1e-4, 1e-7));
   EXPECT_TRUE(torch::allclose(b.grad(), b2.grad(), 1e-4, 1e-7));
   torch::NoGradGuard no_grad;  // evaluation: the loss alone, equal to the composed ops
-  EXPECT_TRUE(torch::allclose(sk::linear_sigmoid_mse(h, c.w, c.b, c.x), composed_linear(c.h, c.w, c.b, c.x), 1e-5, 1e-7));
+  EXPECT_TRUE(
+      torch::allclose(sk::linear_sigmoid_mse(h, c.w, c.b, c.x), composed_linear(c.h, c.w, c.b, c.x), 1e-5, 1e-7));
 }
 
 TEST(FusedLoss, PointsAndThreadsDoNotChangeTheResult) {
@@ -138,7 +139,8 @@ TEST(FusedLoss, GradientMatchesFiniteDifferences) {
         return (sk::linear_sigmoid_mse(v[0], v[1], v[2], c.x) * up).sum().item<double>();
       };
       const double fd = (f(eps) - f(-eps)) / (2.0 * eps);
-      EXPECT_NEAR(grad.view(-1)[i].item<double>(), fd, 2e-3 * std::abs(fd) + kNoise) << "input " << which << " element " << i;
+      EXPECT_NEAR(grad.view(-1)[i].item<double>(), fd, 2e-3 * std::abs(fd) + kNoise)
+          << "input " << which << " element " << i;
     }
   }
 }

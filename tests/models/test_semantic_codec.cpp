@@ -166,8 +166,8 @@ TEST(SemanticCodec, QuantizePicksTheNearestValidCodeword) {
     EXPECT_LT(idx[g].max().item<int64_t>(), valid) << "grid point " << g;
     EXPECT_GE(idx[g].min().item<int64_t>(), 0);
     // Brute force over the valid rows.
-    const torch::Tensor rows = codec->codebook[g].narrow(0, 0, valid);              // [K, k]
-    const torch::Tensor dist = (d[g].unsqueeze(-2) - rows).square().sum(-1);      // [B, n, K]
+    const torch::Tensor rows = codec->codebook[g].narrow(0, 0, valid);        // [K, k]
+    const torch::Tensor dist = (d[g].unsqueeze(-2) - rows).square().sum(-1);  // [B, n, K]
     EXPECT_TRUE(torch::equal(idx[g], dist.argmin(-1))) << "grid point " << g;
   }
   // lookup returns the codebook rows.
@@ -280,7 +280,7 @@ TEST_F(TrainedCodec, PretrainingBeatsTheMeanImageThenSemanticNoiseHurtsEveMoreTh
     ASSERT_EQ(r.user_plain.sizes(), (std::vector<int64_t>{4, 1024}));
     for (int64_t g = 0; g < 4; ++g) {
       EXPECT_LT(r.user_plain[g].mean().item<double>(), 0.5 * baseline) << "b = " << (*codec_)->bits(g);
-  }
+    }
     // Before the noise stage Delta z = 0 and the aware decoder is the plain one.
     EXPECT_TRUE(torch::equal(r.user_plain, r.user_aware));
     EXPECT_TRUE(torch::equal(r.user_plain, r.eve_noisy));
@@ -291,7 +291,7 @@ TEST_F(TrainedCodec, PretrainingBeatsTheMeanImageThenSemanticNoiseHurtsEveMoreTh
     for (int64_t g = 0; g < 4; ++g) {
       const int64_t used = std::get<0>(at::_unique(idx[g].flatten())).numel();
       EXPECT_GE(used, (*codec_)->num_codes(g) * 3 / 4) << "b = " << (*codec_)->bits(g);
-  }
+    }
   }
   {
     const data::Split& train = fashion_train();
@@ -305,7 +305,7 @@ TEST_F(TrainedCodec, PretrainingBeatsTheMeanImageThenSemanticNoiseHurtsEveMoreTh
       const std::string& name = before[i].first;
       const bool trained = name == "semantic_noise" || name.rfind("decoder_aware.", 0) == 0;
       EXPECT_EQ(torch::equal(before[i].second, after[i].second), !trained) << name;
-  }
+    }
     for (const auto& p : codec->parameters()) EXPECT_TRUE(p.requires_grad());  // the freeze is undone
 
     const auto r = trainers::evaluate_codec(codec, train.images.narrow(0, 0, 1024), 256);
@@ -317,7 +317,7 @@ TEST_F(TrainedCodec, PretrainingBeatsTheMeanImageThenSemanticNoiseHurtsEveMoreTh
       EXPECT_GT((r.eve_noisy[g] > r.user_aware[g]).to(torch::kFloat32).mean().item<float>(), 0.8f) << codec->bits(g);
       // The noise costs the user (aware decoder) far less than it costs Eve.
       EXPECT_GT(eve - plain, 3.0 * (user - plain)) << "b = " << codec->bits(g);
-  }
+    }
   }
 }
 

@@ -6,8 +6,8 @@
 #include "core/config.h"
 #include "core/fs.h"
 #include "datasets/synthetic.h"
-#include "trainers/ss_isac/experiment.h"
 #include "tests/test_util.h"
+#include "trainers/ss_isac/experiment.h"
 #include "trainers/ss_isac/schema.h"
 
 namespace semsec::trainers {
@@ -104,10 +104,11 @@ TEST(GpuTraining, Tf32TrainingStaysCloseToFloat32) {
   data::write_synthetic_dataset(data, 2048, 256, 3, false);
   std::vector<std::vector<SummaryRow>> rows;
   for (const bool tf32 : {false, true}) {
-    const config::Config cfg = config::Config::load(
-        isac_schema(), "",
-        {"data.root=" + data, "train.steps=300", "train.batch_size=64", "eval.batch_size=256",
-         "eval.test_snr_db=[10,20]", "train.checkpoint_every=1000", std::string("train.tf32=") + (tf32 ? "true" : "false")});
+    const config::Config cfg =
+        config::Config::load(isac_schema(), "",
+                             {"data.root=" + data, "train.steps=300", "train.batch_size=64", "eval.batch_size=256",
+                              "eval.test_snr_db=[10,20]", "train.checkpoint_every=1000",
+                              std::string("train.tf32=") + (tf32 ? "true" : "false")});
     RunContext ctx = make_context(fs::join(dir, tf32 ? "tf32" : "fp32"), torch::Device(torch::kCUDA, 0));
     IsacExperiment exp(cfg, {{1, 15.0, 1e-3, -10.0}, {2, 5.0, 1e-3, -10.0}}, ctx);
     EXPECT_EQ(at::globalContext().allowTF32CuBLAS(), tf32);

@@ -146,7 +146,7 @@ TEST(ClssrOmega, Eq6Eq7Eq8) {
   EXPECT_THROW(cl::clssr(0.002, -1.0, 3e6), Error);
   EXPECT_DOUBLE_EQ(cl::delivery_rate(3e6, 1e6), 1e6);
   EXPECT_DOUBLE_EQ(cl::delivery_rate(3e6, 0.0), 3e6);
-  EXPECT_DOUBLE_EQ(cl::transmission_rate(3e6, 1e6, 0.5, 0.01), 3e6);   // semantics protect: R_u
+  EXPECT_DOUBLE_EQ(cl::transmission_rate(3e6, 1e6, 0.5, 0.01), 3e6);    // semantics protect: R_u
   EXPECT_DOUBLE_EQ(cl::transmission_rate(3e6, 1e6, 0.005, 0.01), 1e6);  // only the PHY protects: R^S
   EXPECT_DOUBLE_EQ(cl::transmission_rate(3e6, 0.0, 0.005, 0.01), 0.0);  // nothing protects
   EXPECT_DOUBLE_EQ(cl::transmission_rate(3e6, 1e6, 0.01, 0.01), 3e6);   // G_e = eps counts (Definition 1)

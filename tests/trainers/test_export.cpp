@@ -13,10 +13,10 @@
 #include "core/rundir.h"
 #include "core/safetensors.h"
 #include "models/security.h"
+#include "tests/test_util.h"
+#include "trainers/engine/stage.h"
 #include "trainers/ss_isac/export.h"
 #include "trainers/ss_isac/schema.h"
-#include "trainers/engine/stage.h"
-#include "tests/test_util.h"
 
 namespace semsec::trainers {
 namespace {
@@ -96,7 +96,8 @@ assert sorted(sd) == sorted(w), (sorted(sd), sorted(w))
 assert all(torch.equal(sd[k], w[k]) for k in w)
 print("MAXERR", err)
 )PY";
-  const std::string cmd = fmt::format("'{}' '{}' '{}' '{}' '{}' 2>&1", python, script, r.safetensors_path, r.state_dict_path, io);
+  const std::string cmd =
+      fmt::format("'{}' '{}' '{}' '{}' '{}' 2>&1", python, script, r.safetensors_path, r.state_dict_path, io);
   FILE* p = ::popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
   std::string out;
@@ -127,7 +128,8 @@ TEST_F(ExportTest, RejectsIncompleteStagesAndCorruptWeightFiles) {
   const ExportResult r = export_run(dir_, fs::join(dir_, "y"), false);
   // Truncated weights file.
   std::string bytes = read_file(r.safetensors_path);
-  std::ofstream(r.safetensors_path, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size() - 100));
+  std::ofstream(r.safetensors_path, std::ios::binary | std::ios::trunc)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size() - 100));
   try {
     read_safetensors(r.safetensors_path);
     FAIL() << "no error";

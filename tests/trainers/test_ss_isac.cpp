@@ -7,9 +7,9 @@
 #include "core/fs.h"
 #include "core/safetensors.h"
 #include "datasets/synthetic.h"
+#include "tests/test_util.h"
 #include "trainers/ss_isac/experiment.h"
 #include "trainers/ss_isac/schema.h"
-#include "tests/test_util.h"
 
 namespace semsec::trainers {
 namespace {
@@ -24,9 +24,10 @@ class SsIsacTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   config::Config make_config(std::vector<std::string> extra) {
-    std::vector<std::string> o{"data.root=" + data_, "train.steps=6", "train.batch_size=32", "train.lr=0.003",
-                               "eve.steps=4", "security.steps=4", "eval.batch_size=64", "eval.test_snr_db=[5,20]",
-                               "train.log_every=2", "train.checkpoint_every=3"};
+    std::vector<std::string> o{
+        "data.root=" + data_, "train.steps=6",           "train.batch_size=32", "train.lr=0.003",
+        "eve.steps=4",        "security.steps=4",        "eval.batch_size=64",  "eval.test_snr_db=[5,20]",
+        "train.log_every=2",  "train.checkpoint_every=3"};
     o.insert(o.end(), extra.begin(), extra.end());
     return config::Config::load(isac_schema(), "", o);
   }
@@ -49,8 +50,8 @@ TEST_F(SsIsacTest, GridPointInsideAnEnsembleMatchesTheSameConfigurationAlone) {
   auto pa = alone.model()->named_parameters();
   for (const auto& item : pa) {
     const torch::Tensor g = pg[item.key()][1];
-    EXPECT_TRUE(torch::allclose(g, item.value()[0], 1e-5, 1e-6)) << item.key() << " max diff "
-                                                               << (g - item.value()[0]).abs().max().item<double>();
+    EXPECT_TRUE(torch::allclose(g, item.value()[0], 1e-5, 1e-6))
+        << item.key() << " max diff " << (g - item.value()[0]).abs().max().item<double>();
   }
   const auto rg = grid.evaluate_general();
   const auto ra = alone.evaluate_general();
@@ -173,7 +174,8 @@ TEST_F(SsIsacTest, ArnPairLoadsFromAnExportedFileAndRejectsBadOnes) {
     for (auto& p : src.arn_whitebox()->parameters()) p.copy_(torch::randn_like(p));
   }
   NamedTensorList tensors;
-  for (const auto& item : src.arn_whitebox()->named_parameters()) tensors.emplace_back("arn." + item.key(), item.value());
+  for (const auto& item : src.arn_whitebox()->named_parameters())
+    tensors.emplace_back("arn." + item.key(), item.value());
   const std::string good = fs::join(dir_, "arn.safetensors");
   write_safetensors(good, tensors, {});
   RunContext ctx2 = context("dst");
@@ -191,15 +193,18 @@ TEST_F(SsIsacTest, ArnPairLoadsFromAnExportedFileAndRejectsBadOnes) {
   const std::string bad = fs::join(dir_, "bad.safetensors");
   write_safetensors(bad, wrong, {});
   try {
-    IsacExperiment e(make_config({"security.enabled=true", "security.arn_init=" + bad}), {point_from_config(cfg)}, ctx2);
+    IsacExperiment e(make_config({"security.enabled=true", "security.arn_init=" + bad}), {point_from_config(cfg)},
+                     ctx2);
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("security.arn_init: " + bad + ": tensor '" + tensors[0].first), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("security.arn_init: " + bad + ": tensor '" + tensors[0].first),
+              std::string::npos)
         << e.what();
   }
   NamedTensorList fewer(tensors.begin() + 1, tensors.end());
   write_safetensors(bad, fewer, {});
-  EXPECT_THROW(IsacExperiment(make_config({"security.enabled=true", "security.arn_init=" + bad}), {point_from_config(cfg)}, ctx2),
+  EXPECT_THROW(IsacExperiment(make_config({"security.enabled=true", "security.arn_init=" + bad}),
+                              {point_from_config(cfg)}, ctx2),
                Error);
 }
 

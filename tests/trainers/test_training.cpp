@@ -10,16 +10,14 @@
 #include "core/fs.h"
 #include "models/grid_linear.h"
 #include "models/gs_isac.h"
-#include "trainers/engine/grid_adam.h"
-#include "trainers/engine/graph_step.h"
 #include "tests/test_util.h"
+#include "trainers/engine/graph_step.h"
+#include "trainers/engine/grid_adam.h"
 
 namespace semsec {
 namespace {
 
-std::string temp_dir() {
-  return testing::make_temp_dir("train");
-}
+std::string temp_dir() { return testing::make_temp_dir("train"); }
 
 TEST(GridLinear, InitialisedLikeTorchLinearWithinBound) {
   models::GridLinear layer(std::vector<uint64_t>{7}, 100, 30, 3);
@@ -123,8 +121,7 @@ TEST(GridAdam, EachPointMatchesItsOwnTorchAdamInDoublePrecision) {
   for (int g = 0; g < 3; ++g) {
     theirs_p.push_back(init[g].clone().requires_grad_(true));
     theirs.push_back(std::make_unique<torch::optim::Adam>(
-        std::vector<torch::Tensor>{theirs_p.back()},
-        torch::optim::AdamOptions(lr[g]).betas({0.8, 0.99}).eps(1e-6)));
+        std::vector<torch::Tensor>{theirs_p.back()}, torch::optim::AdamOptions(lr[g]).betas({0.8, 0.99}).eps(1e-6)));
   }
   for (int step = 0; step < 30; ++step) {
     const torch::Tensor target = torch::randn({3, 7, 5}, torch::kFloat64);
@@ -138,17 +135,17 @@ TEST(GridAdam, EachPointMatchesItsOwnTorchAdamInDoublePrecision) {
     }
   }
   for (int g = 0; g < 3; ++g) {
-    EXPECT_TRUE(torch::allclose(ours_p[g], theirs_p[g], 1e-12, 1e-12)) << "point " << g << ": "
-                                                                          << (ours_p[g] - theirs_p[g]).abs().max();
+    EXPECT_TRUE(torch::allclose(ours_p[g], theirs_p[g], 1e-12, 1e-12))
+        << "point " << g << ": " << (ours_p[g] - theirs_p[g]).abs().max();
   }
 }
 
 TEST(GridAdam, RejectsParametersItCannotUpdate) {
   const torch::Tensor p = torch::zeros({2, 3}).requires_grad_(true);
-  EXPECT_THROW(trainers::GridAdam({p}, {0.1}, {}), std::exception);                     // G mismatch
-  EXPECT_THROW(trainers::GridAdam({p.t()}, {0.1, 0.1, 0.1}, {}), std::exception);       // not contiguous
+  EXPECT_THROW(trainers::GridAdam({p}, {0.1}, {}), std::exception);                // G mismatch
+  EXPECT_THROW(trainers::GridAdam({p.t()}, {0.1, 0.1, 0.1}, {}), std::exception);  // not contiguous
   const torch::Tensor i = torch::zeros({2, 3}, torch::kInt64);
-  EXPECT_THROW(trainers::GridAdam({i}, {0.1, 0.1}, {}), std::exception);                // integer
+  EXPECT_THROW(trainers::GridAdam({i}, {0.1, 0.1}, {}), std::exception);  // integer
 }
 
 TEST(GraphedStep, RefusesADeviceWithoutCudaGraphs) {

@@ -56,8 +56,7 @@ void add_rewards(const Codec& codec, const Env& env, const Rules& rules, Method 
     const Outcome out =
         run_tasks(codec, env, rules, method, tasks, beams, gsel, agent.gain_weight, rng::kStreamLink, step);
     for (size_t u = 0; u < static_cast<size_t>(steps); ++u) {
-      model.add_reward(tasks.cls[u] * sizes.num_channel_states + states[u], beams[u] * gsize + gsel[u],
-                       out.reward[u]);
+      model.add_reward(tasks.cls[u] * sizes.num_channel_states + states[u], beams[u] * gsize + gsel[u], out.reward[u]);
     }
   };
   if (agent.all_actions) {

@@ -36,8 +36,7 @@ models::CodecSizes codec_sizes(const config::Config& cfg) {
   sizes.b_min = cfg.get_int("codec.b_min");
   sizes.b_max = cfg.get_int("codec.b_max");
   if (sizes.b_max < sizes.b_min) {
-    fail("codec.b_max: expected >= codec.b_min ({}), got {} ({})", sizes.b_min, sizes.b_max,
-         cfg.origin("codec.b_max"));
+    fail("codec.b_max: expected >= codec.b_min ({}), got {} ({})", sizes.b_min, sizes.b_max, cfg.origin("codec.b_max"));
   }
   return sizes;
 }
@@ -123,11 +122,12 @@ void write_codec_csv(const Codec& c, const CodecDistortion& dt, const Rules& rul
                         quantile_of(dt.user_aware[g], 0.99), dt.user_aware[g].max().item<double>(),
                         dt.eve_noisy[g].mean().item<double>(), quantile_of(dt.eve_noisy[g], 0.01),
                         dt.eve_noisy[g].min().item<double>(), below, above));
-    log::info("codec b={}: MSE user plain {:.4f}, user aware {:.4f} (max {:.4f}), Eve {:.4f} (min {:.4f}); "
-              "G_u < eps {:.1f}%, G_e >= eps {:.1f}%",
-              c.bits(g), dt.user_plain[g].mean().item<double>(), dt.user_aware[g].mean().item<double>(),
-              dt.user_aware[g].max().item<double>(), dt.eve_noisy[g].mean().item<double>(),
-              dt.eve_noisy[g].min().item<double>(), 100 * below, 100 * above);
+    log::info(
+        "codec b={}: MSE user plain {:.4f}, user aware {:.4f} (max {:.4f}), Eve {:.4f} (min {:.4f}); "
+        "G_u < eps {:.1f}%, G_e >= eps {:.1f}%",
+        c.bits(g), dt.user_plain[g].mean().item<double>(), dt.user_aware[g].mean().item<double>(),
+        dt.user_aware[g].max().item<double>(), dt.eve_noisy[g].mean().item<double>(),
+        dt.eve_noisy[g].min().item<double>(), 100 * below, 100 * above);
   }
   csv.close();
 }

@@ -28,8 +28,8 @@ struct Codec {
   torch::Tensor images;  // test images [N, D] on the device
   std::vector<int64_t> labels;
   std::vector<std::vector<int64_t>> by_class;
-  torch::Tensor idx_plain;  // [G, N, n] int64, no semantic noise
-  torch::Tensor idx_noisy;  // [G, N, n] int64, with Delta z
+  torch::Tensor idx_plain;                            // [G, N, n] int64, no semantic noise
+  torch::Tensor idx_noisy;                            // [G, N, n] int64, with Delta z
   std::vector<double> mean_g_user_aware, mean_g_eve;  // normalised distortion per b, train subset (AO)
   int64_t grid() const { return sizes.b_max - sizes.b_min + 1; }
   int64_t bits(int64_t g) const { return sizes.b_min + g; }

@@ -88,19 +88,20 @@ void run_setting(const Codec& codec, const Env& env, const Rules& rules, Method 
     summary_csv.row(summary_row(method_name, env, final_summary, agent.episodes, converged));
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  log::info("{:5} {:4} tau {:g}: CLSSR {:.2f} ksut/s, task reliability {:.1f}%, secure {:.1f}%, timely {:.1f}%, "
-            "mean b {:.2f}{} ({:.1f} s)",
-            method_name, env.antennas, env.tau, final_summary.clssr_ksut, final_summary.reliability,
-            100 * final_summary.secure, 100 * final_summary.timely, final_summary.mean_b,
-            method == Method::kAo ? "" : fmt::format(", converged after {} episodes", converged), secs);
+  log::info(
+      "{:5} {:4} tau {:g}: CLSSR {:.2f} ksut/s, task reliability {:.1f}%, secure {:.1f}%, timely {:.1f}%, "
+      "mean b {:.2f}{} ({:.1f} s)",
+      method_name, env.antennas, env.tau, final_summary.clssr_ksut, final_summary.reliability,
+      100 * final_summary.secure, 100 * final_summary.timely, final_summary.mean_b,
+      method == Method::kAo ? "" : fmt::format(", converged after {} episodes", converged), secs);
 }
 
 // fig2.png / fig3.png from the CSV files by scripts/plot_clssr.py when a python with matplotlib is at hand.
 void draw_figures(const ClssrOptions& options, const std::string& run_dir) {
   const std::string script = fs::join(fs::join(options.source_dir, "scripts"), "plot_clssr.py");
   if (!options.python.empty() && fs::exists(options.python) && fs::exists(script)) {
-    const std::string cmd = fmt::format("'{}' '{}' '{}' > '{}' 2>&1", options.python, script, run_dir,
-                                        fs::join(run_dir, "plot.log"));
+    const std::string cmd =
+        fmt::format("'{}' '{}' '{}' > '{}' 2>&1", options.python, script, run_dir, fs::join(run_dir, "plot.log"));
     if (std::system(cmd.c_str()) == 0) {
       std::vector<std::string> drawn;
       for (const char* f : {"fig2.png", "fig3.png"}) {
@@ -149,8 +150,8 @@ int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Devi
 
   for (const std::string& method_name : cfg.get_string_list("clssr.methods")) {
     const clssr::Method method = clssr::parse_method(method_name);
-    const auto& antenna_list = method == clssr::Method::kAo ? cfg.get_string_list("clssr.ao_antennas")
-                                                             : cfg.get_string_list("clssr.antennas");
+    const auto& antenna_list =
+        method == clssr::Method::kAo ? cfg.get_string_list("clssr.ao_antennas") : cfg.get_string_list("clssr.antennas");
     for (const std::string& antennas : antenna_list) {
       for (double tau : cfg.get_float_list("clssr.tau")) {
         const clssr::Env env = clssr::make_env(cfg, base_link, antennas, tau, seed);

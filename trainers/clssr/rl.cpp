@@ -142,7 +142,8 @@ std::vector<double> continuation(const TabularModel& model, double gamma, const 
   const std::vector<double> w = solve_dense(std::move(a), rbar);
   std::vector<double> next(static_cast<size_t>(nc), 0.0);
   for (int64_t i = 0; i < nc; ++i) {
-    for (int64_t j = 0; j < nc; ++j) next[static_cast<size_t>(i)] += ps[static_cast<size_t>(i * nc + j)] * w[static_cast<size_t>(j)];
+    for (int64_t j = 0; j < nc; ++j)
+      next[static_cast<size_t>(i)] += ps[static_cast<size_t>(i * nc + j)] * w[static_cast<size_t>(j)];
   }
   return next;
 }
@@ -156,7 +157,8 @@ std::vector<double> evaluate_policy(const TabularModel& model, double gamma, con
   std::vector<double> v(static_cast<size_t>(z.num_states()));
   for (int64_t s = 0; s < z.num_states(); ++s) {
     const int64_t c = s / z.num_channel_states;
-    v[static_cast<size_t>(s)] = model.mean_reward(s, policy[static_cast<size_t>(s)]) + gamma * next[static_cast<size_t>(c)];
+    v[static_cast<size_t>(s)] =
+        model.mean_reward(s, policy[static_cast<size_t>(s)]) + gamma * next[static_cast<size_t>(c)];
   }
   return v;
 }

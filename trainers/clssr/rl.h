@@ -40,7 +40,7 @@ class TabularModel {
   int64_t visits(int64_t s, int64_t a) const;
   int64_t visited_pairs() const;  // (s, a) pairs seen at least once
   double mean_reward(int64_t s, int64_t a) const;
-  std::vector<double> class_transitions() const;  // row-major [C, C], rows sum to 1
+  std::vector<double> class_transitions() const;     // row-major [C, C], rows sum to 1
   std::vector<double> channel_distribution() const;  // [H], sums to 1
 
  private:

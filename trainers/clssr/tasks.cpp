@@ -68,9 +68,7 @@ Summary summarise(const Outcome& o) {
   return s;
 }
 
-int64_t uniform_index(double u, int64_t n) {
-  return std::min(n - 1, static_cast<int64_t>(u * static_cast<double>(n)));
-}
+int64_t uniform_index(double u, int64_t n) { return std::min(n - 1, static_cast<int64_t>(u * static_cast<double>(n))); }
 
 Tasks draw_tasks(const Codec& codec, const Env& env, int64_t count, double stay_prob, uint32_t source_stream,
                  uint32_t link_stream, uint32_t step, torch::Device device) {

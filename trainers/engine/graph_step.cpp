@@ -14,8 +14,7 @@ namespace semsec::trainers {
 #ifdef SEMSEC_WITH_CUDA
 
 struct GraphedStep::Impl {
-  explicit Impl(torch::Device device)
-      : stream(c10::cuda::getStreamFromPool(false, device.index())), guard(stream) {}
+  explicit Impl(torch::Device device) : stream(c10::cuda::getStreamFromPool(false, device.index())), guard(stream) {}
   c10::cuda::CUDAStream stream;
   c10::cuda::CUDAStreamGuard guard;
   std::unique_ptr<at::cuda::CUDAGraph> graph;

@@ -43,9 +43,10 @@ int64_t load_stage(const StageSpec& spec, GridAdam& opt, const std::string& path
   for (size_t i = 0; i < names.size(); ++i) restore_tensor(m, "adam." + names[i], states[i], path);
   const int64_t total = get_int(m, "stage.total_steps", path);
   if (total != spec.total_steps) {
-    fail("{}: stage '{}' was started with {} steps but the configuration now asks for {}; resume with the "
-         "same configuration",
-         path, spec.name, total, spec.total_steps);
+    fail(
+        "{}: stage '{}' was started with {} steps but the configuration now asks for {}; resume with the "
+        "same configuration",
+        path, spec.name, total, spec.total_steps);
   }
   return get_int(m, "stage.step", path);
 }
@@ -102,9 +103,9 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
           const double x = v[g].item<double>();
           ctx.metrics->add(spec.name, done, g, term, x);
           if (ctx.tb) {
-            ctx.tb->add_scalar(v.numel() == 1 ? fmt::format("{}/{}", spec.name, term)
-                                              : fmt::format("{}/{}/p{}", spec.name, term, g),
-                               x, done);
+            ctx.tb->add_scalar(
+                v.numel() == 1 ? fmt::format("{}/{}", spec.name, term) : fmt::format("{}/{}/p{}", spec.name, term, g),
+                x, done);
           }
         }
         shown += fmt::format(" {}={:.4g}", term, v.mean().item<double>());

@@ -71,8 +71,10 @@ config::Schema link_geometry_schema(const link::LinkConfig& d) {
   config::Schema s;
   s.add_string("channel.scheme", link::scheme_name(d.scheme), link::scheme_names(),
                "link scheme between the BS and every receiver")
-      .add_int("channel.num_tx", d.num_tx, 1, link::kMaxTx, "BS antennas of the 'beamforming' scheme, or 2 x sub-array size of 'beam_alamouti'")
-      .add_int("channel.num_rx", d.num_rx, 1, link::kMaxRx, "receive antennas of the 'beamforming' and 'beam_alamouti' schemes")
+      .add_int("channel.num_tx", d.num_tx, 1, link::kMaxTx,
+               "BS antennas of the 'beamforming' scheme, or 2 x sub-array size of 'beam_alamouti'")
+      .add_int("channel.num_rx", d.num_rx, 1, link::kMaxRx,
+               "receive antennas of the 'beamforming' and 'beam_alamouti' schemes")
       .add_int("channel.num_beams", d.num_beams, 1, 4096, "size of the DFT beam codebook")
       .add_float_list("channel.bs_xy", {d.bs.x_m, d.bs.y_m}, -1e6, 1e6, "BS position [x, y] (m)")
       .add_float_list("channel.user_xy", {d.user.x_m, d.user.y_m}, -1e6, 1e6, "user position [x, y] (m)")

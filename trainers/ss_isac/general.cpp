@@ -37,16 +37,18 @@ models::ArnSizes arn_sizes(const config::Config& cfg) {
 kernels::IsacLinkParams link_params_from_config(const config::Config& cfg) {
   kernels::IsacLinkParams p;
   p.num_antennas = cfg.get_int("model.num_antennas");
-  p.w = kernels::make_beamformer(cfg.get_string("channel.beamformer"), p.num_antennas, cfg.get_float("channel.steer_deg"));
+  p.w = kernels::make_beamformer(cfg.get_string("channel.beamformer"), p.num_antennas,
+                                 cfg.get_float("channel.steer_deg"));
   p.alpha = {cfg.get_float("channel.alpha_re"), cfg.get_float("channel.alpha_im")};
   p.si_residual_power = cfg.get_float("channel.si_residual_power");
   p.eve_snr_offset_db = cfg.get_float("channel.eve_snr_offset_db");
   const double lo = cfg.get_float("data.phi_min_deg") * kDeg, hi = cfg.get_float("data.phi_max_deg") * kDeg;
   p.ref_gain_bs = kernels::mean_sensing_gain(p, lo, hi);
   if (!(p.ref_gain_bs > 0)) {
-    fail("channel: the beamformer '{}' has zero mean gain towards the azimuth range [{}, {}] deg; the sensing SNR is "
-         "undefined",
-         cfg.get_string("channel.beamformer"), cfg.get_float("data.phi_min_deg"), cfg.get_float("data.phi_max_deg"));
+    fail(
+        "channel: the beamformer '{}' has zero mean gain towards the azimuth range [{}, {}] deg; the sensing SNR is "
+        "undefined",
+        cfg.get_string("channel.beamformer"), cfg.get_float("data.phi_min_deg"), cfg.get_float("data.phi_max_deg"));
   }
   return p;
 }
@@ -71,7 +73,8 @@ void load_arn_weights(const std::string& path, const std::vector<torch::nn::Modu
              c10::str(t.sizes()), std::string(c10::toString(t.scalar_type())), dest.size(0),
              c10::str(dest.sizes().slice(1)));
       }
-      if (!torch::isfinite(t).all().item<bool>()) fail("security.arn_init: {}: tensor '{}' holds NaN or inf", path, name);
+      if (!torch::isfinite(t).all().item<bool>())
+        fail("security.arn_init: {}: tensor '{}' holds NaN or inf", path, name);
       dest.copy_(t.expand_as(dest));
     }
   }
@@ -140,7 +143,8 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
     if (!init.empty()) {
       load_arn_weights(init, {arn_wb_.get(), arn_bb_.get()});
     }
-    for (auto* m : std::initializer_list<torch::nn::Module*>{eve_wb_.get(), eve_bb_.get(), eve_adapt_.get(), arn_wb_.get(), arn_bb_.get()}) {
+    for (auto* m : std::initializer_list<torch::nn::Module*>{eve_wb_.get(), eve_bb_.get(), eve_adapt_.get(),
+                                                             arn_wb_.get(), arn_bb_.get()}) {
       m->to(ctx.device);
     }
   }
@@ -197,8 +201,9 @@ void IsacExperiment::train_general() {
   for (const auto& item : model_->named_parameters()) spec.params.emplace_back(item.key(), item.value());
   spec.prepare = [this](int64_t step) { load_step(step); };
   spec.loss_fn = [this, gamma_sen, gamma_com]() {
-    return general_losses(model_, batch_.x, batch_.phi, [this](const torch::Tensor& z) { return train_channel(z); },
-                          gamma_sen, gamma_com);
+    return general_losses(
+        model_, batch_.x, batch_.phi, [this](const torch::Tensor& z) { return train_channel(z); }, gamma_sen,
+        gamma_com);
   };
   run_stage(spec, ctx_);
 }
@@ -211,8 +216,10 @@ std::vector<SummaryRow> IsacExperiment::evaluate_general() {
   const auto num_points = static_cast<int64_t>(points_.size());
   std::vector<SummaryRow> rows;
   for (const double snr_db : cfg_.get_float_list("eval.test_snr_db")) {
-    const torch::Tensor snr = torch::full({num_points}, snr_db, torch::TensorOptions().dtype(torch::kFloat32).device(ctx_.device));
-    torch::Tensor se_sen = torch::zeros({num_points}, torch::TensorOptions().dtype(torch::kFloat64).device(ctx_.device));
+    const torch::Tensor snr =
+        torch::full({num_points}, snr_db, torch::TensorOptions().dtype(torch::kFloat32).device(ctx_.device));
+    torch::Tensor se_sen =
+        torch::zeros({num_points}, torch::TensorOptions().dtype(torch::kFloat64).device(ctx_.device));
     torch::Tensor se_com = se_sen.clone();
     for (int64_t start = 0; start < n; start += batch) {
       const int64_t bsz = std::min(batch, n - start);

@@ -37,9 +37,9 @@ struct GridAxis {
   const char* column;  // points.csv column, and the metadata key of export
   bool in_summary;     // summary.csv has a column of its own for it
   ExportColumn export_column;
-  bool seed = false;                                      // GridPoint::seed (an integer key)
-  double GridPoint::*field = nullptr;                     // a value every point has
-  std::optional<double> GridPoint::*weight = nullptr;     // a loss weight: unset means the config's
+  bool seed = false;                                   // GridPoint::seed (an integer key)
+  double GridPoint::*field = nullptr;                  // a value every point has
+  std::optional<double> GridPoint::*weight = nullptr;  // a loss weight: unset means the config's
 };
 
 // Every grid key, in points.csv's column order.

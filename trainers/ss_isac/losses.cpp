@@ -8,7 +8,7 @@ NamedTensors general_losses(models::GsIsac& model, const torch::Tensor& x, const
   const torch::Tensor z = model->transmit(x);
   const kernels::IsacLinkOut y = channel(z);
   const torch::Tensor l_sen = (model->receive_bs(y.y_bs) - phi).square().mean(1);  // eq. 27, [G]
-  const torch::Tensor l_com = model->ue_mse(y.y_ue, x);  // eq. 28 per pixel
+  const torch::Tensor l_com = model->ue_mse(y.y_ue, x);                            // eq. 28 per pixel
   return NamedTensors{{"loss", gamma_sen * l_sen + gamma_com * l_com}, {"l_sen", l_sen}, {"l_com", l_com}};
 }
 
@@ -21,19 +21,19 @@ NamedTensors arn_losses(models::GsIsac& model, models::PairedArn& arn, models::E
     z = model->transmit(x);
   }
   const int64_t latent = z.size(-1);
-  const torch::Tensor delta = arn->delta(z);                                   // eq. 19-20
+  const torch::Tensor delta = arn->delta(z);  // eq. 19-20
   const kernels::IsacLinkOut y = channel(z + delta);
   const torch::Tensor phi_hat = model->receive_bs(arn->decrypt_bs(y.y_bs));  // eq. 16, 21
   // eq. 26 per sample: max(0, ||delta||^2 / L_t - tau), averaged over the batch.
   const torch::Tensor l_pow = torch::relu(delta.square().sum(-1) / latent - tau.unsqueeze(1)).mean(1);
-  const torch::Tensor l_sen = (phi_hat - phi).square().mean(1);              // eq. 27
-  const torch::Tensor l_com = model->ue_mse(arn->decrypt_ue(y.y_ue), x);       // eq. 17, 23, 28
+  const torch::Tensor l_sen = (phi_hat - phi).square().mean(1);           // eq. 27
+  const torch::Tensor l_com = model->ue_mse(arn->decrypt_ue(y.y_ue), x);  // eq. 17, 23, 28
   const torch::Tensor conf = torch::softmax(eve->forward(y.y_eve), -1).gather(-1, labels.unsqueeze(-1)).squeeze(-1);
-  const torch::Tensor l_pri = conf.square().mean(1);                           // eq. 29
+  const torch::Tensor l_pri = conf.square().mean(1);                                         // eq. 29
   const torch::Tensor loss = w.pow * l_pow + w.sen * l_sen + w.com * l_com + w.pri * l_pri;  // eq. 25
   const torch::Tensor psr = delta.detach().square().sum(-1).mean(1) / z.square().sum(-1).mean(1);
-  return NamedTensors{{"loss", loss}, {"l_pow", l_pow}, {"l_sen", l_sen}, {"l_com", l_com}, {"l_pri", l_pri},
-                      {"psr", psr}};
+  return NamedTensors{{"loss", loss},   {"l_pow", l_pow}, {"l_sen", l_sen},
+                      {"l_com", l_com}, {"l_pri", l_pri}, {"psr", psr}};
 }
 
 }  // namespace semsec::trainers

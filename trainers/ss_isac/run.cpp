@@ -14,9 +14,7 @@ std::string fmt_or_empty(double v) { return std::isnan(v) ? std::string() : fmt:
 
 }  // namespace
 
-std::string summary_header() {
-  return "point,variant,eve,train_snr_db,test_snr_db,psr_db,seed,mse_sen,mse_com,pc_eve";
-}
+std::string summary_header() { return "point,variant,eve,train_snr_db,test_snr_db,psr_db,seed,mse_sen,mse_com,pc_eve"; }
 
 std::string summary_line(const SummaryRow& r) {
   return fmt::format("{},{},{},{},{},{},{},{},{},{}", r.point, r.variant, r.eve, r.train_snr_db, r.test_snr_db,
@@ -39,7 +37,8 @@ void train_stages(IsacExperiment& exp) {
 std::vector<SummaryRow> evaluate(IsacExperiment& exp) {
   const config::Config& cfg = exp.config();
   if (cfg.get_bool("security.enabled")) {
-    log::info("evaluating unplug / decrypt_only / plugged on {} test SNRs", cfg.get_float_list("eval.test_snr_db").size());
+    log::info("evaluating unplug / decrypt_only / plugged on {} test SNRs",
+              cfg.get_float_list("eval.test_snr_db").size());
     return exp.evaluate_security();
   }
   log::info("evaluating on {} test SNRs", cfg.get_float_list("eval.test_snr_db").size());
@@ -74,8 +73,9 @@ void write_summary(const std::vector<SummaryRow>& rows, int64_t num_points, RunC
       if (!std::isnan(r.pc_eve)) ctx.tb->add_scalar(tag + "/pc_eve", r.pc_eve, snr);
     }
     if (r.point == 0 && (r.eve == "none" || r.eve == "whitebox")) {
-      log::info("{:<12} test SNR {:>5.1f} dB: mse_sen {:.5f} rad^2, mse_com {:.5f}{}", r.variant, r.test_snr_db, r.mse_sen,
-                r.mse_com, std::isnan(r.pc_eve) ? std::string() : fmt::format(", P_c(Eve) {:.3f}", r.pc_eve));
+      log::info("{:<12} test SNR {:>5.1f} dB: mse_sen {:.5f} rad^2, mse_com {:.5f}{}", r.variant, r.test_snr_db,
+                r.mse_sen, r.mse_com,
+                std::isnan(r.pc_eve) ? std::string() : fmt::format(", P_c(Eve) {:.3f}", r.pc_eve));
     }
   }
   csv.close();

@@ -26,7 +26,8 @@ config::Schema isac_schema() {
       .add_float("channel.steer_deg", 0.0, -90.0, 90.0, "steering angle of the 'steer' beamformer (degrees)")
       .add_float("channel.alpha_re", 1.0, -1e6, 1e6, "real part of the reflection coefficient alpha")
       .add_float("channel.alpha_im", 0.0, -1e6, 1e6, "imaginary part of alpha")
-      .add_float("channel.si_residual_power", 0.0, 0.0, 1e6, "power of the residual self-interference after compensation")
+      .add_float("channel.si_residual_power", 0.0, 0.0, 1e6,
+                 "power of the residual self-interference after compensation")
       .add_float("channel.eve_snr_offset_db", 0.0, -100.0, 100.0, "Eve's SNR minus the legitimate receivers' SNR (dB)")
       .add_float("train.snr_db", 15.0, -50.0, 100.0, "receiver SNR during training (dB)")
       .add_int("train.epochs", 20, 0, kIntMax, "epochs of the general system (ignored when train.steps > 0)")

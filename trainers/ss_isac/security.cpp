@@ -38,7 +38,8 @@ void IsacExperiment::train_eve(const std::string& stage, models::EveClassifier& 
                                int64_t step_offset) {
   set_trainable(*model_, false);
   if (arn) set_trainable(**arn, false);
-  StageSpec spec = stage_spec(stage, "eve.epochs", "eve.steps", std::vector<double>(points_.size(), cfg_.get_float("eve.lr")));
+  StageSpec spec =
+      stage_spec(stage, "eve.epochs", "eve.steps", std::vector<double>(points_.size(), cfg_.get_float("eve.lr")));
   spec.params = named("", *eve);
   spec.prepare = [this, step_offset](int64_t step) { load_step(step_offset + step); };
   spec.loss_fn = [this, &eve, arn]() {
@@ -71,11 +72,13 @@ void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn,
                               std::vector<double>(points_.size(), cfg_.get_float("security.lr")));
   spec.params = named("", *arn);
   const ArnWeights w{grid_.tensor("security.lambda_pow", ctx_.device), grid_.tensor("security.lambda_sen", ctx_.device),
-                     grid_.tensor("security.lambda_com", ctx_.device), grid_.tensor("security.lambda_pri", ctx_.device)};
+                     grid_.tensor("security.lambda_com", ctx_.device),
+                     grid_.tensor("security.lambda_pri", ctx_.device)};
   spec.prepare = [this, step_offset](int64_t step) { load_step(step_offset + step); };
   spec.loss_fn = [=, this, &arn, &eve]() {
-    return arn_losses(model_, arn, eve, batch_.x, batch_.phi, batch_.labels, tau_,
-                      [this](const torch::Tensor& z) { return train_channel(z); }, w);
+    return arn_losses(
+        model_, arn, eve, batch_.x, batch_.phi, batch_.labels, tau_,
+        [this](const torch::Tensor& z) { return train_channel(z); }, w);
   };
   run_stage(spec, ctx_);
   set_trainable(*arn, false);
@@ -101,12 +104,15 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
   struct Acc {
     torch::Tensor sen, com, hits, hits_adapt;
   };
-  auto zeros = [&] { return torch::zeros({num_points}, torch::TensorOptions().dtype(torch::kFloat64).device(ctx_.device)); };
+  auto zeros = [&] {
+    return torch::zeros({num_points}, torch::TensorOptions().dtype(torch::kFloat64).device(ctx_.device));
+  };
   std::vector<SummaryRow> rows;
   for (const double snr_db : cfg_.get_float_list("eval.test_snr_db")) {
     const torch::Tensor snr =
         torch::full({num_points}, snr_db, torch::TensorOptions().dtype(torch::kFloat32).device(ctx_.device));
-    // Index: 0 unplug, 1 decrypt_only (white-box pair), 2 plugged (white-box), 3 decrypt_only (black-box), 4 plugged (black-box).
+    // Index: 0 unplug, 1 decrypt_only (white-box pair), 2 plugged (white-box), 3 decrypt_only (black-box), 4 plugged
+    // (black-box).
     std::vector<Acc> acc(5);
     for (auto& a : acc) a = Acc{zeros(), zeros(), zeros(), zeros()};
     for (int64_t start = 0; start < n; start += batch) {
@@ -125,8 +131,8 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
       score(acc[0], model_->receive_bs(y0.y_bs), model_->receive_ue(y0.y_ue), y0.y_eve);
       for (int set = 0; set < (blackbox ? 2 : 1); ++set) {
         models::PairedArn& arn = set == 0 ? arn_wb_ : arn_bb_;
-        score(acc[1 + 2 * set], model_->receive_bs(arn->decrypt_bs(y0.y_bs)), model_->receive_ue(arn->decrypt_ue(y0.y_ue)),
-              y0.y_eve);
+        score(acc[1 + 2 * set], model_->receive_bs(arn->decrypt_bs(y0.y_bs)),
+              model_->receive_ue(arn->decrypt_ue(y0.y_ue)), y0.y_eve);
         const kernels::IsacLinkOut y1 = eval_channel(z + arn->delta(z), b.phi, snr, step);
         score(acc[2 + 2 * set], model_->receive_bs(arn->decrypt_bs(y1.y_bs)),
               model_->receive_ue(arn->decrypt_ue(y1.y_ue)), y1.y_eve);

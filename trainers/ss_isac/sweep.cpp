@@ -1,8 +1,8 @@
 // `semsec sweep`: grids as ensembles.
 #include "trainers/ss_isac/sweep.h"
 
-#include <fstream>
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -68,8 +68,9 @@ int64_t auto_max_grid(const config::Config& cfg, const torch::Device& device) {
   }
   const int64_t fit = std::max<int64_t>(1, budget / std::max<int64_t>(per_point, 1));
   const int64_t chosen = std::min(cap, fit);
-  log::info("sweep.max_grid = 0: about {:.1f} MiB per grid point, {} MiB to spend on {} -> up to {} points per ensemble",
-            static_cast<double>(per_point) / (1 << 20), budget >> 20, device.str(), chosen);
+  log::info(
+      "sweep.max_grid = 0: about {:.1f} MiB per grid point, {} MiB to spend on {} -> up to {} points per ensemble",
+      static_cast<double>(per_point) / (1 << 20), budget >> 20, device.str(), chosen);
   return chosen;
 }
 
@@ -247,8 +248,7 @@ SweepPlan plan_sweep(const SweepOptions& opt) {
     groups[key].push_back(c);
   }
   plan.num_groups = group_order.size();
-  plan.max_grid =
-      base.get_int("sweep.max_grid") > 0 ? base.get_int("sweep.max_grid") : auto_max_grid(base, opt.device);
+  plan.max_grid = base.get_int("sweep.max_grid") > 0 ? base.get_int("sweep.max_grid") : auto_max_grid(base, opt.device);
   // Swept keys that summary.csv does not already carry get a leading column of their own.
   for (const auto& ax : axes) {
     const GridAxis* axis = grid_axis(ax.key);
