@@ -13,9 +13,9 @@
 #include "core/fs.h"
 #include "core/rundir.h"
 #include "models/security.h"
+#include "trainers/engine/stage.h"
 #include "trainers/ss_isac/experiment.h"
 #include "trainers/ss_isac/schema.h"
-#include "trainers/engine/stage.h"
 
 namespace semsec::trainers {
 
@@ -71,7 +71,10 @@ void add_point_metadata(std::map<std::string, std::string>& meta, const PointCol
   size_t n = 0;
   for (const auto& [name, values] : columns) {
     std::string joined;
-    for (size_t i = 0; i < values.size(); ++i) joined += (i ? "," : "") + values[i];
+    for (size_t i = 0; i < values.size(); ++i) {
+      joined += i ? "," : "";
+      joined += values[i];
+    }
     meta[name] = joined;
     n = values.size();
   }
@@ -80,7 +83,8 @@ void add_point_metadata(std::map<std::string, std::string>& meta, const PointCol
   const std::vector<std::string> psr = it == columns.end() ? std::vector<std::string>{} : it->second;
   for (size_t i = 0; i < psr.size(); ++i) {
     const double psr_db = std::strtod(psr[i].c_str(), nullptr);
-    taus += (i ? "," : "") + fmt::format("{}", std::pow(10.0, psr_db / 10.0) / static_cast<double>(latent));
+    taus += i ? "," : "";
+    taus += fmt::format("{}", std::pow(10.0, psr_db / 10.0) / static_cast<double>(latent));
   }
   meta["tau"] = taus;
   meta["grid_points"] = std::to_string(n);
@@ -121,7 +125,8 @@ PointColumns points_csv_columns(const std::string& points) {
     const std::string& psr = f[c_psr];
     char* end = nullptr;
     std::strtod(psr.c_str(), &end);
-    if (psr.empty() || *end != '\0') fail("semsec export: {}: psr_db '{}' is not a number (line '{}')", points, psr, line);
+    if (psr.empty() || *end != '\0')
+      fail("semsec export: {}: psr_db '{}' is not a number (line '{}')", points, psr, line);
   }
   return columns;
 }
@@ -161,7 +166,8 @@ ExportResult export_run(const std::string& run_dir, const std::string& out_base,
     }
     const TensorMap m = load_tensors(path);
     const int64_t step = get_int(m, "stage.step", path), total = get_int(m, "stage.total_steps", path);
-    if (step != total) fail("semsec export: {}: stage '{}' stopped at step {} of {}; resume the run first", path, stage, step, total);
+    if (step != total)
+      fail("semsec export: {}: stage '{}' stopped at step {} of {}; resume the run first", path, stage, step, total);
     for (const auto& [name, t] : m) {
       if (name.rfind("param.", 0) == 0) tensors.emplace_back(module + "." + name.substr(6), t);
     }

@@ -89,7 +89,10 @@ std::string Grid::points_csv() const {
   out += "\n";
   for (size_t i = 0; i < points_.size(); ++i) {
     out += fmt::format("{}", i);
-    for (const GridAxis& a : kGridAxes) out += "," + axis_text(a, points_[i]);
+    for (const GridAxis& a : kGridAxes) {
+      out += ',';
+      out += axis_text(a, points_[i]);
+    }
     out += "\n";
   }
   return out;
