@@ -13,7 +13,7 @@
 // code paths from the CPU (AVX-512, AVX2, FMA), and another path rounds differently. The goldens
 // record the CPU they were made on (cpu.txt); on a CPU with another signature the test still
 // checks that the same files appear with the same CSV headers and row counts, and says that the
-// bytes were not compared (docs/testing.md).
+// bytes were not compared (docs/architecture.md, "Tests").
 //
 // Re-record after an intended change of results: SEMSEC_GOLDEN_RECORD=1 ctest -R Golden
 // (writes into the source tree; review the diff before committing it).

@@ -95,8 +95,6 @@ class IsacExperiment {
 
   const config::Config& cfg_;
   Grid grid_;
-  const std::vector<GridPoint>& points_;
-  const std::vector<uint64_t>& seeds_;
   RunContext& ctx_;
   data::Split train_, test_;
   double phi_lo_, phi_hi_;

@@ -81,7 +81,7 @@ void load_arn_weights(const std::string& path, const std::vector<torch::nn::Modu
 }
 
 IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint> points, RunContext& ctx)
-    : cfg_(cfg), grid_(cfg, std::move(points)), points_(grid_.points()), seeds_(grid_.seeds()), ctx_(ctx) {
+    : cfg_(cfg), grid_(cfg, std::move(points)), ctx_(ctx) {
   if (cfg.get_float("data.phi_min_deg") >= cfg.get_float("data.phi_max_deg")) {
     fail("data.phi_min_deg ({}) must be below data.phi_max_deg ({})", cfg.get_float("data.phi_min_deg"),
          cfg.get_float("data.phi_max_deg"));
@@ -100,11 +100,10 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
   test_.labels = test_.labels.to(ctx.device);
 
   const models::GsIsacSizes sizes = gs_isac_sizes(cfg, train_.rows * train_.cols);
-  model_ = models::GsIsac(seeds_, sizes);
+  model_ = models::GsIsac(grid_.seeds(), sizes);
   model_->to(ctx.device);
 
-  std::vector<int64_t> seeds_i;
-  for (const auto& p : points_) seeds_i.push_back(static_cast<int64_t>(p.seed));
+  const std::vector<int64_t> seeds_i(grid_.seeds().begin(), grid_.seeds().end());
   seeds_t_ = torch::tensor(seeds_i, torch::kInt64).to(ctx.device);
   train_snr_t_ = grid_.tensor("train.snr_db", ctx.device);
   counter_ = torch::zeros({1}, torch::TensorOptions().dtype(torch::kInt64).device(ctx.device));
@@ -113,7 +112,7 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
   if (batch > train_.images.size(0)) {
     fail("train.batch_size ({}) is larger than the training set ({} samples)", batch, train_.images.size(0));
   }
-  sampler_ = std::make_shared<data::BatchSampler>(train_.images.size(0), batch, seeds_);
+  sampler_ = std::make_shared<data::BatchSampler>(train_.images.size(0), batch, grid_.seeds());
   cuda_graph_ = cfg.get_bool("train.cuda_graph") && ctx.device.is_cuda();  // a CPU run steps eagerly
   // A process-wide cuBLAS switch, set by every experiment so one run never inherits another's.
   if (ctx.device.is_cuda()) {
@@ -125,19 +124,20 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
   if (cfg.get_bool("security.enabled")) {
     // tau per point: per-symbol perturbation power limit of eq. 26, PSR * E||z||^2 / L_z with E||z||^2 = 1.
     std::vector<float> tau;
-    for (const auto& p : points_) tau.push_back(static_cast<float>(std::pow(10.0, p.psr_db / 10.0) / sizes.latent_dim));
+    for (const auto& p : grid_.points())
+      tau.push_back(static_cast<float>(std::pow(10.0, p.psr_db / 10.0) / sizes.latent_dim));
     tau_ = torch::tensor(tau, torch::kFloat32).to(ctx.device);
     const models::ArnSizes arn = arn_sizes(cfg);
     const int64_t y_dim = 2 * sizes.latent_dim, k = cfg.get_int("eve.num_classes");
     const auto& hidden = cfg.get_int_list("eve.hidden");
     const auto& sub_hidden = cfg.get_int_list("eve.substitute_hidden");
-    eve_wb_ = models::EveClassifier(seeds_, y_dim, hidden, k, models::kInitEveWhitebox);
-    eve_bb_ = models::EveClassifier(seeds_, y_dim, sub_hidden, k, models::kInitEveSubstitute);
-    eve_adapt_ = models::EveClassifier(seeds_, y_dim, hidden, k, models::kInitEveAdaptive);
-    arn_wb_ = models::PairedArn(seeds_, arn);
+    eve_wb_ = models::EveClassifier(grid_.seeds(), y_dim, hidden, k, models::kInitEveWhitebox);
+    eve_bb_ = models::EveClassifier(grid_.seeds(), y_dim, sub_hidden, k, models::kInitEveSubstitute);
+    eve_adapt_ = models::EveClassifier(grid_.seeds(), y_dim, hidden, k, models::kInitEveAdaptive);
+    arn_wb_ = models::PairedArn(grid_.seeds(), arn);
     // The black-box pair starts from other weights than the white-box pair.
     std::vector<uint64_t> bb_seeds;
-    for (auto s : seeds_) bb_seeds.push_back(s ^ 0x5bd1e995ull);
+    for (auto s : grid_.seeds()) bb_seeds.push_back(s ^ 0x5bd1e995ull);
     arn_bb_ = models::PairedArn(bb_seeds, arn);
     const std::string init = cfg.get_string("security.arn_init");
     if (!init.empty()) {
@@ -166,7 +166,7 @@ StageSpec IsacExperiment::stage_spec(const std::string& name, const std::string&
 }
 
 void IsacExperiment::load_step(int64_t s) {
-  data::Batch b = data::make_batch(train_, *sampler_, seeds_, s, phi_lo_, phi_hi_, ctx_.device);
+  data::Batch b = data::make_batch(train_, *sampler_, grid_.seeds(), s, phi_lo_, phi_hi_, ctx_.device);
   if (cuda_graph_ && batch_.x.defined()) {
     batch_.x.copy_(b.x);
     batch_.labels.copy_(b.labels);
@@ -213,7 +213,7 @@ std::vector<SummaryRow> IsacExperiment::evaluate_general() {
   model_->eval();
   const int64_t n = test_.images.size(0);
   const int64_t batch = std::min<int64_t>(cfg_.get_int("eval.batch_size"), n);
-  const auto num_points = static_cast<int64_t>(points_.size());
+  const auto num_points = static_cast<int64_t>(grid_.points().size());
   std::vector<SummaryRow> rows;
   for (const double snr_db : cfg_.get_float_list("eval.test_snr_db")) {
     const torch::Tensor snr =
@@ -223,7 +223,7 @@ std::vector<SummaryRow> IsacExperiment::evaluate_general() {
     torch::Tensor se_com = se_sen.clone();
     for (int64_t start = 0; start < n; start += batch) {
       const int64_t bsz = std::min(batch, n - start);
-      const data::Batch b = data::eval_batch(test_, start, bsz, seeds_, phi_lo_, phi_hi_, ctx_.device);
+      const data::Batch b = data::eval_batch(test_, start, bsz, grid_.seeds(), phi_lo_, phi_hi_, ctx_.device);
       const torch::Tensor z = model_->transmit(b.x);
       const kernels::IsacLinkOut y = eval_channel(z, b.phi, snr, start / batch);
       se_sen += (model_->receive_bs(y.y_bs) - b.phi).square().sum(1).to(torch::kFloat64);
@@ -233,8 +233,8 @@ std::vector<SummaryRow> IsacExperiment::evaluate_general() {
     for (int64_t g = 0; g < num_points; ++g) {
       SummaryRow r;
       r.point = g;
-      r.seed = points_[g].seed;
-      r.train_snr_db = points_[g].train_snr_db;
+      r.seed = grid_.points()[g].seed;
+      r.train_snr_db = grid_.points()[g].train_snr_db;
       r.test_snr_db = snr_db;
       r.mse_sen = sen[g].item<double>();
       r.mse_com = com[g].item<double>();

@@ -38,8 +38,8 @@ void IsacExperiment::train_eve(const std::string& stage, models::EveClassifier& 
                                int64_t step_offset) {
   set_trainable(*model_, false);
   if (arn) set_trainable(**arn, false);
-  StageSpec spec =
-      stage_spec(stage, "eve.epochs", "eve.steps", std::vector<double>(points_.size(), cfg_.get_float("eve.lr")));
+  StageSpec spec = stage_spec(stage, "eve.epochs", "eve.steps",
+                              std::vector<double>(grid_.points().size(), cfg_.get_float("eve.lr")));
   spec.params = named("", *eve);
   spec.prepare = [this, step_offset](int64_t step) { load_step(step_offset + step); };
   spec.loss_fn = [this, &eve, arn]() {
@@ -69,7 +69,7 @@ void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn,
   set_trainable(*model_, false);
   set_trainable(*eve, false);
   StageSpec spec = stage_spec(stage, "security.epochs", "security.steps",
-                              std::vector<double>(points_.size(), cfg_.get_float("security.lr")));
+                              std::vector<double>(grid_.points().size(), cfg_.get_float("security.lr")));
   spec.params = named("", *arn);
   const ArnWeights w{grid_.tensor("security.lambda_pow", ctx_.device), grid_.tensor("security.lambda_sen", ctx_.device),
                      grid_.tensor("security.lambda_com", ctx_.device),
@@ -97,7 +97,7 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
   torch::NoGradGuard no_grad;
   const int64_t n = test_.images.size(0);
   const int64_t batch = std::min<int64_t>(cfg_.get_int("eval.batch_size"), n);
-  const auto num_points = static_cast<int64_t>(points_.size());
+  const auto num_points = static_cast<int64_t>(grid_.points().size());
   const bool blackbox = cfg_.get_bool("security.blackbox"), adaptive = cfg_.get_bool("security.adaptive_eve");
 
   // Accumulators per (variant, ARN set) of squared errors and Eve hits, each [G].
@@ -118,7 +118,7 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
     for (int64_t start = 0; start < n; start += batch) {
       const int64_t bsz = std::min(batch, n - start);
       const int64_t step = start / batch;
-      const data::Batch b = data::eval_batch(test_, start, bsz, seeds_, phi_lo_, phi_hi_, ctx_.device);
+      const data::Batch b = data::eval_batch(test_, start, bsz, grid_.seeds(), phi_lo_, phi_hi_, ctx_.device);
       const torch::Tensor z = model_->transmit(b.x);
       auto score = [&](Acc& a, const torch::Tensor& phi_hat, const torch::Tensor& x_hat, const torch::Tensor& y_eve) {
         a.sen += (phi_hat - b.phi).square().sum(1).to(torch::kFloat64);
@@ -146,10 +146,10 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
         r.point = g;
         r.variant = variant;
         r.eve = eve;
-        r.seed = points_[g].seed;
-        r.train_snr_db = points_[g].train_snr_db;
+        r.seed = grid_.points()[g].seed;
+        r.train_snr_db = grid_.points()[g].train_snr_db;
         r.test_snr_db = snr_db;
-        r.psr_db = points_[g].psr_db;
+        r.psr_db = grid_.points()[g].psr_db;
         r.mse_sen = sen[g].item<double>();
         r.mse_com = com[g].item<double>();
         r.pc_eve = pc[g].item<double>();
