@@ -8,3 +8,5 @@ semsec_test(test_clssr_metrics SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_c
 semsec_test(test_clssr_rl SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_clssr_rl.cpp LIBS semsec_trainers)
 semsec_test(gpu_training SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/gpu_training.cpp LIBS semsec_trainers)
 semsec_test(gpu_grid_adam SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/gpu_grid_adam.cpp LIBS semsec_trainers)
+semsec_test(test_ss_isac_equations SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_ss_isac_equations.cpp LIBS semsec_trainers)
+semsec_test(test_ss_isac_keys SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_ss_isac_keys.cpp LIBS semsec_trainers)

@@ -68,6 +68,16 @@ class IsacExperiment {
   const Grid& grid() const { return grid_; }
   const std::vector<GridPoint>& points() const { return grid_.points(); }
   const config::Config& config() const { return cfg_; }
+  const kernels::IsacLinkParams& link_params() const { return link_; }
+  const data::Split& train_split() const { return train_; }
+  const data::Split& test_split() const { return test_; }
+  // tau of eq. 26 per point [G] (security.enabled only).
+  const torch::Tensor& tau() const { return tau_; }
+
+  // The settings of stage `name` (general, eve_whitebox, eve_substitute, eve_adaptive, arn_whitebox,
+  // arn_blackbox) from its section (train, eve, security): steps (or epochs x steps per epoch),
+  // learning rate per point, logging, checkpoints and Adam; the parameters and loss are the caller's.
+  StageSpec stage_spec(const std::string& name) const;
 
   models::GsIsac& model() { return model_; }
   int64_t num_points() const { return grid_.size(); }
@@ -83,9 +93,6 @@ class IsacExperiment {
                                     int64_t step);
   // The link at the counter as it stands; eval selects the evaluation streams.
   kernels::IsacLinkOut link(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db, bool eval);
-  // A stage's steps (steps_key, or epochs_key x steps per epoch), logging, checkpoints and Adam settings.
-  StageSpec stage_spec(const std::string& name, const std::string& epochs_key, const std::string& steps_key,
-                       std::vector<double> lr) const;
   void train_eve(const std::string& stage, models::EveClassifier& eve, models::PairedArn* arn, int64_t step_offset);
   void train_arn(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eve, int64_t step_offset);
   std::shared_ptr<data::BatchSampler> sampler_;

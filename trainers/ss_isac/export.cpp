@@ -66,7 +66,7 @@ PointColumns grid_columns(const Grid& grid) {
 }
 
 // Each column as a comma list indexed like the leading grid dimension, tau from psr_db
-// (eq. 26: PSR / L_z with E||z||^2 = 1), and how many points there are.
+// (psr_to_tau, eq. 26), and how many points there are.
 void add_point_metadata(std::map<std::string, std::string>& meta, const PointColumns& columns, int64_t latent) {
   size_t n = 0;
   for (const auto& [name, values] : columns) {
@@ -84,7 +84,7 @@ void add_point_metadata(std::map<std::string, std::string>& meta, const PointCol
   for (size_t i = 0; i < psr.size(); ++i) {
     const double psr_db = std::strtod(psr[i].c_str(), nullptr);
     taus += i ? "," : "";
-    taus += fmt::format("{}", std::pow(10.0, psr_db / 10.0) / static_cast<double>(latent));
+    taus += fmt::format("{}", psr_to_tau(psr_db, latent));
   }
   meta["tau"] = taus;
   meta["grid_points"] = std::to_string(n);

@@ -122,10 +122,8 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
   }
 
   if (cfg.get_bool("security.enabled")) {
-    // tau per point: per-symbol perturbation power limit of eq. 26, PSR * E||z||^2 / L_z with E||z||^2 = 1.
-    std::vector<float> tau;
-    for (const auto& p : grid_.points())
-      tau.push_back(static_cast<float>(std::pow(10.0, p.psr_db / 10.0) / sizes.latent_dim));
+    std::vector<float> tau;  // eq. 26, per point
+    for (const auto& p : grid_.points()) tau.push_back(static_cast<float>(psr_to_tau(p.psr_db, sizes.latent_dim)));
     tau_ = torch::tensor(tau, torch::kFloat32).to(ctx.device);
     const models::ArnSizes arn = arn_sizes(cfg);
     const int64_t y_dim = 2 * sizes.latent_dim, k = cfg.get_int("eve.num_classes");
@@ -150,12 +148,24 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
   }
 }
 
-StageSpec IsacExperiment::stage_spec(const std::string& name, const std::string& epochs_key,
-                                     const std::string& steps_key, std::vector<double> lr) const {
+StageSpec IsacExperiment::stage_spec(const std::string& name) const {
+  // Each stage family reads its own steps (or epochs) and learning rate; every stage shares
+  // logging, checkpoints and Adam's settings.
+  std::string section;
+  std::vector<double> lr;
+  if (name == "general") {
+    section = "train";
+    lr = grid_.values("train.lr");
+  } else if (name.starts_with("eve_") || name.starts_with("arn_")) {
+    section = name.starts_with("eve_") ? "eve" : "security";
+    lr.assign(grid_.points().size(), cfg_.get_float(section + ".lr"));
+  } else {
+    fail("internal: no SS-ISAC stage '{}'", name);
+  }
   StageSpec spec;
   spec.name = name;
-  spec.total_steps =
-      cfg_.get_int(steps_key) > 0 ? cfg_.get_int(steps_key) : cfg_.get_int(epochs_key) * sampler_->steps_per_epoch();
+  const int64_t steps = cfg_.get_int(section + ".steps");
+  spec.total_steps = steps > 0 ? steps : cfg_.get_int(section + ".epochs") * sampler_->steps_per_epoch();
   spec.log_every = cfg_.get_int("train.log_every");
   spec.checkpoint_every = cfg_.get_int("train.checkpoint_every");
   spec.lr = std::move(lr);
@@ -197,7 +207,7 @@ kernels::IsacLinkOut IsacExperiment::eval_channel(const torch::Tensor& z, const 
 void IsacExperiment::train_general() {
   const torch::Tensor gamma_sen = grid_.tensor("train.gamma_sen", ctx_.device),
                       gamma_com = grid_.tensor("train.gamma_com", ctx_.device);
-  StageSpec spec = stage_spec("general", "train.epochs", "train.steps", grid_.values("train.lr"));
+  StageSpec spec = stage_spec("general");
   for (const auto& item : model_->named_parameters()) spec.params.emplace_back(item.key(), item.value());
   spec.prepare = [this](int64_t step) { load_step(step); };
   spec.loss_fn = [this, gamma_sen, gamma_com]() {

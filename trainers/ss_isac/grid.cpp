@@ -2,6 +2,7 @@
 #include "trainers/ss_isac/grid.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/errors.h"
 
@@ -96,6 +97,10 @@ std::string Grid::points_csv() const {
     out += "\n";
   }
   return out;
+}
+
+double psr_to_tau(double psr_db, int64_t latent_dim) {
+  return std::pow(10.0, psr_db / 10.0) / static_cast<double>(latent_dim);
 }
 
 }  // namespace semsec::trainers

@@ -61,6 +61,10 @@ std::string grid_keys_text();
 // The grid point that a single `semsec train` run describes.
 GridPoint point_from_config(const config::Config& cfg);
 
+// tau of eq. 26, the per-symbol power limit of the perturbation: PSR * E||z||^2 / L_z with
+// E||z||^2 = 1 and PSR = 10^(psr_db / 10).
+double psr_to_tau(double psr_db, int64_t latent_dim);
+
 // The points of one ensemble over the configuration they share.
 class Grid {
  public:

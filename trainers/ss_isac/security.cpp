@@ -38,8 +38,7 @@ void IsacExperiment::train_eve(const std::string& stage, models::EveClassifier& 
                                int64_t step_offset) {
   set_trainable(*model_, false);
   if (arn) set_trainable(**arn, false);
-  StageSpec spec = stage_spec(stage, "eve.epochs", "eve.steps",
-                              std::vector<double>(grid_.points().size(), cfg_.get_float("eve.lr")));
+  StageSpec spec = stage_spec(stage);
   spec.params = named("", *eve);
   spec.prepare = [this, step_offset](int64_t step) { load_step(step_offset + step); };
   spec.loss_fn = [this, &eve, arn]() {
@@ -68,8 +67,7 @@ void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn,
                                int64_t step_offset) {
   set_trainable(*model_, false);
   set_trainable(*eve, false);
-  StageSpec spec = stage_spec(stage, "security.epochs", "security.steps",
-                              std::vector<double>(grid_.points().size(), cfg_.get_float("security.lr")));
+  StageSpec spec = stage_spec(stage);
   spec.params = named("", *arn);
   const ArnWeights w{grid_.tensor("security.lambda_pow", ctx_.device), grid_.tensor("security.lambda_sen", ctx_.device),
                      grid_.tensor("security.lambda_com", ctx_.device),
