@@ -1,20 +1,15 @@
 // Shared by the core/config tests (test_config.cpp, test_config_validation.cpp): the test schema and
-// the ConfigTest fixture (a temporary directory, YAML files in it, and the messages of failed loads).
+// the ConfigTest fixture (a TempDirTest directory, YAML files in it, and the messages of failed loads).
 #pragma once
 
-#include <dirent.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "core/config.h"
 #include "core/errors.h"
+#include "tests/test_util_core.h"
 
 namespace semsec::config::test_support {
 
@@ -36,31 +31,17 @@ inline Schema test_schema() {
   return s;
 }
 
-class ConfigTest : public ::testing::Test {
+class ConfigTest : public semsec::testing::TempDirTest {
  protected:
-  // POSIX calls, not std::filesystem: libtorch.so exports incompatible copies of the latter.
+  ConfigTest() : TempDirTest("test_config") {}
   void SetUp() override {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/semsec_test_config_XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr) << std::strerror(errno);
-    dir_ = pattern;
-    file_ = dir_ + "/x.yaml";  // known before any load so expected messages can name it
-  }
-  void TearDown() override {  // the directory only ever holds plain files
-    if (DIR* d = ::opendir(dir_.c_str())) {
-      while (dirent* e = ::readdir(d)) {
-        std::string name = e->d_name;
-        if (name != "." && name != "..") ::unlink((dir_ + "/" + name).c_str());
-      }
-      ::closedir(d);
-    }
-    ::rmdir(dir_.c_str());
+    TempDirTest::SetUp();
+    file_ = path("x.yaml");  // known before any load so expected messages can name it
   }
 
   std::string write(const std::string& name, const std::string& text) {
-    std::string p = dir_ + "/" + name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
+    semsec::testing::write_bytes(path(name), text);
+    return path(name);
   }
 
   Config load(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
@@ -70,27 +51,16 @@ class ConfigTest : public ::testing::Test {
 
   // The semsec::Error message of loading `yaml` (the test fails if it loads).
   std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-    try {
-      load(yaml, overrides);
-    } catch (const Error& e) {
-      return e.what();
-    }
-    ADD_FAILURE() << "no error for:\n" << yaml;
-    return "";
+    SCOPED_TRACE("loading:\n" + yaml);
+    return semsec::testing::expect_error([&] { load(yaml, overrides); }, {});
   }
 
   std::string override_error(const std::vector<std::string>& overrides) {
-    try {
-      Config::load(schema_, "", overrides);
-    } catch (const Error& e) {
-      return e.what();
-    }
-    ADD_FAILURE() << "no error for override " << overrides.back();
-    return "";
+    SCOPED_TRACE("override " + overrides.back());
+    return semsec::testing::expect_error([&] { Config::load(schema_, "", overrides); }, {});
   }
 
   Schema schema_ = test_schema();
-  std::string dir_;
   std::string file_;
 };
 

@@ -6,6 +6,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -116,18 +119,10 @@ TEST_F(ConfigTest, ParseOverride) {
   EXPECT_EQ(o.path, "train.lr");
   EXPECT_EQ(o.value, "0.1");
   EXPECT_EQ(parse_override("a.b=").value, "");
-  try {
-    parse_override("train.lr");
-    ADD_FAILURE();
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "override 'train.lr': expected KEY=VALUE (e.g. train.batch_size=64)");
-  }
-  try {
-    parse_override("=5");
-    ADD_FAILURE();
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "override '=5': no key before '=' (expected KEY=VALUE)");
-  }
+  using semsec::testing::expect_error;
+  EXPECT_EQ(expect_error([] { parse_override("train.lr"); }, {}),
+            "override 'train.lr': expected KEY=VALUE (e.g. train.batch_size=64)");
+  EXPECT_EQ(expect_error([] { parse_override("=5"); }, {}), "override '=5': no key before '=' (expected KEY=VALUE)");
   EXPECT_EQ(override_error({"train.lr"}), "override 'train.lr': expected KEY=VALUE (e.g. train.batch_size=64)");
 }
 
@@ -137,19 +132,12 @@ TEST_F(ConfigTest, SetIsValidatedAndMarksGiven) {
   EXPECT_EQ(c.get_int("train.seed"), 11);
   EXPECT_TRUE(c.was_given("train.seed"));
   EXPECT_EQ(c.origin("train.seed"), "sweep point 3");
-  try {
-    c.set("train.seed", "1001", "sweep point 4");
-    ADD_FAILURE();
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "sweep point 4: train.seed: expected an integer in [0, 1000], got \"1001\"");
-  }
+  using semsec::testing::expect_error;
+  EXPECT_EQ(expect_error([&] { c.set("train.seed", "1001", "sweep point 4"); }, {}),
+            "sweep point 4: train.seed: expected an integer in [0, 1000], got \"1001\"");
   EXPECT_EQ(c.get_int("train.seed"), 11);
-  try {
-    c.set("train.sed", "1", "sweep point 5");
-    ADD_FAILURE();
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "sweep point 5: unknown key 'train.sed' (did you mean 'train.seed'?)");
-  }
+  EXPECT_EQ(expect_error([&] { c.set("train.sed", "1", "sweep point 5"); }, {}),
+            "sweep point 5: unknown key 'train.sed' (did you mean 'train.seed'?)");
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -251,29 +239,45 @@ TEST_F(ConfigTest, HelpTextListsEveryKey) {
 
 TEST_F(ConfigTest, GettersRejectUnknownPathAndWrongType) {
   Config c = Config::defaults(schema_);
-  EXPECT_THROW(c.get_int("train.nope"), std::logic_error);
-  EXPECT_THROW(c.get_int("train"), std::logic_error);
-  EXPECT_THROW(c.get_float("train.batch_size"), std::logic_error);
-  EXPECT_THROW(c.get_int("train.lr"), std::logic_error);
-  EXPECT_THROW(c.get_string("eval.metrics"), std::logic_error);
-  EXPECT_THROW(c.get_float_list("model.hidden"), std::logic_error);
-  EXPECT_THROW(c.was_given("nope"), std::logic_error);
+  using semsec::testing::expect_error;
+  expect_error<std::logic_error>([&] { c.get_int("train.nope"); }, {"config: unknown key 'train.nope'"});
+  expect_error<std::logic_error>([&] { c.get_int("train"); }, {"config: unknown key 'train'"});
+  expect_error<std::logic_error>([&] { c.get_float("train.batch_size"); },
+                                 {"key 'train.batch_size' is a int, read as a float"});
+  expect_error<std::logic_error>([&] { c.get_int("train.lr"); }, {"key 'train.lr' is a float, read as a int"});
+  expect_error<std::logic_error>([&] { c.get_string("eval.metrics"); },
+                                 {"key 'eval.metrics' is a string list, read as a string"});
+  expect_error<std::logic_error>([&] { c.get_float_list("model.hidden"); },
+                                 {"key 'model.hidden' is a int list, read as a float list"});
+  expect_error<std::logic_error>([&] { c.was_given("nope"); }, {"config: unknown key 'nope'"});
   EXPECT_NO_THROW(c.get_int_list("model.hidden"));
 }
 
 TEST_F(ConfigTest, SchemaRejectsBadDefinitions) {
   Schema s;
   s.add_int("a.b", 1, 0, 10, "");
-  EXPECT_THROW(Schema(s).add_int("a.b", 1, 0, 10, ""), std::logic_error);    // twice
-  EXPECT_THROW(Schema(s).add_int("a", 1, 0, 10, ""), std::logic_error);      // is a section
-  EXPECT_THROW(Schema(s).add_int("a.b.c", 1, 0, 10, ""), std::logic_error);  // under a key
-  EXPECT_THROW(Schema(s).add_int("a..c", 1, 0, 10, ""), std::logic_error);   // malformed
-  EXPECT_THROW(Schema(s).add_int("a.c d", 1, 0, 10, ""), std::logic_error);  // malformed
-  EXPECT_THROW(Schema(s).add_int("a.c", 11, 0, 10, ""), std::logic_error);   // default
-  EXPECT_THROW(Schema(s).add_int("a.c", 1, 10, 0, ""), std::logic_error);    // min > max
-  EXPECT_THROW(Schema(s).add_float("a.c", 2.0, 0.0, 1.0, ""), std::logic_error);
-  EXPECT_THROW(Schema(s).add_string("a.c", "z", {"x", "y"}, ""), std::logic_error);
-  EXPECT_THROW(Schema(s).add_int_list("a.c", {1, 20}, 0, 10, ""), std::logic_error);
+  // Every message names the key and what is wrong with it.
+  using semsec::testing::expect_error;
+  expect_error<std::logic_error>([&] { Schema(s).add_int("a.b", 1, 0, 10, ""); },
+                                 {"config schema: key 'a.b': defined twice"});
+  expect_error<std::logic_error>([&] { Schema(s).add_int("a", 1, 0, 10, ""); },
+                                 {"key 'a': is already a section of other keys"});
+  expect_error<std::logic_error>([&] { Schema(s).add_int("a.b.c", 1, 0, 10, ""); },
+                                 {"key 'a.b.c': its section 'a.b' is already a key"});
+  expect_error<std::logic_error>([&] { Schema(s).add_int("a..c", 1, 0, 10, ""); }, {"key 'a..c': malformed path"});
+  expect_error<std::logic_error>([&] { Schema(s).add_int("a.c d", 1, 0, 10, ""); }, {"key 'a.c d': malformed path"});
+  expect_error<std::logic_error>([&] { Schema(s).add_int("a.c", 11, 0, 10, ""); },
+                                 {"key 'a.c': default 11 is not an integer in [0, 10]"});
+  expect_error<std::logic_error>([&] { Schema(s).add_int("a.c", 1, 10, 0, ""); },
+                                 {"key 'a.c': min is greater than max"});
+  expect_error<std::logic_error>([&] { Schema(s).add_float("a.c", 2.0, 0.0, 1.0, ""); },
+                                 {"key 'a.c': default 2.0 is not a number in [0, 1]"});
+  const std::vector<std::string> xy{"x", "y"};
+  const std::vector<int64_t> one_twenty{1, 20};
+  expect_error<std::logic_error>([&] { Schema(s).add_string("a.c", "z", xy, ""); },
+                                 {"key 'a.c': default z is not one of: x, y"});
+  expect_error<std::logic_error>([&] { Schema(s).add_int_list("a.c", one_twenty, 0, 10, ""); },
+                                 {"key 'a.c': default [1, 20] is not a list of integers in [0, 10]"});
   EXPECT_NO_THROW(Schema(s).add_int("a.c", 10, 0, 10, ""));
   EXPECT_TRUE(s.is_section("a"));
   EXPECT_FALSE(s.is_section("a.b"));

@@ -177,18 +177,10 @@ TEST_F(ConfigTest, TopLevelMustBeMap) {
 
 TEST_F(ConfigTest, MissingOrUnreadableFile) {
   std::string missing = dir_ + "/nope.yaml";
-  try {
-    Config::load(schema_, missing, {});
-    ADD_FAILURE();
-  } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), missing + ": cannot open file (No such file or directory)");
-  }
-  try {
-    Config::load(schema_, dir_, {});
-    ADD_FAILURE();
-  } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), dir_ + ": cannot open file (is a directory)");
-  }
+  EXPECT_EQ(semsec::testing::expect_error([&] { Config::load(schema_, missing, {}); }, {}),
+            missing + ": cannot open file (No such file or directory)");
+  EXPECT_EQ(semsec::testing::expect_error([&] { Config::load(schema_, dir_, {}); }, {}),
+            dir_ + ": cannot open file (is a directory)");
 }
 
 // ------------------------------------------------------------------------------------------------

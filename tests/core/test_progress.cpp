@@ -1,5 +1,6 @@
 // Log line format and the two Progress display modes (terminal redraw, plain log lines).
 #include <algorithm>
+#include <iostream>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "core/errors.h"
 #include "core/progress.h"
+#include "tests/test_util_core.h"
 
 namespace {
 
@@ -152,13 +154,29 @@ TEST(Progress, ZeroTotalAndInvalidTotal) {
   const auto lines = split_lines(os.str());
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_NE(lines[0].find("nothing 0/0 (100%)"), std::string::npos) << lines[0];
-  EXPECT_THROW(semsec::log::Progress("bad", -1, false, os), semsec::Error);
+  semsec::testing::expect_error([&] { semsec::log::Progress("bad", -1, false, os); },
+                                {"progress 'bad'", "total must be >= 0, got -1"});
 }
 
 TEST(Progress, ForStderrIsMovable) {
-  auto p = semsec::log::Progress::for_stderr("stderr", 3);
-  semsec::log::Progress q(std::move(p));
-  q.update(3, "");
-  q.finish();
-  SUCCEED();
+  // for_stderr writes to std::cerr: capture it (restored even if something throws).
+  std::ostringstream captured;
+  struct Restore {
+    std::streambuf* saved;
+    ~Restore() { std::cerr.rdbuf(saved); }
+  } restore{std::cerr.rdbuf(captured.rdbuf())};
+  std::string after_finish;
+  {
+    auto p = semsec::log::Progress::for_stderr("stderr", 3);
+    semsec::log::Progress q(std::move(p));
+    q.update(3, "");
+    q.finish();
+    after_finish = captured.str();
+  }
+  std::cerr.rdbuf(restore.saved);
+  // The moved-to object reports the final state; destroying it and the moved-from one prints nothing more.
+  EXPECT_NE(after_finish.find("stderr"), std::string::npos) << after_finish;
+  EXPECT_NE(after_finish.find("3/3"), std::string::npos) << after_finish;
+  EXPECT_EQ(after_finish.find("0/3"), std::string::npos) << after_finish;
+  EXPECT_EQ(captured.str(), after_finish);
 }

@@ -216,23 +216,14 @@ TEST(Safetensors, WriteIsAtomicAndReplaces) {
 TEST(Safetensors, WriterRejectsBadInput) {
   TempDir dir;
   const std::string path = dir.file("bad.safetensors");
-  auto message = [&](const NamedTensorList& t) -> std::string {
-    try {
-      semsec::write_safetensors(path, t, {});
-    } catch (const semsec::Error& e) {
-      return e.what();
-    }
-    return "";
+  auto rejects = [&](const NamedTensorList& t, const std::string& problem) {
+    SCOPED_TRACE(problem);
+    semsec::testing::expect_error([&] { semsec::write_safetensors(path, t, {}); }, {path, problem});
   };
-  std::string m = message({{"a", torch::ones({1})}, {"a", torch::ones({2})}});
-  EXPECT_NE(m.find("duplicate tensor name 'a'"), std::string::npos) << m;
-  EXPECT_NE(m.find(path), std::string::npos) << m;
-  m = message({{"__metadata__", torch::ones({1})}});
-  EXPECT_NE(m.find("reserved"), std::string::npos) << m;
-  m = message({{"z", torch::ones({2}, torch::kComplexFloat)}});
-  EXPECT_NE(m.find("does not support"), std::string::npos) << m;
-  m = message({{"u", torch::Tensor()}});
-  EXPECT_NE(m.find("undefined"), std::string::npos) << m;
+  rejects({{"a", torch::ones({1})}, {"a", torch::ones({2})}}, "duplicate tensor name 'a'");
+  rejects({{"__metadata__", torch::ones({1})}}, "reserved");
+  rejects({{"z", torch::ones({2}, torch::kComplexFloat)}}, "does not support");
+  rejects({{"u", torch::Tensor()}}, "undefined");
   EXPECT_NE(::access(path.c_str(), F_OK), 0) << "nothing written on error";
 }
 
@@ -250,17 +241,12 @@ TEST(TensorLayout, MatchesAndMismatches) {
   const NamedTensorList found = {{"w", torch::zeros({4, 3})}, {"b", torch::zeros({4})}, {"s", torch::zeros({})}};
   EXPECT_NO_THROW(semsec::check_tensor_layout("ok.safetensors", found, {{"b", {4}}, {"w", {4, 3}}, {"s", {}}}));
 
-  std::string m;
-  try {
-    semsec::check_tensor_layout("runs/x/model.safetensors", found, {{"w", {3, 4}}, {"b", {4}}, {"gain", {1}}});
-  } catch (const semsec::Error& e) {
-    m = e.what();
-  }
-  EXPECT_NE(m.find("runs/x/model.safetensors"), std::string::npos) << m;
-  EXPECT_NE(m.find("3 problems"), std::string::npos) << m;
-  EXPECT_NE(m.find("tensor 'w' has shape [4, 3], expected [3, 4]"), std::string::npos) << m;
-  EXPECT_NE(m.find("tensor 'gain' is missing (expected shape [1])"), std::string::npos) << m;
-  EXPECT_NE(m.find("unexpected tensor 's' (shape [])"), std::string::npos) << m;
+  const std::string m = semsec::testing::expect_error(
+      [&] {
+        semsec::check_tensor_layout("runs/x/model.safetensors", found, {{"w", {3, 4}}, {"b", {4}}, {"gain", {1}}});
+      },
+      {"runs/x/model.safetensors", "3 problems", "tensor 'w' has shape [4, 3], expected [3, 4]",
+       "tensor 'gain' is missing (expected shape [1])", "unexpected tensor 's' (shape [])"});
   EXPECT_EQ(m.find("'b'"), std::string::npos) << m;
 }
 
@@ -284,13 +270,11 @@ TEST(TorchStateDict, RoundTripThroughLibtorch) {
     EXPECT_EQ(hex(tensor_bytes(t)), hex(tensor_bytes(tensors[i].second)));
     ++i;
   }
-  std::string m;
-  try {
-    semsec::write_torch_state_dict(path, {{"a", torch::ones({1})}, {"a", torch::ones({1})}});
-  } catch (const semsec::Error& e) {
-    m = e.what();
-  }
-  EXPECT_NE(m.find("duplicate tensor name 'a'"), std::string::npos) << m;
+  semsec::testing::expect_error(
+      [&] {
+        semsec::write_torch_state_dict(path, {{"a", torch::ones({1})}, {"a", torch::ones({1})}});
+      },
+      {path, "duplicate tensor name 'a'"});
 }
 
 TEST(SafetensorsPython, ReadsOurSafetensors) {
@@ -307,7 +291,7 @@ with safe_open(path, framework="pt") as f:
 print(json.dumps({"tensors": {k: describe(v) for k, v in tensors.items()}, "metadata": metadata, "keys": keys}))
 )PY",
                                                       "'" + path + "'");
-  if (r.status == semsec::testing::kPythonSkip) GTEST_SKIP() << r.out;
+  if (r.status == semsec::testing::kPythonSkip) SEMSEC_SKIP_OR_FAIL_IN_CI(r.out);
   ASSERT_EQ(r.status, 0) << r.out;
   const nlohmann::json out = last_json_line(r.out);
   expect_described(out["tensors"], tensors);
@@ -327,7 +311,7 @@ print(json.dumps({"type": type(d).__name__, "keys": list(d.keys()), "tensors": {
                   "devices": sorted({str(v.device) for v in d.values()})}))
 )PY",
                                                       "'" + path + "'");
-  if (r.status == semsec::testing::kPythonSkip) GTEST_SKIP() << r.out;
+  if (r.status == semsec::testing::kPythonSkip) SEMSEC_SKIP_OR_FAIL_IN_CI(r.out);
   ASSERT_EQ(r.status, 0) << r.out;
   const nlohmann::json out = last_json_line(r.out);
   EXPECT_EQ(out["type"], "dict");
@@ -364,7 +348,7 @@ save_file(tensors, path, metadata=metadata)
 print(json.dumps({"tensors": {k: describe(v) for k, v in tensors.items()}, "metadata": metadata}))
 )PY",
                                                       "'" + path + "'");
-  if (r.status == semsec::testing::kPythonSkip) GTEST_SKIP() << r.out;
+  if (r.status == semsec::testing::kPythonSkip) SEMSEC_SKIP_OR_FAIL_IN_CI(r.out);
   ASSERT_EQ(r.status, 0) << r.out;
   const nlohmann::json out = last_json_line(r.out);
   const semsec::SafetensorsFile file = semsec::read_safetensors(path);

@@ -92,9 +92,12 @@ TEST(GpuLinkLevel, RejectsMixedDevices) {
   const torch::Device gpu(torch::kCUDA, 0);
   sl::LinkConfig c;
   const auto h = sl::generate_channels(c, 4, 1, 0, gpu);
-  EXPECT_THROW(sl::transmit(c, torch::zeros({4, 4}, torch::kUInt8), h, torch::zeros({4}, torch::kInt64),
-                            torch::ones({4}, torch::kFloat64), 1, 0),
-               c10::Error);
+  semsec::testing::expect_error<c10::Error>(
+      [&] {
+        sl::transmit(c, torch::zeros({4, 4}, torch::kUInt8), h, torch::zeros({4}, torch::kInt64),
+                     torch::ones({4}, torch::kFloat64), 1, 0);
+      },
+      {"transmit: bits, h, beams and tau must be on one device"});
 }
 
 TEST(GpuLinkLevel, BerThroughput) {

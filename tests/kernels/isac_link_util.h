@@ -1,12 +1,10 @@
 // Shared by the ISAC link kernel tests (test_isac_link.cpp, test_isac_link_reference.cpp and,
-// for Inputs, run, kSector and ulp_distance, gpu_isac_link.cpp): link parameters, random inputs over
-// the paper's sector, and the float ulp distance.
+// for Inputs, run and kSector, gpu_isac_link.cpp): link parameters and random inputs over the
+// paper's sector. The float ulp distance is semsec::testing::ulp_distance (tests/test_util_core.h).
 #pragma once
 
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 
 #include <torch/torch.h>
@@ -50,16 +48,6 @@ inline Inputs make_inputs(int64_t num_grid, int64_t batch, int64_t length, torch
 
 inline IsacLinkOut run(const Inputs& in, const IsacLinkParams& p) {
   return isac_link(in.z, in.phi, in.snr_db, in.seeds, in.counter, p);
-}
-
-// Distance in units in the last place between two floats (0 = identical).
-inline int64_t ulp_distance(float a, float b) {
-  auto ordered = [](float x) {
-    int32_t i;
-    std::memcpy(&i, &x, sizeof(i));
-    return i < 0 ? static_cast<int64_t>(INT32_MIN) - i : static_cast<int64_t>(i);
-  };
-  return std::abs(ordered(a) - ordered(b));
 }
 
 }  // namespace semsec::kernels::isac_link_test

@@ -14,11 +14,13 @@
 #include "core/errors.h"
 #include "kernels/link_level/ber_theory.h"
 #include "kernels/link_level/link_level_op.h"
+#include "tests/test_util.h"
 
 namespace {
 
 namespace sl = semsec::link;
 using cd = std::complex<double>;
+using semsec::testing::expect_error;
 
 // ---- geometric link ----
 
@@ -309,30 +311,36 @@ TEST(GeometricLink, BeamAlamoutiZeroNoiseDeliversEveryBit) {
 TEST(GeometricLink, RejectsBadConfigurationsAndTensors) {
   sl::LinkConfig c = paper_config(sl::Scheme::kBeamforming);
   c.eves.push_back({0.0, 0.0});  // at the BS
-  EXPECT_THROW(sl::validate(c), semsec::Error);
+  expect_error([&] { sl::validate(c); },
+               {"link: eve 2 at (0, 0) m must be a finite point away from the BS at (0, 0) m"});
   c = paper_config(sl::Scheme::kBeamforming);
   c.rician_k = -1.0;
-  EXPECT_THROW(sl::validate(c), semsec::Error);
+  expect_error([&] { sl::validate(c); }, {"link: Rician K must be >= 0, got -1"});
   c = paper_config(sl::Scheme::kBeamforming);
   c.eves.assign(16, {100.0, 100.0});
-  EXPECT_THROW(sl::validate(c), semsec::Error);
+  expect_error([&] { sl::validate(c); }, {"link: at most 15 eavesdroppers are supported, got 16"});
   c = paper_config(sl::Scheme::kBeamforming);
   c.d0_m = 0.0;
-  EXPECT_THROW(sl::validate(c), semsec::Error);
+  expect_error([&] { sl::validate(c); }, {"link: path-loss reference distance d0 must be > 0 m, got 0"});
   c = paper_config(sl::Scheme::kBeamforming);
   c.num_beams = 0;
-  EXPECT_THROW(sl::validate(c), semsec::Error);
+  expect_error([&] { sl::validate(c); }, {"link: num_beams must be >= 1, got 0"});
 
   c = paper_config(sl::Scheme::kBeamforming);
   const auto h = sl::generate_channels(c, 4, 1, 0, torch::kCPU);
   const auto bits = torch::zeros({4, 8}, torch::kUInt8);
   const auto beams = torch::zeros({4}, torch::kInt64);
   const auto tau = torch::ones({4}, torch::kFloat64);
-  EXPECT_THROW(sl::transmit(c, bits, h, torch::full({4}, 8, torch::kInt64), tau, 1, 0), c10::Error);
-  EXPECT_THROW(sl::transmit(c, bits, h, beams, torch::full({4}, -1.0, torch::kFloat64), 1, 0), c10::Error);
-  EXPECT_THROW(sl::transmit(c, bits.to(torch::kInt64), h, beams, tau, 1, 0), c10::Error);
-  EXPECT_THROW(sl::transmit(c, bits, h.narrow(1, 0, 3), beams, tau, 1, 0), c10::Error);
-  EXPECT_THROW(sl::transmit(c, bits, h.to(torch::kFloat32), beams, tau, 1, 0), c10::Error);
+  expect_error<c10::Error>([&] { sl::transmit(c, bits, h, torch::full({4}, 8, torch::kInt64), tau, 1, 0); },
+                           {"transmit: every beam index must be in [0, 8)"});
+  expect_error<c10::Error>([&] { sl::transmit(c, bits, h, beams, torch::full({4}, -1.0, torch::kFloat64), 1, 0); },
+                           {"transmit: every tau must be >= 0"});
+  expect_error<c10::Error>([&] { sl::transmit(c, bits.to(torch::kInt64), h, beams, tau, 1, 0); },
+                           {"transmit: bits must be uint8, got Long"});
+  expect_error<c10::Error>([&] { sl::transmit(c, bits, h.narrow(1, 0, 3), beams, tau, 1, 0); },
+                           {"transmit: h has 3 samples but bits has 4"});
+  expect_error<c10::Error>([&] { sl::transmit(c, bits, h.to(torch::kFloat32), beams, tau, 1, 0); },
+                           {"transmit: h must be float64, got Float"});
   // No bits: the gains are still computed.
   const auto empty = sl::transmit(c, torch::zeros({4, 0}, torch::kUInt8), h, beams, tau, 1, 0);
   EXPECT_TRUE(torch::allclose(empty.gain, sl::beam_gains(c, h).select(2, 0)));

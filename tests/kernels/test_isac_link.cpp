@@ -7,7 +7,6 @@
 #include <complex>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +14,7 @@
 #include "kernels/isac_link/isac_link_op.h"
 #include "kernels/philox.h"
 #include "tests/kernels/isac_link_util.h"
+#include "tests/test_util.h"
 
 namespace {
 
@@ -22,6 +22,7 @@ namespace sk = semsec::kernels;
 namespace rng = semsec::rng;
 using Complex = std::complex<double>;
 
+using semsec::testing::expect_error;
 using sk::isac_link_test::Inputs;
 using sk::isac_link_test::kPi;
 using sk::isac_link_test::kSector;
@@ -54,15 +55,6 @@ std::pair<Complex, Complex> fading(const sk::IsacLinkParams& p, int64_t seed, in
   }
   const int64_t k = 2 * p.num_antennas;
   return {h_eff, Complex(n[k], n[k + 1]) * std::sqrt(p.si_residual_power / 2.0)};
-}
-
-void expect_error(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error containing '" << needle << "'";
-  } catch (const std::exception& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message was: " << e.what();
-  }
 }
 
 TEST(IsacLink, NoiselessOutputsEqualGainTimesSymbols) {
@@ -286,7 +278,8 @@ TEST(IsacLink, MeanSensingGainMatchesMonteCarlo) {
   EXPECT_GT(wide, 1.0);
   EXPECT_LT(wide, 2.0);
   EXPECT_NEAR(sk::mean_sensing_gain(make_params(), 0.0, 0.0), 2.0, 1e-15);
-  expect_error([] { sk::mean_sensing_gain(make_params(), 0.3, 0.1); }, "phi_lo <= phi_hi");
+  expect_error([] { sk::mean_sensing_gain(make_params(), 0.3, 0.1); },
+               {"mean_sensing_gain: need a finite sector phi_lo <= phi_hi, got [0.3, 0.1]"});
 }
 
 TEST(IsacLink, BeamformersAreUnitNorm) {
@@ -299,9 +292,10 @@ TEST(IsacLink, BeamformersAreUnitNorm) {
   // "steer" puts the beam peak |a^H w|^2 = M on the steering angle.
   auto p = make_params(16, "steer");
   EXPECT_NEAR(std::norm(sensing_gain(p, 10.0 * kPi / 180.0)), 16.0, 1e-9);
-  expect_error([] { sk::make_beamformer("bogus", 16, 0.0); }, "channel.beamformer");
-  expect_error([] { sk::make_beamformer("bogus", 16, 0.0); }, "wide2, uniform, steer");
-  expect_error([] { sk::make_beamformer("wide2", 1, 0.0); }, "num_antennas >= 2");
+  expect_error([] { sk::make_beamformer("bogus", 16, 0.0); },
+               {"channel.beamformer: unknown beamformer 'bogus'", "wide2, uniform, steer"});
+  expect_error([] { sk::make_beamformer("wide2", 1, 0.0); },
+               {"channel.beamformer 'wide2' needs num_antennas >= 2, got 1"});
 }
 
 TEST(IsacLink, EmptyBatchGivesEmptyOutputs) {
@@ -322,28 +316,35 @@ TEST(IsacLink, BadInputsGiveClearErrors) {
     edit(x);
     return x;
   };
-  expect_error(call(with([](Inputs& x) { x.z = x.z[0]; }), p), "z must be [G, B, L]");
-  expect_error(call(with([](Inputs& x) { x.z = x.z.to(torch::kInt); }), p), "float32 or float64");
-  expect_error(call(with([](Inputs& x) { x.phi = x.phi.t(); }), p), "phi must be [G, B]");
-  expect_error(call(with([](Inputs& x) { x.snr_db = x.snr_db.slice(0, 0, 1); }), p), "snr_db must be [G]");
-  expect_error(call(with([](Inputs& x) { x.seeds = x.seeds.to(torch::kInt); }), p), "must be int64");
-  expect_error(call(with([](Inputs& x) { x.counter = torch::zeros({2}, torch::kLong); }), p),
-               "counter must hold one step");
-  expect_error(call(with([](Inputs& x) { x.phi = x.phi.to(torch::kDouble); }), p), "must have z's dtype");
+  expect_error<c10::Error>(call(with([](Inputs& x) { x.z = x.z[0]; }), p),
+                           {"isac_link: z must be [G, B, L], got [3, 4]"});
+  expect_error<c10::Error>(call(with([](Inputs& x) { x.z = x.z.to(torch::kInt); }), p),
+                           {"isac_link: z must be float32 or float64, got Int"});
+  expect_error<c10::Error>(call(with([](Inputs& x) { x.phi = x.phi.t(); }), p),
+                           {"isac_link: phi must be [G, B] = [2, 3], got [3, 2]"});
+  expect_error<c10::Error>(call(with([](Inputs& x) { x.snr_db = x.snr_db.slice(0, 0, 1); }), p),
+                           {"isac_link: snr_db must be [G] = [2], got [1]"});
+  expect_error<c10::Error>(call(with([](Inputs& x) { x.seeds = x.seeds.to(torch::kInt); }), p),
+                           {"isac_link: seeds and counter must be int64, got Int and Long"});
+  expect_error<c10::Error>(call(with([](Inputs& x) { x.counter = torch::zeros({2}, torch::kLong); }), p),
+                           {"isac_link: counter must hold one step, got shape [2]"});
+  expect_error<c10::Error>(call(with([](Inputs& x) { x.phi = x.phi.to(torch::kDouble); }), p),
+                           {"isac_link: phi and snr_db must have z's dtype Float, got Double and Float"});
   const auto meta = torch::dtype(torch::kLong).device(torch::kMeta);
-  expect_error(call(with([&](Inputs& x) { x.counter = torch::zeros({1}, meta); }), p), "must be on z's device");
+  expect_error<c10::Error>(call(with([&](Inputs& x) { x.counter = torch::zeros({1}, meta); }), p),
+                           {"isac_link: all inputs must be on z's device cpu, got a tensor on meta"});
   auto q = p;
   q.num_antennas = 65;
-  expect_error(call(in, q), "num_antennas = 65");
+  expect_error(call(in, q), {"isac_link: num_antennas = 65 out of range"});
   q = p;
   q.w.pop_back();
-  expect_error(call(in, q), "beamformer w has 15 weights");
+  expect_error(call(in, q), {"isac_link: beamformer w has 15 weights, expected num_antennas = 16"});
   q = p;
   q.ref_gain_bs = 0.0;
-  expect_error(call(in, q), "ref_gain_bs");
+  expect_error(call(in, q), {"isac_link: ref_gain_bs = 0 must be finite and > 0"});
   q = p;
   q.si_residual_power = -1.0;
-  expect_error(call(in, q), "si_residual_power");
+  expect_error(call(in, q), {"isac_link: si_residual_power = -1 must be finite and >= 0"});
 }
 
 }  // namespace

@@ -14,15 +14,16 @@
 #include "kernels/isac_link/isac_link_op.h"
 #include "kernels/philox.h"
 #include "tests/kernels/isac_link_util.h"
+#include "tests/test_util.h"
 
 namespace {
 
 namespace sk = semsec::kernels;
 namespace rng = semsec::rng;
 
+using semsec::testing::ulp_distance;
 using sk::isac_link_test::make_inputs;
 using sk::isac_link_test::make_params;
-using sk::isac_link_test::ulp_distance;
 
 TEST(IsacLink, AnalyticGradientMatchesFiniteDifferences) {
   auto p = make_params();

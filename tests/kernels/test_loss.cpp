@@ -6,6 +6,7 @@
 
 #include "kernels/loss/loss.h"
 #include "kernels/loss/loss_op.h"
+#include "tests/test_util.h"
 
 namespace sk = semsec::kernels;
 
@@ -148,10 +149,22 @@ TEST(FusedLoss, GradientMatchesFiniteDifferences) {
 TEST(FusedLoss, OtherDtypesAndBadShapes) {
   const LinearCase c = linear_case(2, 3, 4, 6, 8, torch::kFloat64);  // double: the composed path
   EXPECT_TRUE(torch::allclose(sk::linear_sigmoid_mse(c.h, c.w, c.b, c.x), composed_linear(c.h, c.w, c.b, c.x)));
-  EXPECT_THROW(sk::linear_sigmoid_mse(c.h, c.w, c.b.view({2, 6, 1}), c.x), std::exception);  // bias [G, 1, D]
-  EXPECT_THROW(sk::linear_sigmoid_mse(c.h, c.w.transpose(1, 2), c.b, c.x), std::exception);  // weight [G, K, D]
-  EXPECT_THROW(sk::linear_sigmoid_mse(c.h, c.w, c.b, c.x.view({2, 18, 1})), std::exception);
-  EXPECT_THROW(sk::linear_sigmoid_mse(c.h, c.w, c.b, c.x.to(torch::kFloat32)), std::exception);
+  using semsec::testing::expect_error;
+  expect_error<c10::Error>(
+      [&] {
+        sk::linear_sigmoid_mse(c.h, c.w, c.b.view({2, 6, 1}), c.x);
+      },
+      {"linear_sigmoid_mse: bias must be [G, 1, D] = [2, 1, 6], got [2, 6, 1]"});
+  expect_error<c10::Error>([&] { sk::linear_sigmoid_mse(c.h, c.w.transpose(1, 2), c.b, c.x); },
+                           {"linear_sigmoid_mse: expected h [G, B, K] and weight [G, K, D] with the same G and K",
+                            "got [2, 3, 4] and [2, 6, 4]"});
+  expect_error<c10::Error>(
+      [&] {
+        sk::linear_sigmoid_mse(c.h, c.w, c.b, c.x.view({2, 18, 1}));
+      },
+      {"linear_sigmoid_mse: target must be [G, B, D] = [2, 3, 6], got [2, 18, 1]"});
+  expect_error<c10::Error>([&] { sk::linear_sigmoid_mse(c.h, c.w, c.b, c.x.to(torch::kFloat32)); },
+                           {"linear_sigmoid_mse: h, weight, bias and target must share device and dtype"});
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // straight-through gradient, VQ-VAE pretraining and the semantic-noise stage.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,11 +23,9 @@ using models::SemanticCodec;
 // Small synthetic Fashion-MNIST look-alike, written once per process.
 const data::Split& synthetic_train() {
   static const data::Split split = [] {
-    const std::string dir = testing::make_temp_dir("codec");
-    data::write_synthetic_dataset(dir, 2048, 16, 5, false);
-    data::Split s = data::load_split(dir, "train");
-    fs::remove_all(dir);
-    return s;
+    const testing::TempDir dir("codec");
+    data::write_synthetic_dataset(dir.path(), 2048, 16, 5, false);
+    return data::load_split(dir.path(), "train");
   }();
   return split;
 }
@@ -83,37 +82,29 @@ TEST(CodecBits, RoundTripAndMostSignificantBitFirst) {
     EXPECT_EQ(rb.sizes(), (std::vector<int64_t>{3, 5, 16 * b}));
     EXPECT_TRUE(torch::equal(models::bits_to_indices(rb, b), r)) << "b = " << b;
   }
-  EXPECT_THROW(models::indices_to_bits(idx, 0), Error);
-  EXPECT_THROW(models::bits_to_indices(bits, 5), c10::Error);  // 12 bits are not a multiple of 5
+  testing::expect_error([&] { models::indices_to_bits(idx, 0); },
+                        {"indices_to_bits: b is 0", "expected 1 to 62 bits per index"});
+  testing::expect_error<c10::Error>([&] { models::bits_to_indices(bits, 5); },
+                                    {"bits_to_indices: the last dimension ([1, 12])", "multiple of b = 5"});
 }
 
 TEST(CodecSizes, ValidationNamesTheField) {
-  const auto message = [](CodecSizes s) {
-    try {
-      s.validate();
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
+  EXPECT_NO_THROW(CodecSizes{}.validate());
+  const auto rejects = [](const std::function<void(CodecSizes&)>& edit, const std::vector<std::string>& parts) {
+    CodecSizes s;
+    edit(s);
+    testing::expect_error([&] { s.validate(); }, parts);
   };
-  EXPECT_EQ(message(CodecSizes{}), "");
-  CodecSizes s;
-  s.b_max = 13;
-  EXPECT_NE(message(s).find("b_max"), std::string::npos) << message(s);
-  s = CodecSizes{};
-  s.b_min = 0;
-  EXPECT_NE(message(s).find("b_min"), std::string::npos) << message(s);
-  s = CodecSizes{};
-  s.b_min = 5;
-  s.b_max = 4;
-  EXPECT_NE(message(s).find("b_min <= b_max"), std::string::npos) << message(s);
-  s = CodecSizes{};
-  s.hidden = 0;
-  EXPECT_NE(message(s).find("hidden"), std::string::npos) << message(s);
-  s = CodecSizes{};
-  s.symbol_dim = 0;
-  EXPECT_NE(message(s).find("symbol_dim"), std::string::npos) << message(s);
-  EXPECT_THROW(SemanticCodec(CodecSizes{}, std::vector<uint64_t>{1, 2}), Error);  // G = 5 needs 5 seeds
+  rejects([](CodecSizes& s) { s.b_max = 13; }, {"codec.b_max is 13", "expected 1 to 12 index bits"});
+  rejects([](CodecSizes& s) { s.b_min = 0; }, {"codec.b_min is 0", "expected 1 to 12 index bits"});
+  rejects([](CodecSizes& s) { s.b_min = 5, s.b_max = 4; },
+          {"codec.b_max is 4 but codec.b_min is 5", "expected b_min <= b_max"});
+  rejects([](CodecSizes& s) { s.hidden = 0; }, {"codec.hidden is 0", "expected a positive width"});
+  rejects([](CodecSizes& s) { s.symbol_dim = 0; }, {"codec.symbol_dim (k) is 0", "expected a positive dimension"});
+  // G = 5 (b = 2..6) needs 5 seeds.
+  const std::vector<uint64_t> two_seeds{1, 2};
+  testing::expect_error([&] { SemanticCodec(CodecSizes{}, two_seeds); },
+                        {"SemanticCodec: 2 seeds given; expected one per grid point, 5 (b = 2..6)"});
 }
 
 TEST(SemanticCodec, ShapesAndBitsPerPoint) {
@@ -123,7 +114,7 @@ TEST(SemanticCodec, ShapesAndBitsPerPoint) {
   ASSERT_EQ(codec->grid_size(), 3);
   EXPECT_EQ(codec->bits(0), 2);
   EXPECT_EQ(codec->bits(2), 4);
-  EXPECT_THROW(codec->bits(3), Error);
+  testing::expect_error([&] { codec->bits(3); }, {"grid point 3 does not exist", "expected 0 to 2"});
   EXPECT_EQ(codec->codebook.sizes(), (std::vector<int64_t>{3, 16, 4}));
   EXPECT_EQ(codec->semantic_noise.sizes(), (std::vector<int64_t>{3, 8, 4}));
   // Padding rows are zero and marked invalid.
@@ -143,7 +134,11 @@ TEST(SemanticCodec, ShapesAndBitsPerPoint) {
     EXPECT_GE(y.min().item<float>(), 0.0f);
     EXPECT_LE(y.max().item<float>(), 1.0f);
   }
-  EXPECT_THROW(codec->encode(torch::rand({2, 5, 784})), c10::Error);
+  testing::expect_error<c10::Error>(
+      [&] {
+        codec->encode(torch::rand({2, 5, 784}));
+      },
+      {"SemanticCodec::encode: expected x [G=3, B, D=784], got [2, 5, 784]"});
 }
 
 TEST(SemanticCodec, QuantizePicksTheNearestValidCodeword) {
@@ -189,7 +184,8 @@ TEST(SemanticCodec, DecodingOnePointEqualsItsSliceOfTheGrid) {
       EXPECT_TRUE(torch::allclose(one, all[g], 1e-5, 1e-6)) << "point " << g << " aware " << aware;
     }
   }
-  EXPECT_THROW(codec->decode_point(3, idx[0], false), c10::Error);
+  testing::expect_error<c10::Error>([&] { codec->decode_point(3, idx[0], false); },
+                                    {"SemanticCodec::decode_point: point 3", "[B, n=8] expected"});
 }
 
 TEST(SemanticCodec, StraightThroughGradientReachesTheEncoder) {
@@ -273,7 +269,8 @@ SemanticCodec* TrainedCodec::codec_ = nullptr;
 TEST_F(TrainedCodec, PretrainingBeatsTheMeanImageThenSemanticNoiseHurtsEveMoreThanTheUser) {
   {
     const data::Split& train = fashion_train();
-    if (!codec_) GTEST_SKIP() << data::default_data_root() << " not installed (Debian dataset-fashion-mnist)";
+    if (!codec_)
+      SEMSEC_SKIP_OR_FAIL_IN_CI(data::default_data_root() << " not installed (Debian dataset-fashion-mnist)");
     const torch::Tensor images = train.images.narrow(0, 0, 1024);
     const double baseline = (images - images.mean(0)).square().mean().item<double>();
     const auto r = trainers::evaluate_codec(*codec_, images, 256);

@@ -28,7 +28,8 @@ void expect_all_close(const std::vector<torch::Tensor>& a, const std::vector<tor
 
 TEST(GpuTraining, CpuAndGpuTrainToTheSameWeightsAndMetrics) {
   SEMSEC_SKIP_WITHOUT_CUDA();
-  const std::string dir = testing::make_temp_dir("gputrain"), data = fs::join(dir, "data");
+  const testing::TempDir tmp("gputrain");
+  const std::string dir = tmp.path(), data = fs::join(dir, "data");
   data::write_synthetic_dataset(data, 512, 128, 3, false);
   const config::Config cfg = config::Config::load(
       isac_schema(), "",
@@ -56,14 +57,14 @@ TEST(GpuTraining, CpuAndGpuTrainToTheSameWeightsAndMetrics) {
     EXPECT_NEAR(rows[0][i].mse_com, rows[1][i].mse_com, 1e-3 * rows[0][i].mse_com + 1e-7) << i;
     EXPECT_NEAR(rows[0][i].pc_eve, rows[1][i].pc_eve, 0.02) << i;
   }
-  fs::remove_all(dir);
 }
 
 TEST(GpuTraining, CudaGraphStepsEqualEagerSteps) {
   // Every stage (general, Eve, ARN) trained with train.cuda_graph on and off from the same
   // seeds: 3 eager warm-up steps, then the captured step replayed; same weights and metrics.
   SEMSEC_SKIP_WITHOUT_CUDA();
-  const std::string dir = testing::make_temp_dir("gpugraph"), data = fs::join(dir, "data");
+  const testing::TempDir tmp("gpugraph");
+  const std::string dir = tmp.path(), data = fs::join(dir, "data");
   data::write_synthetic_dataset(data, 512, 128, 3, false);
   std::vector<std::vector<torch::Tensor>> weights;
   std::vector<std::vector<SummaryRow>> rows;
@@ -90,7 +91,6 @@ TEST(GpuTraining, CudaGraphStepsEqualEagerSteps) {
   for (size_t i = 0; i < rows[0].size(); ++i) {
     EXPECT_NEAR(rows[0][i].mse_com, rows[1][i].mse_com, 1e-5 * rows[0][i].mse_com + 1e-8) << i;
   }
-  fs::remove_all(dir);
 }
 
 TEST(GpuTraining, Tf32TrainingStaysCloseToFloat32) {
@@ -100,7 +100,8 @@ TEST(GpuTraining, Tf32TrainingStaysCloseToFloat32) {
   // Measured on an H200: mse_com within 1 %, mse_sen (about 2e-4 rad^2 this early) within 13 %,
   // hence 10 % and 30 %.
   SEMSEC_SKIP_WITHOUT_CUDA();
-  const std::string dir = testing::make_temp_dir("gputf32"), data = fs::join(dir, "data");
+  const testing::TempDir tmp("gputf32");
+  const std::string dir = tmp.path(), data = fs::join(dir, "data");
   data::write_synthetic_dataset(data, 2048, 256, 3, false);
   std::vector<std::vector<SummaryRow>> rows;
   for (const bool tf32 : {false, true}) {
@@ -123,7 +124,6 @@ TEST(GpuTraining, Tf32TrainingStaysCloseToFloat32) {
     EXPECT_NEAR(rows[1][i].mse_sen, rows[0][i].mse_sen, 0.3 * rows[0][i].mse_sen) << i;
     EXPECT_NEAR(rows[1][i].mse_com, rows[0][i].mse_com, 0.1 * rows[0][i].mse_com) << i;
   }
-  fs::remove_all(dir);
 }
 
 }  // namespace

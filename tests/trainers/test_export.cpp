@@ -1,9 +1,7 @@
 // `semsec export`: the ARN pair written as safetensors + torch state dict, rebuilt in plain
 // PyTorch from the file alone (same delta as the C++ model), and corrupt files rejected.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <fstream>
 
 #include "core/checkpoint.h"
@@ -21,10 +19,11 @@
 namespace semsec::trainers {
 namespace {
 
-class ExportTest : public ::testing::Test {
+class ExportTest : public testing::TempDirTest {
  protected:
+  ExportTest() : TempDirTest("export") {}
   void SetUp() override {
-    dir_ = testing::make_temp_dir("export");
+    TempDirTest::SetUp();
     const config::Config cfg = config::Config::load(isac_schema(), "", {"security.enabled=true", "security.psr_db=-7"});
     write_file_atomic(fs::join(dir_, "config.yaml"), cfg.to_yaml());
     torch::manual_seed(1);
@@ -37,9 +36,7 @@ class ExportTest : public ::testing::Test {
     m["stage.total_steps"] = int_tensor(10);
     save_tensors(stage_checkpoint_path(dir_, "arn_whitebox"), m);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
-  std::string dir_;
   models::PairedArn arn_{nullptr};
 };
 
@@ -60,17 +57,16 @@ TEST_F(ExportTest, PythonRebuildsTheEncryptionArnFromTheFileAndGetsTheSameDelta)
   ASSERT_GT(delta.abs().max().item<float>(), 0.01f);
   const std::string io = fs::join(dir_, "io.safetensors");
   write_safetensors(io, {{"z", z[0]}, {"delta", delta[0]}}, {});
-  const std::string python = SEMSEC_PYTHON_EXE;
-  if (python.empty() || ::access(python.c_str(), X_OK) != 0) GTEST_SKIP() << "no python at " << python;
-  const std::string script = fs::join(dir_, "check.py");
-  std::ofstream(script) << R"PY(
+  // The script exits 77 (testing::kPythonSkip) when torch or safetensors is missing.
+  const testing::CommandOutput py =
+      testing::run_python_script(SEMSEC_PYTHON_EXE, dir_, R"PY(
 import sys
 try:
     import torch
     from safetensors import safe_open
     from safetensors.torch import load_file
 except ImportError as e:
-    print("SKIP", e); sys.exit(0)
+    print("missing package:", e); sys.exit(77)
 weights_path, sd_path, io_path = sys.argv[1:4]
 w = load_file(weights_path)
 with safe_open(weights_path, "pt") as f:
@@ -95,20 +91,13 @@ sd = torch.load(sd_path)
 assert sorted(sd) == sorted(w), (sorted(sd), sorted(w))
 assert all(torch.equal(sd[k], w[k]) for k in w)
 print("MAXERR", err)
-)PY";
-  const std::string cmd =
-      fmt::format("'{}' '{}' '{}' '{}' '{}' 2>&1", python, script, r.safetensors_path, r.state_dict_path, io);
-  FILE* p = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[512];
-  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int rc = ::pclose(p);
-  if (out.rfind("SKIP", 0) == 0) GTEST_SKIP() << out;
-  ASSERT_EQ(rc, 0) << out;
-  const auto pos = out.find("MAXERR ");
-  ASSERT_NE(pos, std::string::npos) << out;
-  EXPECT_LT(std::stod(out.substr(pos + 7)), 1e-5) << out;
+)PY",
+                                 fmt::format("'{}' '{}' '{}'", r.safetensors_path, r.state_dict_path, io));
+  if (py.status == testing::kPythonSkip) SEMSEC_SKIP_OR_FAIL_IN_CI(py.out);
+  ASSERT_EQ(py.status, 0) << py.out;
+  const auto pos = py.out.find("MAXERR ");
+  ASSERT_NE(pos, std::string::npos) << py.out;
+  EXPECT_LT(std::stod(py.out.substr(pos + 7)), 1e-5) << py.out;
 }
 
 TEST_F(ExportTest, RejectsIncompleteStagesAndCorruptWeightFiles) {
@@ -116,12 +105,8 @@ TEST_F(ExportTest, RejectsIncompleteStagesAndCorruptWeightFiles) {
   TensorMap m = load_tensors(stage_checkpoint_path(dir_, "arn_whitebox"));
   m["stage.step"] = int_tensor(4);
   save_tensors(stage_checkpoint_path(dir_, "arn_whitebox"), m);
-  try {
-    export_run(dir_, fs::join(dir_, "x"), false);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("stopped at step 4 of 10"), std::string::npos) << e.what();
-  }
+  testing::expect_error([&] { export_run(dir_, fs::join(dir_, "x"), false); },
+                        {stage_checkpoint_path(dir_, "arn_whitebox"), "stage 'arn_whitebox' stopped at step 4 of 10"});
   EXPECT_FALSE(fs::exists(fs::join(dir_, "x.safetensors")));
   m["stage.step"] = int_tensor(10);
   save_tensors(stage_checkpoint_path(dir_, "arn_whitebox"), m);
@@ -130,14 +115,11 @@ TEST_F(ExportTest, RejectsIncompleteStagesAndCorruptWeightFiles) {
   std::string bytes = read_file(r.safetensors_path);
   std::ofstream(r.safetensors_path, std::ios::binary | std::ios::trunc)
       .write(bytes.data(), static_cast<std::streamsize>(bytes.size() - 100));
-  try {
-    read_safetensors(r.safetensors_path);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(r.safetensors_path), std::string::npos) << e.what();
-  }
+  testing::expect_error([&] { read_safetensors(r.safetensors_path); },
+                        {r.safetensors_path, "invalid safetensors file"});
   // --all needs the base system's checkpoint.
-  EXPECT_THROW(export_run(dir_, fs::join(dir_, "z"), true), Error);
+  testing::expect_error([&] { export_run(dir_, fs::join(dir_, "z"), true); },
+                        {stage_checkpoint_path(dir_, "general") + " is missing", "stage 'general'"});
 }
 
 }  // namespace

@@ -207,7 +207,9 @@ TEST_F(SsIsacEval, IdentityArnPairMakesTheThreeVariantsEqual) {
     EXPECT_EQ(r.mse_sen, u.mse_sen) << r.variant << " " << r.eve;
     EXPECT_EQ(r.mse_com, u.mse_com) << r.variant << " " << r.eve;
     // The adaptive Eve faces only the plugged signal; the unencrypted rows are scored by P_Eve.
-    if (!(r.eve == "adaptive" && r.variant == "plugged")) EXPECT_EQ(r.pc_eve, u.pc_eve) << r.variant << " " << r.eve;
+    if (!(r.eve == "adaptive" && r.variant == "plugged")) {
+      EXPECT_EQ(r.pc_eve, u.pc_eve) << r.variant << " " << r.eve;
+    }
     EXPECT_EQ(r.psr_db, r.point == 0 ? -10.0 : -5.0);
   }
 }
