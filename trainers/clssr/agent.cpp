@@ -14,15 +14,6 @@ namespace semsec::trainers::clssr {
 
 namespace {
 
-// Episodes after which the task reliability stays within `tol` of its final value.
-int64_t converged_episode(const std::vector<double>& reliability, double tol) {
-  if (reliability.empty()) return 0;
-  const double last = reliability.back();
-  int64_t e = static_cast<int64_t>(reliability.size());
-  while (e > 0 && std::abs(reliability[static_cast<size_t>(e - 1)] - last) <= tol) --e;
-  return e + 1;  // 1-based episode count
-}
-
 // The policy's (beam, codec point) for each task.
 void act(const rl::MdpSizes& sizes, int64_t gsize, const std::vector<int64_t>& cls, const std::vector<int64_t>& states,
          const std::vector<int64_t>& policy, std::vector<int64_t>& beams, std::vector<int64_t>& gsel) {
@@ -81,6 +72,27 @@ void add_rewards(const Codec& codec, const Env& env, const Rules& rules, Method 
 }
 
 }  // namespace
+
+AgentSettings agent_settings(const config::Config& cfg) {
+  AgentSettings agent;
+  agent.episodes = cfg.get_int("rl.episodes");
+  agent.steps = cfg.get_int("rl.steps_per_episode");
+  agent.stay_prob = cfg.get_float("source.stay_prob");
+  agent.explore = cfg.get_float("rl.explore");
+  agent.gamma = cfg.get_float("rl.gamma");
+  agent.gain_weight = cfg.get_float("rl.gain_weight");
+  agent.all_actions = cfg.get_string("rl.experience") == "all_actions";
+  agent.converge_tol_pct = 100.0 * cfg.get_float("rl.converge_tol");
+  return agent;
+}
+
+int64_t converged_episode(const std::vector<double>& reliability, double tol) {
+  if (reliability.empty()) return 0;
+  const double last = reliability.back();
+  int64_t e = static_cast<int64_t>(reliability.size());
+  while (e > 0 && std::abs(reliability[static_cast<size_t>(e - 1)] - last) <= tol) --e;
+  return e + 1;  // 1-based episode count
+}
 
 AgentResult train_agent(const Codec& codec, const Env& env, const Rules& rules, Method method,
                         const std::string& method_name, const AgentSettings& agent, const Tasks& eval,

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/rundir.h"
 #include "trainers/clssr/codec.h"
@@ -19,6 +20,13 @@ struct AgentSettings {
   double stay_prob = 0.5, explore = 0.1, gamma = 0.9, gain_weight = 1.0, converge_tol_pct = 2.0;
   bool all_actions = true;
 };
+
+// The rl.* settings (and source.stay_prob) every agent is trained with, read from the config.
+AgentSettings agent_settings(const config::Config& cfg);
+
+// Episodes after which the task reliability stays within `tol` of its final value (1-based; 0 for
+// no episode). Moved out of agent.cpp for the tests.
+int64_t converged_episode(const std::vector<double>& reliability, double tol);
 
 // What train_agent reports: the greedy policy's evaluation after the last episode, and the episodes
 // after which its task reliability stays within rl.converge_tol of its final value.

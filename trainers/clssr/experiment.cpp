@@ -32,37 +32,6 @@ std::string summary_row(const std::string& method, const Env& env, const Summary
                      s.g_eve, s.r_u_mbps, s.reward, episodes, converged);
 }
 
-// The rl.* settings (and source.stay_prob) every agent is trained with.
-AgentSettings agent_settings(const config::Config& cfg) {
-  AgentSettings agent;
-  agent.episodes = cfg.get_int("rl.episodes");
-  agent.steps = cfg.get_int("rl.steps_per_episode");
-  agent.stay_prob = cfg.get_float("source.stay_prob");
-  agent.explore = cfg.get_float("rl.explore");
-  agent.gamma = cfg.get_float("rl.gamma");
-  agent.gain_weight = cfg.get_float("rl.gain_weight");
-  agent.all_actions = cfg.get_string("rl.experience") == "all_actions";
-  agent.converge_tol_pct = 100.0 * cfg.get_float("rl.converge_tol");
-  return agent;
-}
-
-// The link of one (antennas, tau) setting and the quantisation of its channel states.
-Env make_env(const config::Config& cfg, const link::LinkConfig& base_link, const std::string& antennas, double tau,
-             uint64_t seed) {
-  Env env;
-  env.link = base_link;
-  env.link.num_rx = antennas == "mimo" ? 2 : 1;
-  env.antennas = antennas;
-  env.tau = tau;
-  env.num_beams = env.link.num_beams;
-  env.num_receivers = link::num_receivers(env.link);
-  env.user_mean_gain = link::large_scale_gains(env.link)[0] * env.link.num_rx;
-  env.snr_levels_db = cfg.get_float_list("rl.snr_levels_db");
-  env.seed = seed;
-  env.images_per_task = cfg.get_int("task.images");
-  return env;
-}
-
 // Runs `method` in one setting: AO on the evaluation tasks or a trained agent (rows of episodes.csv),
 // then its summary.csv row and a log line.
 void run_setting(const Codec& codec, const Env& env, const Rules& rules, Method method, const std::string& method_name,
@@ -117,6 +86,19 @@ void draw_figures(const ClssrOptions& options, const std::string& run_dir) {
 }
 
 }  // namespace
+
+std::vector<Setting> clssr_settings(const config::Config& cfg) {
+  std::vector<Setting> settings;
+  for (const std::string& method : cfg.get_string_list("clssr.methods")) {
+    const auto& antenna_list = parse_method(method) == Method::kAo ? cfg.get_string_list("clssr.ao_antennas")
+                                                                   : cfg.get_string_list("clssr.antennas");
+    for (const std::string& antennas : antenna_list) {
+      for (double tau : cfg.get_float_list("clssr.tau")) settings.push_back({method, antennas, tau});
+    }
+  }
+  return settings;
+}
+
 }  // namespace clssr
 
 int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Device device,
@@ -130,8 +112,7 @@ int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Devi
     fail("channel.scheme: semsec clssr needs a scheme with beams (beam_alamouti or beamforming), got {} ({})",
          link::scheme_name(base_link.scheme), cfg.origin("channel.scheme"));
   }
-  const clssr::Rules rules{cfg.get_float("task.epsilon"), cfg.get_float("task.distortion_max"),
-                           cfg.get_float("task.deadline_s")};
+  const clssr::Rules rules = clssr::rules_from_config(cfg);
   if (cfg.get_string_list("clssr.methods").empty()) fail("clssr.methods: expected at least one method");
   if (cfg.get_string_list("clssr.antennas").empty()) fail("clssr.antennas: expected at least one of mimo, miso");
   if (cfg.get_float_list("clssr.tau").empty()) fail("clssr.tau: expected at least one noise factor");
@@ -148,17 +129,10 @@ int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Devi
                         "method,antennas,tau,clssr_ksut,task_reliability,secure_rate,timely_rate,mean_b,mean_g_user,"
                         "mean_g_eve_min,r_u_mbps,mean_reward,episodes,converged_episode");
 
-  for (const std::string& method_name : cfg.get_string_list("clssr.methods")) {
-    const clssr::Method method = clssr::parse_method(method_name);
-    const auto& antenna_list =
-        method == clssr::Method::kAo ? cfg.get_string_list("clssr.ao_antennas") : cfg.get_string_list("clssr.antennas");
-    for (const std::string& antennas : antenna_list) {
-      for (double tau : cfg.get_float_list("clssr.tau")) {
-        const clssr::Env env = clssr::make_env(cfg, base_link, antennas, tau, seed);
-        clssr::run_setting(codec, env, rules, method, method_name, agent, eval_tasks, episodes_csv, summary_csv,
-                           device);
-      }
-    }
+  for (const clssr::Setting& setting : clssr::clssr_settings(cfg)) {
+    const clssr::Env env = clssr::make_env(cfg, base_link, setting.antennas, setting.tau, seed);
+    clssr::run_setting(codec, env, rules, clssr::parse_method(setting.method), setting.method, agent, eval_tasks,
+                       episodes_csv, summary_csv, device);
   }
   episodes_csv.close();
   summary_csv.close();

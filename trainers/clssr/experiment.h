@@ -28,10 +28,26 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 
 namespace semsec::trainers {
+
+namespace clssr {
+
+// One (method, antennas, tau) setting of the run: one summary.csv row.
+struct Setting {
+  std::string method;  // a clssr.methods entry
+  std::string antennas;
+  double tau;
+};
+
+// The settings run_clssr runs, in order: for each clssr.methods entry, its antenna sets
+// (clssr.ao_antennas for ao, clssr.antennas otherwise), each with every clssr.tau.
+std::vector<Setting> clssr_settings(const config::Config& cfg);
+
+}  // namespace clssr
 
 config::Schema clssr_schema();
 

@@ -47,6 +47,26 @@ link::LinkConfig default_clssr_link() {
   return c;
 }
 
+Rules rules_from_config(const config::Config& cfg) {
+  return Rules{cfg.get_float("task.epsilon"), cfg.get_float("task.distortion_max"), cfg.get_float("task.deadline_s")};
+}
+
+Env make_env(const config::Config& cfg, const link::LinkConfig& base_link, const std::string& antennas, double tau,
+             uint64_t seed) {
+  Env env;
+  env.link = base_link;
+  env.link.num_rx = antennas == "mimo" ? 2 : 1;
+  env.antennas = antennas;
+  env.tau = tau;
+  env.num_beams = env.link.num_beams;
+  env.num_receivers = link::num_receivers(env.link);
+  env.user_mean_gain = link::large_scale_gains(env.link)[0] * env.link.num_rx;
+  env.snr_levels_db = cfg.get_float_list("rl.snr_levels_db");
+  env.seed = seed;
+  env.images_per_task = cfg.get_int("task.images");
+  return env;
+}
+
 Summary summarise(const Outcome& o) {
   Summary s;
   const auto n = static_cast<double>(o.omega.size());

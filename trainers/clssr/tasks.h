@@ -42,6 +42,14 @@ struct Env {
   }
 };
 
+// The task rules from task.epsilon, task.distortion_max and task.deadline_s.
+Rules rules_from_config(const config::Config& cfg);
+
+// The link of one (antennas, tau) setting and the quantisation of its channel states: `base_link`
+// with num_rx 2 (mimo) or 1 (miso), rl.snr_levels_db and task.images.
+Env make_env(const config::Config& cfg, const link::LinkConfig& base_link, const std::string& antennas, double tau,
+             uint64_t seed);
+
 // A batch of tasks: classes, images and the channel of every receiver.
 struct Tasks {
   std::vector<int64_t> cls;
