@@ -126,6 +126,13 @@ double rate_of(const cl::Env& env, const cl::Tasks& t, int64_t r, int64_t i, int
   return env.link.bandwidth_hz * std::log2(1.0 + gain_of(t, r, i, beam) / env.tau);
 }
 
+// The best rate among the Eves of task i with `beam`.
+double max_eve_rate(const cl::Env& env, const cl::Tasks& t, int64_t i, int64_t beam) {
+  double r_e_max = 0.0;
+  for (int64_t r = 1; r < env.num_receivers; ++r) r_e_max = std::max(r_e_max, rate_of(env, t, r, i, beam));
+  return r_e_max;
+}
+
 // What the task model says about task i sent with (beam, b) when the user's distortion is g_u and
 // every Eve's g_e; `app_layer` is false for PL-SS (security only through R^S > 0). Written from
 // Definition 1, eq. 2-8, the timeliness rule and the reward, without semsec::clssr::evaluate_task.
@@ -369,8 +376,7 @@ TEST(ClssrRunTasks, ClSsIsSecureAtTheApplicationLayerPlSsOnlyThroughSecrecyRate)
   int64_t eve_hears_better = 0, user_beats_all = 0;
   for (int64_t i = 0; i < t.size(); ++i) {
     const auto u = static_cast<size_t>(i);
-    double r_e_max = 0.0;
-    for (int64_t r = 1; r < env.num_receivers; ++r) r_e_max = std::max(r_e_max, rate_of(env, t, r, i, beams[u]));
+    const double r_e_max = max_eve_rate(env, t, i, beams[u]);
     const bool secrecy = cl_b2.r_u[u] > r_e_max;
     eve_hears_better += secrecy ? 0 : 1;
     user_beats_all += secrecy ? 1 : 0;
@@ -392,8 +398,7 @@ TEST(ClssrRunTasks, ClSsIsSecureAtTheApplicationLayerPlSsOnlyThroughSecrecyRate)
   const cl::Outcome pl_b2 = run(c, env, cl::Method::kPlSs, t, beams, 0, 0.0);
   for (int64_t i = 0; i < t.size(); ++i) {
     const auto u = static_cast<size_t>(i);
-    double r_e_max = 0.0;
-    for (int64_t r = 1; r < env.num_receivers; ++r) r_e_max = std::max(r_e_max, rate_of(env, t, r, i, beams[u]));
+    const double r_e_max = max_eve_rate(env, t, i, beams[u]);
     EXPECT_EQ(pl_b3.secure[u], pl_b3.r_u[u] > r_e_max ? 1 : 0) << i;
     EXPECT_EQ(cl_b3.secure[u], pl_b3.secure[u]) << i;
     EXPECT_EQ(pl_b2.secure[u], 0) << i;

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <map>
+#include <numbers>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,7 @@
 namespace semsec::trainers {
 namespace {
 
-constexpr double kDeg = 3.14159265358979323846 / 180.0;
+constexpr double kDeg = std::numbers::pi / 180.0;
 
 // A test-defined channel: the same interleaved (z, z / 2) at every receiver, so each loss term
 // follows from the modules' outputs alone. Records the symbols it was given.
@@ -215,8 +216,7 @@ TEST_F(SsIsacEval, IdentityArnPairMakesTheThreeVariantsEqual) {
 }
 
 TEST_F(SsIsacEval, PluggedSendsZPlusDeltaAndDecryptOnlyDecryptsTheUnencryptedSignal) {
-  const config::Config cfg =
-      make_config({"security.blackbox=false", "security.adaptive_eve=false", "channel.eve_snr_offset_db=-3"});
+  const config::Config cfg = make_config({"security.blackbox=false", "channel.eve_snr_offset_db=-3"});
   RunContext ctx = context("run");
   const std::vector<GridPoint> points{{7, 15.0, 1e-3, -10.0}};
   IsacExperiment exp(cfg, points, ctx);
@@ -242,6 +242,12 @@ TEST_F(SsIsacEval, PluggedSendsZPlusDeltaAndDecryptOnlyDecryptsTheUnencryptedSig
     const kernels::IsacLinkOut y1 = kernels::isac_link(z + arn->delta(z), b.phi, snr, seeds_t, counter, p);
     auto check = [&](const std::string& variant, const torch::Tensor& phi_hat, const torch::Tensor& x_hat,
                      const torch::Tensor& y_eve) {
+      // The adaptive Eve scores only the plugged signal; the unencrypted rows keep P_Eve's score.
+      const double pc_adaptive =
+          (exp.eve_adaptive()->forward(y_eve).argmax(-1) == b.labels).to(torch::kFloat64).mean().item<double>();
+      const SummaryRow& a = find(rows, 0, variant, "adaptive", snr_db);
+      EXPECT_DOUBLE_EQ(a.pc_eve,
+                       variant == "plugged" ? pc_adaptive : find(rows, 0, variant, "whitebox", snr_db).pc_eve);
       const SummaryRow& r = find(rows, 0, variant, "whitebox", snr_db);
       expect_close(r.mse_sen, (phi_hat - b.phi).square().mean().item<double>(), variant + " mse_sen");
       expect_close(r.mse_com, (x_hat - b.x).square().mean().item<double>(), variant + " mse_com");

@@ -65,6 +65,7 @@ class IsacExperiment {
 
   models::PairedArn& arn_whitebox() { return arn_wb_; }
   models::EveClassifier& eve_whitebox() { return eve_wb_; }
+  models::EveClassifier& eve_adaptive() { return eve_adapt_; }
   const Grid& grid() const { return grid_; }
   const std::vector<GridPoint>& points() const { return grid_.points(); }
   const config::Config& config() const { return cfg_; }
