@@ -77,14 +77,16 @@ config::Config resolve_config(const config::Schema& schema, const CliArgs& args,
   return saved;
 }
 
-// A new run directory for --out (or runs/<name>/<time>); refuses a directory that already holds
-// `marker` (a finished or interrupted result) so nothing a user finished is overwritten.
+// The directory of a new run: --out (or runs/<name>/<time>); refuses a directory that already
+// holds `marker` (a finished or interrupted result) so nothing a user finished is overwritten.
+// Creates nothing (RunDirGuard does, once everything is validated).
 std::string new_run_dir(const std::string& out, const std::string& marker, const std::string& name,
                         const std::string& resume_hint) {
   if (!out.empty() && fs::exists(fs::join(out, marker))) {
     fail("--out {}: already holds {}; {}choose another directory", out, marker, resume_hint);
   }
-  return make_run_dir(out, name);
+  if (!out.empty() && fs::exists(out) && !fs::is_directory(out)) fail("--out {}: exists and is not a directory", out);
+  return choose_run_dir(out, name);
 }
 
 int cmd_train(const std::vector<std::string>& argv) {
@@ -116,8 +118,10 @@ int cmd_train(const std::vector<std::string>& argv) {
     const std::string out = args.option("--out");
     run_dir = new_run_dir(out, "config.yaml", cfg.get_string("experiment.name"),
                           fmt::format("continue it with '--resume {}' or ", out));
-    write_file_atomic(fs::join(run_dir, "config.yaml"), cfg.to_yaml());
   }
+  // Everything above only read and checked; from here on the run directory is ours.
+  const RunDirGuard guard(run_dir);
+  if (!resume) write_file_atomic(fs::join(run_dir, "config.yaml"), cfg.to_yaml());
   trainers::RunContext ctx = trainers::open_run(run_dir, device, resume, cfg.get_bool("output.tensorboard"));
   log::info("run directory {} (device {})", run_dir, device.str());
   trainers::run_train(cfg, ctx);
@@ -153,19 +157,25 @@ int cmd_sweep(const std::vector<std::string>& argv) {
       fail("semsec sweep --resume DIR takes no CONFIG, axes or --out: they are read from DIR/sweep.txt");
     }
     opt.sweep_dir = args.option("--resume");
+    if (!fs::is_file(fs::join(opt.sweep_dir, "sweep.txt"))) {
+      fail("--resume {}: no sweep.txt there; is it a semsec sweep directory?", opt.sweep_dir);
+    }
     trainers::load_sweep_record(opt);
   } else {
     if (args.positional.empty()) fail("semsec sweep: missing CONFIG (usage: {})", spec.usage);
     opt.config_file = args.positional[0];
     opt.args = args.overrides;
     const std::string out = args.option("--out");
-    const config::Config probe = config::Config::load(schema, opt.config_file, {});
+    const config::Config probe = config::Config::load_unchecked(schema, opt.config_file, {});
     opt.sweep_dir = new_run_dir(out, "sweep.txt", probe.get_string("experiment.name") + "_sweep",
                                 fmt::format("continue it with '--resume {}' or ", out));
-    trainers::save_sweep_record(opt);
   }
+  // Every point's configuration resolved and checked before the sweep directory is touched.
+  const trainers::SweepPlan plan = trainers::plan_sweep(opt);
+  const RunDirGuard guard(opt.sweep_dir);
+  if (!opt.resume) trainers::save_sweep_record(opt);
   log::info("sweep directory {} (device {})", opt.sweep_dir, opt.device.str());
-  trainers::run_sweep(opt);
+  trainers::run_sweep(opt, plan);
   log::info("done: {}/summary.csv", opt.sweep_dir);
   return 0;
 }
@@ -209,6 +219,7 @@ int run_config_command(
   const config::Config cfg = config::Config::load(schema, args.positional[0], args.overrides);
   const torch::Device device = parse_device(args.option("--device", "cpu"));
   const std::string run_dir = new_run_dir(args.option("--out"), marker, cfg.get_string("experiment.name"), "");
+  const RunDirGuard guard(run_dir);
   write_file_atomic(fs::join(run_dir, "config.yaml"), cfg.to_yaml());
   const int rc = body(cfg, run_dir, device, args);
   log::info("done: {}", fs::join(run_dir, marker));

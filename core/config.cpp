@@ -266,6 +266,17 @@ YAML::Node load_file(const std::string& file) {
 }  // namespace
 
 Config Config::load(const Schema& schema, const std::string& file, const std::vector<std::string>& overrides) {
+  Config config = load_unchecked(schema, file, overrides);
+  config.check();
+  return config;
+}
+
+void Config::check() const {
+  for (const auto& rule : schema_.checks_) rule(*this);
+}
+
+Config Config::load_unchecked(const Schema& schema, const std::string& file,
+                              const std::vector<std::string>& overrides) {
   Config config(schema);
   if (!file.empty()) ConfigLoader(config, file, true).apply_document(load_file(file));
   for (const auto& text : overrides) {

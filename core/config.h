@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -26,6 +27,8 @@
 #include <vector>
 
 namespace semsec::config {
+
+class Config;
 
 enum class Type { kInt, kFloat, kBool, kString, kIntList, kFloatList, kStringList };
 
@@ -73,7 +76,12 @@ class Schema {
   Schema& add_float_list(std::string path, std::vector<double> def, double min, double max, std::string help);
   Schema& add_string_list(std::string path, std::vector<std::string> def, std::vector<std::string> choices,
                           std::string help);
-  // Appends every key of `other` (commands combine shared schemas this way).
+  // A rule that involves several keys (phi_min below phi_max, a list that must not be empty):
+  // `check` throws semsec::Error naming the keys and their origins when the configuration breaks
+  // it. Config::load runs every check after the file and the overrides, so a command rejects a
+  // bad configuration before it creates anything on disk.
+  Schema& add_check(std::function<void(const Config&)> check);
+  // Appends every key and check of `other` (commands combine shared schemas this way).
   Schema& extend(const Schema& other);
 
   const KeySpec* find(std::string_view path) const;
@@ -87,8 +95,10 @@ class Schema {
 
  private:
   Schema& add(KeySpec spec);
+  friend class Config;
   std::vector<KeySpec> keys_;
   std::vector<std::string> sections_;
+  std::vector<std::function<void(const Config&)>> checks_;
 };
 
 struct Override {
@@ -101,8 +111,14 @@ Override parse_override(const std::string& text);
 class Config {
  public:
   // `file` may be "" (defaults only). Overrides ("a.b=value") are applied after the file, in order,
-  // so the last one given for a key wins.
+  // so the last one given for a key wins; then the schema's cross-key checks run (check()).
   static Config load(const Schema& schema, const std::string& file, const std::vector<std::string>& overrides);
+  // The same without the cross-key checks: the base of a sweep, whose points are checked one by
+  // one once their swept values are set.
+  static Config load_unchecked(const Schema& schema, const std::string& file,
+                               const std::vector<std::string>& overrides);
+  // Runs the schema's cross-key checks (semsec::Error on the first that fails).
+  void check() const;
   // Every key at its default.
   static Config defaults(const Schema& schema);
 

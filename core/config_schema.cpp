@@ -227,8 +227,14 @@ Schema& Schema::add_string_list(std::string path, std::vector<std::string> def, 
   return add(std::move(k));
 }
 
+Schema& Schema::add_check(std::function<void(const Config&)> check) {
+  checks_.push_back(std::move(check));
+  return *this;
+}
+
 Schema& Schema::extend(const Schema& other) {
   for (const auto& k : other.keys()) add(k);
+  checks_.insert(checks_.end(), other.checks_.begin(), other.checks_.end());
   return *this;
 }
 

@@ -1,12 +1,15 @@
 // Run directories and atomic file output.
 #include "core/rundir.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -14,8 +17,21 @@
 
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/progress.h"
 
 namespace semsec {
+
+namespace {
+
+// Test hook for storage faults: with SEMSEC_TEST_FAIL_WRITES=TEXT in the environment, every atomic
+// write to a path that contains TEXT fails half-way with ENOSPC, as on a full disk, through the
+// same clean-up as a real failure.
+bool injected_write_failure(const std::string& path) {
+  const char* text = std::getenv("SEMSEC_TEST_FAIL_WRITES");
+  return text != nullptr && *text != '\0' && path.find(text) != std::string::npos;
+}
+
+}  // namespace
 
 void write_file_atomic(const std::string& path, std::string_view content) {
   const std::string up = fs::parent(path);
@@ -38,8 +54,14 @@ void write_file_atomic(const std::string& path, std::string_view content) {
     fail("{}: {} failed: {}", path, what, std::strerror(err));
   };
   constexpr size_t kChunk = size_t{1} << 30;  // write(2) moves at most about 2 GiB per call
-  for (size_t done = 0; done < content.size();) {
-    const ssize_t w = ::write(fd, content.data() + done, std::min(content.size() - done, kChunk));
+  const bool inject = injected_write_failure(path);
+  for (size_t done = 0; done < content.size() || inject;) {
+    if (inject && done >= content.size() / 2) {
+      errno = ENOSPC;
+      abandon("write (disk full?)");
+    }
+    const size_t want = std::min(content.size() - done, kChunk);
+    const ssize_t w = ::write(fd, content.data() + done, inject ? std::min(want, content.size() / 2 - done) : want);
     if (w < 0) {
       if (errno == EINTR) continue;
       abandon("write (disk full?)");
@@ -68,22 +90,92 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-std::string make_run_dir(const std::string& out, const std::string& experiment) {
-  std::string dir;
-  if (!out.empty()) {
-    dir = out;
-  } else {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    localtime_r(&now, &tm);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    dir = fs::join(fs::join("runs", experiment), stamp);
-    for (int n = 1; fs::exists(dir); ++n) dir = fs::join(fs::join("runs", experiment), fmt::format("{}-{}", stamp, n));
-  }
-  const std::string err = fs::create_directories(dir);
-  if (!err.empty()) fail("--out {}: cannot create run directory: {}", dir, err);
+std::string choose_run_dir(const std::string& out, const std::string& experiment) {
+  if (!out.empty()) return out;
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  std::string dir = fs::join(fs::join("runs", experiment), stamp);
+  for (int n = 1; fs::exists(dir); ++n) dir = fs::join(fs::join("runs", experiment), fmt::format("{}-{}", stamp, n));
   return dir;
+}
+
+bool holds_checkpoint(const std::string& dir) {
+  for (const std::string& name : fs::list_dir(dir)) {
+    const std::string path = fs::join(dir, name);
+    if (fs::is_directory(path)) {
+      if (holds_checkpoint(path)) return true;
+    } else if (name.ends_with(".pt") || name.ends_with(".ckpt")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+RunDirGuard::RunDirGuard(std::string dir) : dir_(std::move(dir)), uncaught_(std::uncaught_exceptions()) {
+  for (std::string d = dir_; !d.empty() && !fs::exists(d); d = fs::parent(d)) created_.insert(created_.begin(), d);
+  before_ = fs::list_dir(dir_);
+  const std::string err = fs::create_directories(dir_);
+  if (!err.empty()) {
+    created_.clear();  // nothing of ours to remove beyond what create_directories made
+    fail("{}: cannot create the run directory: {}", dir_, err);
+  }
+  const std::string lock_path = fs::join(dir_, ".semsec.lock");
+  // The holder removes the lock file when it lets go; a process that opened it just before that
+  // holds a lock on a file that is no longer there, so it checks and tries again.
+  bool locked = false;
+  for (int attempt = 0; !locked; ++attempt) {
+    lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd_ < 0) {
+      const int e = errno;
+      clean_up();
+      fail("{}: cannot open the lock file {}: {}", dir_, lock_path, std::strerror(e));
+    }
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) break;  // held by someone else
+    struct stat held {}, named {};
+    locked = ::fstat(lock_fd_, &held) == 0 && ::stat(lock_path.c_str(), &named) == 0 &&
+             held.st_ino == named.st_ino && held.st_dev == named.st_dev;
+    if (!locked) {
+      ::close(lock_fd_);
+      lock_fd_ = -1;
+      if (attempt == 100) fail("{}: cannot take the lock {}: it keeps being replaced", dir_, lock_path);
+    }
+  }
+  if (!locked) {
+    const int e = errno;
+    std::string holder = read_file(lock_path);
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    if (e == EWOULDBLOCK) {
+      fail("{}: in use by another semsec process (pid {}); wait for it to finish or choose another directory", dir_,
+           holder.empty() ? std::string("unknown") : holder);
+    }
+    fail("{}: cannot lock {}: {}", dir_, lock_path, std::strerror(e));
+  }
+  // This process holds the lock: record its pid for the message another process would print.
+  const std::string pid = fmt::format("{}\n", ::getpid());
+  if (::ftruncate(lock_fd_, 0) != 0 || ::pwrite(lock_fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    log::info("{}: could not record the pid in the lock file ({})", dir_, std::strerror(errno));
+  }
+}
+
+RunDirGuard::~RunDirGuard() {
+  if (std::uncaught_exceptions() > uncaught_) clean_up();
+  if (lock_fd_ >= 0) {
+    ::unlink(fs::join(dir_, ".semsec.lock").c_str());  // while still held: nobody else owns this name
+    ::close(lock_fd_);                                   // releases the flock
+  }
+}
+
+void RunDirGuard::clean_up() const {
+  if (holds_checkpoint(dir_)) return;  // resumable: keep everything
+  for (const std::string& name : fs::list_dir(dir_)) {
+    if (!std::binary_search(before_.begin(), before_.end(), name)) fs::remove_all(fs::join(dir_, name));
+  }
+  for (auto it = created_.rbegin(); it != created_.rend(); ++it) ::rmdir(it->c_str());  // only empty ones go
 }
 
 CsvWriter::CsvWriter(std::string path, std::string header) : path_(std::move(path)), content_(std::move(header)) {

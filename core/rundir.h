@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace semsec {
 
@@ -15,9 +16,40 @@ void write_file_atomic(const std::string& path, std::string_view content);
 // Reads a whole file; semsec::Error naming the file if it cannot.
 std::string read_file(const std::string& path);
 
-// Creates (parents included) and returns the run directory: `out` when given, else
-// runs/<experiment>/<YYYYmmdd-HHMMSS>[-N] (a fresh, unused name).
-std::string make_run_dir(const std::string& out, const std::string& experiment);
+// The run directory a new run uses: `out` when given, else runs/<experiment>/<YYYYmmdd-HHMMSS>[-N]
+// (a fresh, unused name). Creates nothing: RunDirGuard does.
+std::string choose_run_dir(const std::string& out, const std::string& experiment);
+
+// One command's hold on its run directory, taken after the configuration and the command line
+// have been validated and before anything is written there:
+//   - creates the directory (parents included) when it is missing;
+//   - locks it (flock on DIR/.semsec.lock, which records the holder's pid): a second semsec
+//     process on the same directory gets semsec::Error naming that pid, and the lock goes with
+//     the process, however it ends;
+//   - when the command fails (an exception leaves the scope of the guard) before the run saved
+//     anything resumable (a checkpoint *.pt / *.ckpt anywhere below it), it removes what this
+//     command added: every entry that was not there before, and the directory itself (and the
+//     parents it created) if this command made it. A directory with a checkpoint is kept whole,
+//     for --resume.
+class RunDirGuard {
+ public:
+  explicit RunDirGuard(std::string dir);
+  ~RunDirGuard();
+  RunDirGuard(const RunDirGuard&) = delete;
+  RunDirGuard& operator=(const RunDirGuard&) = delete;
+  const std::string& path() const { return dir_; }
+
+ private:
+  void clean_up() const;
+  std::string dir_;
+  std::vector<std::string> created_;  // directories this guard made, outermost first
+  std::vector<std::string> before_;   // entries of dir_ before this command
+  int lock_fd_ = -1;
+  int uncaught_ = 0;
+};
+
+// True when a file named *.pt or *.ckpt exists anywhere below `dir`.
+bool holds_checkpoint(const std::string& dir);
 
 // A CSV file written atomically on close(): header first, then rows.
 class CsvWriter {

@@ -51,12 +51,29 @@ void check_u32(const char* what, int64_t value) {
 
 std::string default_data_root() { return "/usr/share/datasets/fashion-mnist"; }
 
-Split load_split(const std::string& root, const std::string& split, int64_t limit, int64_t num_classes) {
+namespace {
+
+void require_root_dir(const std::string& root) {
   if (!fs::is_directory(root))
     fail(
         "data.root: '{}' is not an existing directory; install the Debian package {} (it provides {}) or set data.root "
         "to a directory holding the IDX files",
         root, kDebianPackage, default_data_root());
+}
+
+}  // namespace
+
+void check_data_root(const std::string& root) {
+  require_root_dir(root);
+  for (const char* split : {"train", "test"}) {
+    const std::string prefix = std::string(split) == "train" ? "train" : "t10k";
+    find_idx_file(root, prefix + "-images-idx3-ubyte", split);
+    find_idx_file(root, prefix + "-labels-idx1-ubyte", split);
+  }
+}
+
+Split load_split(const std::string& root, const std::string& split, int64_t limit, int64_t num_classes) {
+  require_root_dir(root);
   std::string prefix;
   if (split == "train") {
     prefix = "train";

@@ -27,6 +27,10 @@ struct Split {
 // `limit` samples (all of them when the split is smaller). Tensors are on the CPU.
 Split load_split(const std::string& root, const std::string& split, int64_t limit = 0, int64_t num_classes = 10);
 
+// The cheap part of load_split's checks, for validating a configuration before a run starts:
+// `root` is a directory that holds the image and label files of both splits (contents unread).
+void check_data_root(const std::string& root);
+
 // Data order of a grid: in epoch e, grid point g visits the samples in the order of
 // their Philox words draw(make_key(seed_g), kStreamShuffle, e, i, 0) (64-bit key
 // v[0]:v[1], ties by index), batch_size at a time; the incomplete last batch of an

@@ -6,8 +6,10 @@ semsec_test(test_config SOURCES ${CMAKE_CURRENT_LIST_DIR}/core/test_config.cpp
 semsec_test(test_safetensors SOURCES ${CMAKE_CURRENT_LIST_DIR}/core/test_safetensors.cpp
             ${CMAKE_CURRENT_LIST_DIR}/core/test_safetensors_corrupt.cpp LIBS semsec_core)
 semsec_test(test_tensorboard SOURCES ${CMAKE_CURRENT_LIST_DIR}/core/test_tensorboard.cpp LIBS semsec_core)
+semsec_test(test_rundir SOURCES ${CMAKE_CURRENT_LIST_DIR}/core/test_rundir.cpp LIBS semsec_core)
 semsec_test(test_progress SOURCES ${CMAKE_CURRENT_LIST_DIR}/core/test_progress.cpp LIBS semsec_core)
 # The configuration and progress suites use no LibTorch (see core/CMakeLists.txt).
 set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/core/test_config.cpp
                             ${CMAKE_CURRENT_LIST_DIR}/core/test_config_validation.cpp
-                            ${CMAKE_CURRENT_LIST_DIR}/core/test_progress.cpp PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
+                            ${CMAKE_CURRENT_LIST_DIR}/core/test_progress.cpp
+                            ${CMAKE_CURRENT_LIST_DIR}/core/test_rundir.cpp PROPERTIES SKIP_PRECOMPILE_HEADERS ON)

@@ -30,6 +30,15 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
+// Overrides that make `semsec clssr` small enough for a test.
+std::string small_clssr_args(const std::string& data) {
+  return fmt::format(
+      "data.root={} codec.num_symbols=4 codec.hidden=32 codec.b_min=2 codec.b_max=3 codec.pretrain_epochs=1 "
+      "codec.noise_epochs=1 codec.batch_size=32 clssr.tau=[1,3] rl.episodes=2 rl.steps_per_episode=32 "
+      "eval.tasks=40",
+      data);
+}
+
 class CliTest : public testing::TempDirTest {
  public:
   CliTest() : TempDirTest("cli") {}
@@ -182,6 +191,50 @@ TEST_F(CliTest, DataAndCommandLineErrorsAreClear) {
   EXPECT_NE(r.output.find("train.batch_size"), std::string::npos);
 }
 
+// A command that fails leaves nothing behind: configuration and command-line errors (cross-key
+// rules and sweep axes included) are found before the run directory exists, and a failure after
+// it was created (unreadable data) removes what the command added (RunDirGuard).
+TEST_F(CliTest, FailedCommandsLeaveNothingOnDisk) {
+  const std::string work = fs::join(dir_, "work");
+  ASSERT_EQ(fs::create_directories(work), "");
+  const std::string in_work = fmt::format("cd {} &&", work);
+  const std::string broken = fs::join(dir_, "broken");
+  data::write_synthetic_dataset(broken, 64, 32, 1, false);
+  {
+    const std::string f = fs::join(broken, "train-images-idx3-ubyte");
+    std::string bytes = slurp(f);
+    std::ofstream(f, std::ios::binary | std::ios::trunc).write(bytes.data(), 1000);
+  }
+  const std::string isac = fmt::format("{}/experiments/ss_isac.yaml {}", SEMSEC_SOURCE_DIR, small_run_args());
+  const std::string clssr = fmt::format("{}/experiments/clssr_fig2.yaml {}", SEMSEC_SOURCE_DIR, small_clssr_args(data_));
+  const std::vector<std::pair<std::string, std::string>> failing = {
+      {"train " + isac + " data.phi_min_deg=30 data.phi_max_deg=-30", "data.phi_min_deg (30) must be below"},
+      {"train " + isac + " data.train_limit=16", "train.batch_size (32) is larger than the training set"},
+      {"sweep " + isac + " seed=", "no sweep axis given"},
+      {"sweep " + isac + " seed= security.psr_db=-20,-5", "seed: expected"},
+      {"sweep " + isac + " security.psr_db=-20,", "empty value"},
+      {"sweep " + isac + " seed=0,1 data.phi_min_deg=30", "data.phi_min_deg (30) must be below"},
+      {"train " + isac + " data.root=" + broken, "train-images-idx3-ubyte"},
+      {"sweep " + isac + " seed=0,1 data.root=" + broken, "train-images-idx3-ubyte"},
+      {fmt::format("link {}/experiments/link_ber.yaml link.schemes=[]", SEMSEC_SOURCE_DIR), "link.schemes"},
+      {"clssr " + clssr + " channel.num_rx=2", "channel.num_rx"},
+  };
+  for (const auto& [args, message] : failing) {
+    SCOPED_TRACE(args);
+    const Result r = run(args, in_work);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << r.output;
+    EXPECT_EQ(fs::list_dir(work), std::vector<std::string>{}) << "runs/... was left behind";
+  }
+  // Into a user's own directory: only what the command added goes.
+  const std::string mine = fs::join(dir_, "mine");
+  ASSERT_EQ(fs::create_directories(mine), "");
+  std::ofstream(fs::join(mine, "notes.txt")) << "keep";
+  const Result r = run(fmt::format("train {} data.root={} --out {}", isac, broken, mine));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(fs::list_dir(mine), std::vector<std::string>{"notes.txt"});
+}
+
 TEST_F(CliTest, SweepTrainsTheGridAsOneEnsembleAndWritesOneSummary) {
   const std::string out = fs::join(dir_, "sweep");
   const Result r = run(fmt::format(
@@ -313,14 +366,6 @@ TEST_F(CliTest, LinkWritesBerNextToTheory) {
   EXPECT_EQ(csv.rfind("scheme,ebn0_db,ber,n_bits", 0), 0u) << csv;
   for (const char* s : {"awgn,", "rayleigh,", "alamouti_2x1,", "alamouti_2x2,"})
     EXPECT_NE(csv.find(s), std::string::npos) << s;
-}
-
-std::string small_clssr_args(const std::string& data) {
-  return fmt::format(
-      "data.root={} codec.num_symbols=4 codec.hidden=32 codec.b_min=2 codec.b_max=3 codec.pretrain_epochs=1 "
-      "codec.noise_epochs=1 codec.batch_size=32 clssr.tau=[1,3] rl.episodes=2 rl.steps_per_episode=32 "
-      "eval.tasks=40",
-      data);
 }
 
 TEST_F(CliTest, ClssrWritesTheFigureTablesAndIsAFunctionOfItsConfig) {

@@ -214,5 +214,27 @@ TEST_F(ConfigTest, OverrideAfterFileErrorStillNamesOverride) {
             "\"2000\"");
 }
 
+// Cross-key rules (Schema::add_check) run after the file and every override, so the last override
+// decides; load_unchecked skips them (a sweep checks each point once its values are set); extend()
+// carries them along.
+TEST_F(ConfigTest, CrossKeyChecksRunAfterAllOverrides) {
+  Schema s;
+  s.add_int("a.lo", 0, kIntMin, kIntMax, "low").add_int("a.hi", 10, kIntMin, kIntMax, "high");
+  s.add_check([](const Config& c) {
+    if (c.get_int("a.lo") >= c.get_int("a.hi"))
+      fail("a.lo ({}) must be below a.hi ({}) ({})", c.get_int("a.lo"), c.get_int("a.hi"), c.origin("a.lo"));
+  });
+  EXPECT_EQ(semsec::testing::expect_error([&] { Config::load(s, "", {"a.lo=20"}); }, {}),
+            "a.lo (20) must be below a.hi (10) (override 'a.lo=20')");
+  EXPECT_EQ(Config::load(s, "", {"a.lo=20", "a.hi=30"}).get_int("a.lo"), 20) << "checked after the last override";
+  Config unchecked = Config::load_unchecked(s, "", {"a.lo=20"});
+  semsec::testing::expect_error([&] { unchecked.check(); }, {"a.lo (20) must be below a.hi (10)"});
+  unchecked.set("a.hi", "25", "sweep point 0");
+  unchecked.check();
+  Schema combined;
+  combined.extend(s);
+  semsec::testing::expect_error([&] { Config::load(combined, "", {"a.hi=-1"}); }, {"a.lo (0) must be below a.hi (-1)"});
+}
+
 }  // namespace
 }  // namespace semsec::config

@@ -27,19 +27,6 @@ double quantile_of(const torch::Tensor& v, double q) {
   return torch::quantile(v.to(torch::kFloat64).flatten(), q).item<double>();
 }
 
-// The codec.* sizes; b_max must not be below b_min (image_dim comes from the data).
-models::CodecSizes codec_sizes(const config::Config& cfg) {
-  models::CodecSizes sizes;
-  sizes.num_symbols = cfg.get_int("codec.num_symbols");
-  sizes.symbol_dim = cfg.get_int("codec.symbol_dim");
-  sizes.hidden = cfg.get_int("codec.hidden");
-  sizes.b_min = cfg.get_int("codec.b_min");
-  sizes.b_max = cfg.get_int("codec.b_max");
-  if (sizes.b_max < sizes.b_min) {
-    fail("codec.b_max: expected >= codec.b_min ({}), got {} ({})", sizes.b_min, sizes.b_max, cfg.origin("codec.b_max"));
-  }
-  return sizes;
-}
 
 // The codec.* training settings.
 CodecTrainOptions codec_train_options(const config::Config& cfg) {
@@ -133,6 +120,19 @@ void write_codec_csv(const Codec& c, const CodecDistortion& dt, const Rules& rul
 }
 
 }  // namespace
+
+models::CodecSizes codec_sizes(const config::Config& cfg) {
+  models::CodecSizes sizes;
+  sizes.num_symbols = cfg.get_int("codec.num_symbols");
+  sizes.symbol_dim = cfg.get_int("codec.symbol_dim");
+  sizes.hidden = cfg.get_int("codec.hidden");
+  sizes.b_min = cfg.get_int("codec.b_min");
+  sizes.b_max = cfg.get_int("codec.b_max");
+  if (sizes.b_max < sizes.b_min) {
+    fail("codec.b_max: expected >= codec.b_min ({}), got {} ({})", sizes.b_min, sizes.b_max, cfg.origin("codec.b_max"));
+  }
+  return sizes;
+}
 
 Codec build_codec(const config::Config& cfg, const Rules& rules, const std::string& run_dir, torch::Device device) {
   Codec c;

@@ -35,6 +35,10 @@ struct Codec {
   int64_t bits(int64_t g) const { return sizes.b_min + g; }
 };
 
+// The codec.* sizes; semsec::Error when codec.b_max is below codec.b_min (image_dim comes from
+// the data).
+models::CodecSizes codec_sizes(const config::Config& cfg);
+
 // Trains (or loads) the codec, evaluates it and precomputes every test image's indices.
 Codec build_codec(const config::Config& cfg, const Rules& rules, const std::string& run_dir, torch::Device device);
 

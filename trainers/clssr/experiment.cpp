@@ -13,6 +13,7 @@
 #include "core/fs.h"
 #include "core/progress.h"
 #include "core/rundir.h"
+#include "datasets/loader.h"
 #include "kernels/link_level/link_level_op.h"
 #include "kernels/philox.h"
 #include "trainers/clssr/agent.h"
@@ -101,8 +102,7 @@ std::vector<Setting> clssr_settings(const config::Config& cfg) {
 
 }  // namespace clssr
 
-int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Device device,
-              const ClssrOptions& options) {
+void check_clssr_config(const config::Config& cfg) {
   if (cfg.was_given("channel.num_rx")) {
     fail("channel.num_rx: not used by semsec clssr ({}); clssr.antennas chooses mimo (2) or miso (1)",
          cfg.origin("channel.num_rx"));
@@ -112,10 +112,22 @@ int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Devi
     fail("channel.scheme: semsec clssr needs a scheme with beams (beam_alamouti or beamforming), got {} ({})",
          link::scheme_name(base_link.scheme), cfg.origin("channel.scheme"));
   }
-  const clssr::Rules rules = clssr::rules_from_config(cfg);
   if (cfg.get_string_list("clssr.methods").empty()) fail("clssr.methods: expected at least one method");
   if (cfg.get_string_list("clssr.antennas").empty()) fail("clssr.antennas: expected at least one of mimo, miso");
   if (cfg.get_float_list("clssr.tau").empty()) fail("clssr.tau: expected at least one noise factor");
+  clssr::codec_sizes(cfg);  // codec.b_max >= codec.b_min
+  if (!cfg.get_string("data.root").empty()) data::check_data_root(cfg.get_string("data.root"));
+  const std::string& init = cfg.get_string("codec.init_from");
+  if (!init.empty() && !fs::is_file(init)) {
+    fail("codec.init_from: {}: no such file ({})", init, cfg.origin("codec.init_from"));
+  }
+}
+
+int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Device device,
+              const ClssrOptions& options) {
+  cfg.check();  // check_clssr_config and the other rules, as Config::load runs them
+  const link::LinkConfig base_link = link_config(cfg);
+  const clssr::Rules rules = clssr::rules_from_config(cfg);
 
   const clssr::Codec codec = clssr::build_codec(cfg, rules, run_dir, device);
   const clssr::AgentSettings agent = clssr::agent_settings(cfg);

@@ -56,6 +56,11 @@ struct ClssrOptions {
   std::string source_dir;  // repository root (scripts/plot_clssr.py)
 };
 
+// The rules of a clssr configuration that involve several keys (antennas vs channel.num_rx, a
+// scheme with beams, non-empty lists, codec.b_max >= codec.b_min, the geometry, the data files);
+// clssr_schema() runs it as a check whenever a configuration is loaded.
+void check_clssr_config(const config::Config& cfg);
+
 // Runs the experiment; run_dir exists and holds config.yaml. Returns 0.
 int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Device device, const ClssrOptions& options);
 

@@ -57,6 +57,7 @@ config::Schema clssr_schema() {
       .add_float_list("rl.snr_levels_db", {15.0}, -100.0, 200.0, "user SNR thresholds (dB) of the channel state")
       .add_float("rl.converge_tol", 0.02, 0.0, 1.0, "convergence: reliability within this of its final value")
       .add_int("eval.tasks", 500, 1, 1 << 24, "evaluation tasks (the same ones after every episode)");
+  s.add_check(check_clssr_config);
   return s;
 }
 

@@ -38,6 +38,11 @@ config::Schema link_schema() {
       .add_int("link.beamforming.num_tx", 2, 1, link::kMaxTx,
                "transmit antennas of the 'beamforming' scheme (unit-norm DFT beam 0)")
       .add_int("link.beamforming.num_rx", 1, 1, link::kMaxRx, "receive antennas of the 'beamforming' scheme (MRC)");
+  s.add_check([](const config::Config& c) {
+    if (c.get_string_list("link.schemes").empty())
+      fail("link.schemes: expected at least one scheme (one of {})", fmt::join(link::scheme_names(), ", "));
+    if (c.get_float_list("link.ebn0_db").empty()) fail("link.ebn0_db: expected at least one Eb/N0 value");
+  });
   return s;
 }
 
@@ -46,9 +51,7 @@ int run_link(const config::Config& cfg, const std::string& run_dir, torch::Devic
   const auto& grid = cfg.get_float_list("link.ebn0_db");
   const int64_t n_bits = cfg.get_int("link.n_bits");
   const auto seed = static_cast<uint64_t>(cfg.get_int("seed"));
-  if (schemes.empty())
-    fail("link.schemes: expected at least one scheme (one of {})", fmt::join(link::scheme_names(), ", "));
-  if (grid.empty()) fail("link.ebn0_db: expected at least one Eb/N0 value");
+  cfg.check();  // non-empty schemes and grid
 
   std::string csv = "scheme,ebn0_db,ber,n_bits,bit_errors,ber_theory\n";
   for (const std::string& name : schemes) {

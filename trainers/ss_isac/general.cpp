@@ -82,10 +82,7 @@ void load_arn_weights(const std::string& path, const std::vector<torch::nn::Modu
 
 IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint> points, RunContext& ctx)
     : cfg_(cfg), grid_(cfg, std::move(points)), ctx_(ctx) {
-  if (cfg.get_float("data.phi_min_deg") >= cfg.get_float("data.phi_max_deg")) {
-    fail("data.phi_min_deg ({}) must be below data.phi_max_deg ({})", cfg.get_float("data.phi_min_deg"),
-         cfg.get_float("data.phi_max_deg"));
-  }
+  cfg.check();  // the schema's cross-key rules (phi range, data files), as Config::load runs them
   phi_lo_ = cfg.get_float("data.phi_min_deg") * kDeg;
   phi_hi_ = cfg.get_float("data.phi_max_deg") * kDeg;
   link_ = link_params_from_config(cfg);

@@ -1,6 +1,9 @@
 // The configuration schema of SS-ISAC experiments.
 #include "trainers/ss_isac/schema.h"
 
+#include "core/errors.h"
+#include "datasets/loader.h"
+
 namespace semsec::trainers {
 
 config::Schema isac_schema() {
@@ -83,6 +86,22 @@ config::Schema isac_schema() {
                "most grid points trained together as one ensemble by `semsec sweep` (larger groups are split); 0: "
                "chosen from the free memory of the device and an estimate of a point's footprint (at most 16 on a "
                "CPU)");
+  // Rules across keys, checked when a configuration is loaded, before a run creates anything.
+  s.add_check([](const config::Config& c) {
+     const double lo = c.get_float("data.phi_min_deg"), hi = c.get_float("data.phi_max_deg");
+     if (lo >= hi) {
+       fail("data.phi_min_deg ({}) must be below data.phi_max_deg ({}) ({}; {})", lo, hi, c.origin("data.phi_min_deg"),
+            c.origin("data.phi_max_deg"));
+     }
+   })
+      .add_check([](const config::Config& c) {
+        const int64_t limit = c.get_int("data.train_limit"), batch = c.get_int("train.batch_size");
+        if (limit > 0 && batch > limit) {
+          fail("train.batch_size ({}) is larger than the training set ({} samples, data.train_limit) ({})", batch,
+               limit, c.origin("train.batch_size"));
+        }
+      })
+      .add_check([](const config::Config& c) { data::check_data_root(c.get_string("data.root")); });
   return s;
 }
 

@@ -154,6 +154,7 @@ SweepEnsemble plan_ensemble(const config::Config& base, const std::vector<SweepA
         pc.set(axes[a].key, axes[a].values[members[m][a]], fmt::format("sweep axis '{}'", axes[a].key));
       }
     }
+    pc.check();
     e.points.push_back(point_from_config(pc));
     e.point_configs.push_back(pc);
   }
@@ -228,7 +229,8 @@ SweepPlan plan_sweep(const SweepOptions& opt) {
   split_sweep_args(opt.args, plan.axes, plain);
   const std::vector<SweepAxis>& axes = plan.axes;
   if (axes.empty()) fail("semsec sweep: no sweep axis given (write key=a,b,c)");
-  const config::Config base = config::Config::load(schema, opt.config_file, plain);
+  // The base is checked point by point (plan_ensemble), once the swept values are set.
+  const config::Config base = config::Config::load_unchecked(schema, opt.config_file, plain);
   for (const auto& ax : axes) {
     if (!schema.find(ax.key)) {
       // Reuse the config system's unknown-key message (with its suggestion).
@@ -266,8 +268,7 @@ SweepPlan plan_sweep(const SweepOptions& opt) {
   return plan;
 }
 
-void run_sweep(const SweepOptions& opt) {
-  const SweepPlan plan = plan_sweep(opt);
+void run_sweep(const SweepOptions& opt, const SweepPlan& plan) {
   std::string header = "";
   for (const auto& k : plan.extra_columns) header += k + ",";
   CsvWriter summary(fs::join(opt.sweep_dir, "summary.csv"), header + "ensemble," + summary_header());

@@ -62,8 +62,9 @@ struct SweepPlan {
 // or with 0 as many points as the device's memory allows).
 SweepPlan plan_sweep(const SweepOptions& options);
 
-// Runs every ensemble of the sweep and writes sweep_dir/summary.csv (one row per grid point and
-// test condition, with a leading column per swept key).
-void run_sweep(const SweepOptions& options);
+// Runs every ensemble of the plan (plan_sweep(options), made before the sweep directory exists)
+// and writes sweep_dir/summary.csv (one row per grid point and test condition, with a leading
+// column per swept key).
+void run_sweep(const SweepOptions& options, const SweepPlan& plan);
 
 }  // namespace semsec::trainers
