@@ -19,6 +19,7 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/interrupt.h"
 #include "core/memory.h"
 #include "core/progress.h"
 #include "core/rundir.h"
@@ -123,6 +124,9 @@ int cmd_train(const std::vector<std::string>& argv) {
   const RunDirGuard guard(run_dir);
   if (!resume) write_file_atomic(fs::join(run_dir, "config.yaml"), cfg.to_yaml());
   trainers::RunContext ctx = trainers::open_run(run_dir, device, resume, cfg.get_bool("output.tensorboard"));
+  ctx.resume_command =
+      fmt::format("semsec train --resume {}{}", run_dir, device.is_cpu() ? std::string() : " --device " + device.str());
+  interrupt::install();
   log::info("run directory {} (device {})", run_dir, device.str());
   trainers::run_train(cfg, ctx);
   log::info("done: {}/summary.csv", run_dir);
@@ -175,6 +179,7 @@ int cmd_sweep(const std::vector<std::string>& argv) {
   const RunDirGuard guard(opt.sweep_dir);
   if (!opt.resume) trainers::save_sweep_record(opt);
   log::info("sweep directory {} (device {})", opt.sweep_dir, opt.device.str());
+  interrupt::install();
   trainers::run_sweep(opt, plan);
   log::info("done: {}/summary.csv", opt.sweep_dir);
   return 0;
@@ -392,6 +397,9 @@ int main(int argc, char** argv) {
   semsec::keep_freed_memory();
   try {
     return semsec::dispatch(argc, argv);
+  } catch (const semsec::interrupt::Interrupted& e) {
+    std::cerr << "semsec: " << e.what() << "\n";
+    return 128 + e.signal();
   } catch (const semsec::Error& e) {
     std::cerr << "semsec: error: " << e.what() << "\n";
     return 2;

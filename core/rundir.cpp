@@ -23,12 +23,21 @@ namespace semsec {
 
 namespace {
 
-// Test hook for storage faults: with SEMSEC_TEST_FAIL_WRITES=TEXT in the environment, every atomic
-// write to a path that contains TEXT fails half-way with ENOSPC, as on a full disk, through the
-// same clean-up as a real failure.
+// Test hook for storage faults: with SEMSEC_TEST_FAIL_WRITES=TEXT[@N] in the environment, the N-th
+// (default: first) and every later write to a path that contains TEXT fails half-way with ENOSPC,
+// as on a full disk, through the same clean-up as a real failure.
 bool injected_write_failure(const std::string& path) {
-  const char* text = std::getenv("SEMSEC_TEST_FAIL_WRITES");
-  return text != nullptr && *text != '\0' && path.find(text) != std::string::npos;
+  const char* env = std::getenv("SEMSEC_TEST_FAIL_WRITES");
+  if (env == nullptr || *env == '\0') return false;
+  std::string text = env;
+  int64_t from = 1;
+  if (const size_t at = text.rfind('@'); at != std::string::npos) {
+    from = std::atoll(text.c_str() + at + 1);
+    text.resize(at);
+  }
+  if (path.find(text) == std::string::npos) return false;
+  static int64_t seen = 0;
+  return ++seen >= from;
 }
 
 }  // namespace
@@ -80,6 +89,33 @@ void write_file_atomic(const std::string& path, std::string_view content) {
     ::unlink(tmp.c_str());
     fail("{}: cannot rename {} into place: {}", path, tmp, std::strerror(err));
   }
+}
+
+void append_file_durable(const std::string& path, std::string_view content) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) fail("{}: cannot open for appending: {}", path, std::strerror(errno));
+  const bool inject = injected_write_failure(path);
+  const size_t limit = inject ? content.size() / 2 : content.size();
+  for (size_t done = 0; done < limit || inject;) {
+    if (inject && done >= limit) {
+      ::close(fd);
+      fail("{}: append (disk full?) failed: {}", path, std::strerror(ENOSPC));
+    }
+    const ssize_t w = ::write(fd, content.data() + done, limit - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      fail("{}: append (disk full?) failed: {}", path, std::strerror(err));
+    }
+    done += static_cast<size_t>(w);
+  }
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    fail("{}: fsync failed: {}", path, std::strerror(err));
+  }
+  if (::close(fd) != 0) fail("{}: close failed: {}", path, std::strerror(errno));
 }
 
 std::string read_file(const std::string& path) {

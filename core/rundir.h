@@ -13,6 +13,12 @@ namespace semsec {
 // the temporary file is removed and semsec::Error names `path` and the reason.
 void write_file_atomic(const std::string& path, std::string_view content);
 
+// Appends `content` to `path` (created if missing) and fsyncs it: for logs that grow (metrics.csv),
+// where rewriting the whole file each time would cost the square of the run's length. A failure
+// (semsec::Error naming `path`) may leave part of `content` at the end; readers of such a file
+// drop an unterminated last line. SEMSEC_TEST_FAIL_WRITES applies as to write_file_atomic.
+void append_file_durable(const std::string& path, std::string_view content);
+
 // Reads a whole file; semsec::Error naming the file if it cannot.
 std::string read_file(const std::string& path);
 

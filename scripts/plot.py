@@ -40,6 +40,14 @@ def load(path):
     for key in ("variant", "eve", "test_snr_db", "mse_sen", "mse_com", "pc_eve", "seed", "psr_db"):
         if key not in rows[0]:
             sys.exit(f"{path}: column '{key}' missing (is this a semsec summary.csv?)")
+    # Points that diverged (status diverged@STAGE:STEP) have no metrics: leave them out, loudly.
+    bad = sorted({(r["seed"], r["status"]) for r in rows if r.get("status", "ok") != "ok"})
+    if bad:
+        print(f"{path}: leaving out {len(bad)} diverged grid point(s): "
+              + ", ".join(f"seed {s} ({st})" for s, st in bad), file=sys.stderr)
+        rows = [r for r in rows if r.get("status", "ok") == "ok"]
+        if not rows:
+            sys.exit(f"{path}: every grid point diverged; nothing to plot")
     return rows
 
 

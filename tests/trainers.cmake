@@ -3,6 +3,7 @@
 # (policy iteration against brute force); GPU == CPU for whole runs and Adam (skip without a GPU).
 semsec_test(test_training SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_training.cpp LIBS semsec_trainers)
 semsec_test(test_ss_isac SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_ss_isac.cpp LIBS semsec_trainers)
+semsec_test(test_divergence SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_divergence.cpp LIBS semsec_trainers)
 semsec_test(test_export SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_export.cpp LIBS semsec_trainers)
 semsec_test(test_clssr_metrics SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_clssr_metrics.cpp LIBS semsec_trainers)
 semsec_test(test_clssr_rl SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_clssr_rl.cpp LIBS semsec_trainers)

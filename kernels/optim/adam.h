@@ -52,7 +52,8 @@ SEMSEC_HD void adam_element(T& p, T g, T& m, T& v, T step_size, T bc2_sqrt, cons
 }
 
 // One parameter tensor of G grid points, contiguous, numel = G * per_point; lr [G] and step
-// (float64) are read from memory.
+// (float64) are read from memory; active [G] (may be null: every point) leaves the points with 0
+// untouched, parameters and moments alike (DivergenceGuard freezes diverged points this way).
 template <typename T>
 struct AdamTensor {
   T* p;
@@ -63,6 +64,7 @@ struct AdamTensor {
 };
 
 template <typename T>
-void adam_step_cpu(const AdamTensor<T>* tensors, int64_t count, const double* lr, const double* step, AdamHyper h);
+void adam_step_cpu(const AdamTensor<T>* tensors, int64_t count, const double* lr, const double* step,
+                   const uint8_t* active, AdamHyper h);
 
 }  // namespace semsec::kernels

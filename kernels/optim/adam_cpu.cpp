@@ -41,7 +41,8 @@ void adam_range_any(double* p, const double* g, double* m, double* v, int64_t n,
 }  // namespace
 
 template <typename T>
-void adam_step_cpu(const AdamTensor<T>* tensors, int64_t count, const double* lr, const double* step, AdamHyper h) {
+void adam_step_cpu(const AdamTensor<T>* tensors, int64_t count, const double* lr, const double* step,
+                   const uint8_t* active, AdamHyper h) {
   const AdamConsts<T> c(h);
   for (int64_t t = 0; t < count; ++t) {
     const AdamTensor<T> a = tensors[t];
@@ -57,6 +58,10 @@ void adam_step_cpu(const AdamTensor<T>* tensors, int64_t count, const double* lr
       for (int64_t i = begin; i < end;) {
         const int64_t g = i / a.per_point;
         const int64_t stop = std::min(end, (g + 1) * a.per_point);
+        if (active != nullptr && active[g] == 0) {
+          i = stop;
+          continue;
+        }
         adam_range_any(a.p + i, a.g + i, a.m + i, a.v + i, stop - i, step_size[g], bc2_sqrt[g], c);
         i = stop;
       }
@@ -64,7 +69,9 @@ void adam_step_cpu(const AdamTensor<T>* tensors, int64_t count, const double* lr
   }
 }
 
-template void adam_step_cpu<float>(const AdamTensor<float>*, int64_t, const double*, const double*, AdamHyper);
-template void adam_step_cpu<double>(const AdamTensor<double>*, int64_t, const double*, const double*, AdamHyper);
+template void adam_step_cpu<float>(const AdamTensor<float>*, int64_t, const double*, const double*, const uint8_t*,
+                                   AdamHyper);
+template void adam_step_cpu<double>(const AdamTensor<double>*, int64_t, const double*, const double*, const uint8_t*,
+                                    AdamHyper);
 
 }  // namespace semsec::kernels

@@ -7,9 +7,10 @@
 
 namespace semsec::kernels {
 
-// lr [G] and step [1] are device pointers read inside the kernel (graph-safe).
+// lr [G], step [1] and active [G] (may be null) are device pointers read inside the kernel
+// (graph-safe).
 template <typename T>
-void adam_step_cuda(const AdamTensor<T>* tensors, int64_t count, const double* lr, const double* step, AdamHyper h,
-                    cudaStream_t stream);
+void adam_step_cuda(const AdamTensor<T>* tensors, int64_t count, const double* lr, const double* step,
+                    const uint8_t* active, AdamHyper h, cudaStream_t stream);
 
 }  // namespace semsec::kernels

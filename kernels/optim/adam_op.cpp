@@ -17,7 +17,13 @@ namespace {
 template <typename T>
 void fused_step(const std::vector<torch::Tensor>& params, std::vector<torch::Tensor>& exp_avg,
                 std::vector<torch::Tensor>& exp_avg_sq, const torch::Tensor& lr, const torch::Tensor& step,
-                const AdamHyper& h) {
+                const torch::Tensor& active, const AdamHyper& h) {
+  if (active.defined()) {
+    TORCH_CHECK(active.scalar_type() == torch::kUInt8 && active.is_contiguous() &&
+                    active.device() == params.front().device() && active.numel() == lr.numel(),
+                "GridAdam: the active mask must be a contiguous uint8 [G] tensor on the parameters' device");
+  }
+  const uint8_t* mask = active.defined() ? active.data_ptr<uint8_t>() : nullptr;
   std::vector<AdamTensor<T>> list;
   std::vector<torch::Tensor> keep;  // contiguous copies of non-contiguous gradients, alive until launched
   for (size_t i = 0; i < params.size(); ++i) {
@@ -30,14 +36,15 @@ void fused_step(const std::vector<torch::Tensor>& params, std::vector<torch::Ten
   if (params.front().is_cuda()) {
 #ifdef SEMSEC_WITH_CUDA
     const c10::cuda::CUDAGuard guard(params.front().device());
-    adam_step_cuda(list.data(), static_cast<int64_t>(list.size()), lr.data_ptr<double>(), step.data_ptr<double>(), h,
-                   at::cuda::getCurrentCUDAStream());
+    adam_step_cuda(list.data(), static_cast<int64_t>(list.size()), lr.data_ptr<double>(), step.data_ptr<double>(), mask,
+                   h, at::cuda::getCurrentCUDAStream());
     C10_CUDA_KERNEL_LAUNCH_CHECK();
 #else
     fail("GridAdam: parameters on {} but this build has no CUDA kernels", params.front().device().str());
 #endif
   } else {
-    adam_step_cpu(list.data(), static_cast<int64_t>(list.size()), lr.data_ptr<double>(), step.data_ptr<double>(), h);
+    adam_step_cpu(list.data(), static_cast<int64_t>(list.size()), lr.data_ptr<double>(), step.data_ptr<double>(), mask,
+                  h);
   }
 }
 
@@ -45,11 +52,11 @@ void fused_step(const std::vector<torch::Tensor>& params, std::vector<torch::Ten
 
 void adam_step(const std::vector<torch::Tensor>& params, std::vector<torch::Tensor>& exp_avg,
                std::vector<torch::Tensor>& exp_avg_sq, const torch::Tensor& lr, const torch::Tensor& step,
-               const AdamHyper& h) {
+               const torch::Tensor& active, const AdamHyper& h) {
   if (params.front().scalar_type() == torch::kDouble) {
-    fused_step<double>(params, exp_avg, exp_avg_sq, lr, step, h);
+    fused_step<double>(params, exp_avg, exp_avg_sq, lr, step, active, h);
   } else {
-    fused_step<float>(params, exp_avg, exp_avg_sq, lr, step, h);
+    fused_step<float>(params, exp_avg, exp_avg_sq, lr, step, active, h);
   }
 }
 

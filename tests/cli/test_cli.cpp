@@ -83,7 +83,7 @@ TEST_F(CliTest, TrainWritesTheRunDirectory) {
       run(fmt::format("train {}/experiments/gs_isac.yaml {} --out {}", SEMSEC_SOURCE_DIR, small_run_args(), out));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string summary = slurp(fs::join(out, "summary.csv"));
-  EXPECT_EQ(summary.rfind("point,variant,eve,train_snr_db,test_snr_db,psr_db,seed,mse_sen,mse_com,pc_eve\n", 0), 0u)
+  EXPECT_EQ(summary.rfind("point,variant,eve,train_snr_db,test_snr_db,psr_db,seed,mse_sen,mse_com,pc_eve,status\n", 0), 0u)
       << summary;
   EXPECT_NE(summary.find(",0,"), std::string::npos);
   EXPECT_NE(summary.find(",15,"), std::string::npos);
@@ -141,6 +141,123 @@ TEST_F(CliTest, GpuResumeWithCudaGraphsGivesTheUninterruptedResultBitForBit) {
   SEMSEC_SKIP_WITHOUT_CUDA();
   const std::string cfg = fmt::format("{}/experiments/gs_isac.yaml {}", SEMSEC_SOURCE_DIR, small_run_args());
   expect_resume_equals_uninterrupted(*this, cfg, "--device cuda", dir_);
+}
+
+// Two runs of the same configuration end with the same weights, metrics and summary.
+void expect_same_results(const std::string& full, const std::string& cut) {
+  for (const std::string& f : fs::list_dir(fs::join(full, "checkpoints"))) {
+    const TensorMap a = load_tensors(fs::join(full, "checkpoints/" + f));
+    const TensorMap b = load_tensors(fs::join(cut, "checkpoints/" + f));
+    ASSERT_EQ(a.size(), b.size()) << f;
+    for (const auto& [name, tensor] : a) EXPECT_TRUE(torch::equal(tensor, b.at(name))) << f << ": " << name;
+  }
+  EXPECT_EQ(slurp(fs::join(full, "summary.csv")), slurp(fs::join(cut, "summary.csv")));
+  EXPECT_EQ(slurp(fs::join(full, "metrics.csv")), slurp(fs::join(cut, "metrics.csv")));
+}
+
+// SIGTERM (as Slurm sends before it kills) finishes the step, checkpoints it (step 6 is not a
+// checkpoint step of the schedule) and exits with 128 + 15 and the command that resumes; the
+// resumed run equals the uninterrupted one bit for bit.
+TEST_F(CliTest, SigtermCheckpointsTheCurrentStepAndResumesBitForBit) {
+  const std::string cfg = fmt::format("{}/experiments/gs_isac.yaml {}", SEMSEC_SOURCE_DIR, small_run_args());
+  const std::string full = fs::join(dir_, "full"), cut = fs::join(dir_, "cut");
+  ASSERT_EQ(run(fmt::format("train {} --out {}", cfg, full)).exit_code, 0);
+  const Result stopped = run(fmt::format("train {} --out {}", cfg, cut), "SEMSEC_TEST_SIGNAL_AT_STEP=general:6:15");
+  EXPECT_EQ(stopped.exit_code, 128 + 15) << stopped.output;
+  EXPECT_NE(stopped.output.find("stopped by signal 15 after step 6 of stage general"), std::string::npos)
+      << stopped.output;
+  EXPECT_NE(stopped.output.find("Resume with: semsec train --resume " + cut), std::string::npos) << stopped.output;
+  ASSERT_EQ(get_int(load_tensors(fs::join(cut, "checkpoints/general.pt")), "stage.step", "ckpt"), 6);
+  EXPECT_FALSE(fs::exists(fs::join(cut, "summary.csv")));
+  const Result resumed = run(fmt::format("train --resume {}", cut));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming at step 6"), std::string::npos) << resumed.output;
+  expect_same_results(full, cut);
+  // A second signal does not wait for the step: the process ends at once, by the signal.
+  const std::string twice = fs::join(dir_, "twice");
+  const Result killed = run(fmt::format("train {} --out {}", cfg, twice), "SEMSEC_TEST_SIGNAL_AT_STEP=general:6:15x2");
+  EXPECT_EQ(killed.signal, 15) << killed.output;
+  EXPECT_EQ(killed.output.find("stopped by signal"), std::string::npos) << killed.output;
+  EXPECT_EQ(get_int(load_tensors(fs::join(twice, "checkpoints/general.pt")), "stage.step", "ckpt"), 4);
+}
+
+// A sweep stopped by SIGINT in a later stage resumes to the uninterrupted summary.
+TEST_F(CliTest, SigintStopsASweepThatResumesToTheUninterruptedSummary) {
+  const std::string args = fmt::format(
+      "sweep {}/experiments/ss_isac.yaml {} train.steps=4 eve.steps=3 security.steps=6 seed=0,1 "
+      "security.adaptive_eve=false security.blackbox=false",
+      SEMSEC_SOURCE_DIR, small_run_args());
+  const std::string full = fs::join(dir_, "full"), cut = fs::join(dir_, "cut");
+  ASSERT_EQ(run(fmt::format("{} --out {}", args, full)).exit_code, 0);
+  const Result stopped = run(fmt::format("{} --out {}", args, cut), "SEMSEC_TEST_SIGNAL_AT_STEP=arn_whitebox:5:2");
+  EXPECT_EQ(stopped.exit_code, 128 + 2) << stopped.output;
+  EXPECT_NE(stopped.output.find("Resume with: semsec sweep --resume " + cut), std::string::npos) << stopped.output;
+  const Result resumed = run(fmt::format("sweep --resume {}", cut));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("stage arn_whitebox: resuming at step 5/6"), std::string::npos) << resumed.output;
+  EXPECT_EQ(slurp(fs::join(full, "summary.csv")), slurp(fs::join(cut, "summary.csv")));
+  expect_same_results(fs::join(full, "ensemble000"), fs::join(cut, "ensemble000"));
+}
+
+// A full disk (injected into the writers) while writing a checkpoint, metrics.csv or summary.csv:
+// a clear error naming the file, the previous checkpoint intact, and a resume that ends where the
+// undisturbed run ends.
+TEST_F(CliTest, AFullDiskLosesNothingThatWasSaved) {
+  const std::string cfg = fmt::format("{}/experiments/gs_isac.yaml {}", SEMSEC_SOURCE_DIR, small_run_args());
+  const std::string full = fs::join(dir_, "full");
+  ASSERT_EQ(run(fmt::format("train {} --out {}", cfg, full)).exit_code, 0);
+  // The 2nd write of the checkpoint (step 8), the 2nd append to metrics.csv, and summary.csv.
+  for (const std::string fault : {"checkpoints/general.pt@2", "metrics.csv@2", "summary.csv"}) {
+    SCOPED_TRACE(fault);
+    const std::string cut = fs::join(dir_, "cut_" + std::to_string(std::hash<std::string>{}(fault)));
+    const Result failed = run(fmt::format("train {} --out {}", cfg, cut), "SEMSEC_TEST_FAIL_WRITES=" + fault);
+    EXPECT_EQ(failed.exit_code, 2) << failed.output;
+    EXPECT_NE(failed.output.find("No space left on device"), std::string::npos) << failed.output;
+    EXPECT_NE(failed.output.find(fault.substr(0, fault.find('@'))), std::string::npos) << failed.output;
+    for (const std::string& f : fs::list_dir(fs::join(cut, "checkpoints"))) {
+      EXPECT_EQ(f.find(".tmp"), std::string::npos) << "temporary file left: " << f;
+    }
+    const int64_t step = get_int(load_tensors(fs::join(cut, "checkpoints/general.pt")), "stage.step", "ckpt");
+    EXPECT_EQ(step, fault == "summary.csv" ? 12 : 4);
+    const Result resumed = run(fmt::format("train --resume {}", cut));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+    expect_same_results(full, cut);
+  }
+}
+
+// One grid point that diverges (train.lr=10 blows the loss up) is frozen and marked; its rows in
+// summary.csv carry no metrics. A single run that diverges stops with the stage, step and reason,
+// and keeps its run directory with the last good checkpoint for inspection.
+TEST_F(CliTest, DivergenceIsMarkedInASweepAndStopsASingleRun) {
+  const std::string args =
+      fmt::format("{}/experiments/gs_isac.yaml {} train.steps=60 train.log_every=10 train.checkpoint_every=20",
+                  SEMSEC_SOURCE_DIR, small_run_args());
+  const std::string sweep = fs::join(dir_, "sweep");
+  const Result r = run(fmt::format("sweep {} train.lr=0.001,10 --out {}", args, sweep));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string summary = slurp(fs::join(sweep, "summary.csv"));
+  std::istringstream lines(summary);
+  std::string line;
+  int ok = 0, diverged = 0;
+  std::getline(lines, line);
+  EXPECT_NE(line.find(",status"), std::string::npos) << line;
+  while (std::getline(lines, line)) {
+    if (line.ends_with(",ok")) ++ok;
+    if (line.find(",,,diverged@general:") != std::string::npos) ++diverged;
+  }
+  EXPECT_EQ(ok, 2) << summary;
+  EXPECT_EQ(diverged, 2) << summary;
+
+  const std::string single = fs::join(dir_, "single");
+  const Result stopped = run(fmt::format("train {} train.lr=10 --out {}", args, single));
+  EXPECT_EQ(stopped.exit_code, 2) << stopped.output;
+  EXPECT_NE(stopped.output.find("stage general: every grid point has stopped training"), std::string::npos)
+      << stopped.output;
+  EXPECT_NE(stopped.output.find("The last good checkpoint is " + single + "/checkpoints/general.pt"),
+            std::string::npos)
+      << stopped.output;
+  EXPECT_TRUE(fs::is_file(fs::join(single, "checkpoints/general.pt")));
+  EXPECT_FALSE(fs::exists(fs::join(single, "summary.csv")));
 }
 
 TEST_F(CliTest, ConfigErrorsNameFileLineColumnAndKey) {

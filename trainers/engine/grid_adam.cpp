@@ -40,7 +40,7 @@ void GridAdam::zero_grad(bool set_to_none) {
 void GridAdam::step() {
   torch::NoGradGuard no_grad;
   step_.add_(1.0);  // on the device: the kernels read it, so a captured graph replays with fresh bias corrections
-  kernels::adam_step(params_, exp_avg_, exp_avg_sq_, lr_, step_,
+  kernels::adam_step(params_, exp_avg_, exp_avg_sq_, lr_, step_, active_,
                      kernels::AdamHyper{options_.beta1, options_.beta2, options_.eps});
 }
 

@@ -30,12 +30,18 @@ class GridAdam {
   std::vector<torch::Tensor> state_tensors() const;
   std::vector<std::string> state_names() const;  // "exp_avg.<i>", "exp_avg_sq.<i>", "step"
   const torch::Tensor& step_count() const { return step_; }
+  const std::vector<torch::Tensor>& params() const { return params_; }
+  int64_t num_points() const { return lr_.numel(); }
+  // A [G] uint8 mask on the parameters' device, read by every step: points with 0 keep their
+  // parameters and moments unchanged (DivergenceGuard). Undefined (the default): every point steps.
+  void set_active(torch::Tensor active) { active_ = std::move(active); }
 
  private:
   std::vector<torch::Tensor> params_;
   std::vector<torch::Tensor> exp_avg_, exp_avg_sq_;
   torch::Tensor lr_;    // [G] float64 on the parameters' device
   torch::Tensor step_;  // float64 scalar on the parameters' device
+  torch::Tensor active_;
   AdamOptions options_;
 };
 

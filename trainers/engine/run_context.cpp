@@ -1,7 +1,9 @@
 // The run directory's metrics.csv and TensorBoard writer.
 #include "trainers/engine/run_context.h"
 
+#include <cmath>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "core/errors.h"
@@ -13,11 +15,19 @@ namespace semsec::trainers {
 MetricsLog::MetricsLog(std::string path) : path_(std::move(path)) {}
 
 void MetricsLog::load_existing() {
-  std::ifstream in(path_);
+  std::ifstream in(path_, std::ios::binary);
   if (!in) return;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!text.empty() && text.back() != '\n') {
+    // A failed or cut-off append: the last line is incomplete. Drop it; the rows are logged again
+    // from the checkpoint on.
+    text.erase(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
+    rewrite_ = true;
+  }
+  std::istringstream lines(text);
   std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
+  std::getline(lines, line);  // header
+  while (std::getline(lines, line)) {
     std::istringstream ss(line);
     Row r;
     std::string step, point, value;
@@ -25,25 +35,60 @@ void MetricsLog::load_existing() {
         !std::getline(ss, r.term, ',') || !std::getline(ss, value)) {
       fail("{}: malformed line '{}'", path_, line);
     }
-    r.step = std::stoll(step);
-    r.point = std::stoll(point);
-    r.value = std::stod(value);
+    try {
+      r.step = std::stoll(step);
+      r.point = std::stoll(point);
+      r.value = std::stod(value);
+    } catch (const std::exception&) {
+      fail("{}: malformed line '{}'", path_, line);
+    }
     rows_.push_back(r);
   }
+  written_ = rows_.size();
+  if (text.empty()) rewrite_ = true;
 }
 
 void MetricsLog::truncate(const std::string& stage, int64_t step) {
+  const size_t before = rows_.size();
   std::erase_if(rows_, [&](const Row& r) { return r.stage == stage && r.step > step; });
+  if (rows_.size() != before) {
+    rewrite_ = true;
+    written_ = std::min(written_, rows_.size());
+  }
 }
 
 void MetricsLog::add(const std::string& stage, int64_t step, int64_t point, const std::string& term, double value) {
   rows_.push_back(Row{stage, step, point, term, value});
 }
 
-void MetricsLog::save() const {
-  std::string out = "stage,step,point,term,value\n";
-  for (const auto& r : rows_) out += fmt::format("{},{},{},{},{}\n", r.stage, r.step, r.point, r.term, r.value);
-  write_file_atomic(path_, out);
+double MetricsLog::min_abs(const std::string& stage, int64_t point, const std::string& term) const {
+  double best = std::nan("");
+  for (const Row& r : rows_) {
+    if (r.point == point && r.stage == stage && r.term == term && !(std::abs(r.value) >= best))
+      best = std::abs(r.value);
+  }
+  return best;
+}
+
+namespace {
+
+std::string metric_lines(const auto& begin, const auto& end) {
+  std::string out;
+  for (auto it = begin; it != end; ++it)
+    out += fmt::format("{},{},{},{},{}\n", it->stage, it->step, it->point, it->term, it->value);
+  return out;
+}
+
+}  // namespace
+
+void MetricsLog::save() {
+  if (rewrite_ || !fs::exists(path_)) {
+    write_file_atomic(path_, "stage,step,point,term,value\n" + metric_lines(rows_.begin(), rows_.end()));
+    rewrite_ = false;
+  } else if (written_ < rows_.size()) {
+    append_file_durable(path_, metric_lines(rows_.begin() + static_cast<std::ptrdiff_t>(written_), rows_.end()));
+  }
+  written_ = rows_.size();
 }
 
 RunContext open_run(const std::string& run_dir, torch::Device device, bool resume, bool tensorboard) {

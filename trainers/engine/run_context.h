@@ -1,6 +1,7 @@
-// A run directory's live outputs: metrics.csv (long format, rewritten atomically at every
-// checkpoint, keeping the rows of an interrupted run when resuming) and TensorBoard event files.
-// Every command that trains (train, each sweep ensemble, clssr's codec) opens one.
+// A run directory's live outputs: metrics.csv (long format, appended at every checkpoint; a
+// resumed run cuts it back to its checkpoints' steps once), TensorBoard event files, and each
+// grid point's status. Every command that trains (train, each sweep ensemble, clssr's codec)
+// opens one.
 #pragma once
 
 #include <memory>
@@ -16,14 +17,20 @@ namespace semsec::trainers {
 
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
-// Long-format metrics (stage, step, point, term, value), rewritten atomically as metrics.csv.
+// Long-format metrics (stage, step, point, term, value) in metrics.csv. save() appends the rows
+// added since the last save (fsynced), so a run's total cost of logging grows with its length,
+// not with its square. The rows of an interrupted run are read back on resume; truncate() drops
+// those past the checkpoint and rewrites the file once (atomically), as does an unterminated last
+// line left by a failed append.
 class MetricsLog {
  public:
   explicit MetricsLog(std::string path);
   void load_existing();                                   // keeps what an interrupted run wrote
   void truncate(const std::string& stage, int64_t step);  // drops rows of `stage` after `step`
   void add(const std::string& stage, int64_t step, int64_t point, const std::string& term, double value);
-  void save() const;
+  void save();
+  // The smallest |value| logged for (stage, point, term); NaN when there is none.
+  double min_abs(const std::string& stage, int64_t point, const std::string& term) const;
 
  private:
   struct Row {
@@ -34,6 +41,8 @@ class MetricsLog {
   };
   std::string path_;
   std::vector<Row> rows_;
+  size_t written_ = 0;    // rows_[0, written_) are in the file
+  bool rewrite_ = false;  // the file must be rewritten whole at the next save
 };
 
 struct RunContext {
@@ -42,6 +51,12 @@ struct RunContext {
   std::unique_ptr<tb::EventWriter> tb;  // may be null
   std::unique_ptr<MetricsLog> metrics;
   bool quiet = false;
+  // Per grid point: "ok" or "diverged@STAGE:STEP" (the first stage where it diverged); sized by the
+  // first stage that runs. summary.csv's status column.
+  std::vector<std::string> point_status;
+  // The command that continues this run after an interruption ("semsec train --resume DIR"), in
+  // the message of a run stopped by SIGINT/SIGTERM.
+  std::string resume_command;
 };
 
 // The context of a run directory (created if missing): its metrics.csv, holding the rows already

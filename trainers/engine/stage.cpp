@@ -11,8 +11,10 @@
 #include "core/checkpoint.h"
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/interrupt.h"
 #include "core/progress.h"
 #include "core/rundir.h"
+#include "trainers/engine/divergence.h"
 
 namespace semsec::trainers {
 
@@ -22,8 +24,10 @@ std::string stage_checkpoint_path(const std::string& run_dir, const std::string&
 
 namespace {
 
-void save_stage(const StageSpec& spec, const GridAdam& opt, int64_t step, const std::string& path) {
+void save_stage(const StageSpec& spec, const GridAdam& opt, const DivergenceGuard& guard, int64_t step,
+                const std::string& path) {
   TensorMap m;
+  guard.save(m);
   for (const auto& [name, t] : spec.params) m["param." + name] = t;
   for (const auto& [name, t] : spec.extra) m["extra." + name] = t;
   const auto names = opt.state_names();
@@ -34,8 +38,9 @@ void save_stage(const StageSpec& spec, const GridAdam& opt, int64_t step, const 
   save_tensors(path, m);
 }
 
-int64_t load_stage(const StageSpec& spec, GridAdam& opt, const std::string& path) {
+int64_t load_stage(const StageSpec& spec, GridAdam& opt, DivergenceGuard& guard, const std::string& path) {
   const TensorMap m = load_tensors(path);
+  guard.load(m, path);
   for (const auto& [name, t] : spec.params) restore_tensor(m, "param." + name, t, path);
   for (const auto& [name, t] : spec.extra) restore_tensor(m, "extra." + name, t, path);
   const auto names = opt.state_names();
@@ -51,20 +56,38 @@ int64_t load_stage(const StageSpec& spec, GridAdam& opt, const std::string& path
   return get_int(m, "stage.step", path);
 }
 
-// Test hook: SEMSEC_TEST_KILL_AT_STEP=stage:step kills the process (SIGKILL, no clean-up)
-// right after that step, to prove that resuming gives the uninterrupted result.
+// Test hooks: SEMSEC_TEST_KILL_AT_STEP=stage:step kills the process (SIGKILL, no clean-up) right
+// after that step, to prove that resuming gives the uninterrupted result;
+// SEMSEC_TEST_SIGNAL_AT_STEP=stage:step:SIG raises signal SIG (a number) there, as Slurm's SIGTERM
+// would arrive; with a suffix x2 it raises it twice (the impatient second signal).
 void maybe_kill(const std::string& stage, int64_t step) {
   static const char* env = std::getenv("SEMSEC_TEST_KILL_AT_STEP");
-  if (env == nullptr) return;
-  if (std::string(env) == fmt::format("{}:{}", stage, step)) std::raise(SIGKILL);
+  if (env != nullptr && std::string(env) == fmt::format("{}:{}", stage, step)) std::raise(SIGKILL);
+  static const char* sig = std::getenv("SEMSEC_TEST_SIGNAL_AT_STEP");
+  const std::string prefix = fmt::format("{}:{}:", stage, step);
+  if (sig != nullptr && std::string(sig).rfind(prefix, 0) == 0) {
+    const int number = std::atoi(sig + prefix.size());
+    std::raise(number);
+    if (std::string(sig).ends_with("x2")) std::raise(number);
+  }
+}
+
+// Each point's status after `guard`'s stage: the first stage a point diverged in names it.
+void record_status(const DivergenceGuard& guard, const std::string& stage, RunContext& ctx) {
+  const auto& at = guard.diverged_at();
+  for (size_t g = 0; g < at.size(); ++g) {
+    if (at[g] > 0 && ctx.point_status[g] == "ok") ctx.point_status[g] = fmt::format("diverged@{}:{}", stage, at[g]);
+  }
 }
 
 }  // namespace
 
-NamedTensors train_step(GridAdam& opt, const std::function<NamedTensors()>& losses, bool keep_grads) {
+NamedTensors train_step(GridAdam& opt, const std::function<NamedTensors()>& losses, bool keep_grads,
+                        DivergenceGuard* guard) {
   opt.zero_grad(/*set_to_none=*/!keep_grads);
   NamedTensors terms = losses();
   terms.front().second.sum().backward();
+  if (guard != nullptr) guard->observe(terms);
   opt.step();
   return terms;
 }
@@ -73,29 +96,71 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
   std::vector<torch::Tensor> params;
   for (const auto& [name, t] : spec.params) params.push_back(t);
   GridAdam opt(params, spec.lr, spec.adam);
+  const auto num_points = static_cast<size_t>(opt.num_points());
+  ctx.point_status.resize(num_points, "ok");
+  std::vector<bool> frozen(num_points);
+  for (size_t g = 0; g < num_points; ++g) frozen[g] = ctx.point_status[g] != "ok";
+  DivergenceGuard guard(opt, spec.name, frozen);
   const std::string ckpt = stage_checkpoint_path(ctx.run_dir, spec.name);
   int64_t start = 0;
   if (fs::exists(ckpt)) {
-    start = load_stage(spec, opt, ckpt);
+    start = load_stage(spec, opt, guard, ckpt);
     ctx.metrics->truncate(spec.name, start);
+    record_status(guard, spec.name, ctx);
     if (start >= spec.total_steps) {
       log::info("stage {}: complete in {}, skipped", spec.name, ckpt);
       return;
     }
     log::info("stage {}: resuming at step {}/{}", spec.name, start, spec.total_steps);
   }
+  if (guard.all_frozen())
+    fail("stage {}: every grid point diverged in an earlier stage; nothing left to train", spec.name);
   std::unique_ptr<GraphedStep> graphed;
   if (spec.cuda_graph && ctx.device.is_cuda()) {
     if (!spec.prepare) fail("stage {}: a CUDA-graph step needs a prepare function", spec.name);
     graphed = std::make_unique<GraphedStep>(ctx.device);
   }
+  // The blow-up rule's reference: each point's smallest |loss| logged so far in this stage (read
+  // back from metrics.csv when resuming).
+  std::vector<double> best(num_points, std::nan(""));
+  bool read_best = start > 0;
+  int64_t saved_step = start;
   auto progress = log::Progress::for_stderr(spec.name, spec.total_steps);
   for (int64_t step = start; step < spec.total_steps; ++step) {
     if (spec.prepare) spec.prepare(step);
-    const auto one_step = [&] { return train_step(opt, spec.loss_fn, graphed != nullptr); };
+    const auto one_step = [&] { return train_step(opt, spec.loss_fn, graphed != nullptr, &guard); };
     const NamedTensors terms = graphed ? graphed->run(one_step) : one_step();
     const int64_t done = step + 1;
-    if (done % spec.log_every == 0 || done == spec.total_steps) {
+    const bool log_now = done % spec.log_every == 0 || done == spec.total_steps;
+    const bool save_now = done % spec.checkpoint_every == 0 || done == spec.total_steps;
+    if (log_now || save_now) {
+      const torch::Tensor loss = terms.front().second.detach().to(torch::kCPU, torch::kFloat64).reshape({-1});
+      const std::vector<double> loss_host(loss.data_ptr<double>(), loss.data_ptr<double>() + loss.numel());
+      if (read_best) {
+        for (size_t g = 0; g < num_points; ++g) {
+          best[g] = ctx.metrics->min_abs(spec.name, static_cast<int64_t>(g), terms.front().first);
+        }
+        read_best = false;
+      }
+      guard.review(done, loss_host, best);
+      if (log_now) {  // the logged values are the ones a resumed run reads back
+        for (size_t g = 0; g < num_points; ++g) {
+          if (!(std::abs(loss_host[g]) >= best[g])) best[g] = std::abs(loss_host[g]);
+        }
+      }
+      record_status(guard, spec.name, ctx);
+      if (guard.all_frozen()) {
+        std::string why;
+        for (size_t g = 0; g < num_points; ++g) why += "; " + guard.describe(static_cast<int64_t>(g));
+        fail(
+            "stage {}: every grid point has stopped training{}. The last good checkpoint is {}; lower the learning "
+            "rate or check the data and the loss weights",
+            spec.name, why,
+            saved_step > 0 ? fmt::format("{} (step {})", ckpt, saved_step)
+                           : std::string("none: this stage wrote no checkpoint yet"));
+      }
+    }
+    if (log_now) {
       std::string shown;
       for (const auto& [term, value] : terms) {
         const torch::Tensor v = value.detach().to(torch::kCPU, torch::kFloat64);
@@ -112,12 +177,24 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
       }
       progress.update(done, shown);
     }
-    if (done % spec.checkpoint_every == 0 || done == spec.total_steps) {
-      save_stage(spec, opt, done, ckpt);
+    maybe_kill(spec.name, done);
+    const int signal = interrupt::pending();
+    if (save_now || signal != 0) {
+      // metrics.csv first: rows past the checkpoint are cut back on resume, missing rows are not
+      // written again.
       ctx.metrics->save();
+      save_stage(spec, opt, guard, done, ckpt);
+      saved_step = done;
       if (ctx.tb) ctx.tb->flush();
     }
-    maybe_kill(spec.name, done);
+    if (signal != 0) {
+      progress.finish();
+      throw interrupt::Interrupted(
+          fmt::format("stopped by signal {} after step {} of stage {}; the checkpoint {} holds it. Resume with: {}",
+                      signal, done, spec.name, ckpt,
+                      ctx.resume_command.empty() ? std::string("--resume ") + ctx.run_dir : ctx.resume_command),
+          signal);
+    }
   }
   progress.finish();
 }

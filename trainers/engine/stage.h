@@ -21,7 +21,11 @@ namespace semsec::trainers {
 // run_stage and `semsec bench` both step through here.
 // keep_grads: zero the gradient buffers instead of dropping them (a captured CUDA graph reads
 // them at fixed addresses).
-NamedTensors train_step(GridAdam& opt, const std::function<NamedTensors()>& losses, bool keep_grads = false);
+// guard: when given, it checks the terms and gradients of every point before the update and
+// freezes the points that diverged (DivergenceGuard).
+class DivergenceGuard;
+NamedTensors train_step(GridAdam& opt, const std::function<NamedTensors()>& losses, bool keep_grads = false,
+                        DivergenceGuard* guard = nullptr);
 
 struct StageSpec {
   std::string name;
@@ -46,7 +50,11 @@ struct StageSpec {
 // Path of a stage's checkpoint inside the run directory.
 std::string stage_checkpoint_path(const std::string& run_dir, const std::string& stage);
 
-// Runs (or resumes, or skips when already complete) one stage.
+// Runs (or resumes, or skips when already complete) one stage. Every step is checked for
+// divergence (DivergenceGuard): a diverged point is frozen and recorded in ctx.point_status; when
+// every point has stopped, the stage fails and the last checkpoint stays as it was. After a
+// SIGINT/SIGTERM (core/interrupt.h) it writes a checkpoint at the step that just ended and throws
+// interrupt::Interrupted with ctx.resume_command.
 void run_stage(const StageSpec& spec, RunContext& ctx);
 
 }  // namespace semsec::trainers

@@ -32,6 +32,9 @@ struct SummaryRow {
   uint64_t seed = 0;
   double mse_sen = 0, mse_com = 0;
   double pc_eve = std::numeric_limits<double>::quiet_NaN();
+  // "ok", or "diverged@STAGE:STEP" when the point stopped training (DivergenceGuard); the metric
+  // columns of such a row are left empty.
+  std::string status = "ok";
 };
 
 std::string summary_header();

@@ -14,11 +14,15 @@ std::string fmt_or_empty(double v) { return std::isnan(v) ? std::string() : fmt:
 
 }  // namespace
 
-std::string summary_header() { return "point,variant,eve,train_snr_db,test_snr_db,psr_db,seed,mse_sen,mse_com,pc_eve"; }
+std::string summary_header() {
+  return "point,variant,eve,train_snr_db,test_snr_db,psr_db,seed,mse_sen,mse_com,pc_eve,status";
+}
 
 std::string summary_line(const SummaryRow& r) {
-  return fmt::format("{},{},{},{},{},{},{},{},{},{}", r.point, r.variant, r.eve, r.train_snr_db, r.test_snr_db,
-                     fmt_or_empty(r.psr_db), r.seed, r.mse_sen, r.mse_com, fmt_or_empty(r.pc_eve));
+  const bool ok = r.status == "ok";  // a diverged point's metrics are not results
+  const auto metric = [ok](double v) { return ok ? fmt_or_empty(v) : std::string(); };
+  return fmt::format("{},{},{},{},{},{},{},{},{},{},{}", r.point, r.variant, r.eve, r.train_snr_db, r.test_snr_db,
+                     fmt_or_empty(r.psr_db), r.seed, metric(r.mse_sen), metric(r.mse_com), metric(r.pc_eve), r.status);
 }
 
 void run_train(const config::Config& cfg, RunContext& ctx) {
@@ -47,7 +51,11 @@ std::vector<SummaryRow> evaluate(IsacExperiment& exp) {
 
 std::vector<SummaryRow> run_experiment(IsacExperiment& exp, RunContext& ctx) {
   train_stages(exp);
-  const std::vector<SummaryRow> rows = evaluate(exp);
+  std::vector<SummaryRow> rows = evaluate(exp);
+  for (SummaryRow& r : rows) {
+    if (static_cast<size_t>(r.point) < ctx.point_status.size())
+      r.status = ctx.point_status[static_cast<size_t>(r.point)];
+  }
   // The design's last stage: the trained weights, exported before summary.csv marks the run
   // finished, so a run killed in between exports again when resumed.
   const std::string what = exp.config().get_string("output.export");
@@ -63,7 +71,7 @@ void write_summary(const std::vector<SummaryRow>& rows, int64_t num_points, RunC
   CsvWriter csv(ctx.run_dir + "/summary.csv", summary_header());
   for (const auto& r : rows) {
     csv.row(summary_line(r));
-    if (ctx.tb) {
+    if (ctx.tb && r.status == "ok") {
       // Evaluation metrics in TensorBoard, with the test SNR (dB) as the step axis.
       const std::string tag =
           fmt::format("eval/{}/{}{}", r.variant, r.eve, num_points > 1 ? fmt::format("/p{}", r.point) : "");
@@ -72,7 +80,7 @@ void write_summary(const std::vector<SummaryRow>& rows, int64_t num_points, RunC
       ctx.tb->add_scalar(tag + "/mse_com", r.mse_com, snr);
       if (!std::isnan(r.pc_eve)) ctx.tb->add_scalar(tag + "/pc_eve", r.pc_eve, snr);
     }
-    if (r.point == 0 && (r.eve == "none" || r.eve == "whitebox")) {
+    if (r.point == 0 && r.status == "ok" && (r.eve == "none" || r.eve == "whitebox")) {
       log::info("{:<12} test SNR {:>5.1f} dB: mse_sen {:.5f} rad^2, mse_com {:.5f}{}", r.variant, r.test_snr_db,
                 r.mse_sen, r.mse_com,
                 std::isnan(r.pc_eve) ? std::string() : fmt::format(", P_c(Eve) {:.3f}", r.pc_eve));

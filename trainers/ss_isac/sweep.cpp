@@ -169,6 +169,8 @@ std::vector<std::string> run_ensemble(const SweepOptions& opt, const SweepPlan& 
   const std::string cfg_path = fs::join(run_dir, "config.yaml");
   if (fs::exists(cfg_path) && !opt.resume) fail("{}: already holds a run; use --resume {}", run_dir, opt.sweep_dir);
   RunContext ctx = open_run(run_dir, opt.device, opt.resume, e.cfg.get_bool("output.tensorboard"));
+  ctx.resume_command = fmt::format("semsec sweep --resume {}{}", opt.sweep_dir,
+                                   opt.device.is_cpu() ? std::string() : " --device " + opt.device.str());
   write_file_atomic(cfg_path, e.cfg.to_yaml());
   log::info("ensemble {}: {} grid point(s) in {}", index, e.points.size(), ctx.run_dir);
   IsacExperiment exp(e.cfg, e.points, ctx);
