@@ -175,6 +175,16 @@ void bench_steps(Bench& bench) {
       rows.push_back({"semsec_general_step_graph", graph_ms[1], "semsec_general_step_eager", "G=1, CUDA graph"});
     }
   }
+  // The divergence check run_stage makes before every update (every loss term and gradient of
+  // every point tested for finiteness): the same step with and without it, timed in turn.
+  for (const int64_t g : {int64_t{1}, int64_t{16}}) {
+    GeneralStep plain(g, d), guarded(g, d, /*guarded=*/true);
+    const auto ms = interleaved_ms(d, warm, reps, {[&] { plain(); }, [&] { guarded(); }});
+    const std::string base = fmt::format("general_step_G{}_unchecked", g);
+    rows.push_back({base, ms[0], "", "train_step without the divergence check"});
+    rows.push_back({fmt::format("general_step_G{}_checked", g), ms[1], base,
+                    "with DivergenceGuard::observe, as run_stage trains"});
+  }
 }
 
 void bench_grids(Bench& bench, const std::vector<int64_t>& grids, const Sgemm& sgemm, std::vector<double>& sgemm_ms) {

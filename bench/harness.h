@@ -14,6 +14,7 @@
 #include "kernels/isac_link/isac_link_op.h"
 #include "models/gs_isac.h"
 #include "models/security.h"
+#include "trainers/engine/divergence.h"
 #include "trainers/engine/grid_adam.h"
 #include "trainers/engine/stage.h"
 #include "trainers/ss_isac/losses.h"
@@ -51,9 +52,10 @@ kernels::IsacLinkParams link_params();
 std::vector<torch::Tensor> aten_channel(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
                                         const kernels::IsacLinkParams& p);
 
-// One training step of the general system (eq. 9) for G grid points on random data.
+// One training step of the general system (eq. 9) for G grid points on random data; `guarded`: with
+// the divergence check that run_stage makes at every step (DivergenceGuard).
 struct GeneralStep {
-  GeneralStep(int64_t g, torch::Device d) : device(d), num_points(g) {
+  GeneralStep(int64_t g, torch::Device d, bool guarded = false) : device(d), num_points(g) {
     net = models::GsIsac(seeds_for(g), models::GsIsacSizes{});
     net->to(d);
     std::vector<torch::Tensor> params = net->parameters();
@@ -69,6 +71,7 @@ struct GeneralStep {
     const auto cfg = config::Config::defaults(trainers::isac_schema());
     gamma_sen = torch::full({g}, cfg.get_float("train.gamma_sen"), f);
     gamma_com = torch::full({g}, cfg.get_float("train.gamma_com"), f);
+    if (guarded) guard = std::make_unique<trainers::DivergenceGuard>(*opt, "bench", std::vector<bool>{});
   }
   // The trainer's step (trainers::train_step on trainers::general_losses) on a fixed batch.
   void operator()() {
@@ -76,12 +79,14 @@ struct GeneralStep {
     const auto channel = [&](const torch::Tensor& z) {
       return kernels::isac_link(z, phi, snr, seeds, counter, params_);
     };
-    trainers::train_step(*opt, [&] { return trainers::general_losses(net, x, phi, channel, gamma_sen, gamma_com); });
+    trainers::train_step(
+        *opt, [&] { return trainers::general_losses(net, x, phi, channel, gamma_sen, gamma_com); }, false, guard.get());
   }
   torch::Device device;
   int64_t num_points;
   models::GsIsac net{nullptr};
   std::unique_ptr<trainers::GridAdam> opt;
+  std::unique_ptr<trainers::DivergenceGuard> guard;
   torch::Tensor x, phi, snr, seeds, counter;
   kernels::IsacLinkParams params_;
   torch::Tensor gamma_sen, gamma_com;  // [G], the defaults of the configuration

@@ -48,6 +48,36 @@ TEST(GpuGridAdam, FusedUpdateMatchesCpu) {
   }
 }
 
+// The per-point mask of DivergenceGuard on the GPU: frozen points keep parameters and moments,
+// the others step exactly as on the CPU.
+TEST(GpuGridAdam, MaskedUpdateFreezesPointsAsOnTheCpu) {
+  SEMSEC_SKIP_WITHOUT_CUDA();
+  const std::vector<double> lr{1e-3, 1e-2, 2e-2, 5e-2};
+  auto cpu = make_params(torch::kCPU);
+  auto gpu = make_params(torch::kCUDA);
+  const auto frozen_before = cpu[0][1].detach().clone();
+  GridAdam opt_cpu(cpu, lr, {});
+  GridAdam opt_gpu(gpu, lr, {});
+  opt_cpu.set_active(torch::tensor({1, 0, 1, 1}, torch::kUInt8));
+  opt_gpu.set_active(torch::tensor({1, 0, 1, 1}, torch::kUInt8).to(torch::kCUDA));
+  for (int step = 0; step < 5; ++step) {
+    set_grads(cpu, step);
+    set_grads(gpu, step);
+    opt_cpu.step();
+    opt_gpu.step();
+  }
+  EXPECT_TRUE(torch::equal(cpu[0][1], frozen_before));
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(cpu[i], gpu[i].cpu(), 1e-6, 1e-7)) << (cpu[i] - gpu[i].cpu()).abs().max();
+  }
+  const auto states_cpu = opt_cpu.state_tensors();
+  const auto states_gpu = opt_gpu.state_tensors();
+  for (size_t i = 0; i + 1 < states_cpu.size(); ++i) {
+    EXPECT_EQ(states_gpu[i][1].abs().sum().item<double>(), 0.0) << "moments of the frozen point stay zero";
+    EXPECT_TRUE(torch::allclose(states_cpu[i], states_gpu[i].cpu(), 1e-6, 1e-7));
+  }
+}
+
 TEST(GpuGridAdam, CapturedStepReplaysWithTheDeviceStepCounter) {
   SEMSEC_SKIP_WITHOUT_CUDA();
 #ifdef SEMSEC_WITH_CUDA
