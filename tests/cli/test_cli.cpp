@@ -83,7 +83,8 @@ TEST_F(CliTest, TrainWritesTheRunDirectory) {
       run(fmt::format("train {}/experiments/gs_isac.yaml {} --out {}", SEMSEC_SOURCE_DIR, small_run_args(), out));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string summary = slurp(fs::join(out, "summary.csv"));
-  EXPECT_EQ(summary.rfind("point,variant,eve,train_snr_db,test_snr_db,psr_db,seed,mse_sen,mse_com,pc_eve,status\n", 0), 0u)
+  EXPECT_EQ(summary.rfind("point,variant,eve,train_snr_db,test_snr_db,psr_db,seed,mse_sen,mse_com,pc_eve,psr_real_db,psr_p99_db,"
+                            "status\n", 0), 0u)
       << summary;
   EXPECT_NE(summary.find(",0,"), std::string::npos);
   EXPECT_NE(summary.find(",15,"), std::string::npos);
@@ -243,7 +244,7 @@ TEST_F(CliTest, DivergenceIsMarkedInASweepAndStopsASingleRun) {
   EXPECT_NE(line.find(",status"), std::string::npos) << line;
   while (std::getline(lines, line)) {
     if (line.ends_with(",ok")) ++ok;
-    if (line.find(",,,diverged@general:") != std::string::npos) ++diverged;
+    if (line.find(",,,,,diverged@general:") != std::string::npos) ++diverged;
   }
   EXPECT_EQ(ok, 2) << summary;
   EXPECT_EQ(diverged, 2) << summary;

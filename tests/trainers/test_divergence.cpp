@@ -96,9 +96,10 @@ TEST_F(DivergenceTest, AFrozenPointKeepsItsWeightsAndAdamMomentsWhileTheOthersTr
 TEST_F(DivergenceTest, SummaryRowsOfADivergedPointCarryNoMetrics) {
   SummaryRow r;
   r.mse_sen = 0.5, r.mse_com = 0.25, r.pc_eve = 0.1, r.psr_db = -10;
-  EXPECT_EQ(summary_line(r), "0,unplug,none,0,0,-10,0,0.5,0.25,0.1,ok");
+  r.psr_real_db = -10.5, r.psr_p99_db = -10.25;
+  EXPECT_EQ(summary_line(r), "0,unplug,none,0,0,-10,0,0.5,0.25,0.1,-10.5,-10.25,ok");
   r.status = "diverged@general:4";
-  EXPECT_EQ(summary_line(r), "0,unplug,none,0,0,-10,0,,,,diverged@general:4");
+  EXPECT_EQ(summary_line(r), "0,unplug,none,0,0,-10,0,,,,,,diverged@general:4");
 }
 
 TEST_F(DivergenceTest, TheBlowUpRuleFlagsALossAThousandTimesItsBest) {

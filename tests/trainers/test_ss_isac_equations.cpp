@@ -115,7 +115,8 @@ TEST_F(SsIsacLosses, ArnLossIsEq25To29WithTheHingeAgainstTau) {
   const ArnWeights w{torch::tensor({2.0f, 0.5f}), torch::tensor({3.0f, 0.25f}), torch::tensor({5.0f, 0.125f}),
                      torch::tensor({7.0f, 9.0f})};
   RecordingChannel ch;
-  const NamedTensors out = arn_losses(model_, arn, eve, x_, phi_, labels_, tau, std::ref(ch), w);
+  const NamedTensors out =
+      arn_losses(model_, arn, eve, x_, phi_, labels_, tau, std::ref(ch), w, Encryption{.projection = false});
   std::map<std::string, torch::Tensor> t(out.begin(), out.end());
 
   torch::NoGradGuard no_grad;
@@ -152,6 +153,65 @@ TEST_F(SsIsacLosses, ArnLossIsEq25To29WithTheHingeAgainstTau) {
     const double loss = at(w.pow, {g}) * pow + at(w.sen, {g}) * sen + at(w.com, {g}) * com + at(w.pri, {g}) * pri;
     expect_close(at(t["loss"], {g}), loss, "loss (eq. 25)");
   }
+}
+
+// security.power_constraint=projection: each codeword's delta is scaled onto ||delta||^2 = PSR ||z||^2
+// where it exceeds it and left alone where it does not; the hinge term is then zero and the
+// realised PSR of every codeword at most the nominal one. equal_power then rescales z + delta to
+// the power of z.
+TEST_F(SsIsacLosses, ProjectionScalesEachCodewordOntoThePsrLimit) {
+  models::PairedArn arn(std::vector<uint64_t>{1, 2}, models::ArnSizes{Lz, 4, 5, 4, 5, 4, 3});
+  randomize(*arn, 0.4);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor z = model_->transmit(x_);
+  const torch::Tensor delta = arn->delta(z);
+  const torch::Tensor ratio = delta.square().sum(-1) / z.square().sum(-1);  // [G, B]
+  // Point 0's limit sits among its codewords' ratios (some projected, some not); point 1's far above.
+  const double psr0 = ratio[0].median().item<double>();
+  const torch::Tensor psr = torch::tensor({static_cast<float>(psr0), 1e6f});
+  for (const bool equal_power : {false, true}) {
+    SCOPED_TRACE(equal_power ? "equal power" : "plain");
+    torch::Tensor applied;
+    const torch::Tensor sent =
+        encrypt(arn, z, psr, Encryption{.projection = true, .equal_power = equal_power}, &applied);
+    int projected = 0, kept = 0;
+    for (int64_t g = 0; g < G; ++g) {
+      for (int64_t b = 0; b < B; ++b) {
+        double d2 = 0, z2 = 0, s2 = 0;
+        for (int64_t l = 0; l < Lz; ++l) {
+          d2 += std::pow(at(delta, {g, b, l}), 2);
+          z2 += std::pow(at(z, {g, b, l}), 2);
+        }
+        const double limit = at(psr, {g}) * z2;
+        const double scale = d2 > limit ? std::sqrt(limit / d2) : 1.0;  // by hand
+        (scale < 1.0 ? projected : kept) += 1;
+        for (int64_t l = 0; l < Lz; ++l) {
+          const double want_delta = scale * at(delta, {g, b, l});
+          expect_close(at(applied, {g, b, l}), want_delta, "projected delta");
+          s2 += std::pow(at(z, {g, b, l}) + want_delta, 2);
+        }
+        for (int64_t l = 0; l < Lz; ++l) {
+          const double plain = at(z, {g, b, l}) + scale * at(delta, {g, b, l});
+          expect_close(at(sent, {g, b, l}), equal_power ? plain * std::sqrt(z2 / s2) : plain, "sent symbol");
+        }
+      }
+    }
+    EXPECT_GT(projected, 0);
+    EXPECT_GT(kept, 0);
+    if (!equal_power) {
+      EXPECT_LE(realised_psr(z, sent)[0].max().item<double>(), psr0 * (1 + 1e-5));
+    } else {
+      EXPECT_TRUE(torch::allclose(sent.square().sum(-1), z.square().sum(-1), 1e-5, 1e-6)) << "unplugged power";
+    }
+  }
+  // Under the projection the hinge of eq. 26 never fires.
+  models::EveClassifier eve(std::vector<uint64_t>{1, 2}, 2 * Lz, std::vector<int64_t>{6}, K, models::kInitEveWhitebox);
+  RecordingChannel ch;
+  const ArnWeights w{torch::ones({G}), torch::ones({G}), torch::ones({G}), torch::ones({G})};
+  const NamedTensors out = arn_losses(model_, arn, eve, x_, phi_, labels_, psr / Lz, std::ref(ch), w);
+  std::map<std::string, torch::Tensor> t(out.begin(), out.end());
+  EXPECT_LE(at(t["l_pow"], {0}), 1e-7);
+  EXPECT_TRUE(torch::allclose(ch.sent, encrypt(arn, z, psr, Encryption{})));
 }
 
 TEST(SsIsacTau, PsrToTauIsEq26) {
@@ -239,7 +299,17 @@ TEST_F(SsIsacEval, PluggedSendsZPlusDeltaAndDecryptOnlyDecryptsTheUnencryptedSig
   for (const double snr_db : {0.0, 12.0}) {
     const torch::Tensor snr = torch::tensor({static_cast<float>(snr_db)});
     const kernels::IsacLinkOut y0 = kernels::isac_link(z, b.phi, snr, seeds_t, counter, p);
-    const kernels::IsacLinkOut y1 = kernels::isac_link(z + arn->delta(z), b.phi, snr, seeds_t, counter, p);
+    // The plugged codeword under the default projection onto PSR -10 dB (encrypt, tested above),
+    // with the limit as the experiment forms it (tau L_z), and its realised PSR in the summary.
+    const torch::Tensor sent = encrypt(arn, z, exp.tau() * 23.0, Encryption{});
+    const kernels::IsacLinkOut y1 = kernels::isac_link(sent, b.phi, snr, seeds_t, counter, p);
+    const torch::Tensor ratio = realised_psr(z, sent).to(torch::kFloat64).flatten();
+    const SummaryRow& plugged = find(rows, 0, "plugged", "whitebox", snr_db);
+    expect_close(plugged.psr_real_db, 10 * std::log10(ratio.mean().item<double>()), "psr_real_db");
+    expect_close(plugged.psr_p99_db, 10 * std::log10(torch::quantile(ratio, 0.99).item<double>()), "psr_p99_db");
+    EXPECT_LE(plugged.psr_p99_db, -10.0 + 1e-4);
+    EXPECT_TRUE(std::isnan(find(rows, 0, "unplug", "whitebox", snr_db).psr_real_db));
+    EXPECT_TRUE(std::isnan(find(rows, 0, "decrypt_only", "whitebox", snr_db).psr_real_db));
     auto check = [&](const std::string& variant, const torch::Tensor& phi_hat, const torch::Tensor& x_hat,
                      const torch::Tensor& y_eve) {
       // The adaptive Eve scores only the plugged signal; the unencrypted rows keep P_Eve's score.

@@ -19,6 +19,7 @@
 #include "models/security.h"
 #include "trainers/engine/stage.h"
 #include "trainers/ss_isac/grid.h"
+#include "trainers/ss_isac/losses.h"
 
 namespace semsec::trainers {
 
@@ -32,6 +33,10 @@ struct SummaryRow {
   uint64_t seed = 0;
   double mse_sen = 0, mse_com = 0;
   double pc_eve = std::numeric_limits<double>::quiet_NaN();
+  // The realised PSR of the plugged signal on the test set (10 log10 of ||z' - z||^2 / ||z||^2): the
+  // mean over the codewords and their 99th percentile, in dB; plugged rows only.
+  double psr_real_db = std::numeric_limits<double>::quiet_NaN();
+  double psr_p99_db = std::numeric_limits<double>::quiet_NaN();
   // "ok", or "diverged@STAGE:STEP" when the point stopped training (DivergenceGuard); the metric
   // columns of such a row are left empty.
   std::string status = "ok";
@@ -77,6 +82,8 @@ class IsacExperiment {
   const data::Split& test_split() const { return test_; }
   // tau of eq. 26 per point [G] (security.enabled only).
   const torch::Tensor& tau() const { return tau_; }
+  // security.power_constraint and security.equal_power.
+  const Encryption& encryption() const { return encryption_; }
 
   // The settings of stage `name` (general, eve_whitebox, eve_substitute, eve_adaptive, arn_whitebox,
   // arn_blackbox) from its section (train, eve, security): steps (or epochs x steps per epoch),
@@ -99,10 +106,13 @@ class IsacExperiment {
   kernels::IsacLinkOut link(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db, bool eval);
   void train_eve(const std::string& stage, models::EveClassifier& eve, models::PairedArn* arn, int64_t step_offset);
   void train_arn(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eve, int64_t step_offset);
+  // The linear PSR limit per point [G]: tau L_z (eq. 26).
+  torch::Tensor psr_linear() const;
   std::shared_ptr<data::BatchSampler> sampler_;
   models::EveClassifier eve_wb_{nullptr}, eve_bb_{nullptr}, eve_adapt_{nullptr};
   models::PairedArn arn_wb_{nullptr}, arn_bb_{nullptr};
   torch::Tensor tau_;
+  Encryption encryption_;
 
   const config::Config& cfg_;
   Grid grid_;

@@ -122,6 +122,8 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
     std::vector<float> tau;  // eq. 26, per point
     for (const auto& p : grid_.points()) tau.push_back(static_cast<float>(psr_to_tau(p.psr_db, sizes.latent_dim)));
     tau_ = torch::tensor(tau, torch::kFloat32).to(ctx.device);
+    encryption_.projection = cfg.get_string("security.power_constraint") == "projection";
+    encryption_.equal_power = cfg.get_bool("security.equal_power");
     const models::ArnSizes arn = arn_sizes(cfg);
     const int64_t y_dim = 2 * sizes.latent_dim, k = cfg.get_int("eve.num_classes");
     const auto& hidden = cfg.get_int_list("eve.hidden");

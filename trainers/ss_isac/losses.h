@@ -27,11 +27,33 @@ struct ArnWeights {
   torch::Tensor pow, sen, com, pri;  // lambda_pow, lambda_sen, lambda_com, lambda_pri, each [G]
 };
 
+// How the encrypting ARN's perturbation reaches the channel (security.power_constraint,
+// security.equal_power).
+struct Encryption {
+  // projection: delta scaled per codeword onto ||delta||^2 <= PSR ||z||^2 when it exceeds it (exact,
+  // differentiable); hinge: delta as the ARN makes it, eq. 26 only as the penalty l_pow.
+  bool projection = true;
+  // z' = (z + delta) ||z|| / ||z + delta|| per codeword: plugged sends the unplugged power.
+  bool equal_power = false;
+};
+
+// The codeword the plugged transmitter sends for z [G, B, L]: z + delta of the ARN (eq. 19-20),
+// constrained and renormalised as `e` says, with psr [G] the linear PSR limit of each point
+// (10^(psr_db / 10)). `delta_out`, when given, receives the perturbation before renormalisation.
+torch::Tensor encrypt(models::PairedArn& arn, const torch::Tensor& z, const torch::Tensor& psr, const Encryption& e,
+                      torch::Tensor* delta_out = nullptr);
+
+// Realised PSR per codeword: ||z' - z||^2 / ||z||^2, [G, B].
+torch::Tensor realised_psr(const torch::Tensor& z, const torch::Tensor& z_sent);
+
 // ARN pair against Eve (eq. 25-29), base system and Eve frozen: the power hinge against tau [G]
-// (eq. 26), sensing and communication MSEs through the decrypting ARNs (eq. 27, 28) and Eve's
-// squared confidence in the true label (eq. 29). Terms: loss, l_pow, l_sen, l_com, l_pri, psr.
+// (eq. 26, of the perturbation as applied: zero under the projection), sensing and communication
+// MSEs through the decrypting ARNs (eq. 27, 28) and Eve's squared confidence in the true label
+// (eq. 29). Terms: loss, l_pow, l_sen, l_com, l_pri, psr (the realised PSR, batch means of
+// ||z' - z||^2 over ||z||^2).
 NamedTensors arn_losses(models::GsIsac& model, models::PairedArn& arn, models::EveClassifier& eve,
                         const torch::Tensor& x, const torch::Tensor& phi, const torch::Tensor& labels,
-                        const torch::Tensor& tau, const ChannelFn& channel, const ArnWeights& w);
+                        const torch::Tensor& tau, const ChannelFn& channel, const ArnWeights& w,
+                        const Encryption& e = Encryption{});
 
 }  // namespace semsec::trainers

@@ -15,14 +15,15 @@ std::string fmt_or_empty(double v) { return std::isnan(v) ? std::string() : fmt:
 }  // namespace
 
 std::string summary_header() {
-  return "point,variant,eve,train_snr_db,test_snr_db,psr_db,seed,mse_sen,mse_com,pc_eve,status";
+  return "point,variant,eve,train_snr_db,test_snr_db,psr_db,seed,mse_sen,mse_com,pc_eve,psr_real_db,psr_p99_db,status";
 }
 
 std::string summary_line(const SummaryRow& r) {
   const bool ok = r.status == "ok";  // a diverged point's metrics are not results
   const auto metric = [ok](double v) { return ok ? fmt_or_empty(v) : std::string(); };
-  return fmt::format("{},{},{},{},{},{},{},{},{},{},{}", r.point, r.variant, r.eve, r.train_snr_db, r.test_snr_db,
-                     fmt_or_empty(r.psr_db), r.seed, metric(r.mse_sen), metric(r.mse_com), metric(r.pc_eve), r.status);
+  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}", r.point, r.variant, r.eve, r.train_snr_db, r.test_snr_db,
+                     fmt_or_empty(r.psr_db), r.seed, metric(r.mse_sen), metric(r.mse_com), metric(r.pc_eve),
+                     metric(r.psr_real_db), metric(r.psr_p99_db), r.status);
 }
 
 void run_train(const config::Config& cfg, RunContext& ctx) {

@@ -66,6 +66,15 @@ config::Schema isac_schema() {
       .add_string("security.arn_init", "", {},
                   "start both ARN pairs from an exported weights file (semsec export ... .safetensors) to "
                   "fine-tune or re-evaluate them; empty = fresh identity-initialised pairs")
+      .add_string(
+          "security.power_constraint", "projection", {"projection", "hinge"},
+          "how the PSR limit of eq. 26 (||delta||^2 <= PSR ||z||^2) holds: projection scales delta per codeword "
+          "onto the limit where it exceeds it (exact: the realised PSR never exceeds the nominal one, so a "
+          "PSR sweep sweeps the PSR); hinge applies eq. 26 literally as the penalty lambda_pow * max(0, "
+          "||delta||^2 / L - tau), which the realised PSR may exceed")
+      .add_bool("security.equal_power", false,
+                "renormalise the plugged codeword z + delta to the unplugged power ||z||^2 = 1, so that plugged and "
+                "unplugged transmit the same power")
       .add_bool("security.blackbox", true, "also train ARNs against the black-box substitute of Eve")
       .add_bool("security.adaptive_eve", true,
                 "also retrain Eve's classifier on the encrypted signals once the ARNs are fixed (beyond the paper)")

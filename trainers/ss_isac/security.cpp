@@ -46,7 +46,7 @@ void IsacExperiment::train_eve(const std::string& stage, models::EveClassifier& 
     {
       torch::NoGradGuard no_grad;
       z = model_->transmit(batch_.x);
-      if (arn) z = z + (*arn)->delta(z);
+      if (arn) z = encrypt(*arn, z, psr_linear(), encryption_);
     }
     const kernels::IsacLinkOut y = train_channel(z);
     const torch::Tensor logits = eve->forward(y.y_eve);
@@ -57,6 +57,8 @@ void IsacExperiment::train_eve(const std::string& stage, models::EveClassifier& 
   run_stage(spec, ctx_);
   set_trainable(*eve, false);
 }
+
+torch::Tensor IsacExperiment::psr_linear() const { return tau_ * static_cast<double>(model_->sizes().latent_dim); }
 
 void IsacExperiment::train_eves() {
   train_eve("eve_whitebox", eve_wb_, nullptr, kOffsetEveWb);
@@ -76,7 +78,7 @@ void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn,
   spec.loss_fn = [=, this, &arn, &eve]() {
     return arn_losses(
         model_, arn, eve, batch_.x, batch_.phi, batch_.labels, tau_,
-        [this](const torch::Tensor& z) { return train_channel(z); }, w);
+        [this](const torch::Tensor& z) { return train_channel(z); }, w, encryption_);
   };
   run_stage(spec, ctx_);
   set_trainable(*arn, false);
@@ -106,6 +108,11 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
     return torch::zeros({num_points}, torch::TensorOptions().dtype(torch::kFloat64).device(ctx_.device));
   };
   std::vector<SummaryRow> rows;
+  // The realised PSR of each ARN set over the test set (it does not depend on the SNR): per-codeword
+  // ratios of the first SNR's pass, then mean and 99th percentile per point, in dB.
+  std::vector<std::vector<torch::Tensor>> ratios(2);
+  std::vector<std::vector<double>> psr_mean_db(2), psr_p99_db(2);
+  bool first_snr = true;
   for (const double snr_db : cfg_.get_float_list("eval.test_snr_db")) {
     const torch::Tensor snr =
         torch::full({num_points}, snr_db, torch::TensorOptions().dtype(torch::kFloat32).device(ctx_.device));
@@ -131,10 +138,24 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
         models::PairedArn& arn = set == 0 ? arn_wb_ : arn_bb_;
         score(acc[1 + 2 * set], model_->receive_bs(arn->decrypt_bs(y0.y_bs)),
               model_->receive_ue(arn->decrypt_ue(y0.y_ue)), y0.y_eve);
-        const kernels::IsacLinkOut y1 = eval_channel(z + arn->delta(z), b.phi, snr, step);
+        const torch::Tensor sent = encrypt(arn, z, psr_linear(), encryption_);
+        if (first_snr) ratios[static_cast<size_t>(set)].push_back(realised_psr(z, sent).to(torch::kFloat64));
+        const kernels::IsacLinkOut y1 = eval_channel(sent, b.phi, snr, step);
         score(acc[2 + 2 * set], model_->receive_bs(arn->decrypt_bs(y1.y_bs)),
               model_->receive_ue(arn->decrypt_ue(y1.y_ue)), y1.y_eve);
       }
+    }
+    if (first_snr) {
+      for (size_t set = 0; set < 2; ++set) {
+        if (ratios[set].empty()) continue;
+        const torch::Tensor r = torch::cat(ratios[set], 1);  // [G, N]
+        const torch::Tensor mean = r.mean(1).cpu(), p99 = torch::quantile(r, 0.99, 1).cpu();
+        for (int64_t g = 0; g < num_points; ++g) {
+          psr_mean_db[set].push_back(10.0 * std::log10(mean[g].item<double>()));
+          psr_p99_db[set].push_back(10.0 * std::log10(p99[g].item<double>()));
+        }
+      }
+      first_snr = false;
     }
     auto emit = [&](const Acc& a, const std::string& variant, const std::string& eve, bool use_adaptive) {
       const torch::Tensor sen = (a.sen / n).cpu(), com = (a.com / n).cpu();
@@ -151,6 +172,11 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
         r.mse_sen = sen[g].item<double>();
         r.mse_com = com[g].item<double>();
         r.pc_eve = pc[g].item<double>();
+        if (variant == "plugged") {
+          const size_t set = eve == "blackbox" ? 1 : 0;
+          r.psr_real_db = psr_mean_db[set][static_cast<size_t>(g)];
+          r.psr_p99_db = psr_p99_db[set][static_cast<size_t>(g)];
+        }
         rows.push_back(r);
       }
     };
