@@ -47,14 +47,6 @@ inline bool in_ci() {
   return ::strcasecmp(ci, "false") != 0;
 }
 
-// mkdtemp under /tmp; the caller removes it with fs::remove_all (POSIX, see core/fs.h). Prefer
-// TempDir / TempDirTest, which remove the directory even when the test fails.
-inline std::string make_temp_dir(const std::string& prefix) {
-  std::string tmpl = "/tmp/semsec_" + prefix + "_XXXXXX";
-  EXPECT_NE(::mkdtemp(tmpl.data()), nullptr) << tmpl;
-  return tmpl;
-}
-
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it when destroyed.
 class TempDir {
  public:

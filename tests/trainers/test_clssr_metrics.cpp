@@ -18,6 +18,7 @@
 #include "core/errors.h"
 #include "kernels/link_level/ber_theory.h"
 #include "kernels/link_level/link_level_op.h"
+#include "tests/test_util_core.h"
 #include "trainers/clssr/metrics.h"
 #include "trainers/link/link_command.h"
 
@@ -26,6 +27,7 @@ namespace {
 namespace cl = semsec::clssr;
 namespace sl = semsec::link;
 using semsec::Error;
+using semsec::testing::expect_error;
 
 const double kInf = std::numeric_limits<double>::infinity();
 const double kNan = std::numeric_limits<double>::quiet_NaN();
@@ -35,16 +37,16 @@ TEST(ClssrRates, Eq2AndEq3) {
   EXPECT_DOUBLE_EQ(cl::rate(2e6, 7e-12, 1e-12), 6e6);
   EXPECT_DOUBLE_EQ(cl::rate(1e6, 0.0, 1.0), 0.0);
   EXPECT_DOUBLE_EQ(cl::rate_from_snr(1e6, 15.0), 4e6);
-  EXPECT_THROW(cl::rate(1e6, 1.0, 0.0), Error);
-  EXPECT_THROW(cl::rate(1e6, -1.0, 1.0), Error);
-  EXPECT_THROW(cl::rate(0.0, 1.0, 1.0), Error);
-  EXPECT_THROW(cl::rate_from_snr(1e6, kNan), Error);
+  expect_error([&] { cl::rate(1e6, 1.0, 0.0); }, {"clssr: noise power must be > 0, got 0"});
+  expect_error([&] { cl::rate(1e6, -1.0, 1.0); }, {"clssr: signal power must be >= 0, got -1"});
+  expect_error([&] { cl::rate(0.0, 1.0, 1.0); }, {"clssr: bandwidth must be > 0 Hz, got 0"});
+  expect_error([&] { cl::rate_from_snr(1e6, kNan); }, {"clssr: SNR must be >= 0, got nan"});
 
   EXPECT_DOUBLE_EQ(cl::secrecy_rate(5e6, 3e6), 2e6);
   EXPECT_DOUBLE_EQ(cl::secrecy_rate(3e6, 5e6), 0.0);  // (x)^+
   EXPECT_DOUBLE_EQ(cl::secrecy_rate(4e6, 4e6), 0.0);
-  EXPECT_THROW(cl::secrecy_rate(-1.0, 0.0), Error);
-  EXPECT_THROW(cl::secrecy_rate(1.0, kNan), Error);
+  expect_error([&] { cl::secrecy_rate(-1.0, 0.0); }, {"clssr: R_u must be a rate >= 0 bit/s, got -1"});
+  expect_error([&] { cl::secrecy_rate(1.0, kNan); }, {"clssr: R_e must be a rate >= 0 bit/s, got nan"});
 }
 
 TEST(ClssrRates, Eq2OnTheLinkGainsMatchesDirectComputation) {
@@ -93,9 +95,9 @@ TEST(ClssrDistortion, Eq4) {
   EXPECT_DOUBLE_EQ(cl::normalized_distortion(0.5, 2.0), 0.25);
   EXPECT_DOUBLE_EQ(cl::normalized_distortion(0.0, 2.0), 0.0);
   EXPECT_DOUBLE_EQ(cl::normalized_distortion(3.0, 2.0), 1.0);  // beyond d_max: complete failure
-  EXPECT_THROW(cl::normalized_distortion(1.0, 0.0), Error);
-  EXPECT_THROW(cl::normalized_distortion(-0.1, 1.0), Error);
-  EXPECT_THROW(cl::normalized_distortion(kNan, 1.0), Error);
+  expect_error([&] { cl::normalized_distortion(1.0, 0.0); }, {"clssr: d_max must be > 0, got 0"});
+  expect_error([&] { cl::normalized_distortion(-0.1, 1.0); }, {"clssr: distortion must be >= 0, got -0.1"});
+  expect_error([&] { cl::normalized_distortion(kNan, 1.0); }, {"clssr: distortion must be >= 0, got nan"});
 }
 
 TEST(ClssrTaskSecurity, EveryBranchOfDefinition1) {
@@ -125,25 +127,31 @@ TEST(ClssrTaskSecurity, EveryBranchOfDefinition1) {
   EXPECT_DOUBLE_EQ(cl::task_security(0.005, 0.009, 0.0, eps), 0.0);
   EXPECT_DOUBLE_EQ(cl::task_security(0.5, 1.0, 1e6, eps), 0.0);
 
-  EXPECT_THROW(cl::security_case(1.5, 0.0, 0.0, eps), Error);  // G must be normalised
-  EXPECT_THROW(cl::security_case(0.0, kNan, 0.0, eps), Error);
-  EXPECT_THROW(cl::security_case(0.0, 0.0, -1.0, eps), Error);  // R^S is (x)^+ >= 0
-  EXPECT_THROW(cl::security_case(0.0, 0.0, 0.0, 0.0), Error);
-  EXPECT_THROW(cl::security_case(0.0, 0.0, 0.0, kInf), Error);
+  // G must be normalised
+  expect_error([&] { cl::security_case(1.5, 0.0, 0.0, eps); },
+               {"clssr: G_u must be a normalised distortion in [0, 1], got 1.5"});
+  expect_error([&] { cl::security_case(0.0, kNan, 0.0, eps); },
+               {"clssr: G_e must be a normalised distortion in [0, 1], got nan"});
+  // R^S is (x)^+ >= 0
+  expect_error([&] { cl::security_case(0.0, 0.0, -1.0, eps); }, {"clssr: R^S must be a rate >= 0 bit/s, got -1"});
+  expect_error([&] { cl::security_case(0.0, 0.0, 0.0, 0.0); }, {"clssr: task threshold epsilon must be > 0, got 0"});
+  expect_error([&] { cl::security_case(0.0, 0.0, 0.0, kInf); }, {"clssr: task threshold epsilon must be > 0, got inf"});
 }
 
 TEST(ClssrOmega, Eq6Eq7Eq8) {
   EXPECT_DOUBLE_EQ(cl::semantic_bit_efficiency(0.995, 64, 8), 0.995 / 512.0);
   EXPECT_DOUBLE_EQ(cl::semantic_bit_efficiency(0.0, 64, 8), 0.0);
-  EXPECT_THROW(cl::semantic_bit_efficiency(1.0, 0, 8), Error);
-  EXPECT_THROW(cl::semantic_bit_efficiency(1.0, 64, 0), Error);
-  EXPECT_THROW(cl::semantic_bit_efficiency(kNan, 64, 8), Error);
+  expect_error([&] { cl::semantic_bit_efficiency(1.0, 0, 8); },
+               {"clssr: n (semantic symbols) and b (bits per index) must be >= 1, got n=0 b=8"});
+  expect_error([&] { cl::semantic_bit_efficiency(1.0, 64, 0); },
+               {"clssr: n (semantic symbols) and b (bits per index) must be >= 1, got n=64 b=0"});
+  expect_error([&] { cl::semantic_bit_efficiency(kNan, 64, 8); }, {"clssr: task security is NaN"});
 
   // Eq. 7: Phi R^S when R^S > 0, Phi R_u when R^S = 0.
   EXPECT_DOUBLE_EQ(cl::clssr(0.002, 1e6, 3e6), 2000.0);
   EXPECT_DOUBLE_EQ(cl::clssr(0.002, 0.0, 3e6), 6000.0);
   EXPECT_DOUBLE_EQ(cl::clssr(0.0, 0.0, 3e6), 0.0);
-  EXPECT_THROW(cl::clssr(0.002, -1.0, 3e6), Error);
+  expect_error([&] { cl::clssr(0.002, -1.0, 3e6); }, {"clssr: R^S must be a rate >= 0 bit/s, got -1"});
   EXPECT_DOUBLE_EQ(cl::delivery_rate(3e6, 1e6), 1e6);
   EXPECT_DOUBLE_EQ(cl::delivery_rate(3e6, 0.0), 3e6);
   EXPECT_DOUBLE_EQ(cl::transmission_rate(3e6, 1e6, 0.5, 0.01), 3e6);    // semantics protect: R_u
@@ -154,7 +162,7 @@ TEST(ClssrOmega, Eq6Eq7Eq8) {
   // Eq. 8.
   EXPECT_DOUBLE_EQ(cl::clssr_min({3.0, 1.0, 2.0}), 1.0);
   EXPECT_DOUBLE_EQ(cl::clssr_min({4.0}), 4.0);
-  EXPECT_THROW(cl::clssr_min({}), Error);
+  expect_error([&] { cl::clssr_min({}); }, {"clssr: the minimum over Eves (eq. 8) needs at least one Eve"});
 }
 
 TEST(ClssrTask, EvaluateTaskWithTwoEves) {
@@ -211,9 +219,10 @@ TEST(ClssrTask, EvaluateTaskWithTwoEves) {
   EXPECT_DOUBLE_EQ(t.omega, 0.0);
 
   z.eves.clear();
-  EXPECT_THROW(cl::evaluate_task(z), Error);
-  EXPECT_THROW(cl::is_timely(1.0, 0.0), Error);
-  EXPECT_THROW(cl::task_latency_s(0, 8, 1e6), Error);
+  expect_error([&] { cl::evaluate_task(z); }, {"clssr: a task needs at least one Eve (eq. 8)"});
+  expect_error([&] { cl::is_timely(1.0, 0.0); }, {"clssr: task deadline must be > 0 s, got 0"});
+  expect_error([&] { cl::task_latency_s(0, 8, 1e6); },
+               {"clssr: n (semantic symbols) and b (bits per index) must be >= 1, got n=0 b=8"});
   EXPECT_DOUBLE_EQ(cl::task_latency_s(100, 10, 1e6), 1e-3);
 }
 
@@ -221,16 +230,19 @@ TEST(ClssrTask, Eq14TaskReliability) {
   EXPECT_DOUBLE_EQ(cl::task_reliability(3, 4), 75.0);
   EXPECT_DOUBLE_EQ(cl::task_reliability(0, 7), 0.0);
   EXPECT_DOUBLE_EQ(cl::task_reliability(7, 7), 100.0);
-  EXPECT_THROW(cl::task_reliability(0, 0), Error);
-  EXPECT_THROW(cl::task_reliability(5, 4), Error);
-  EXPECT_THROW(cl::task_reliability(-1, 4), Error);
+  expect_error([&] { cl::task_reliability(0, 0); },
+               {"clssr: task reliability (eq. 14) needs at least one task, got 0"});
+  expect_error([&] { cl::task_reliability(5, 4); }, {"clssr: 5 secure and timely tasks out of 4 is not a valid count"});
+  expect_error([&] { cl::task_reliability(-1, 4); },
+               {"clssr: -1 secure and timely tasks out of 4 is not a valid count"});
   std::vector<cl::TaskEvaluation> tasks(4);
   tasks[0].secure = true, tasks[0].timely = true;
   tasks[1].secure = true, tasks[1].timely = false;
   tasks[2].secure = false, tasks[2].timely = true;
   tasks[3].secure = true, tasks[3].timely = true;
   EXPECT_DOUBLE_EQ(cl::task_reliability(tasks), 50.0);
-  EXPECT_THROW(cl::task_reliability(std::vector<cl::TaskEvaluation>{}), Error);
+  expect_error([&] { cl::task_reliability(std::vector<cl::TaskEvaluation>{}); },
+               {"clssr: task reliability (eq. 14) needs at least one task, got 0"});
 }
 
 // ---- semsec link ----
@@ -307,7 +319,8 @@ TEST_F(LinkCommand, ExperimentFileLoadsWithTheFigureGrid) {
 
 TEST_F(LinkCommand, RejectsUnknownSchemesAndBadGeometry) {
   const auto schema = semsec::trainers::link_schema();
-  EXPECT_THROW(semsec::config::Config::load(schema, "", {"link.schemes=[awgn, mimo_8x8]"}), Error);
+  expect_error([&] { semsec::config::Config::load(schema, "", {"link.schemes=[awgn, mimo_8x8]"}); },
+               {"link.schemes[1]: expected one of: ", "mimo_8x8"});
 
   semsec::config::Schema gs = semsec::trainers::link_geometry_schema();
   const auto def = sl::LinkConfig{};
@@ -322,10 +335,13 @@ TEST_F(LinkCommand, RejectsUnknownSchemesAndBadGeometry) {
       semsec::config::Config::load(gs, "", {"channel.eves_xy=[1, 2, 3, 4, 5, 6]", "channel.scheme=alamouti_2x1"}));
   EXPECT_EQ(three.eves.size(), 3u);
   EXPECT_EQ(three.scheme, sl::Scheme::kAlamouti2x1);
-  EXPECT_THROW(semsec::trainers::link_config(semsec::config::Config::load(gs, "", {"channel.eves_xy=[1, 2, 3]"})),
-               Error);
-  EXPECT_THROW(semsec::trainers::link_config(semsec::config::Config::load(gs, "", {"channel.user_xy=[1]"})), Error);
-  EXPECT_THROW(semsec::trainers::link_config(semsec::config::Config::load(gs, "", {"channel.user_xy=[0, 0]"})), Error);
+  expect_error(
+      [&] { semsec::trainers::link_config(semsec::config::Config::load(gs, "", {"channel.eves_xy=[1, 2, 3]"})); },
+      {"channel.eves_xy: expected [x0, y0, x1, y1, ...] with at least one Eve, got 3 values"});
+  expect_error([&] { semsec::trainers::link_config(semsec::config::Config::load(gs, "", {"channel.user_xy=[1]"})); },
+               {"channel.user_xy: expected [x, y], got 1 values"});
+  expect_error([&] { semsec::trainers::link_config(semsec::config::Config::load(gs, "", {"channel.user_xy=[0, 0]"})); },
+               {"channel.*: link: user at (0, 0) m must be a finite point away from the BS at (0, 0) m"});
 }
 
 }  // namespace

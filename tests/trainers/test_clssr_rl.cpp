@@ -10,11 +10,13 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "tests/test_util_core.h"
 #include "trainers/clssr/rl.h"
 
 namespace {
 
 namespace rl = semsec::trainers::rl;
+using semsec::testing::expect_error;
 
 // A model filled with random experience: rewards per (s, a), class transitions, channel states.
 rl::TabularModel random_model(rl::MdpSizes z, uint32_t seed, int samples_per_pair) {
@@ -136,15 +138,22 @@ TEST(ClssrRl, UnvisitedPairsAndEmptyCountsUseTheDefaults) {
 
 TEST(ClssrRl, BadInputsAreRejected) {
   rl::TabularModel m(rl::MdpSizes{2, 2, 3});
-  EXPECT_THROW(m.add_reward(4, 0, 1.0), semsec::Error);
-  EXPECT_THROW(m.add_reward(0, 3, 1.0), semsec::Error);
-  EXPECT_THROW(m.add_reward(0, 0, std::nan("")), semsec::Error);
-  EXPECT_THROW(m.add_class_transition(0, 2), semsec::Error);
-  EXPECT_THROW(m.add_channel_state(-1), semsec::Error);
-  EXPECT_THROW(rl::policy_iteration(m, 1.0, std::vector<int64_t>(4, 0)), semsec::Error);
-  EXPECT_THROW(rl::policy_iteration(m, 0.5, std::vector<int64_t>(3, 0)), semsec::Error);
-  EXPECT_THROW(rl::policy_iteration(m, 0.5, std::vector<int64_t>(4, 3)), semsec::Error);
-  EXPECT_THROW(rl::TabularModel(rl::MdpSizes{0, 1, 1}), semsec::Error);
+  expect_error([&] { m.add_reward(4, 0, 1.0); }, {"TabularModel::add_reward: bad (s, a, r) = (4, 0, 1)"});
+  expect_error([&] { m.add_reward(0, 3, 1.0); }, {"TabularModel::add_reward: bad (s, a, r) = (0, 3, 1)"});
+  expect_error([&] { m.add_reward(0, 0, std::nan("")); }, {"TabularModel::add_reward: bad (s, a, r) = (0, 0, nan)"});
+  expect_error([&] { m.add_class_transition(0, 2); }, {"TabularModel::add_class_transition: bad classes (0, 2)"});
+  expect_error([&] { m.add_channel_state(-1); }, {"TabularModel::add_channel_state: bad state -1"});
+  expect_error([&] { rl::policy_iteration(m, 1.0, std::vector<int64_t>(4, 0)); },
+               {"policy iteration: gamma must be in [0, 1), got 1"});
+  expect_error([&] { rl::policy_iteration(m, 0.5, std::vector<int64_t>(3, 0)); },
+               {"policy iteration: policy has 3 entries for 4 states"});
+  expect_error([&] { rl::policy_iteration(m, 0.5, std::vector<int64_t>(4, 3)); },
+               {"policy iteration: action 3 outside [0, 3)"});
+  expect_error(
+      [&] {
+        rl::TabularModel bad(rl::MdpSizes{0, 1, 1});
+      },
+      {"MDP sizes must be >= 1, got 0 classes, 1 channel states, 1 actions"});
 }
 
 TEST(ClssrRl, DenseSolver) {
@@ -153,7 +162,7 @@ TEST(ClssrRl, DenseSolver) {
   EXPECT_NEAR(x[0], 1.6, 1e-12);
   EXPECT_NEAR(x[1], 1.4, 1e-12);
   EXPECT_NEAR(x[2], 2.2, 1e-12);
-  EXPECT_THROW(rl::solve_dense({1.0, 2.0, 2.0, 4.0}, {1.0, 2.0}), semsec::Error);
+  expect_error([&] { rl::solve_dense({1.0, 2.0, 2.0, 4.0}, {1.0, 2.0}); }, {"solve_dense: singular matrix (column 1)"});
 }
 
 }  // namespace

@@ -172,6 +172,45 @@ cl::Outcome run(const cl::Codec& c, const cl::Env& env, cl::Method m, const cl::
                        0);
 }
 
+// ---- the agent learns ----
+
+// The trained greedy policy beats a uniformly random policy on the same evaluation tasks (the
+// streams run_setting draws them from), in mean reward and in CLSSR, with experience from every
+// action and from epsilon-greedy interaction alone. A sign flip of the reward, or a policy read
+// back at the wrong state, falls to the random policy's level or below.
+TEST(ClssrAgent, TheTrainedPolicyBeatsTheRandomPolicyOnTheSameTasks) {
+  cl::Codec c = constant_codec();
+  const cl::Env env = toy_env(2.0);
+  const cl::Tasks eval = cl::draw_tasks(c, env, 300, 0.5, rng::kStreamSource + rng::kStreamEvalOffset,
+                                        rng::kStreamLink + rng::kStreamEvalOffset, 0, torch::kCPU);
+  // The random policy: a uniform (beam, b) per task, from a Philox stream of its own.
+  std::vector<int64_t> beams, gsel;
+  const rng::Key key = rng::make_key(99);
+  for (int64_t i = 0; i < eval.size(); ++i) {
+    const rng::Philox4 w = rng::draw(key, 7, static_cast<uint32_t>(i), 0, 0);
+    beams.push_back(cl::uniform_index(rng::to_unit(w.v[0]), env.num_beams));
+    gsel.push_back(cl::uniform_index(rng::to_unit(w.v[1]), c.grid()));
+  }
+  const cl::Summary random = cl::summarise(
+      cl::run_tasks(c, env, kRules, cl::Method::kClSs, eval, beams, gsel, 1.0, rng::kStreamLink + rng::kStreamEvalOffset, 0));
+  for (const bool all_actions : {true, false}) {
+    SCOPED_TRACE(all_actions ? "all_actions" : "epsilon_greedy");
+    cl::AgentSettings agent;
+    agent.episodes = all_actions ? 4 : 30;
+    agent.steps = 64;
+    agent.all_actions = all_actions;
+    agent.explore = 0.3;
+    const semsec::testing::TempDir dir("agent");
+    semsec::CsvWriter episodes(dir.file("episodes.csv"), "x");
+    const cl::AgentResult trained =
+        cl::train_agent(c, env, kRules, cl::Method::kClSs, "cl_ss", agent, eval, episodes, torch::kCPU);
+    EXPECT_GT(trained.final_summary.reward, random.reward + 0.1 * std::abs(random.reward))
+        << "trained " << trained.final_summary.reward << " random " << random.reward;
+    EXPECT_GT(trained.final_summary.clssr_ksut, random.clssr_ksut)
+        << "trained " << trained.final_summary.clssr_ksut << " random " << random.clssr_ksut;
+  }
+}
+
 // ---- summarise, uniform_index, channel_states, converged_episode ----
 
 TEST(ClssrSummarise, MeansOverTasksAndReliabilityInPercent) {

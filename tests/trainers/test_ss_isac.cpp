@@ -14,14 +14,14 @@
 namespace semsec::trainers {
 namespace {
 
-class SsIsacTest : public ::testing::Test {
+class SsIsacTest : public testing::TempDirTest {
  protected:
+  SsIsacTest() : TempDirTest("ssisac") {}
   void SetUp() override {
-    dir_ = testing::make_temp_dir("ssisac");
+    TempDirTest::SetUp();
     data_ = fs::join(dir_, "data");
     data::write_synthetic_dataset(data_, 512, 128, 5, false);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   config::Config make_config(std::vector<std::string> extra) {
     std::vector<std::string> o{
@@ -36,7 +36,7 @@ class SsIsacTest : public ::testing::Test {
     return open_run(fs::join(dir_, name), torch::kCPU, /*resume=*/false, /*tensorboard=*/false);
   }
 
-  std::string dir_, data_;
+  std::string data_;
 };
 
 TEST_F(SsIsacTest, GridPointInsideAnEnsembleMatchesTheSameConfigurationAlone) {
@@ -203,9 +203,12 @@ TEST_F(SsIsacTest, ArnPairLoadsFromAnExportedFileAndRejectsBadOnes) {
   }
   NamedTensorList fewer(tensors.begin() + 1, tensors.end());
   write_safetensors(bad, fewer, {});
-  EXPECT_THROW(IsacExperiment(make_config({"security.enabled=true", "security.arn_init=" + bad}),
-                              {point_from_config(cfg)}, ctx2),
-               Error);
+  testing::expect_error(
+      [&] {
+        IsacExperiment e(make_config({"security.enabled=true", "security.arn_init=" + bad}), {point_from_config(cfg)},
+                         ctx2);
+      },
+      {"security.arn_init: " + bad + ": tensor '" + tensors[0].first + "' is missing"});
 }
 
 }  // namespace
