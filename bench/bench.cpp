@@ -14,7 +14,9 @@
 #include "core/fs.h"
 #include "core/progress.h"
 #include "core/rundir.h"
+#include "datasets/loader.h"
 #include "kernels/isac_link/isac_link_op.h"
+#include "kernels/link_level/link_level_op.h"
 #include "kernels/loss/loss_op.h"
 #include "models/gs_isac.h"
 #include "models/security.h"
@@ -280,6 +282,56 @@ void bench_floor(Bench& bench, const std::vector<int64_t>& grids, const Sgemm& s
   }
 }
 
+void bench_io(Bench& bench) {
+  const torch::Device d = bench.d;
+  const int warm = bench.warm, reps = bench.reps;
+  auto& rows = bench.rows;
+  // make_batch of one grid training batch [G=64, B=64, D=784] to the bench device, from the split
+  // in host memory (rows gathered on the CPU, then one copy) and from the same split moved to the
+  // device first (rows gathered there), timed in turn. The split is the train split of a synthetic
+  // Fashion-MNIST look-alike of Fashion-MNIST's size; all steps lie in the sampler's first epoch,
+  // whose permutations the warm-up computes, so the rows time the batch and not the shuffle.
+  {
+    const int64_t g = 64, b = 64;
+    const data::Split host = synthetic_split(60000);
+    const data::Split on_device{host.images.to(d), host.labels.to(d), host.rows, host.cols};
+    const std::vector<uint64_t> seeds = seeds_for(g);
+    const int64_t n = host.images.size(0);
+    data::BatchSampler host_sampler(n, b, seeds), device_sampler(n, b, seeds);
+    // Both samplers shuffle alike; the device case starts half an epoch later, so that neither
+    // case reads rows the other has just brought into the caches.
+    const int64_t steps_per_epoch = host_sampler.steps_per_epoch();
+    int64_t host_step = 0, device_step = steps_per_epoch / 2;
+    auto batch = [&](const data::Split& split, data::BatchSampler& sampler, int64_t& step) {
+      (void)data::make_batch(split, sampler, seeds, step++ % steps_per_epoch, -0.3, 0.3, d);
+    };
+    const auto ms = interleaved_ms(
+        d, warm, reps,
+        {[&] { batch(host, host_sampler, host_step); }, [&] { batch(on_device, device_sampler, device_step); }});
+    const double mb = static_cast<double>(g * b * host.images.size(1)) * 4.0 / 1e6;  // the float images
+    rows.push_back({"make_batch_G64_from_host", ms[0], "",
+                    fmt::format("G=64 B=64 D=784 to {} from a host split of {} samples; {:.1f} GB/s of images", d.str(),
+                                n, mb / ms[0])});
+    rows.push_back(
+        {"make_batch_G64_from_device", ms[1], "make_batch_G64_from_host",
+         fmt::format("the same from the split moved to {} first; {:.1f} GB/s of images", d.str(), mb / ms[1])});
+  }
+  // Monte-Carlo BER throughput of the link level: simulate_ber of alamouti_2x2 at one Eb/N0 point
+  // (4 dB), bits drawn, sent, decided and their errors counted on the bench device. A 2^22-bit
+  // call takes about 0.4 s on a 2-core CPU, so fewer repetitions than the other rows.
+  {
+    const link::LinkShape shape = link::link_shape(link::Scheme::kAlamouti2x2);
+    const int64_t n_bits = int64_t{1} << (bench.o.quick ? 20 : 22);
+    std::vector<link::BerPoint> points;
+    const double ms = interleaved_ms(d, std::min(warm, 2), std::max(5, reps / 4),
+                                     {[&] { points = link::simulate_ber(shape, {4.0}, n_bits, 1, d); }})[0];
+    rows.push_back(
+        {"link_ber_alamouti_2x2", ms, "",
+         fmt::format("{:.3g} bits/s; simulate_ber of 2^{} bits at Eb/N0 = 4 dB per call (BER {:.2e})",
+                     static_cast<double>(n_bits) / (ms * 1e-3), bench.o.quick ? 20 : 22, points.at(0).ber())});
+  }
+}
+
 // The table on stdout and bench.csv.
 void write_rows(Bench& bench) {
   const BenchOptions& o = bench.o;
@@ -307,8 +359,9 @@ int run_bench(const BenchOptions& o) {
   Bench bench{o, d, o.quick ? 2 : 10, o.quick ? 5 : 40, {}};
   log::info("bench on {} ({} threads), batch {}", d.str(), at::get_num_threads(), kBatch);
   for (const auto& group : o.only) {
-    if (group != "channel" && group != "loss" && group != "steps" && group != "grids" && group != "floor") {
-      fail("bench --only: unknown group '{}' (expected channel, loss, steps, grids or floor)", group);
+    if (group != "channel" && group != "loss" && group != "steps" && group != "grids" && group != "floor" &&
+        group != "io") {
+      fail("bench --only: unknown group '{}' (expected channel, loss, steps, grids, floor or io)", group);
     }
   }
   auto wanted = [&](const std::string& group) {
@@ -328,6 +381,7 @@ int run_bench(const BenchOptions& o) {
   bench_grids(bench, grids, sgemm, sgemm_ms);
   bench_gpu_grid(bench, grids);
   if (wanted("floor")) bench_floor(bench, grids, sgemm, sgemm_ms);
+  if (wanted("io")) bench_io(bench);
   write_rows(bench);
   return 0;
 }

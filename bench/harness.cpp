@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 
@@ -12,6 +13,8 @@
 #include "core/fs.h"
 #include "core/progress.h"
 #include "core/rundir.h"
+#include "datasets/loader.h"
+#include "datasets/synthetic.h"
 #include "kernels/isac_link/isac_link_op.h"
 #include "kernels/loss/loss_op.h"
 #include "models/gs_isac.h"
@@ -123,6 +126,21 @@ double general_step_flops() {
   double f = 0;
   for (const auto& [i, o] : layers) f += 3.0 * 2.0 * kBatch * i * o;
   return f - 2.0 * kBatch * layers[0].first * layers[0].second;
+}
+
+data::Split synthetic_split(int64_t n_train) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string dir = fs::join(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "semsec_bench_XXXXXX");
+  if (::mkdtemp(dir.data()) == nullptr) fail("bench: cannot create a temporary directory {}", dir);
+  try {
+    data::write_synthetic_dataset(dir, n_train, 1, 0, false);
+    data::Split split = data::load_split(dir, "train");
+    fs::remove_all(dir);
+    return split;
+  } catch (...) {
+    fs::remove_all(dir);
+    throw;
+  }
 }
 
 double python_baseline_ms(const BenchOptions& o, const std::string& kase, int steps) {

@@ -1,6 +1,7 @@
 // The pieces `semsec bench` times: the trainer's general and ARN steps on random data, the
 // channel composed of ATen ops, the sgemm that measures the machine's GEMM rate, the Python
-// baseline, and the timers that run cases in turn and take medians.
+// baseline, a synthetic training split for the io group, and the timers that run cases in turn
+// and take medians.
 #pragma once
 
 #include <functional>
@@ -11,6 +12,7 @@
 #include <torch/torch.h>
 
 #include "bench/bench.h"
+#include "datasets/loader.h"
 #include "kernels/isac_link/isac_link_op.h"
 #include "models/gs_isac.h"
 #include "models/security.h"
@@ -147,6 +149,11 @@ struct Sgemm {
   int64_t n;
   torch::Tensor a, b;
 };
+
+// The train split of a synthetic Fashion-MNIST look-alike (datasets/synthetic.h, seed 0) with
+// n_train samples, on the CPU: written to a fresh directory under $TMPDIR (or /tmp), loaded and
+// the directory removed again, so the io group needs no data set installed.
+data::Split synthetic_split(int64_t n_train);
 
 // Median step time (ms) of bench/baseline.py for `kase` (general or arn); NaN without a python.
 double python_baseline_ms(const BenchOptions& o, const std::string& kase, int steps);

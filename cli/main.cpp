@@ -279,12 +279,13 @@ int cmd_bench(const std::vector<std::string>& argv) {
   spec.description =
       "Measures side by side in one run: the fused channel kernel vs the same channel in ATen ops, the semsec "
       "general and ARN training steps vs the plain PyTorch script bench/baseline.py, grids of G = 1, 4, 16, 64 vs "
-      "G sequential runs, and the FLOP floor. Prints medians and ratios and writes DIR/bench.csv.";
+      "G sequential runs, the FLOP floor, and make_batch and link-level BER throughput (io). Prints medians and "
+      "ratios and writes DIR/bench.csv.";
   spec.options = {
       {"--device", "cpu (default), cuda or cuda:N"},
       {"--out", "directory for bench.csv (default .)"},
       {"--python", "python with torch for the baseline (default: the build's venv)"},
-      {"--only", "comma-separated groups to run: channel, loss, steps, grids, floor (default all)"},
+      {"--only", "comma-separated groups to run: channel, loss, steps, grids, floor, io (default all)"},
       {"--grids", "comma-separated grid sizes G for the grids group (default 1,4,16,64; --quick on a CPU 1,4)"}};
   spec.flags = {{"--quick", "fewer repetitions and grids"}};
   spec.takes_overrides = false;
@@ -308,10 +309,10 @@ int cmd_bench(const std::vector<std::string>& argv) {
     }
     return items;
   };
-  const std::vector<std::string> groups{"channel", "loss", "steps", "grids", "floor"};
+  const std::vector<std::string> groups{"channel", "loss", "steps", "grids", "floor", "io"};
   for (const std::string& g : split(args.option("--only", ""))) {
     if (std::find(groups.begin(), groups.end(), g) == groups.end()) {
-      fail("--only {}: unknown group; expected a comma-separated list of channel, loss, steps, grids, floor", g);
+      fail("--only {}: unknown group; expected a comma-separated list of channel, loss, steps, grids, floor, io", g);
     }
     o.only.push_back(g);
   }

@@ -5,7 +5,9 @@ usage: .venv/bin/python scripts/plot.py RUN_OR_SWEEP_DIR [--out DIR]
 
 fig3.png: MSE of sensing / communication and Eve's P_c versus test SNR (paper Fig. 3),
           one line per variant (unplug, decrypt_only, plugged) and Eve (whitebox, blackbox, adaptive);
-fig4.png: the same versus PSR at the training SNR (paper Fig. 4), drawn when psr_db varies.
+fig4.png: the same versus PSR at the training SNR (paper Fig. 4), drawn when psr_db varies; each plugged
+          series is placed at its realised PSR (summary.csv's psr_real_db, the mean over the test set and
+          the seeds) rather than the nominal one; series without a perturbation stay at the nominal PSR.
 Values are means over seeds with 95% intervals (t-distribution) when several seeds are present.
 """
 import argparse
@@ -64,11 +66,21 @@ STYLE = {"unplug": "k-o", "decrypt_only": "b--s", "plugged": "r-^"}
 EVE_LS = {"whitebox": "-", "blackbox": ":", "adaptive": "-.", "none": "-"}
 
 
-def draw(rows, x_key, xlabel, fixed, title, out):
+def realised_x(by_x, xs):
+    """Mean realised PSR (dB) of each nominal-PSR group, where summary.csv has it."""
+    out = []
+    for x in xs:
+        real = [float(r["psr_real_db"]) for r in by_x[x] if r.get("psr_real_db", "") != ""]
+        out.append(sum(real) / len(real) if real else x)
+    return out
+
+
+def draw(rows, x_key, xlabel, fixed, title, out, realised=False):
     groups = series(rows, x_key, fixed)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     for (variant, eve), by_x in sorted(groups.items()):
         xs = sorted(by_x)
+        x_pos = realised_x(by_x, xs) if realised else xs
         for ax, metric in zip(axes, ("mse_sen", "mse_com", "pc_eve")):
             vals = [[float(r[metric]) for r in by_x[x] if r[metric] != ""] for x in xs]
             if not all(vals):
@@ -78,7 +90,7 @@ def draw(rows, x_key, xlabel, fixed, title, out):
                     continue
             stats = [mean_ci(v) for v in vals]
             fmt = STYLE.get(variant, "g-")
-            ax.errorbar(xs, [s[0] for s in stats], yerr=[s[1] for s in stats], fmt=fmt[:-1] if False else fmt,
+            ax.errorbar(x_pos, [s[0] for s in stats], yerr=[s[1] for s in stats], fmt=fmt,
                         linestyle=EVE_LS.get(eve, "-"), capsize=3, label=f"{variant} / {eve}")
     for ax, name in zip(axes, ("sensing MSE (rad$^2$)", "communication MSE (per pixel)", "P$_c$ at Eve")):
         ax.set_xlabel(xlabel)
@@ -118,8 +130,10 @@ def main():
     draw(rows, "test_snr_db", "test SNR (dB)", fixed3, "MSE and P$_c$ versus SNR (Fig. 3)", os.path.join(out, "fig3.png"))
     if len(psrs) > 1:
         snr = fixed["train_snr_db"]
-        draw(rows, "psr_db", "PSR (dB)", dict(fixed, test_snr_db=snr), f"MSE and P$_c$ versus PSR at {snr} dB (Fig. 4)",
-             os.path.join(out, "fig4.png"))
+        realised = any(r.get("psr_real_db", "") != "" for r in rows)
+        xlabel = "realised PSR of the plugged signal (dB)" if realised else "nominal PSR (dB)"
+        draw(rows, "psr_db", xlabel, dict(fixed, test_snr_db=snr), f"MSE and P$_c$ versus PSR at {snr} dB (Fig. 4)",
+             os.path.join(out, "fig4.png"), realised=realised)
 
 
 if __name__ == "__main__":

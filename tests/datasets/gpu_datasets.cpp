@@ -1,10 +1,8 @@
 // Batches on a CUDA device equal the CPU batches, whether the split stays on the host
-// or was moved to the device first; prints make_batch timings. Skips without a GPU.
+// or was moved to the device first. Skips without a GPU. (The make_batch timings are rows of
+// `semsec bench --only io`.)
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
-
-#include <chrono>
-#include <iostream>
 
 #include "core/fs.h"
 #include "datasets/loader.h"
@@ -48,24 +46,6 @@ TEST_F(DataGpuBatch, MakeBatchAndEvalBatchMatchTheCpu) {
     EXPECT_TRUE(torch::equal(e.x.cpu(), ref.x));
     EXPECT_TRUE(torch::equal(e.labels.cpu(), ref.labels));
     EXPECT_TRUE(torch::equal(e.phi.cpu(), ref.phi));
-  }
-}
-
-// Informational: the cost of one [64, 64, 784] batch from a host split and a device split.
-TEST_F(DataGpuBatch, MakeBatchTiming) {
-  std::vector<uint64_t> seeds(64);
-  for (size_t g = 0; g < seeds.size(); ++g) seeds[g] = g;
-  BatchSampler sampler(600, 64, seeds);
-  Split on_device{train_.images.cuda(), train_.labels.cuda(), 28, 28};
-  for (const auto& [name, split] :
-       {std::pair<const char*, Split*>{"host split", &train_}, {"device split", &on_device}}) {
-    make_batch(*split, sampler, seeds, 0, -0.3, 0.3, torch::kCUDA);  // warm-up, epoch 0 cached
-    torch::cuda::synchronize();
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int64_t step = 1; step < 9; ++step) make_batch(*split, sampler, seeds, step, -0.3, 0.3, torch::kCUDA);
-    torch::cuda::synchronize();
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / 8;
-    std::cout << "make_batch G=64 B=64 D=784 to CUDA from " << name << ": " << ms << " ms/batch\n";
   }
 }
 

@@ -4,7 +4,6 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
-#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -98,20 +97,6 @@ TEST(GpuLinkLevel, RejectsMixedDevices) {
                      torch::ones({4}, torch::kFloat64), 1, 0);
       },
       {"transmit: bits, h, beams and tau must be on one device"});
-}
-
-TEST(GpuLinkLevel, BerThroughput) {
-  SEMSEC_SKIP_WITHOUT_CUDA();
-  const torch::Device gpu(torch::kCUDA, 0);
-  const auto s = sl::link_shape(sl::Scheme::kAlamouti2x2);
-  sl::simulate_ber(s, {0}, 1 << 20, 1, gpu);  // warm-up
-  const int64_t n_bits = int64_t{1} << 28;
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto pts = sl::simulate_ber(s, {4}, n_bits, 1, gpu);
-  const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("alamouti_2x2 BER on GPU: %.3g bits/s (%lld bits in %.3f s, BER %.3e)\n", n_bits / sec,
-              static_cast<long long>(pts[0].n_bits), sec, pts[0].ber());
-  EXPECT_GT(pts[0].bit_errors, 0);
 }
 
 }  // namespace
