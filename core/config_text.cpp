@@ -201,6 +201,14 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 // Typos of a few characters, more for longer names.
 size_t close_enough(std::string_view query) { return 1 + query.size() / 5; }
 
+// A lower bound of edit_distance(a, b): each extra character costs an insertion. Candidates whose
+// bound already reaches the best distance are skipped unmeasured, so an absurdly long unknown key
+// costs its length, not its length times every candidate's (fuzz_config found keys of a few KB
+// taking milliseconds each).
+size_t length_gap(std::string_view a, std::string_view b) {
+  return a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+}
+
 }  // namespace
 
 std::string_view last_segment(std::string_view path) {
@@ -214,6 +222,7 @@ std::string nearest(std::string_view query, const std::vector<std::string>& cand
   std::string best;
   size_t best_d = close_enough(query) + 1;
   for (const auto& c : candidates) {
+    if (length_gap(query, c) >= best_d) continue;
     size_t d = edit_distance(query, c);
     if (d < best_d) best = c, best_d = d;
   }
@@ -221,6 +230,7 @@ std::string nearest(std::string_view query, const std::vector<std::string>& cand
   std::string_view name = last_segment(query);
   best_d = close_enough(name) / 2 + 1;  // names alone are short: demand a closer match
   for (const auto& c : candidates) {
+    if (length_gap(name, last_segment(c)) >= best_d) continue;
     size_t d = edit_distance(name, last_segment(c));
     if (d < best_d) best = c, best_d = d;
   }

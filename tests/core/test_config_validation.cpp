@@ -2,6 +2,7 @@
 // errors (unknown keys and sections, duplicates, malformed YAML, missing files) and bad overrides.
 #include "core/config.h"
 
+#include <chrono>
 #include <cmath>
 #include <string>
 
@@ -133,6 +134,24 @@ TEST_F(ConfigTest, UnknownKeySuggestsNearest) {
   // Nothing close: no suggestion.
   EXPECT_EQ(error_of("train:\n  momentum_schedule: 3\n"), file_ + ":2:3: unknown key 'train.momentum_schedule'");
   EXPECT_EQ(error_of("zzz: 1\n"), file_ + ":1:1: unknown key 'zzz'");
+}
+
+// Found by fuzz_config (tests/fuzz/): the suggestion measured the edit distance of an unknown key to
+// every key and section, with a matrix of key length x candidate length, so a long unknown key cost
+// milliseconds per kilobyte (seconds for a megabyte). Candidates too different in length to be
+// suggested are now skipped unmeasured: the same suggestions, at once.
+TEST_F(ConfigTest, LongUnknownKeyIsRejectedAtOnce) {
+  const std::string key(1'000'000, 'k');
+  const auto start = std::chrono::steady_clock::now();
+  // An explicit key ("? "): YAML limits implicit keys to 1024 characters.
+  EXPECT_EQ(error_of("train:\n  ? " + key + "\n  : 1\n"), file_ + ":2:5: unknown key 'train." + key + "'");
+  EXPECT_EQ(override_error({"model." + key + "x=1"}),
+            "override 'model." + key + "x=1': unknown key 'model." + key + "x'");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 5.0) << "the suggestion search is quadratic again";
+  // Lengths close enough to compare still get their suggestion.
+  EXPECT_EQ(error_of("train:\n  batch_sizee: 1\n"),
+            file_ + ":2:3: unknown key 'train.batch_sizee' (did you mean 'train.batch_size'?)");
 }
 
 TEST_F(ConfigTest, UnknownSection) {

@@ -26,10 +26,6 @@ const char* const kNamingScheme =
 
 namespace {
 
-// Per-point values of the exported grid columns as points.csv writes them: column -> one text per
-// grid point.
-using PointColumns = std::map<std::string, std::vector<std::string>>;
-
 // What describes the architecture and the run, apart from the per-point values.
 std::map<std::string, std::string> run_metadata(const config::Config& cfg) {
   const int64_t latent = cfg.get_int("model.latent_dim");
@@ -90,9 +86,8 @@ void add_point_metadata(std::map<std::string, std::string>& meta, const PointCol
   meta["grid_points"] = std::to_string(n);
 }
 
-// A sweep ensemble's points.csv, by column name: sweeps of earlier versions wrote fewer columns
-// (no loss weights), so the required ones must be there and the optional ones are copied where
-// present.
+}  // namespace
+
 PointColumns points_csv_columns(const std::string& points) {
   std::istringstream in(read_file(points));
   auto fields = [](const std::string& line) {
@@ -130,6 +125,8 @@ PointColumns points_csv_columns(const std::string& points) {
   }
   return columns;
 }
+
+namespace {
 
 ExportResult write_export(const NamedTensorList& tensors, const std::map<std::string, std::string>& meta,
                           const std::string& out_base) {

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/safetensors.h"
 #include "trainers/ss_isac/experiment.h"
@@ -27,6 +28,15 @@ ExportResult export_run(const std::string& run_dir, const std::string& out_base,
 
 // The last stage of a run: the same files from the trained modules in memory.
 ExportResult export_experiment(IsacExperiment& exp, const std::string& out_base, bool include_all);
+
+// Per-point values of the exported grid columns as points.csv writes them: column -> one text per
+// grid point.
+using PointColumns = std::map<std::string, std::vector<std::string>>;
+
+// A sweep ensemble's points.csv, by column name: sweeps of earlier versions wrote fewer columns
+// (no loss weights), so the required ones must be there and the optional ones are copied where
+// present. semsec::Error naming the file for a missing required column or a malformed line.
+PointColumns points_csv_columns(const std::string& path);
 
 // The metadata written for a run: architecture sizes, tau/PSR, train SNR, seed, the loss weights
 // (gamma_sen, gamma_com, lambda_pow, lambda_sen, lambda_com, lambda_pri), version, naming; for a
