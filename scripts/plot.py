@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draw the SS-ISAC figures from a run's or a sweep's summary.csv.
 
-usage: .venv/bin/python scripts/plot.py RUN_OR_SWEEP_DIR [--out DIR]
+usage: .venv/bin/python scripts/plot.py RUN_OR_SWEEP_DIR_OR_SUMMARY_CSV [--where KEY=VALUE ...] [--out DIR]
 
 fig3.png: MSE of sensing / communication and Eve's P_c versus test SNR (paper Fig. 3),
           one line per variant (unplug, decrypt_only, plugged) and Eve (whitebox, blackbox, adaptive);
@@ -9,6 +9,8 @@ fig4.png: the same versus PSR at the training SNR (paper Fig. 4), drawn when psr
           series is placed at its realised PSR (summary.csv's psr_real_db, the mean over the test set and
           the seeds) rather than the nominal one; series without a perturbation stay at the nominal PSR.
 Values are means over seeds with 95% intervals (t-distribution) when several seeds are present.
+A sweep over other keys (a column of summary.csv before `ensemble`, e.g. security.power_constraint) is
+drawn one setting at a time: pick it with --where KEY=VALUE (the figures would otherwise mix them).
 """
 import argparse
 import csv
@@ -62,7 +64,7 @@ def series(rows, x_key, fixed):
     return groups
 
 
-STYLE = {"unplug": "k-o", "decrypt_only": "b--s", "plugged": "r-^"}
+STYLE = {"unplug": ("k", "o"), "decrypt_only": ("b", "s"), "plugged": ("r", "^")}
 EVE_LS = {"whitebox": "-", "blackbox": ":", "adaptive": "-.", "none": "-"}
 
 
@@ -89,9 +91,10 @@ def draw(rows, x_key, xlabel, fixed, title, out, realised=False):
                 if variant == "unplug":
                     continue
             stats = [mean_ci(v) for v in vals]
-            fmt = STYLE.get(variant, "g-")
-            ax.errorbar(x_pos, [s[0] for s in stats], yerr=[s[1] for s in stats], fmt=fmt,
-                        linestyle=EVE_LS.get(eve, "-"), capsize=3, label=f"{variant} / {eve}")
+            color, marker = STYLE.get(variant, ("g", "x"))
+            ls = "--" if variant == "decrypt_only" else EVE_LS.get(eve, "-")
+            ax.errorbar(x_pos, [s[0] for s in stats], yerr=[s[1] for s in stats], color=color, marker=marker,
+                        linestyle=ls, capsize=3, label=f"{variant} / {eve}")
     for ax, name in zip(axes, ("sensing MSE (rad$^2$)", "communication MSE (per pixel)", "P$_c$ at Eve")):
         ax.set_xlabel(xlabel)
         ax.set_ylabel(name)
@@ -108,16 +111,43 @@ def draw(rows, x_key, xlabel, fixed, title, out, realised=False):
     print(out)
 
 
+def select(rows, path, where):
+    """The rows matching every KEY=VALUE of `where`; fails on an unknown key, an empty selection, or
+    a swept key (a column before `ensemble`) left with several values."""
+    for item in where:
+        key, sep, value = item.partition("=")
+        if not sep:
+            sys.exit(f"--where {item}: expected KEY=VALUE")
+        if key not in rows[0]:
+            sys.exit(f"--where {item}: {path} has no column '{key}' (columns: {', '.join(rows[0])})")
+        values = sorted({r[key] for r in rows})
+        rows = [r for r in rows if r[key] == value]
+        if not rows:
+            sys.exit(f"--where {item}: no row has {key}={value} (values: {', '.join(values)})")
+    columns = list(rows[0])
+    swept = columns[:columns.index("ensemble")] if "ensemble" in columns else []
+    for key in swept:
+        if key in ("seed", "psr_db", "train.snr_db", "security.psr_db"):
+            continue
+        values = sorted({r[key] for r in rows})
+        if len(values) > 1:
+            sys.exit(f"{path}: the sweep varies {key} ({', '.join(values)}); draw one setting with "
+                     f"--where {key}=VALUE")
+    return rows
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("dir")
-    p.add_argument("--out", default=None)
+    p.add_argument("dir", help="a run or sweep directory, or a summary.csv")
+    p.add_argument("--where", action="append", default=[], metavar="KEY=VALUE",
+                   help="only rows whose column KEY is VALUE (repeatable)")
+    p.add_argument("--out", default=None, help="output directory (default: the run or sweep directory)")
     a = p.parse_args()
-    path = os.path.join(a.dir, "summary.csv")
+    path = a.dir if os.path.isfile(a.dir) else os.path.join(a.dir, "summary.csv")
     if not os.path.isfile(path):
-        sys.exit(f"{path}: no such file (give a semsec run or sweep directory)")
-    rows = load(path)
-    out = a.out or a.dir
+        sys.exit(f"{path}: no such file (give a semsec run or sweep directory, or its summary.csv)")
+    rows = select(load(path), path, a.where)
+    out = a.out or (os.path.dirname(path) or ".")
     os.makedirs(out, exist_ok=True)
     psrs = sorted({r["psr_db"] for r in rows if r["psr_db"] != ""}, key=float)
     train_snrs = sorted({r["train_snr_db"] for r in rows}, key=float)

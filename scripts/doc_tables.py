@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""The result tables of docs/experiments/*.md, recomputed from the raw files under docs/results/.
+
+usage: python3 scripts/doc_tables.py [--check | --write] [TABLE...]
+
+Each table in a page sits between two markers,
+
+    <!-- doc_tables: NAME -->
+    ...
+    <!-- /doc_tables -->
+
+and NAME is one of TABLES below: a function of the raw CSV it names, which the generated text
+names too, with the command that produced that file. --check (the default; a CTest test) fails
+listing every table whose text differs from what the raw file gives, or whose markers are missing;
+--write rewrites the text between the markers. Values are means over seeds with 95 % intervals
+(Student's t, n - 1 degrees of freedom) written as "mean ± half-width", after the raw file's
+digits are rounded to the precision shown. Standard library only.
+"""
+import argparse
+import csv
+import math
+import os
+import re
+import sys
+from collections import defaultdict
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+# Two-sided 95 % quantiles of Student's t by degrees of freedom.
+T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
+
+
+def mean_ci(values):
+    n = len(values)
+    m = sum(values) / n
+    if n < 2:
+        return m, float("nan")
+    if n - 1 not in T95:
+        raise ValueError(f"no t quantile for {n} values")
+    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1))
+    return m, T95[n - 1] * sd / math.sqrt(n)
+
+
+class Raw:
+    """A summary.csv-like file: rows as dicts, looked up by column values."""
+
+    def __init__(self, rel_path, command):
+        self.rel_path = rel_path
+        self.command = command
+        path = os.path.join(ROOT, rel_path)
+        with open(path, newline="") as f:
+            self.rows = list(csv.DictReader(f))
+        if not self.rows:
+            raise ValueError(f"{rel_path}: no rows")
+        bad = [r for r in self.rows if r.get("status", "ok") != "ok"]
+        if bad:
+            raise ValueError(f"{rel_path}: {len(bad)} rows are not status ok; the tables assume every point trained")
+
+    def values(self, column, **where):
+        """The column's values (float) over the rows matching `where` (column=value, by text), one per
+        seed; fails unless every seed appears once."""
+        where = {k.replace("__", "."): str(v) for k, v in where.items()}
+        for k in where:
+            if k not in self.rows[0]:
+                raise KeyError(f"{self.rel_path}: no column '{k}'")
+        picked = [r for r in self.rows if all(r[k] == v for k, v in where.items())]
+        seeds = [r["seed"] for r in picked]
+        if not picked or len(seeds) != len(set(seeds)):
+            raise ValueError(f"{self.rel_path}: {len(picked)} rows for {where} (seeds {seeds}); expected one per seed")
+        out = {}
+        for r in picked:
+            if r[column] == "":
+                raise ValueError(f"{self.rel_path}: column '{column}' blank for {where}")
+            out[r["seed"]] = float(r[column])
+        return out
+
+    def seeds(self):
+        return sorted({int(r["seed"]) for r in self.rows})
+
+    def header(self):
+        s = self.seeds()
+        return (f"Raw file `{self.rel_path}`, made by `{self.command}`; mean ± 95 % interval over seeds "
+                f"{s[0]}-{s[-1]} (t, n = {len(s)}).")
+
+
+def fmt(values, digits):
+    """'mean ± half-width' with `digits` decimals (significant figures when digits is 'gN')."""
+    m, h = mean_ci(list(values))
+    if isinstance(digits, str):  # 'g2': two significant figures of the half-width decide
+        sig = int(digits[1:])
+        d = max(0, sig - 1 - int(math.floor(math.log10(abs(h))))) if h > 0 else 4
+    else:
+        d = digits
+    return f"{m:.{d}f} ± {h:.{d}f}"
+
+
+def ratio(a, b):
+    """Per-seed a / b (two dicts seed -> value)."""
+    if a.keys() != b.keys():
+        raise ValueError("ratio of values over different seeds")
+    return [a[s] / b[s] for s in sorted(a)]
+
+
+def md_table(head, rows):
+    lines = ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return lines
+
+
+# --- the raw files ---------------------------------------------------------------------------------
+
+FIG34_CMD = ("semsec sweep experiments/ss_isac.yaml security.psr_db=-20,-15,-10,-5 seed=0,1,2,3,4 "
+             "security.power_constraint=projection,hinge sweep.max_grid=20 output.export=none "
+             "output.tensorboard=false --device cpu")
+FIG34_EQ_CMD = ("semsec sweep experiments/ss_isac.yaml security.psr_db=-20,-15,-10,-5 seed=0,1,2,3,4 "
+                "security.equal_power=true sweep.max_grid=20 output.export=none output.tensorboard=false "
+                "--device cpu")
+_raw_cache = {}
+
+
+def raw(name):
+    files = {
+        "fig34": ("docs/results/ss_isac_fig34_constraint_cpu.csv", FIG34_CMD),
+        "fig34_eq": ("docs/results/ss_isac_fig34_equal_power_cpu.csv", FIG34_EQ_CMD),
+    }
+    if name not in _raw_cache:
+        _raw_cache[name] = Raw(*files[name])
+    return _raw_cache[name]
+
+
+PSRS = ["-20", "-15", "-10", "-5"]
+TRAIN_SNR = "15"
+
+
+def fig34_settings():
+    """(label, raw file, extra filter) of the three constraint settings of the Fig. 4 sweeps."""
+    return [
+        ("projection", raw("fig34"), {"security__power_constraint": "projection"}),
+        ("hinge (eq. 26)", raw("fig34"), {"security__power_constraint": "hinge"}),
+        ("projection + equal power", raw("fig34_eq"), {}),
+    ]
+
+
+# --- the tables ------------------------------------------------------------------------------------
+
+def ss_isac_fig3():
+    r = raw("fig34")
+    rows = []
+    for snr in ["20", "15", "10", "5", "0"]:
+        for variant in ["unplug", "decrypt_only", "plugged"]:
+            w = dict(security__power_constraint="projection", psr_db="-10", test_snr_db=snr, variant=variant)
+            cells = [f"{snr} dB", variant,
+                     fmt(r.values("mse_sen", eve="whitebox", **w).values(), "g2"),
+                     fmt(r.values("mse_com", eve="whitebox", **w).values(), 4)]
+            cells += [fmt(r.values("pc_eve", eve=eve, **w).values(), 3) for eve in ["whitebox", "blackbox", "adaptive"]]
+            rows.append(cells)
+    head = ["test SNR", "variant", "mse_sen (rad^2)", "mse_com", "P_c white box", "P_c black box", "P_c adaptive Eve"]
+    return [r.header() + " Projection constraint, PSR -10 dB, train SNR 15 dB.", ""] + md_table(head, rows)
+
+
+def ss_isac_fig4_psr():
+    rows = []
+    for psr in PSRS:
+        cells = [psr]
+        for _, r, extra in fig34_settings():
+            w = dict(psr_db=psr, test_snr_db=TRAIN_SNR, variant="plugged", eve="whitebox", **extra)
+            cells.append(fmt(r.values("psr_real_db", **w).values(), 2))
+            cells.append(fmt(r.values("psr_p99_db", **w).values(), 2))
+        rows.append(cells)
+    head = ["nominal PSR (dB)"]
+    for label, _, _ in fig34_settings():
+        head += [f"{label}: mean", f"{label}: 99th pct."]
+    return [raw("fig34").header(), raw("fig34_eq").header(),
+            f"Realised PSR (dB) of the white-box pair's plugged signal on the test set, test SNR {TRAIN_SNR} dB.",
+            ""] + md_table(head, rows)
+
+
+def ss_isac_fig4_pc():
+    rows = []
+    for psr in PSRS:
+        cells = [psr]
+        for eve in ["whitebox", "blackbox", "adaptive"]:
+            for _, r, extra in fig34_settings():
+                w = dict(psr_db=psr, test_snr_db=TRAIN_SNR, variant="plugged", eve=eve, **extra)
+                cells.append(fmt(r.values("pc_eve", **w).values(), 3))
+        rows.append(cells)
+    unplug = [fmt(r.values("pc_eve", psr_db="-10", test_snr_db=TRAIN_SNR, variant="unplug", eve="whitebox",
+                           **extra).values(), 3) for _, r, extra in fig34_settings()]
+    rows.append(["unplugged"] + unplug * 3)
+    head = ["nominal PSR (dB)"]
+    short = {"projection": "proj.", "hinge (eq. 26)": "hinge", "projection + equal power": "proj. + eq. power"}
+    for eve in ["white box", "black box", "adaptive"]:
+        head += [f"{eve}, {short[label]}" for label, _, _ in fig34_settings()]
+    return [f"P_c of Eve at test SNR {TRAIN_SNR} dB, plugged (last row: unplugged, P_Eve, PSR -10 dB sweep "
+            "point; the unplugged system does not depend on the PSR). Same raw files as above.", ""] + md_table(head, rows)
+
+
+def ss_isac_fig4_mse():
+    rows = []
+    for psr in PSRS:
+        cells = [psr]
+        for metric in ["mse_sen", "mse_com"]:
+            for _, r, extra in fig34_settings():
+                w = dict(psr_db=psr, test_snr_db=TRAIN_SNR, eve="whitebox", **extra)
+                cells.append(fmt(ratio(r.values(metric, variant="plugged", **w), r.values(metric, variant="unplug", **w)), 3))
+        rows.append(cells)
+    head = ["nominal PSR (dB)"]
+    short = {"projection": "proj.", "hinge (eq. 26)": "hinge", "projection + equal power": "proj. + eq. power"}
+    for metric in ["mse_sen", "mse_com"]:
+        head += [f"{metric} ratio, {short[label]}" for label, _, _ in fig34_settings()]
+    return [f"Plugged / unplugged MSE at test SNR {TRAIN_SNR} dB, the ratio per seed, then its mean and interval "
+            "(below 1: plugged is better). Same raw files as above.", ""] + md_table(head, rows)
+
+
+TABLES = {
+    "ss_isac_fig3": ("docs/experiments/ss-isac.md", ss_isac_fig3),
+    "ss_isac_fig4_psr": ("docs/experiments/ss-isac.md", ss_isac_fig4_psr),
+    "ss_isac_fig4_pc": ("docs/experiments/ss-isac.md", ss_isac_fig4_pc),
+    "ss_isac_fig4_mse": ("docs/experiments/ss-isac.md", ss_isac_fig4_mse),
+}
+
+BLOCK = re.compile(r"(<!-- doc_tables: (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /doc_tables -->)", re.S)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="fail on a table that differs (default)")
+    mode.add_argument("--write", action="store_true", help="rewrite the tables in the pages")
+    ap.add_argument("tables", nargs="*", help="only these tables (default: all)")
+    args = ap.parse_args()
+    names = args.tables or list(TABLES)
+    unknown = [n for n in names if n not in TABLES]
+    if unknown:
+        sys.exit(f"doc_tables: unknown table(s) {', '.join(unknown)}; known: {', '.join(TABLES)}")
+
+    problems = []
+    pages = defaultdict(list)
+    for n in names:
+        pages[TABLES[n][0]].append(n)
+    for page, page_tables in pages.items():
+        path = os.path.join(ROOT, page)
+        with open(path) as f:
+            text = f.read()
+        found = {m.group("name") for m in BLOCK.finditer(text)}
+        for n in page_tables:
+            if n not in found:
+                problems.append(f"{page}: no '<!-- doc_tables: {n} -->' ... '<!-- /doc_tables -->' block")
+        for m in BLOCK.finditer(text):
+            if m.group("name") not in TABLES:
+                problems.append(f"{page}: block '{m.group('name')}' is not a table of scripts/doc_tables.py")
+
+        def replace(m):
+            name = m.group("name")
+            if name not in page_tables:
+                return m.group(0)
+            want = "\n".join(TABLES[name][1]()) + "\n"
+            if m.group("body") != want:
+                if args.write:
+                    print(f"doc_tables: rewrote {page}: {name}")
+                else:
+                    have = m.group("body").splitlines()
+                    wl = want.splitlines()
+                    first = next((i for i in range(max(len(have), len(wl)))
+                                  if i >= len(have) or i >= len(wl) or have[i] != wl[i]), 0)
+                    problems.append(f"{page}: table '{name}' differs from its raw file at its line {first + 1}:\n"
+                                    f"    page: {have[first] if first < len(have) else '(missing)'}\n"
+                                    f"    raw:  {wl[first] if first < len(wl) else '(missing)'}")
+            return m.group(1) + want + m.group(4)
+
+        new = BLOCK.sub(replace, text)
+        if args.write and new != text:
+            tmp = path + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(new)
+            os.replace(tmp, path)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        if not args.write:
+            print("doc_tables: run `python3 scripts/doc_tables.py --write` after changing a raw file "
+                  "(and the text around the table)", file=sys.stderr)
+        sys.exit(1)
+    print(f"doc_tables: {len(names)} table(s) match their raw files")
+
+
+if __name__ == "__main__":
+    main()
