@@ -267,6 +267,7 @@ int cmd_clssr(const std::vector<std::string>& argv) {
         trainers::ClssrOptions o;
         o.python = args.option("--python", SEMSEC_PYTHON_EXE);
         o.source_dir = SEMSEC_SOURCE_DIR;
+        interrupt::install();  // the codec and agent loops stop at the next step or episode
         return trainers::run_clssr(cfg, run_dir, device, o);
       });
 }

@@ -2,6 +2,10 @@
 #include "core/interrupt.h"
 
 #include <csignal>
+#include <cstdlib>
+#include <string>
+
+#include <fmt/format.h>
 
 namespace semsec::interrupt {
 namespace {
@@ -31,5 +35,23 @@ void install() {
 }
 
 int pending() { return static_cast<int>(g_signal); }
+
+void stop_if_pending(const std::string& where, const std::string& advice) {
+  if (const int signal = pending(); signal != 0)
+    throw Interrupted(fmt::format("stopped by signal {} {}; {}", signal, where, advice), signal);
+}
+
+void test_hooks_at_step(const std::string& stage, long long step) {
+  static const char* kill_at = std::getenv("SEMSEC_TEST_KILL_AT_STEP");
+  if (kill_at != nullptr && std::string(kill_at) == fmt::format("{}:{}", stage, step)) std::raise(SIGKILL);
+  static const char* sig = std::getenv("SEMSEC_TEST_SIGNAL_AT_STEP");
+  if (sig == nullptr) return;
+  const std::string prefix = fmt::format("{}:{}:", stage, step);
+  if (std::string(sig).rfind(prefix, 0) == 0) {
+    const int number = std::atoi(sig + prefix.size());
+    std::raise(number);
+    if (std::string(sig).ends_with("x2")) std::raise(number);
+  }
+}
 
 }  // namespace semsec::interrupt

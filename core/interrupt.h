@@ -25,4 +25,14 @@ class Interrupted : public Error {
   int signal_;
 };
 
+// For loops that keep no checkpoint: throws Interrupted("stopped by signal N <where>; <advice>")
+// when a signal is pending.
+void stop_if_pending(const std::string& where, const std::string& advice);
+
+// Test hooks, read once from the environment: SEMSEC_TEST_KILL_AT_STEP=stage:step kills the process
+// (SIGKILL, no clean-up) when `stage` reaches `step`, to prove that resuming gives the uninterrupted
+// result; SEMSEC_TEST_SIGNAL_AT_STEP=stage:step:SIG raises signal SIG (a number) there, as Slurm's
+// SIGTERM would arrive; with a suffix x2 it raises it twice (the impatient second signal).
+void test_hooks_at_step(const std::string& stage, long long step);
+
 }  // namespace semsec::interrupt

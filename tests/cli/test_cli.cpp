@@ -486,6 +486,25 @@ TEST_F(CliTest, LinkWritesBerNextToTheory) {
     EXPECT_NE(csv.find(s), std::string::npos) << s;
 }
 
+// `semsec clssr` keeps no checkpoints, but SIGTERM still stops it at the next codec step or agent
+// episode with a message, exit 128 + 15, and no half-made run directory: removed when nothing was
+// trained yet, kept with the trained codec (codec.ckpt, reusable with codec.init_from) after it.
+TEST_F(CliTest, ClssrStopsOnSigtermWithAMessage) {
+  const std::string cfg = fmt::format("{}/experiments/clssr_fig2.yaml {} --python none", SEMSEC_SOURCE_DIR,
+                                      small_clssr_args(data_));
+  const std::string early = fs::join(dir_, "early"), late = fs::join(dir_, "late");
+  Result r = run(fmt::format("clssr {} --out {}", cfg, early), "SEMSEC_TEST_SIGNAL_AT_STEP=codec_pretrain:2:15");
+  EXPECT_EQ(r.exit_code, 128 + 15) << r.output;
+  EXPECT_NE(r.output.find("stopped by signal 15 after step 2 of "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("the CLSSR codec keeps no checkpoint: run the command again"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(early));
+  r = run(fmt::format("clssr {} --out {}", cfg, late), "SEMSEC_TEST_SIGNAL_AT_STEP=agent_cl_ss:1:15");
+  EXPECT_EQ(r.exit_code, 128 + 15) << r.output;
+  EXPECT_NE(r.output.find("stopped by signal 15 before episode 1 of 2 of cl_ss"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::is_file(fs::join(late, "codec.ckpt"))) << r.output;
+  EXPECT_FALSE(fs::exists(fs::join(late, "summary.csv")));
+}
+
 TEST_F(CliTest, ClssrWritesTheFigureTablesAndIsAFunctionOfItsConfig) {
   const std::string a = fs::join(dir_, "clssr_a");
   const std::string b = fs::join(dir_, "clssr_b");

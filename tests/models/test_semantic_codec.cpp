@@ -244,6 +244,20 @@ TEST(CodecTraining, PointIsTheSameAloneAndInsideTheGrid) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
 }
 
+// The codec's stages keep no checkpoint, so a diverging point stops them with a message naming
+// the stage, the point and the epoch (trainers/clssr/codec_training.cpp, EpochLossCheck).
+TEST(CodecTraining, ADivergingPointStopsWithItsStageAndEpoch) {
+  const data::Split& train = synthetic_train();
+  data::Split subset{train.images.narrow(0, 0, 256), train.labels.narrow(0, 0, 256), train.rows, train.cols};
+  auto o = quiet_options();
+  o.pretrain_epochs = 1;
+  o.lr = 1e38;  // Adam moves every weight by about lr: the reconstructions overflow
+  SemanticCodec codec(small_sizes(2, 3), std::vector<uint64_t>{21, 22});
+  semsec::testing::expect_error([&] { trainers::pretrain_codec(codec, subset, o, {31, 32}); },
+                                {"codec pretraining: the reconstruction MSE of grid point 0 is ", " in epoch 1 ",
+                                 "the run diverged"});
+}
+
 // Pretrains a four-point codec (b = 2..5) on real images once for the tests below.
 class TrainedCodec : public ::testing::Test {
  protected:

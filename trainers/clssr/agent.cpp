@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/interrupt.h"
 #include "kernels/philox.h"
 #include "trainers/clssr/rl.h"
 
@@ -107,6 +108,10 @@ AgentResult train_agent(const Codec& codec, const Env& env, const Rules& rules, 
   AgentResult result;
   std::vector<double> reliability;
   for (int64_t ep = 0; ep < agent.episodes; ++ep) {
+    interrupt::test_hooks_at_step("agent_" + method_name, ep);
+    interrupt::stop_if_pending(fmt::format("before episode {} of {} of {}", ep, agent.episodes, method_name),
+                               "the CLSSR command keeps no checkpoint of its agents: run it again (codec.init_from=RUN_DIR/codec.ckpt "
+                               "reuses the codec this run trained)");
     const auto step = static_cast<uint32_t>(ep);
     const Tasks tasks =
         draw_tasks(codec, env, steps, agent.stay_prob, rng::kStreamSource, rng::kStreamLink, step, device);

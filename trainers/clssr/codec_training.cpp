@@ -3,12 +3,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <string>
 #include <utility>
 
 #include "core/errors.h"
+#include "core/interrupt.h"
 #include "core/progress.h"
 #include "kernels/philox.h"
+#include "trainers/engine/divergence.h"
 #include "trainers/engine/grid_adam.h"
 
 namespace semsec::trainers {
@@ -115,6 +119,46 @@ class FreezeGuard {
   std::vector<bool> flags_;
 };
 
+// The codec's stages keep no checkpoint (the whole codec trains in about two minutes on two CPU
+// cores): a signal stops them after the current step with a message saying so, and a grid point
+// whose epoch loss is not finite, or blew up by the stage runner's rule (trainers/engine/
+// divergence.h: above kBlowupFactor times its best epoch, or above kBlowupFactor when its best was
+// below 1), stops the command: every later CLSSR step needs every bit width b, so a point cannot be
+// frozen and left out as a sweep point is. Checked once per epoch, where the logs synchronise.
+void stop_if_signalled(const char* stage, int64_t step, int64_t steps) {
+  interrupt::test_hooks_at_step(stage, step);
+  interrupt::stop_if_pending(fmt::format("after step {} of {} of {}", step, steps, stage),
+                             "the CLSSR codec keeps no checkpoint: run the command again");
+}
+
+class EpochLossCheck {
+ public:
+  EpochLossCheck(const char* stage, const char* loss, double lr) : stage_(stage), loss_(loss), lr_(lr) {}
+  // `per_point`: each point's mean loss of `epoch`.
+  void check(const torch::Tensor& per_point, int64_t epoch) {
+    const torch::Tensor host = per_point.detach().to(torch::kCPU, torch::kFloat64).contiguous();
+    const double* v = host.data_ptr<double>();
+    best_.resize(static_cast<size_t>(host.numel()), std::numeric_limits<double>::infinity());
+    for (int64_t g = 0; g < host.numel(); ++g) {
+      double& best = best_[static_cast<size_t>(g)];
+      if (!std::isfinite(v[g]))
+        fail("{}: the {} of grid point {} is {} in epoch {} (learning rate {}); the run diverged", stage_, loss_, g,
+             v[g], epoch, lr_);
+      if (std::abs(v[g]) > kBlowupFactor * std::max(best, 1.0) && std::isfinite(best))
+        fail("{}: the {} of grid point {} blew up to {:.4g} in epoch {} (best epoch {:.4g}; limit {} x max(best, 1); "
+             "learning rate {}); the run diverged",
+             stage_, loss_, g, v[g], epoch, best, kBlowupFactor, lr_);
+      best = std::min(best, std::abs(v[g]));
+    }
+  }
+
+ private:
+  const char* stage_;
+  const char* loss_;
+  double lr_;
+  std::vector<double> best_;
+};
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -141,8 +185,10 @@ void pretrain_codec(models::SemanticCodec& codec, const data::Split& train, cons
   torch::Tensor epoch_rec = torch::zeros({num_points}, fopts);
   torch::Tensor epoch_restarts = torch::zeros({num_points}, fopts);
   const auto t0 = std::chrono::steady_clock::now();
+  EpochLossCheck rec_check("codec pretraining", "reconstruction MSE", options.lr);
 
   for (int64_t step = 0; step < steps; ++step) {
+    stop_if_signalled("codec_pretrain", step, steps);
     const torch::Tensor x = data::make_batch(train, sampler, seeds, step, 0.0, 0.0, device).x;
     const torch::Tensor d = codec->encode(x);
     if (step == 0) {
@@ -176,6 +222,7 @@ void pretrain_codec(models::SemanticCodec& codec, const data::Split& train, cons
       epoch_restarts += dead.sum(1).to(torch::kFloat32);
       window_uses.zero_();
     }
+    if ((step + 1) % spe == 0) rec_check.check(epoch_rec / spe, (step + 1) / spe);
     if (options.log_progress && (step + 1) % spe == 0) {
       const torch::Tensor used = (epoch_uses > 0).sum(1);
       log::info("codec pretrain epoch {}/{} ({:.0f} s): recon MSE per b [{}], codewords used [{}], restarted [{}]",
@@ -223,8 +270,11 @@ void train_semantic_noise(models::SemanticCodec& codec, const data::Split& train
   torch::Tensor epoch_user = torch::zeros({num_points}, fopts), epoch_eve = torch::zeros({num_points}, fopts);
   torch::Tensor epoch_below = torch::zeros({num_points}, fopts);
   const auto t0 = std::chrono::steady_clock::now();
+  EpochLossCheck user_check("codec semantic-noise training", "user MSE", options.noise_lr);
+  EpochLossCheck eve_check("codec semantic-noise training", "Eve MSE", options.noise_lr);
 
   for (int64_t step = 0; step < steps; ++step) {
+    stop_if_signalled("codec_noise", step, steps);
     const torch::Tensor x = data::make_batch(train, sampler, seeds, step, 0.0, 0.0, device).x;
     const torch::Tensor d = codec->encode(x);  // no graph: the encoder is frozen
     const torch::Tensor noisy = d + codec->semantic_noise.unsqueeze(1);
@@ -247,6 +297,8 @@ void train_semantic_noise(models::SemanticCodec& codec, const data::Split& train
     epoch_eve += mse_eve.mean(1);
     epoch_below += (mse_eve < options.eve_margin).to(torch::kFloat32).mean(1);
     if ((step + 1) % spe == 0) {
+      user_check.check(epoch_user / spe, (step + 1) / spe);
+      eve_check.check(epoch_eve / spe, (step + 1) / spe);
       if (options.log_progress)
         log::info(
             "codec noise epoch {}/{} ({:.0f} s): user MSE per b [{}], Eve MSE [{}], Eve below margin {} [{}], "

@@ -3,8 +3,6 @@
 
 #include "trainers/engine/graph_step.h"
 
-#include <csignal>
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -54,22 +52,6 @@ int64_t load_stage(const StageSpec& spec, GridAdam& opt, DivergenceGuard& guard,
         path, spec.name, total, spec.total_steps);
   }
   return get_int(m, "stage.step", path);
-}
-
-// Test hooks: SEMSEC_TEST_KILL_AT_STEP=stage:step kills the process (SIGKILL, no clean-up) right
-// after that step, to prove that resuming gives the uninterrupted result;
-// SEMSEC_TEST_SIGNAL_AT_STEP=stage:step:SIG raises signal SIG (a number) there, as Slurm's SIGTERM
-// would arrive; with a suffix x2 it raises it twice (the impatient second signal).
-void maybe_kill(const std::string& stage, int64_t step) {
-  static const char* env = std::getenv("SEMSEC_TEST_KILL_AT_STEP");
-  if (env != nullptr && std::string(env) == fmt::format("{}:{}", stage, step)) std::raise(SIGKILL);
-  static const char* sig = std::getenv("SEMSEC_TEST_SIGNAL_AT_STEP");
-  const std::string prefix = fmt::format("{}:{}:", stage, step);
-  if (sig != nullptr && std::string(sig).rfind(prefix, 0) == 0) {
-    const int number = std::atoi(sig + prefix.size());
-    std::raise(number);
-    if (std::string(sig).ends_with("x2")) std::raise(number);
-  }
 }
 
 // Each point's status after `guard`'s stage: the first stage a point diverged in names it.
@@ -177,7 +159,7 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
       }
       progress.update(done, shown);
     }
-    maybe_kill(spec.name, done);
+    interrupt::test_hooks_at_step(spec.name, done);
     const int signal = interrupt::pending();
     if (save_now || signal != 0) {
       // metrics.csv first: rows past the checkpoint are cut back on resume, missing rows are not
