@@ -52,6 +52,7 @@ struct IsacLinkArgs {
   int32_t num_antennas;           // M <= kIsacMaxAntennas
   int32_t noise;                  // 0: noise switched off (tests, noiseless references)
   int32_t eval;                   // 1: evaluation draws (stream ids + kStreamEvalOffset)
+  int32_t alpha_random_phase;     // 1: alpha e^{j theta} per sample, theta ~ U[0, 2 pi) (two more fading normals)
   double w_re[kIsacMaxAntennas];  // beamformer w, unit norm
   double w_im[kIsacMaxAntennas];
   double alpha_re, alpha_im;  // reflection coefficient of the target
@@ -103,9 +104,15 @@ SEMSEC_HD Cplx isac_sensing_gain(const IsacLinkArgs& a, double phi) {
 struct IsacFading {
   Cplx h_eff;  // h' = h^H w, h ~ CN(0, I_M)
   Cplx s_si;   // residual self-interference gain ~ CN(0, rho)
+  Cplx phase;  // e^{j theta} of the target's reflection (1 unless alpha_random_phase)
 };
 
-SEMSEC_HD int isac_fading_normals(const IsacLinkArgs& a) { return 2 * a.num_antennas + 2; }
+// h (2M normals), s_si (2), and with a random alpha phase two more: the sample's fading normals.
+// The first 2M + 2 are the same draws with or without the phase, so switching it on changes no
+// other value of a sample.
+SEMSEC_HD int isac_fading_normals(const IsacLinkArgs& a) {
+  return 2 * a.num_antennas + 2 + (a.alpha_random_phase ? 2 : 0);
+}
 SEMSEC_HD int isac_fading_blocks(const IsacLinkArgs& a) { return (isac_fading_normals(a) + 3) / 4; }
 
 // h' = h^H w with h_m = (n_{2m} + j n_{2m+1}) / sqrt(2), from the sample's fading normals;
@@ -127,10 +134,25 @@ SEMSEC_HD Cplx isac_si_gain(const IsacLinkArgs& a, const float* n) {
   return cscale(Cplx{static_cast<double>(n[k]), static_cast<double>(n[k + 1])}, sqrt(0.5 * a.si_power));
 }
 
+// e^{j theta} = (n_{2M+2} + j n_{2M+3}) / |.|: the direction of a circularly symmetric Gaussian is
+// uniform, so theta ~ U[0, 2 pi) exactly (1 when the phase is fixed, or for a zero pair).
+SEMSEC_HD Cplx isac_alpha_phase(const IsacLinkArgs& a, const float* n) {
+  if (!a.alpha_random_phase) return Cplx{1.0, 0.0};
+  const int k = 2 * a.num_antennas + 2;
+  const double re = static_cast<double>(n[k]), im = static_cast<double>(n[k + 1]);
+  const double r = sqrt(re * re + im * im);
+  return r > 0.0 ? Cplx{re / r, im / r} : Cplx{1.0, 0.0};
+}
+
 // The sample's fading from its fading normals n (isac_fading_normals(a) of them).
 SEMSEC_HD IsacFading isac_fading_from(const IsacLinkArgs& a, const float* n) {
   const Cplx h = isac_h_eff<double>(a, [n](int i) { return static_cast<double>(n[i]); });
-  return IsacFading{h, isac_si_gain(a, n)};
+  return IsacFading{h, isac_si_gain(a, n), isac_alpha_phase(a, n)};
+}
+
+// The sensing gain alpha a^H(phi) w of a sample with its reflection phase (unchanged when fixed).
+SEMSEC_HD Cplx isac_sensing_with_phase(const IsacLinkArgs& a, const IsacFading& f, Cplx sens) {
+  return a.alpha_random_phase ? cmul(f.phase, sens) : sens;
 }
 
 // Fading of one sample: standard normals n_0, n_1, ... (rng::normal4f) from kStreamFading, block
@@ -180,7 +202,7 @@ SEMSEC_HD IsacSample isac_sample_from(const IsacFading& f, Cplx sens, const Isac
 }
 
 SEMSEC_HD IsacSample isac_sample(const IsacLinkArgs& a, const IsacFading& f, double phi, double snr_db) {
-  return isac_sample_from(f, isac_sensing_gain(a, phi), isac_point(a, snr_db));
+  return isac_sample_from(f, isac_sensing_with_phase(a, f, isac_sensing_gain(a, phi)), isac_point(a, snr_db));
 }
 
 // The four standard normals of symbol pair k (block k) of one receiver's noise stream: symbol

@@ -230,8 +230,10 @@ SEMSEC_ALWAYS_INLINE void forward_range(const IsacLinkArgs& a, const T* z, const
     });
     for (int64_t c = 0; c < count; ++c) {
       const int64_t si = i + c;
-      const IsacFading f{Cplx{h_eff.re[c], h_eff.im[c]}, isac_si_gain(a, d.fading_normals(c))};
-      const IsacSample s = isac_sample_from(f, isac_sensing_from(a, Cplx{steer.re[c], steer.im[c]}), point);
+      const IsacFading f{Cplx{h_eff.re[c], h_eff.im[c]}, isac_si_gain(a, d.fading_normals(c)),
+                         isac_alpha_phase(a, d.fading_normals(c))};
+      const IsacSample s = isac_sample_from(
+          f, isac_sensing_with_phase(a, f, isac_sensing_from(a, Cplx{steer.re[c], steer.im[c]})), point);
       isac_store_gains(s, gains + 6 * si);
       const int64_t row = 2 * a.length * si;
       const T* zi = z + a.length * si;

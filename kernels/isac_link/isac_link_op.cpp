@@ -57,6 +57,7 @@ IsacLinkArgs isac_link_args(const IsacLinkParams& p) {
   a.ref_gain_bs = p.ref_gain_bs;
   a.noise = p.noise ? 1 : 0;
   a.eval = p.eval ? 1 : 0;
+  a.alpha_random_phase = p.alpha_random_phase ? 1 : 0;
   return a;
 }
 
@@ -208,9 +209,41 @@ torch::Tensor complex_vector(const std::vector<std::complex<double>>& v) {
   return t;
 }
 
+// The "sector" beam: w minimising sum_k |a^H(phi_k) w - d(phi_k)|^2 + mu ||w||^2 over 401 azimuths
+// spread evenly over the sector, then scaled to unit norm, for the target response
+//   d(phi) = (1 + t / 2) exp(-j 0.75 pi t),  t = (phi - centre) / half-width in [-1, 1]:
+// a magnitude that rises by a factor 3 across the sector and a phase that falls by 1.5 pi, both
+// monotone, so the echo identifies phi through its phase and, when the reflection's phase is
+// random and only |alpha a^H w| is informative, through its magnitude. mu (1e-3 of the mean
+// diagonal of A^H A) keeps w from the large, oscillating solutions a narrow sector invites.
+std::vector<std::complex<double>> sector_beamformer(int64_t num_antennas, std::pair<double, double> sector_deg) {
+  const auto [lo_deg, hi_deg] = sector_deg;
+  if (!(hi_deg > lo_deg))
+    fail("channel.beamformer 'sector' needs an azimuth range with phi_min < phi_max, got [{}, {}] deg", lo_deg,
+         hi_deg);
+  constexpr int64_t kPoints = 401;
+  const auto cd = torch::TensorOptions().dtype(torch::kComplexDouble);
+  const torch::Tensor t = torch::linspace(-1.0, 1.0, kPoints, torch::kDouble);
+  const double centre = 0.5 * (lo_deg + hi_deg) * kPi / 180.0, half = 0.5 * (hi_deg - lo_deg) * kPi / 180.0;
+  const torch::Tensor u = torch::sin(centre + half * t);                                       // sin(phi_k)
+  const torch::Tensor ph = -kPi * u.unsqueeze(1) * torch::arange(num_antennas, torch::kDouble);  // [K, M]
+  const torch::Tensor a = torch::polar(torch::ones_like(ph), ph);                             // conj(a_m(phi_k))
+  const torch::Tensor d = torch::polar(1.0 + 0.5 * t, -0.75 * kPi * t).to(cd);
+  const torch::Tensor gram = a.conj().t().matmul(a);
+  const double mu = 1e-3 * torch::real(gram.diagonal()).mean().item<double>();
+  const torch::Tensor eye = torch::eye(num_antennas, torch::kDouble).to(cd);
+  torch::Tensor w = torch::linalg_solve(gram + mu * eye, a.conj().t().matmul(d), true);
+  w = w / w.abs().square().sum().sqrt();
+  std::vector<std::complex<double>> out(static_cast<size_t>(num_antennas));
+  const auto* p = w.data_ptr<c10::complex<double>>();
+  for (size_t m = 0; m < out.size(); ++m) out[m] = {p[m].real(), p[m].imag()};
+  return out;
+}
+
 }  // namespace
 
-std::vector<std::complex<double>> make_beamformer(const std::string& kind, int64_t num_antennas, double steer_deg) {
+std::vector<std::complex<double>> make_beamformer(const std::string& kind, int64_t num_antennas, double steer_deg,
+                                                  std::pair<double, double> sector_deg) {
   if (num_antennas < 1 || num_antennas > kIsacMaxAntennas) {
     fail("channel.num_antennas = {} out of range, expected 1..{}", num_antennas, kIsacMaxAntennas);
   }
@@ -226,8 +259,10 @@ std::vector<std::complex<double>> make_beamformer(const std::string& kind, int64
     for (size_t m = 0; m < m_count; ++m) {
       w[m] = std::polar(1.0 / std::sqrt(static_cast<double>(num_antennas)), kPi * static_cast<double>(m) * s);
     }
+  } else if (kind == "sector") {
+    w = sector_beamformer(num_antennas, sector_deg);
   } else {
-    fail("channel.beamformer: unknown beamformer '{}', expected one of: wide2, uniform, steer", kind);
+    fail("channel.beamformer: unknown beamformer '{}', expected one of: wide2, uniform, steer, sector", kind);
   }
   return w;
 }
@@ -267,9 +302,10 @@ IsacLinkDraws isac_link_draws(const torch::Tensor& seeds_in, const torch::Tensor
   const auto seeds = seeds_in.to(torch::kCPU).contiguous();
   const auto step = static_cast<uint32_t>(counter_in.to(torch::kCPU).item<int64_t>());
   const int64_t num_grid = seeds.size(0), m = p.num_antennas;
+  const int64_t per_sample = 2 * m + 2 + (p.alpha_random_phase ? 2 : 0);
   const uint32_t offset = p.eval ? static_cast<uint32_t>(rng::kStreamEvalOffset) : 0u;
   IsacLinkDraws d;
-  d.fading = torch::empty({num_grid, batch, 2 * m + 2}, torch::kDouble);
+  d.fading = torch::empty({num_grid, batch, per_sample}, torch::kDouble);
   d.noise_bs = torch::empty({num_grid, batch, length, 2}, torch::kDouble);
   d.noise_ue = torch::empty_like(d.noise_bs);
   d.noise_eve = torch::empty_like(d.noise_bs);
@@ -279,13 +315,13 @@ IsacLinkDraws isac_link_draws(const torch::Tensor& seeds_in, const torch::Tensor
     for (int64_t b = 0; b < batch; ++b) {
       const int64_t i = g * batch + b;
       float n[4];
-      for (int64_t k = 0; k < 2 * m + 2; ++k) {  // normal k sits in block k / 4, slot k % 4
+      for (int64_t k = 0; k < per_sample; ++k) {  // normal k sits in block k / 4, slot k % 4
         if (k % 4 == 0) {
           rng::normal4f(
               rng::draw(key, rng::kStreamFading + offset, step, static_cast<uint32_t>(b), static_cast<uint32_t>(k / 4)),
               n);
         }
-        fading[i * (2 * m + 2) + k] = n[k % 4];
+        fading[i * per_sample + k] = n[k % 4];
       }
       const std::pair<torch::Tensor*, uint32_t> noises[] = {
           {&d.noise_bs, rng::kStreamNoiseBs}, {&d.noise_ue, rng::kStreamNoiseUe}, {&d.noise_eve, rng::kStreamNoiseEve}};
@@ -321,7 +357,11 @@ IsacLinkOut isac_link_reference(const torch::Tensor& z, const torch::Tensor& phi
   const auto sin_phi = torch::sin(phi.to(torch::kDouble)).unsqueeze(-1);  // [G,B,1]
   const auto phase = -kPi * torch::arange(m, real) * sin_phi;             // [G,B,M]
   const auto conj_a = torch::polar(torch::ones_like(phase), phase);
-  const auto sens = (conj_a * w).sum(-1) * alpha;  // [G,B]
+  auto sens = (conj_a * w).sum(-1) * alpha;  // [G,B]
+  if (p.alpha_random_phase) {  // alpha e^{j theta}, e^{j theta} = (n_2M+2 + j n_2M+3) / |.|
+    const auto u = torch::complex(fading.select(-1, 2 * m + 2), fading.select(-1, 2 * m + 3));
+    sens = sens * u / u.abs();
+  }
   // Fading: h ~ CN(0, I_M), h' = h^H w; residual SI ~ CN(0, rho).
   const auto h = torch::complex(fading.slice(-1, 0, 2 * m, 2), fading.slice(-1, 1, 2 * m, 2)) / std::sqrt(2.0);
   const auto h_eff = (h.conj() * w).sum(-1);  // [G,B]

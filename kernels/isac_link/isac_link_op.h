@@ -5,6 +5,7 @@
 #include <complex>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -22,6 +23,9 @@ struct IsacLinkParams {
   double ref_gain_bs = 1.0;              // mean sensing gain over the sector (mean_sensing_gain)
   bool noise = true;                     // false: noiseless outputs (tests)
   bool eval = false;                     // true: evaluation streams (+ rng::kStreamEvalOffset)
+  // true: the target reflects with alpha e^{j theta}, theta ~ U[0, 2 pi) drawn per sample (config
+  // channel.alpha_phase: random), so only |alpha a^H(phi) w| carries the azimuth.
+  bool alpha_random_phase = false;
 };
 
 // Beamformer of M unit-norm complex weights. kind (config key `channel.beamformer`):
@@ -29,8 +33,12 @@ struct IsacLinkParams {
 //             sector, so the azimuth is identifiable from the echo; needs M >= 2.
 //   "uniform" ones / sqrt(M).
 //   "steer"   a(steer_deg) / sqrt(M).
+//   "sector"  all M antennas, designed by regularised least squares over the azimuth range
+//             sector_deg (phi_min, phi_max) for a response whose magnitude rises threefold and
+//             whose phase falls by 1.5 pi across it, both monotone (isac_link_op.cpp).
 std::vector<std::complex<double>> make_beamformer(const std::string& kind, int64_t num_antennas,
-                                                  double steer_deg = 0.0);
+                                                  double steer_deg = 0.0,
+                                                  std::pair<double, double> sector_deg = {-20.0, 20.0});
 
 // The validated kernel argument block of p (G, B, L left 0; isac_link fills them from z).
 // Errors name the bad field. Exposed so tests can call the shared math of isac_link.h directly.
@@ -57,7 +65,8 @@ IsacLinkOut isac_link(const torch::Tensor& z, const torch::Tensor& phi, const to
                       const torch::Tensor& seeds, const torch::Tensor& counter, const IsacLinkParams& p);
 
 // The standard normals isac_link draws, generated on the host with the same Philox counters:
-// fading [G,B,2M+2] (h_m = (n_2m + j n_2m+1)/sqrt2, then s_si's two), noise_* [G,B,L,2] (re, im
+// fading [G,B,2M+2] (h_m = (n_2m + j n_2m+1)/sqrt2, then s_si's two; two more, the reflection's
+// phase, with alpha_random_phase), noise_* [G,B,L,2] (re, im
 // per symbol, unit variance each). float64, on the host.
 struct IsacLinkDraws {
   torch::Tensor fading, noise_bs, noise_ue, noise_eve;

@@ -29,7 +29,7 @@ using sk::isac_link_test::kSector;
 using sk::isac_link_test::run;
 
 // This file's own parameters and inputs (not isac_link_test's): eval and noise switchable, other seeds.
-sk::IsacLinkParams make_params(bool eval, bool noise) {
+sk::IsacLinkParams make_params(bool eval, bool noise, bool random_phase = false) {
   sk::IsacLinkParams p;
   p.num_antennas = 16;
   p.w = sk::make_beamformer("wide2", 16, 0.0);
@@ -39,6 +39,7 @@ sk::IsacLinkParams make_params(bool eval, bool noise) {
   p.ref_gain_bs = sk::mean_sensing_gain(p, -kSector, kSector);
   p.eval = eval;
   p.noise = noise;
+  p.alpha_random_phase = random_phase;
   return p;
 }
 
@@ -78,6 +79,12 @@ TEST(GpuIsacLink, FloatOutputsMatchCpuWithinOneUlp) {
       EXPECT_LE(max_ulp(a.gains, b.gains), 1) << what;
     }
   }
+  // A random reflection phase draws two more fading normals per sample on both paths.
+  const auto p = make_params(false, true, true);
+  const auto a = run(cpu, p), b = run(gpu, p);
+  EXPECT_LE(max_ulp(a.y_bs, b.y_bs), 1) << "random alpha phase";
+  EXPECT_LE(max_ulp(a.y_eve, b.y_eve), 1) << "random alpha phase";
+  EXPECT_LE(max_ulp(a.gains, b.gains), 1) << "random alpha phase";
 }
 
 TEST(GpuIsacLink, DoubleOutputsMatchCpu) {

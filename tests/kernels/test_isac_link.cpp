@@ -137,6 +137,48 @@ TEST(IsacLink, RayleighEffectiveChannelMoments) {
   EXPECT_NEAR(si_m2, 0.25, 0.005);
 }
 
+// channel.alpha_phase = random: s_eve = alpha e^{j theta} a^H(phi) w with theta ~ U[0, 2 pi) per
+// sample, from two extra fading normals; the sample's other draws stay what they were.
+TEST(IsacLink, RandomAlphaPhaseIsUniformAndLeavesTheOtherDrawsAlone) {
+  auto p = make_params();
+  p.si_residual_power = 0.25;
+  const auto fixed = sk::isac_link_args(p);
+  p.alpha_random_phase = true;
+  const auto random = sk::isac_link_args(p);
+  const auto key = rng::make_key(321);
+  const int64_t n = 100000;
+  Complex m1 = 0.0, m2 = 0.0;
+  double below_half_pi = 0.0;
+  for (int64_t b = 0; b < n; ++b) {
+    const auto f = sk::isac_fading(random, key, 9, static_cast<uint32_t>(b));
+    const auto f0 = sk::isac_fading(fixed, key, 9, static_cast<uint32_t>(b));
+    ASSERT_EQ(f.h_eff.re, f0.h_eff.re);
+    ASSERT_EQ(f.h_eff.im, f0.h_eff.im);
+    ASSERT_EQ(f.s_si.re, f0.s_si.re);
+    ASSERT_EQ(f0.phase.re, 1.0);
+    ASSERT_EQ(f0.phase.im, 0.0);
+    const Complex u(f.phase.re, f.phase.im);
+    ASSERT_NEAR(std::abs(u), 1.0, 1e-12);
+    m1 += u;
+    m2 += u * u;
+    const double theta = std::arg(u) < 0 ? std::arg(u) + 2 * kPi : std::arg(u);
+    below_half_pi += theta < 0.5 * kPi ? 1.0 : 0.0;
+    if (b < 100) {  // the sample's sensing gain is the fixed one turned by theta
+      const double phi = 0.2;
+      const auto s = sk::isac_sample(random, f, phi, 10.0), s0 = sk::isac_sample(fixed, f0, phi, 10.0);
+      const Complex turned = Complex(s0.s_eve.re, s0.s_eve.im) * u;
+      EXPECT_NEAR(s.s_eve.re, turned.real(), 1e-14);
+      EXPECT_NEAR(s.s_eve.im, turned.imag(), 1e-14);
+      EXPECT_EQ(s.s_ue.re, s0.s_ue.re);  // the UE's link has no target
+    }
+  }
+  // Uniform theta: E e^{j theta} = E e^{2 j theta} = 0 (std error 1/sqrt(2n) = 0.0022 per part),
+  // P(theta < pi/2) = 1/4 (std error 0.0014). About 6 std errors.
+  EXPECT_LT(std::abs(m1 / static_cast<double>(n)), 0.015);
+  EXPECT_LT(std::abs(m2 / static_cast<double>(n)), 0.015);
+  EXPECT_NEAR(below_half_pi / n, 0.25, 0.008);
+}
+
 TEST(IsacLink, NoiseMomentsMatchTheSpecifiedVariances) {
   auto p = make_params();
   p.eve_snr_offset_db = -3.0;
@@ -282,8 +324,38 @@ TEST(IsacLink, MeanSensingGainMatchesMonteCarlo) {
                {"mean_sensing_gain: need a finite sector phi_lo <= phi_hi, got [0.3, 0.1]"});
 }
 
+// The "sector" beam over the paper's [-20, 20] deg: across the sector the magnitude of a^H(phi) w
+// rises and its (unwrapped) phase falls strictly, close to the designed response: magnitude ratio
+// 3 between the ends, phase span 1.5 pi; so phi is identifiable from the phase, and from the
+// magnitude alone when alpha's phase is random. wide2's magnitude is symmetric in phi instead.
+TEST(IsacLink, SectorBeamIsMonotoneInMagnitudeAndPhaseOverItsSector) {
+  auto p = make_params(16, "sector");
+  const int points = 201;
+  std::vector<double> mag, phase;
+  for (int i = 0; i < points; ++i) {
+    const Complex g = sensing_gain(p, -kSector + 2.0 * kSector * i / (points - 1));
+    mag.push_back(std::abs(g));
+    double ph = std::arg(g);
+    if (!phase.empty()) {  // unwrap
+      while (ph - phase.back() > kPi) ph -= 2 * kPi;
+      while (ph - phase.back() < -kPi) ph += 2 * kPi;
+    }
+    phase.push_back(ph);
+  }
+  for (int i = 1; i < points; ++i) {
+    EXPECT_GT(mag[i], mag[i - 1]) << "magnitude not rising at sample " << i;
+    EXPECT_LT(phase[i], phase[i - 1]) << "phase not falling at sample " << i;
+  }
+  EXPECT_NEAR(mag.back() / mag.front(), 3.0, 0.3);
+  EXPECT_NEAR(phase.front() - phase.back(), 1.5 * kPi, 0.15);
+  auto wide = make_params(16, "wide2");
+  EXPECT_NEAR(std::abs(sensing_gain(wide, -0.2)), std::abs(sensing_gain(wide, 0.2)), 1e-12);
+  expect_error([] { sk::make_beamformer("sector", 16, 0.0, {10.0, 10.0}); },
+               {"channel.beamformer 'sector' needs an azimuth range with phi_min < phi_max, got [10, 10] deg"});
+}
+
 TEST(IsacLink, BeamformersAreUnitNorm) {
-  for (const std::string kind : {"wide2", "uniform", "steer"}) {
+  for (const std::string kind : {"wide2", "uniform", "steer", "sector"}) {
     const auto w = sk::make_beamformer(kind, 16, 15.0);
     double norm2 = 0.0;
     for (const auto& v : w) norm2 += std::norm(v);
@@ -293,7 +365,7 @@ TEST(IsacLink, BeamformersAreUnitNorm) {
   auto p = make_params(16, "steer");
   EXPECT_NEAR(std::norm(sensing_gain(p, 10.0 * kPi / 180.0)), 16.0, 1e-9);
   expect_error([] { sk::make_beamformer("bogus", 16, 0.0); },
-               {"channel.beamformer: unknown beamformer 'bogus'", "wide2, uniform, steer"});
+               {"channel.beamformer: unknown beamformer 'bogus'", "wide2, uniform, steer, sector"});
   expect_error([] { sk::make_beamformer("wide2", 1, 0.0); },
                {"channel.beamformer 'wide2' needs num_antennas >= 2, got 1"});
 }

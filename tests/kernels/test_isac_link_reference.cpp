@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "kernels/isac_link/isac_link.h"
@@ -79,8 +80,9 @@ TEST(IsacLink, AnalyticGradientMatchesFiniteDifferences) {
 // noise on and off, training and evaluation draws, float and double.
 template <typename T>
 void expect_cpu_kernel_equals_per_sample_path(int64_t num_antennas, int64_t batch, int64_t length, bool noise,
-                                              bool eval) {
+                                              bool eval, bool random_phase = false) {
   auto p = make_params(num_antennas, "steer");
+  p.alpha_random_phase = random_phase;
   p.alpha = {0.7, -0.4};
   p.si_residual_power = 0.05;
   p.eve_snr_offset_db = -3.0;
@@ -137,13 +139,19 @@ TEST(IsacLink, CpuKernelEqualsThePerSamplePathBitForBit) {
     }
     expect_cpu_kernel_equals_per_sample_path<float>(16, 21, 23, false, false);
     expect_cpu_kernel_equals_per_sample_path<double>(3, 9, 6, false, true);
+    // A random reflection phase: two more fading normals (a new block for M = 5, not for M = 16).
+    expect_cpu_kernel_equals_per_sample_path<float>(16, 37, 23, true, false, true);
+    expect_cpu_kernel_equals_per_sample_path<float>(5, 8, 8, true, true, true);
+    expect_cpu_kernel_equals_per_sample_path<double>(7, 3, 1, true, false, true);
     sk::isac_link_cpu_allow_avx512(before);
   }
 }
 
 TEST(IsacLink, MatchesAtenReference) {
-  for (bool eval : {false, true}) {
+  for (const auto& [eval, random_phase] : {std::pair{false, false}, std::pair{true, false}, std::pair{false, true}}) {
+    SCOPED_TRACE(random_phase ? "random alpha phase" : eval ? "eval" : "train");
     auto p = make_params(12, "steer");
+    p.alpha_random_phase = random_phase;
     p.alpha = {0.9, -0.2};
     p.si_residual_power = 0.1;
     p.eve_snr_offset_db = 4.0;

@@ -38,8 +38,10 @@ kernels::IsacLinkParams link_params_from_config(const config::Config& cfg) {
   kernels::IsacLinkParams p;
   p.num_antennas = cfg.get_int("model.num_antennas");
   p.w = kernels::make_beamformer(cfg.get_string("channel.beamformer"), p.num_antennas,
-                                 cfg.get_float("channel.steer_deg"));
+                                 cfg.get_float("channel.steer_deg"),
+                                 {cfg.get_float("data.phi_min_deg"), cfg.get_float("data.phi_max_deg")});
   p.alpha = {cfg.get_float("channel.alpha_re"), cfg.get_float("channel.alpha_im")};
+  p.alpha_random_phase = cfg.get_string("channel.alpha_phase") == "random";
   p.si_residual_power = cfg.get_float("channel.si_residual_power");
   p.eve_snr_offset_db = cfg.get_float("channel.eve_snr_offset_db");
   const double lo = cfg.get_float("data.phi_min_deg") * kDeg, hi = cfg.get_float("data.phi_max_deg") * kDeg;

@@ -23,12 +23,16 @@ config::Schema isac_schema() {
       .add_int("model.feature_dim", 64, 1, 4096, "size of the semantic feature x' and the JSCD outputs")
       .add_int("model.bs_hidden", 64, 1, 4096, "hidden neurons of SE, JSCE, JSCD_BS, SD_BS")
       .add_int("model.ue_hidden", 16, 1, 4096, "hidden neurons of JSCD_UE, SD_UE")
-      .add_string("channel.beamformer", "wide2", {"wide2", "uniform", "steer"},
+      .add_string("channel.beamformer", "wide2", {"wide2", "uniform", "steer", "sector"},
                   "transmit beamformer w: wide2 (two in-phase elements: a wide beam whose phase is monotone in "
-                  "phi), uniform (ones/sqrt(M)), steer (a(steer_deg)/sqrt(M))")
+                  "phi), uniform (ones/sqrt(M)), steer (a(steer_deg)/sqrt(M)), sector (all M elements, least "
+                  "squares over [phi_min, phi_max]: magnitude and phase both monotone in phi)")
       .add_float("channel.steer_deg", 0.0, -90.0, 90.0, "steering angle of the 'steer' beamformer (degrees)")
       .add_float("channel.alpha_re", 1.0, -1e6, 1e6, "real part of the reflection coefficient alpha")
       .add_float("channel.alpha_im", 0.0, -1e6, 1e6, "imaginary part of alpha")
+      .add_string("channel.alpha_phase", "fixed", {"fixed", "random"},
+                  "fixed: alpha as given, known to the receivers' training; random: alpha e^{j theta} with theta "
+                  "~ U[0, 2 pi) per sample, so only |alpha a^H(phi) w| carries phi")
       .add_float("channel.si_residual_power", 0.0, 0.0, 1e6,
                  "power of the residual self-interference after compensation")
       .add_float("channel.eve_snr_offset_db", 0.0, -100.0, 100.0, "Eve's SNR minus the legitimate receivers' SNR (dB)")
