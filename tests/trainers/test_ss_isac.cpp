@@ -39,6 +39,34 @@ class SsIsacTest : public testing::TempDirTest {
   std::string data_;
 };
 
+// train.com_loss=sum is eq. 9 and 28's E||x - x_hat||^2: the per-pixel loss times the pixels per
+// image (28 x 28 here), i.e. gamma_com and lambda_com 784 times larger, for the general system and the
+// ARNs alike.
+TEST_F(SsIsacTest, ComLossSumIsThePerPixelLossWithWeightsTimesThePixelCount) {
+  const config::Config sum = make_config({"train.com_loss=sum", "security.enabled=true", "security.blackbox=false",
+                                          "security.adaptive_eve=false"});
+  const config::Config scaled = make_config({"train.gamma_com=78.4", "security.lambda_com=78.4", "security.enabled=true",
+                                             "security.blackbox=false", "security.adaptive_eve=false"});
+  const config::Config mean = make_config({"security.enabled=true", "security.blackbox=false",
+                                           "security.adaptive_eve=false"});
+  RunContext c1 = context("sum"), c2 = context("scaled"), c3 = context("mean");
+  IsacExperiment a(sum, {{11, 15.0, 3e-3}}, c1), b(scaled, {{11, 15.0, 3e-3}}, c2), m(mean, {{11, 15.0, 3e-3}}, c3);
+  for (IsacExperiment* e : {&a, &b, &m}) {
+    e->train_general();
+    e->train_eves();
+    e->train_arns();
+  }
+  auto pa = a.model()->named_parameters(), pb = b.model()->named_parameters(), pm = m.model()->named_parameters();
+  bool differs_from_mean = false;
+  for (const auto& item : pa) {
+    EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << item.key();
+    differs_from_mean |= !torch::equal(item.value(), pm[item.key()]);
+  }
+  EXPECT_TRUE(differs_from_mean);
+  auto qa = a.arn_whitebox()->named_parameters(), qb = b.arn_whitebox()->named_parameters();
+  for (const auto& item : qa) EXPECT_TRUE(torch::equal(item.value(), qb[item.key()])) << item.key();
+}
+
 TEST_F(SsIsacTest, GridPointInsideAnEnsembleMatchesTheSameConfigurationAlone) {
   const config::Config cfg = make_config({});
   RunContext ctx_grid = context("grid"), ctx_alone = context("alone");

@@ -106,6 +106,8 @@ class IsacExperiment {
   kernels::IsacLinkOut link(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db, bool eval);
   void train_eve(const std::string& stage, models::EveClassifier& eve, models::PairedArn* arn, int64_t step_offset);
   void train_arn(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eve, int64_t step_offset);
+  // The factor of gamma_com and lambda_com: 1 for train.com_loss=mean, the pixels per image for sum.
+  double com_loss_scale() const;
   // The linear PSR limit per point [G]: tau L_z (eq. 26).
   torch::Tensor psr_linear() const;
   std::shared_ptr<data::BatchSampler> sampler_;

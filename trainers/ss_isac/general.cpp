@@ -205,9 +205,14 @@ kernels::IsacLinkOut IsacExperiment::eval_channel(const torch::Tensor& z, const 
   return link(z, phi, snr_db, /*eval=*/true);
 }
 
+double IsacExperiment::com_loss_scale() const {
+  // l_com is a per-pixel mean; eq. 9 and 28 write E||x - x_hat||^2, the sum over the image's pixels.
+  return cfg_.get_string("train.com_loss") == "sum" ? static_cast<double>(train_.rows * train_.cols) : 1.0;
+}
+
 void IsacExperiment::train_general() {
   const torch::Tensor gamma_sen = grid_.tensor("train.gamma_sen", ctx_.device),
-                      gamma_com = grid_.tensor("train.gamma_com", ctx_.device);
+                      gamma_com = grid_.tensor("train.gamma_com", ctx_.device) * com_loss_scale();
   StageSpec spec = stage_spec("general");
   for (const auto& item : model_->named_parameters()) spec.params.emplace_back(item.key(), item.value());
   spec.prepare = [this](int64_t step) { load_step(step); };

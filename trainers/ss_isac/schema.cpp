@@ -53,6 +53,10 @@ config::Schema isac_schema() {
                 "by up to 13 %, so off by default); no effect on a CPU")
       .add_float("train.gamma_sen", 0.5, 0.0, kInf, "gamma_sen, weight of the sensing loss (eq. 9)")
       .add_float("train.gamma_com", 0.1, 0.0, kInf, "gamma_com, weight of the communication loss (eq. 9)")
+      .add_string("train.com_loss", "mean", {"mean", "sum"},
+                  "reduction of the communication loss over an image's pixels in eq. 9 and 28: mean (per-pixel MSE, "
+                  "so the paper's weights balance it against the sensing loss) or sum (E||x - x_hat||^2 as the "
+                  "equations write it: gamma_com and lambda_com act on a loss 784 times larger)")
       .add_int("train.log_every", 50, 1, kIntMax, "log loss terms every N steps")
       .add_int("train.checkpoint_every", 500, 1, kIntMax, "write a resumable checkpoint every N steps")
       .add_bool("security.enabled", false,

@@ -72,7 +72,7 @@ void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn,
   StageSpec spec = stage_spec(stage);
   spec.params = named("", *arn);
   const ArnWeights w{grid_.tensor("security.lambda_pow", ctx_.device), grid_.tensor("security.lambda_sen", ctx_.device),
-                     grid_.tensor("security.lambda_com", ctx_.device),
+                     grid_.tensor("security.lambda_com", ctx_.device) * com_loss_scale(),
                      grid_.tensor("security.lambda_pri", ctx_.device)};
   spec.prepare = [this, step_offset](int64_t step) { load_step(step_offset + step); };
   spec.loss_fn = [=, this, &arn, &eve]() {
