@@ -115,6 +115,11 @@ FIG34_CMD = ("semsec sweep experiments/ss_isac.yaml security.psr_db=-20,-15,-10,
 FIG34_EQ_CMD = ("semsec sweep experiments/ss_isac.yaml security.psr_db=-20,-15,-10,-5 seed=0,1,2,3,4 "
                 "security.equal_power=true sweep.max_grid=20 output.export=none output.tensorboard=false "
                 "--device cpu")
+CHANNEL_CMD = ("semsec sweep experiments/ss_isac.yaml channel.beamformer=wide2,sector "
+               "channel.alpha_phase=fixed,random seed=0,1,2,3,4 sweep.max_grid=20 output.export=none "
+               "output.tensorboard=false --device cpu")
+MNIST_CMD = ("semsec sweep experiments/ss_isac_mnist.yaml seed=0,1,2,3,4 output.export=none "
+             "output.tensorboard=false --device cpu")
 _raw_cache = {}
 
 
@@ -122,6 +127,8 @@ def raw(name):
     files = {
         "fig34": ("docs/results/ss_isac_fig34_constraint_cpu.csv", FIG34_CMD),
         "fig34_eq": ("docs/results/ss_isac_fig34_equal_power_cpu.csv", FIG34_EQ_CMD),
+        "channel": ("docs/results/ss_isac_channel_cpu.csv", CHANNEL_CMD),
+        "mnist": ("docs/results/ss_isac_mnist_cpu.csv", MNIST_CMD),
     }
     if name not in _raw_cache:
         _raw_cache[name] = Raw(*files[name])
@@ -143,19 +150,62 @@ def fig34_settings():
 
 # --- the tables ------------------------------------------------------------------------------------
 
-def ss_isac_fig3():
-    r = raw("fig34")
+def snr_variant_table(r, where, caption):
+    """Fig. 3's layout: test SNR x variant, MSEs and P_c of the three Eves."""
     rows = []
     for snr in ["20", "15", "10", "5", "0"]:
         for variant in ["unplug", "decrypt_only", "plugged"]:
-            w = dict(security__power_constraint="projection", psr_db="-10", test_snr_db=snr, variant=variant)
+            w = dict(where, test_snr_db=snr, variant=variant)
             cells = [f"{snr} dB", variant,
-                     fmt(r.values("mse_sen", eve="whitebox", **w).values(), "g2"),
+                     fmt([v * 1e4 for v in r.values("mse_sen", eve="whitebox", **w).values()], "g2"),
                      fmt(r.values("mse_com", eve="whitebox", **w).values(), 4)]
             cells += [fmt(r.values("pc_eve", eve=eve, **w).values(), 3) for eve in ["whitebox", "blackbox", "adaptive"]]
             rows.append(cells)
-    head = ["test SNR", "variant", "mse_sen (rad^2)", "mse_com", "P_c white box", "P_c black box", "P_c adaptive Eve"]
-    return [r.header() + " Projection constraint, PSR -10 dB, train SNR 15 dB.", ""] + md_table(head, rows)
+    head = ["test SNR", "variant", "mse_sen (1e-4 rad^2)", "mse_com", "P_c white box", "P_c black box",
+            "P_c adaptive Eve"]
+    return [r.header() + " " + caption, ""] + md_table(head, rows)
+
+
+def gs_isac_snr():
+    r = raw("fig34")
+    snrs = ["0", "5", "10", "15", "20"]
+    w = dict(security__power_constraint="projection", psr_db="-10", variant="unplug", eve="whitebox")
+    rows = [["mse_sen (1e-4 rad^2)"] + [fmt([v * 1e4 for v in r.values("mse_sen", test_snr_db=t, **w).values()], "g2")
+                                        for t in snrs],
+            ["mse_com (per pixel)"] + [fmt(r.values("mse_com", test_snr_db=t, **w).values(), 4) for t in snrs]]
+    return [r.header() + " The unplugged rows (the general system of the first stage) of its projection, "
+            "PSR -10 dB points.", ""] + md_table(["test SNR (dB)"] + snrs, rows)
+
+
+def ss_isac_fig3():
+    return snr_variant_table(raw("fig34"), dict(security__power_constraint="projection", psr_db="-10"),
+                             "Projection constraint, PSR -10 dB, train SNR 15 dB.")
+
+
+def ss_isac_mnist():
+    return snr_variant_table(raw("mnist"), {}, "MNIST digits (data/mnist5k), projection constraint, PSR -10 dB, "
+                                               "train SNR 15 dB.")
+
+
+def ss_isac_channel():
+    r = raw("channel")
+    rows = []
+    for beam in ["wide2", "sector"]:
+        for phase in ["fixed", "random"]:
+            w = dict(channel__beamformer=beam, channel__alpha_phase=phase, test_snr_db=TRAIN_SNR)
+            cells = [beam, "known (alpha = 1)" if phase == "fixed" else "random phase"]
+            for metric, scale, digits in [("mse_sen", 1e4, "g2"), ("mse_com", 1, 4)]:
+                for variant in ["unplug", "plugged"]:
+                    cells.append(fmt([v * scale for v in r.values(metric, variant=variant, eve="whitebox", **w).values()],
+                                     digits))
+            cells.append(fmt(r.values("pc_eve", variant="unplug", eve="whitebox", **w).values(), 3))
+            cells += [fmt(r.values("pc_eve", variant="plugged", eve=eve, **w).values(), 3)
+                      for eve in ["whitebox", "blackbox", "adaptive"]]
+            rows.append(cells)
+    head = ["beamformer", "alpha", "mse_sen unplug (1e-4 rad^2)", "mse_sen plugged", "mse_com unplug",
+            "mse_com plugged", "P_c unplug", "P_c plugged white box", "P_c plugged black box", "P_c plugged adaptive"]
+    return [r.header() + f" Projection constraint, PSR -10 dB, train and test SNR {TRAIN_SNR} dB.", ""] + \
+        md_table(head, rows)
 
 
 def ss_isac_fig4_psr():
@@ -213,10 +263,13 @@ def ss_isac_fig4_mse():
 
 
 TABLES = {
+    "gs_isac_snr": ("docs/experiments/gs-isac.md", gs_isac_snr),
     "ss_isac_fig3": ("docs/experiments/ss-isac.md", ss_isac_fig3),
     "ss_isac_fig4_psr": ("docs/experiments/ss-isac.md", ss_isac_fig4_psr),
     "ss_isac_fig4_pc": ("docs/experiments/ss-isac.md", ss_isac_fig4_pc),
     "ss_isac_fig4_mse": ("docs/experiments/ss-isac.md", ss_isac_fig4_mse),
+    "ss_isac_channel": ("docs/experiments/ss-isac.md", ss_isac_channel),
+    "ss_isac_mnist": ("docs/experiments/ss-isac.md", ss_isac_mnist),
 }
 
 BLOCK = re.compile(r"(<!-- doc_tables: (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /doc_tables -->)", re.S)
