@@ -35,7 +35,8 @@ TORCH_MODULE(PairedArn);
 
 // Module ids of the Eves' weight initialisation (each layer draws from its own id and index on
 // rng::kStreamInit). Never renumber: results depend on them.
-inline constexpr uint32_t kInitEveWhitebox = 192, kInitEveSubstitute = 208, kInitEveAdaptive = 224;
+inline constexpr uint32_t kInitEveWhitebox = 192, kInitEveSubstitute = 208, kInitEveAdaptive = 224,
+                          kInitEveClean = 256;
 
 // Eve's classifier on y_Eve: 2L -> hidden... -> num_classes logits (ReLU hidden layers).
 // The paper's P_Eve uses {64, 32, 32}; the black-box substitute {16, 16}.

@@ -44,6 +44,10 @@ def load(path):
     for key in ("variant", "eve", "test_snr_db", "mse_sen", "mse_com", "pc_eve", "seed", "psr_db"):
         if key not in rows[0]:
             sys.exit(f"{path}: column '{key}' missing (is this a semsec summary.csv?)")
+    # Eve's ceiling (eve.clean_ceiling) has no test SNR: it is not a curve of either figure.
+    rows = [r for r in rows if r["variant"] != "clean"]
+    if not rows:
+        sys.exit(f"{path}: only Eve-ceiling rows; nothing to plot")
     # Points that diverged (status diverged@STAGE:STEP) have no metrics: leave them out, loudly.
     bad = sorted({(r["seed"], r["status"]) for r in rows if r.get("status", "ok") != "ok"})
     if bad:

@@ -1,3 +1,6 @@
 # scripts/: the Python tools' own tests (standard library only), run with the build's venv.
 add_test(NAME script_mnist5k COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_mnist5k.py)
 set_tests_properties(script_mnist5k PROPERTIES TIMEOUT 300)
+# scripts/plot.py needs matplotlib: the venv's python, which the set-up installs.
+add_test(NAME script_plot COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_plot.py)
+set_tests_properties(script_plot PROPERTIES TIMEOUT 300)

@@ -2,6 +2,10 @@
 // system stays frozen while the ARNs train, and the evaluation grid is complete.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/fs.h"
@@ -179,6 +183,41 @@ TEST_F(SsIsacTest, BaseSystemStaysBitForBitFrozenWhileEveAndArnsTrain) {
     EXPECT_TRUE(r.variant == "unplug" || r.variant == "decrypt_only" || r.variant == "plugged");
     EXPECT_DOUBLE_EQ(r.psr_db, -10.0);
   }
+}
+
+// eve.clean_ceiling: P_Eve's architecture trained and tested on the codewords z without a channel.
+// Eve's channel (her SNR offset) changes P_Eve but neither the clean classifier nor its row, which
+// summary.csv writes once per point, without a test SNR or MSEs.
+TEST_F(SsIsacTest, EveCeilingTrainsOnTheCleanCodewordsWithoutAChannel) {
+  auto run = [&](const std::string& offset, const std::string& name) {
+    const config::Config cfg = make_config({"security.enabled=true", "security.blackbox=false",
+                                            "security.adaptive_eve=false", "eve.clean_ceiling=true",
+                                            "channel.eve_snr_offset_db=" + offset});
+    RunContext ctx = context(name);
+    IsacExperiment exp(cfg, {{11, 15.0, 3e-3}, {12, 15.0, 3e-3}}, ctx);
+    exp.train_general();
+    exp.train_eves();
+    std::vector<SummaryRow> rows = exp.evaluate_security();
+    return std::make_tuple(exp.eve_clean()->parameters().front().detach().clone(),
+                           exp.eve_whitebox()->parameters().front().detach().clone(), rows);
+  };
+  const auto [clean_a, wb_a, rows_a] = run("0", "a");
+  const auto [clean_b, wb_b, rows_b] = run("-20", "b");
+  EXPECT_TRUE(torch::equal(clean_a, clean_b));
+  EXPECT_FALSE(torch::equal(wb_a, wb_b));
+  // 2 test SNRs x 3 variants x P_Eve, then one clean row per point.
+  ASSERT_EQ(rows_a.size(), 2u * 3u * 2u + 2u);
+  for (size_t i = 0; i < rows_a.size(); ++i) {
+    const SummaryRow& r = rows_a[i];
+    if (r.variant != "clean") continue;
+    EXPECT_EQ(r.eve, "clean");
+    EXPECT_TRUE(std::isnan(r.test_snr_db));
+    EXPECT_GE(r.pc_eve, 0.0);
+    EXPECT_LE(r.pc_eve, 1.0);
+    EXPECT_EQ(r.pc_eve, rows_b[i].pc_eve);
+    EXPECT_EQ(summary_line(r).find(fmt::format("{},clean,clean,15,,-10,{},,,", r.point, r.seed)), 0u) << summary_line(r);
+  }
+  EXPECT_EQ(std::count_if(rows_a.begin(), rows_a.end(), [](const SummaryRow& r) { return r.variant == "clean"; }), 2);
 }
 
 TEST_F(SsIsacTest, FreshArnPairIsTheIdentity) {

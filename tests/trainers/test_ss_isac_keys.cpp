@@ -88,6 +88,7 @@ TEST_F(SsIsacKeys, EveryKeyReachesItsField) {
       {{"train.adam_beta2=0.95"}, [](E& e) { EXPECT_EQ(e.stage_spec("arn_whitebox").adam.beta2, 0.95); }},
       {{"train.adam_eps=1e-5"}, [](E& e) { EXPECT_EQ(e.stage_spec("general").adam.eps, 1e-5); }},
       {{"train.lr=0.02"}, [](E& e) { EXPECT_EQ(e.stage_spec("general").lr, std::vector<double>{0.02}); }},
+      {{"eve.clean_ceiling=true"}, [](E& e) { EXPECT_TRUE(e.eve_clean().get() != nullptr); }},
       {{"eve.lr=0.004"}, [](E& e) { EXPECT_EQ(e.stage_spec("eve_whitebox").lr, std::vector<double>{0.004}); }},
       {{"security.lr=0.005"}, [](E& e) { EXPECT_EQ(e.stage_spec("arn_blackbox").lr, std::vector<double>{0.005}); }},
       {{"train.log_every=3"}, [](E& e) { EXPECT_EQ(e.stage_spec("general").log_every, 3); }},

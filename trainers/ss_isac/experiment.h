@@ -26,8 +26,8 @@ namespace semsec::trainers {
 // One row of summary.csv: one grid point, variant, eavesdropper and test SNR.
 struct SummaryRow {
   int64_t point = 0;
-  std::string variant = "unplug";  // unplug | decrypt_only | plugged
-  std::string eve = "none";        // none | whitebox | blackbox | adaptive
+  std::string variant = "unplug";  // unplug | decrypt_only | plugged | clean (eve.clean_ceiling)
+  std::string eve = "none";        // none | whitebox | blackbox | adaptive | clean
   double train_snr_db = 0, test_snr_db = 0;
   double psr_db = std::numeric_limits<double>::quiet_NaN();
   uint64_t seed = 0;
@@ -64,7 +64,7 @@ class IsacExperiment {
   std::vector<SummaryRow> evaluate_general();
 
   // Security stages (Sec. III): Eve's classifier P_Eve and the black-box substitute trained on
-  // unplugged signals; ARN pairs trained against each with the composite loss (eq. 25-29);
+  // unplugged signals (and, with eve.clean_ceiling, P_Eve's architecture on the clean codewords); ARN pairs trained against each with the composite loss (eq. 25-29);
   // an adaptive Eve retrained on the encrypted signals of the white-box ARNs.
   void train_eves();
   void train_arns();
@@ -74,6 +74,8 @@ class IsacExperiment {
   models::PairedArn& arn_whitebox() { return arn_wb_; }
   models::EveClassifier& eve_whitebox() { return eve_wb_; }
   models::EveClassifier& eve_adaptive() { return eve_adapt_; }
+  // P_Eve's architecture on the clean codewords; null unless eve.clean_ceiling.
+  models::EveClassifier& eve_clean() { return eve_clean_; }
   const Grid& grid() const { return grid_; }
   const std::vector<GridPoint>& points() const { return grid_.points(); }
   const config::Config& config() const { return cfg_; }
@@ -104,14 +106,17 @@ class IsacExperiment {
                                     int64_t step);
   // The link at the counter as it stands; eval selects the evaluation streams.
   kernels::IsacLinkOut link(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db, bool eval);
-  void train_eve(const std::string& stage, models::EveClassifier& eve, models::PairedArn* arn, int64_t step_offset);
+  // Trains `eve` on y_Eve of the (encrypted, when `arn` is given) codewords, or on the clean
+  // codewords z themselves when `clean` (no channel: eve.clean_ceiling).
+  void train_eve(const std::string& stage, models::EveClassifier& eve, models::PairedArn* arn, int64_t step_offset,
+                 bool clean = false);
   void train_arn(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eve, int64_t step_offset);
   // The factor of gamma_com and lambda_com: 1 for train.com_loss=mean, the pixels per image for sum.
   double com_loss_scale() const;
   // The linear PSR limit per point [G]: tau L_z (eq. 26).
   torch::Tensor psr_linear() const;
   std::shared_ptr<data::BatchSampler> sampler_;
-  models::EveClassifier eve_wb_{nullptr}, eve_bb_{nullptr}, eve_adapt_{nullptr};
+  models::EveClassifier eve_wb_{nullptr}, eve_bb_{nullptr}, eve_adapt_{nullptr}, eve_clean_{nullptr};
   models::PairedArn arn_wb_{nullptr}, arn_bb_{nullptr};
   torch::Tensor tau_;
   Encryption encryption_;

@@ -133,6 +133,10 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
     eve_wb_ = models::EveClassifier(grid_.seeds(), y_dim, hidden, k, models::kInitEveWhitebox);
     eve_bb_ = models::EveClassifier(grid_.seeds(), y_dim, sub_hidden, k, models::kInitEveSubstitute);
     eve_adapt_ = models::EveClassifier(grid_.seeds(), y_dim, hidden, k, models::kInitEveAdaptive);
+    if (cfg.get_bool("eve.clean_ceiling")) {
+      eve_clean_ = models::EveClassifier(grid_.seeds(), sizes.latent_dim, hidden, k, models::kInitEveClean);
+      eve_clean_->to(ctx.device);
+    }
     arn_wb_ = models::PairedArn(grid_.seeds(), arn);
     // The black-box pair starts from other weights than the white-box pair.
     std::vector<uint64_t> bb_seeds;

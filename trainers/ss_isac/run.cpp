@@ -21,7 +21,8 @@ std::string summary_header() {
 std::string summary_line(const SummaryRow& r) {
   const bool ok = r.status == "ok";  // a diverged point's metrics are not results
   const auto metric = [ok](double v) { return ok ? fmt_or_empty(v) : std::string(); };
-  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}", r.point, r.variant, r.eve, r.train_snr_db, r.test_snr_db,
+  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}", r.point, r.variant, r.eve, r.train_snr_db,
+                     fmt_or_empty(r.test_snr_db),
                      fmt_or_empty(r.psr_db), r.seed, metric(r.mse_sen), metric(r.mse_com), metric(r.pc_eve),
                      metric(r.psr_real_db), metric(r.psr_p99_db), r.status);
 }
@@ -72,6 +73,10 @@ void write_summary(const std::vector<SummaryRow>& rows, int64_t num_points, RunC
   CsvWriter csv(ctx.run_dir + "/summary.csv", summary_header());
   for (const auto& r : rows) {
     csv.row(summary_line(r));
+    if (r.variant == "clean") {  // eve.clean_ceiling: no test SNR
+      if (r.point == 0 && r.status == "ok") log::info("Eve's ceiling (clean codewords, no channel): P_c {:.3f}", r.pc_eve);
+      continue;
+    }
     if (ctx.tb && r.status == "ok") {
       // Evaluation metrics in TensorBoard, with the test SNR (dB) as the step axis.
       const std::string tag =

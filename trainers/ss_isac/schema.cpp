@@ -91,6 +91,9 @@ config::Schema isac_schema() {
       .add_int("eve.epochs", 10, 0, kIntMax, "epochs of each Eve classifier (ignored when eve.steps > 0)")
       .add_int("eve.steps", 0, 0, kIntMax, "optimizer steps of each Eve classifier (0 = use eve.epochs)")
       .add_float("eve.lr", 1e-4, 0.0, 10.0, "Adam learning rate of Eve's classifiers")
+      .add_bool("eve.clean_ceiling", false,
+                "also train P_Eve's architecture on the clean codewords z (no channel, stage eve_clean) and report "
+                "its test accuracy as summary.csv's 'clean' row: what any Eve of this architecture could read")
       .add_int("eve.num_classes", 10, 2, 256, "number of image classes (labels must be below it)")
       .add_float_list("eval.test_snr_db", {0, 5, 10, 15, 20}, -50.0, 100.0, "test SNRs (dB)")
       .add_int("eval.batch_size", 1000, 1, kIntMax, "samples per evaluation batch")

@@ -15,7 +15,7 @@ namespace {
 // noise or batches of another.
 constexpr int64_t kStageStride = int64_t{1} << 24;
 constexpr int64_t kOffsetEveWb = 1 * kStageStride, kOffsetEveBb = 2 * kStageStride, kOffsetArnWb = 3 * kStageStride,
-                  kOffsetArnBb = 4 * kStageStride, kOffsetEveAdapt = 5 * kStageStride;
+                  kOffsetArnBb = 4 * kStageStride, kOffsetEveAdapt = 5 * kStageStride, kOffsetEveClean = 6 * kStageStride;
 
 // Cross-entropy per grid point: logits [G, B, K], labels [G, B] -> [G].
 torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels) {
@@ -35,21 +35,20 @@ NamedTensors named(const std::string& prefix, torch::nn::Module& m) {
 }  // namespace
 
 void IsacExperiment::train_eve(const std::string& stage, models::EveClassifier& eve, models::PairedArn* arn,
-                               int64_t step_offset) {
+                               int64_t step_offset, bool clean) {
   set_trainable(*model_, false);
   if (arn) set_trainable(**arn, false);
   StageSpec spec = stage_spec(stage);
   spec.params = named("", *eve);
   spec.prepare = [this, step_offset](int64_t step) { load_step(step_offset + step); };
-  spec.loss_fn = [this, &eve, arn]() {
+  spec.loss_fn = [this, &eve, arn, clean]() {
     torch::Tensor z;
     {
       torch::NoGradGuard no_grad;
       z = model_->transmit(batch_.x);
       if (arn) z = encrypt(*arn, z, psr_linear(), encryption_);
     }
-    const kernels::IsacLinkOut y = train_channel(z);
-    const torch::Tensor logits = eve->forward(y.y_eve);
+    const torch::Tensor logits = eve->forward(clean ? z : train_channel(z).y_eve);
     const torch::Tensor ce = cross_entropy(logits, batch_.labels);
     const torch::Tensor acc = (logits.argmax(-1) == batch_.labels).to(torch::kFloat32).mean(1);
     return NamedTensors{{"loss", ce}, {"accuracy", acc}};
@@ -63,6 +62,7 @@ torch::Tensor IsacExperiment::psr_linear() const { return tau_ * static_cast<dou
 void IsacExperiment::train_eves() {
   train_eve("eve_whitebox", eve_wb_, nullptr, kOffsetEveWb);
   if (cfg_.get_bool("security.blackbox")) train_eve("eve_substitute", eve_bb_, nullptr, kOffsetEveBb);
+  if (eve_clean_) train_eve("eve_clean", eve_clean_, nullptr, kOffsetEveClean, /*clean=*/true);
 }
 
 void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eve,
@@ -193,6 +193,29 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
       emit(acc[0], "unplug", "adaptive", false);
       emit(acc[1], "decrypt_only", "adaptive", false);
       emit(acc[2], "plugged", "adaptive", true);
+    }
+  }
+  if (eve_clean_) {
+    // Eve's ceiling: P_Eve's architecture trained and tested on the clean codewords. No channel, so
+    // one row per point, without a test SNR or MSEs.
+    torch::Tensor hits = zeros();
+    for (int64_t start = 0; start < n; start += batch) {
+      const int64_t bsz = std::min(batch, n - start);
+      const data::Batch b = data::eval_batch(test_, start, bsz, grid_.seeds(), phi_lo_, phi_hi_, ctx_.device);
+      hits += (eve_clean_->forward(model_->transmit(b.x)).argmax(-1) == b.labels).sum(1).to(torch::kFloat64);
+    }
+    const torch::Tensor pc = (hits / n).cpu();
+    for (int64_t g = 0; g < num_points; ++g) {
+      SummaryRow r;
+      r.point = g;
+      r.variant = "clean";
+      r.eve = "clean";
+      r.seed = grid_.points()[g].seed;
+      r.train_snr_db = grid_.points()[g].train_snr_db;
+      r.test_snr_db = r.mse_sen = r.mse_com = std::numeric_limits<double>::quiet_NaN();
+      r.psr_db = grid_.points()[g].psr_db;
+      r.pc_eve = pc[g].item<double>();
+      rows.push_back(r);
     }
   }
   return rows;
