@@ -133,20 +133,41 @@ int cmd_train(const std::vector<std::string>& argv) {
   return 0;
 }
 
+// --shard I/N: 0 <= I < N.
+void parse_shard(const std::string& text, trainers::SweepOptions& opt) {
+  const size_t slash = text.find('/');
+  auto number = [&](std::string_view part, int64_t& out) {
+    const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
+    return ec == std::errc() && ptr == part.data() + part.size() && !part.empty();
+  };
+  if (slash == std::string::npos || !number(std::string_view(text).substr(0, slash), opt.shard_index) ||
+      !number(std::string_view(text).substr(slash + 1), opt.shard_count) || opt.shard_count < 1 ||
+      opt.shard_index < 0 || opt.shard_index >= opt.shard_count) {
+    fail("--shard {}: expected I/N with 0 <= I < N (e.g. --shard 0/4)", text);
+  }
+}
+
 int cmd_sweep(const std::vector<std::string>& argv) {
   CommandSpec spec;
   spec.name = "sweep";
   spec.usage =
-      "semsec sweep CONFIG key.path=a,b,c [other.key=x,y ...] [key=value ...] [--out DIR] [--device D] [--resume DIR]";
+      "semsec sweep CONFIG key.path=a,b,c [other.key=x,y ...] [key=value ...] [--out DIR] [--device D] [--shard I/N]\n"
+      "       semsec sweep --resume DIR [--device D] [--shard I/N]\n"
+      "       semsec sweep --merge DIR";
   spec.description = fmt::format(
       "Hydra-style multirun: trains the Cartesian product of the comma-separated axes. Points that differ only in "
       "grid keys ({}) train together as one grid-batched model (up to sweep.max_grid points; 0 sizes ensembles "
-      "from free memory); other keys make separate ensembles. Writes one summary.csv for the whole sweep.",
+      "from free memory); other keys make separate ensembles. The plan (DIR/plan.csv) is fixed when the sweep "
+      "starts. Writes one summary.csv for the whole sweep. With --shard I/N (several processes or machines on one "
+      "shared DIR, e.g. a Slurm job array) this process trains the ensembles e with e mod N = I; the last shard to "
+      "finish, or --merge, writes the summary.",
       trainers::grid_keys_text());
   spec.optional_positional = {"CONFIG"};
-  spec.options = {{"--out", "sweep directory (default runs/<experiment.name>/<time>)"},
+  spec.options = {{"--out", "sweep directory (default runs/<experiment.name>/<time>; required with --shard)"},
                   {"--device", "cpu (default), cuda or cuda:N"},
-                  {"--resume", "continue an interrupted sweep in DIR"}};
+                  {"--resume", "continue an interrupted sweep in DIR"},
+                  {"--shard", "I/N: train only the ensembles e with e mod N = I, in a shared sweep directory"},
+                  {"--merge", "write DIR/summary.csv from its finished ensembles (after --shard runs)"}};
   const config::Schema schema = trainers::isac_schema();
   const CliArgs args = parse_cli(spec, argv);
   if (args.help) {
@@ -154,8 +175,30 @@ int cmd_sweep(const std::vector<std::string>& argv) {
     return 0;
   }
   trainers::SweepOptions opt;
+  const std::string merge = args.option("--merge");
+  if (!merge.empty()) {
+    if (!args.positional.empty() || !args.overrides.empty() || !args.option("--out").empty() ||
+        !args.option("--resume").empty() || !args.option("--shard").empty()) {
+      fail("semsec sweep --merge DIR takes no CONFIG, axes, --out, --resume or --shard: they are read from DIR");
+    }
+    opt.sweep_dir = merge;
+    for (const char* f : {"sweep.txt", "plan.csv"}) {
+      if (!fs::is_file(fs::join(merge, f))) fail("--merge {}: no {} there; is it a semsec sweep directory?", merge, f);
+    }
+    trainers::load_sweep_record(opt);
+    opt.shared = true;
+    // Nothing here trains, so the plan is plan.csv's whatever this machine's memory.
+    trainers::SweepPlan plan = trainers::settle_plan(opt, trainers::plan_sweep_from_record(opt));
+    trainers::merge_sweep_summary(opt, plan);
+    log::info("done: {}/summary.csv ({} ensembles)", merge, plan.ensembles.size());
+    return 0;
+  }
   opt.device = parse_device(args.option("--device", "cpu"));
   opt.resume = !args.option("--resume").empty();
+  if (!args.option("--shard").empty()) {
+    parse_shard(args.option("--shard"), opt);
+    opt.shared = true;
+  }
   if (opt.resume) {
     if (!args.positional.empty() || !args.overrides.empty() || !args.option("--out").empty()) {
       fail("semsec sweep --resume DIR takes no CONFIG, axes or --out: they are read from DIR/sweep.txt");
@@ -170,16 +213,47 @@ int cmd_sweep(const std::vector<std::string>& argv) {
     opt.config_file = args.positional[0];
     opt.args = args.overrides;
     const std::string out = args.option("--out");
-    const config::Config probe = config::Config::load_unchecked(schema, opt.config_file, {});
-    opt.sweep_dir = new_run_dir(out, "sweep.txt", probe.get_string("experiment.name") + "_sweep",
-                                fmt::format("continue it with '--resume {}' or ", out));
+    if (opt.shared) {
+      // Shards join one directory: the first creates it, the others check it holds the same sweep.
+      if (out.empty()) fail("--shard needs --out DIR: every shard of a sweep writes to the same directory");
+      if (fs::is_file(fs::join(out, "sweep.txt")) &&
+          read_file(fs::join(out, "sweep.txt")) != trainers::sweep_record_text(opt)) {
+        fail("--out {}: holds another sweep (its sweep.txt differs from this command's CONFIG and axes); choose "
+             "another directory",
+             out);
+      }
+      opt.sweep_dir = out;
+    } else {
+      const config::Config probe = config::Config::load_unchecked(schema, opt.config_file, {});
+      opt.sweep_dir = new_run_dir(out, "sweep.txt", probe.get_string("experiment.name") + "_sweep",
+                                  fmt::format("continue it with '--resume {}' or ", out));
+    }
   }
+  const std::string device_arg = opt.device.is_cpu() ? std::string() : " --device " + opt.device.str();
+  opt.resume_hint = opt.shared ? fmt::format("semsec sweep --resume {}{} --shard {}/{}", opt.sweep_dir, device_arg,
+                                             opt.shard_index, opt.shard_count)
+                               : fmt::format("semsec sweep --resume {}{}", opt.sweep_dir, device_arg);
   // Every point's configuration resolved and checked before the sweep directory is touched.
-  const trainers::SweepPlan plan = trainers::plan_sweep(opt);
+  trainers::SweepPlan plan = opt.resume && fs::is_file(fs::join(opt.sweep_dir, "plan.csv"))
+                                 ? trainers::plan_sweep_from_record(opt)
+                                 : trainers::plan_sweep(opt);
+  interrupt::install();
+  if (opt.shared) {
+    // Other processes work in this directory: no directory-wide lock or clean-up; each ensemble
+    // has its own lock.
+    const std::string err = fs::create_directories(opt.sweep_dir);
+    if (!err.empty()) fail("{}: cannot create the sweep directory: {}", opt.sweep_dir, err);
+    if (!opt.resume && !fs::is_file(fs::join(opt.sweep_dir, "sweep.txt"))) trainers::save_sweep_record(opt);
+    plan = trainers::settle_plan(opt, std::move(plan));
+    log::info("sweep directory {} (device {}, shard {}/{})", opt.sweep_dir, opt.device.str(), opt.shard_index,
+              opt.shard_count);
+    if (trainers::run_sweep(opt, plan)) log::info("done: {}/summary.csv", opt.sweep_dir);
+    return 0;
+  }
   const RunDirGuard guard(opt.sweep_dir);
   if (!opt.resume) trainers::save_sweep_record(opt);
+  plan = trainers::settle_plan(opt, std::move(plan));
   log::info("sweep directory {} (device {})", opt.sweep_dir, opt.device.str());
-  interrupt::install();
   trainers::run_sweep(opt, plan);
   log::info("done: {}/summary.csv", opt.sweep_dir);
   return 0;

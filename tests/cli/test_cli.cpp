@@ -421,6 +421,87 @@ TEST_F(CliTest, SweepTrainsTheGridAsOneEnsembleAndWritesOneSummary) {
   EXPECT_NE(bad.output.find("did you mean 'train.batch_size'"), std::string::npos) << bad.output;
 }
 
+// --shard I/N: processes on one sweep directory train disjoint ensembles of one plan (plan.csv); the
+// last to finish writes the summary, byte-identical to one process, and --merge writes it again.
+TEST_F(CliTest, ShardsAndMergeGiveTheOneProcessSummary) {
+  const std::string args = fmt::format("sweep {}/experiments/gs_isac.yaml {} model.ue_hidden=8,16 seed=0,1 sweep.max_grid=1",
+                                       SEMSEC_SOURCE_DIR, small_run_args());
+  const std::string one = fs::join(dir_, "one"), sharded = fs::join(dir_, "sharded"), half = fs::join(dir_, "half");
+  Result r = run(fmt::format("{} --out {}", args, one));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string summary = slurp(fs::join(one, "summary.csv"));
+  const std::string plan = slurp(fs::join(one, "plan.csv"));
+  EXPECT_EQ(plan,
+            "ensemble,point,model.ue_hidden,seed\n0,0,8,0\n1,0,8,1\n2,0,16,0\n3,0,16,1\n");
+  r = run(fmt::format("{} --out {} --shard 1/2", args, sharded));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("written by the last shard to finish"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(fs::join(sharded, "summary.csv")));
+  EXPECT_FALSE(fs::exists(fs::join(sharded, "ensemble000")));
+  EXPECT_TRUE(fs::is_file(fs::join(sharded, "ensemble003/summary.csv")));
+  r = run(fmt::format("{} --out {} --shard 0/2", args, sharded));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(slurp(fs::join(sharded, "summary.csv")), summary);
+  EXPECT_EQ(slurp(fs::join(sharded, "plan.csv")), plan);
+  // Each ensemble trained once: a shard run again skips its finished ensembles.
+  r = run(fmt::format("sweep --resume {} --shard 1/2", sharded));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("ensemble 1: finished before"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("grid point(s) in"), std::string::npos) << r.output;
+  fs::remove_all(fs::join(sharded, "summary.csv"));
+  r = run(fmt::format("sweep --merge {}", sharded));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(slurp(fs::join(sharded, "summary.csv")), summary);
+  // A merge before every shard finished names what is missing and writes nothing.
+  ASSERT_EQ(run(fmt::format("{} --out {} --shard 0/2", args, half)).exit_code, 0);
+  r = run(fmt::format("sweep --merge {}", half));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("2 of 4 ensembles are not finished (ensemble001, ensemble003)"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(fs::join(half, "summary.csv")));
+  // Bad shards and a directory of another sweep are refused before anything trains.
+  for (const auto& [extra, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--out " + half + " --shard 2/2", "--shard 2/2: expected I/N with 0 <= I < N"},
+           {"--out " + half + " --shard one/2", "--shard one/2: expected I/N"},
+           {"--shard 0/2", "--shard needs --out DIR"},
+           {"train.lr=0.01 --out " + half + " --shard 1/2", "holds another sweep"}}) {
+    r = run(fmt::format("{} {}", args, extra));
+    EXPECT_EQ(r.exit_code, 2) << extra << ": " << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << extra << ": " << r.output;
+  }
+  EXPECT_FALSE(fs::exists(fs::join(half, "ensemble001")));
+  r = run(fmt::format("sweep --merge {} --shard 0/2", half));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("--merge DIR takes no CONFIG"), std::string::npos) << r.output;
+  r = run(fmt::format("sweep --merge {}", dir_));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("no sweep.txt there"), std::string::npos) << r.output;
+}
+
+// plan.csv fixes the ensembles when the sweep starts: a resume follows it whatever sweep.max_grid
+// would give now, and a plan.csv that this sweep could not have made is refused.
+TEST_F(CliTest, AResumedSweepFollowsItsPlan) {
+  const std::string out = fs::join(dir_, "planned");
+  Result r = run(fmt::format("sweep {}/experiments/gs_isac.yaml {} seed=0,1,2 sweep.max_grid=2 --out {}",
+                             SEMSEC_SOURCE_DIR, small_run_args(), out));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string summary = slurp(fs::join(out, "summary.csv"));
+  // As if the sweep had been sized from free memory (sweep.max_grid=0) on another machine.
+  std::string record = slurp(fs::join(out, "sweep.txt"));
+  record.replace(record.find("sweep.max_grid=2"), 16, "sweep.max_grid=0");
+  std::ofstream(fs::join(out, "sweep.txt"), std::ios::trunc) << record;
+  fs::remove_all(fs::join(out, "ensemble001"));
+  fs::remove_all(fs::join(out, "summary.csv"));
+  r = run(fmt::format("sweep --resume {}", out));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("per grid point"), std::string::npos) << r.output;  // no memory sizing
+  EXPECT_EQ(slurp(fs::join(out, "summary.csv")), summary);
+  std::ofstream(fs::join(out, "plan.csv"), std::ios::trunc) << "ensemble,point,seed\n0,0,0\n0,1,2\n1,0,1\n";
+  r = run(fmt::format("sweep --merge {}", out));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("plan.csv: the sweep directory's plan does not match"), std::string::npos) << r.output;
+}
+
 TEST_F(CliTest, KilledSweepResumesToTheUninterruptedSummary) {
   const std::string args = fmt::format(
       "sweep {}/experiments/ss_isac.yaml {} train.steps=4 eve.steps=3 security.steps=6 security.psr_db=-20,-5 "

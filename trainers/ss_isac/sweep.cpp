@@ -1,7 +1,12 @@
 // `semsec sweep`: grids as ensembles.
 #include "trainers/ss_isac/sweep.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -161,30 +166,36 @@ SweepEnsemble plan_ensemble(const config::Config& base, const std::vector<SweepA
   return e;
 }
 
-// Trains (or resumes) ensemble `index` of the plan in SWEEP_DIR/ensembleNNN and returns its rows
-// of the sweep's summary.csv, prefixed by the swept values.
-std::vector<std::string> run_ensemble(const SweepOptions& opt, const SweepPlan& plan, int index) {
-  const SweepEnsemble& e = plan.ensembles.at(static_cast<size_t>(index));
-  const std::string run_dir = fs::join(opt.sweep_dir, fmt::format("ensemble{:03d}", index));
-  const std::string cfg_path = fs::join(run_dir, "config.yaml");
-  if (fs::exists(cfg_path) && !opt.resume) fail("{}: already holds a run; use --resume {}", run_dir, opt.sweep_dir);
-  RunContext ctx = open_run(run_dir, opt.device, opt.resume, e.cfg.get_bool("output.tensorboard"));
-  ctx.resume_command = fmt::format("semsec sweep --resume {}{}", opt.sweep_dir,
-                                   opt.device.is_cpu() ? std::string() : " --device " + opt.device.str());
-  write_file_atomic(cfg_path, e.cfg.to_yaml());
-  log::info("ensemble {}: {} grid point(s) in {}", index, e.points.size(), ctx.run_dir);
-  IsacExperiment exp(e.cfg, e.points, ctx);
-  // What differs between this ensemble's grid points (config.yaml holds the shared values).
-  write_file_atomic(fs::join(ctx.run_dir, "points.csv"), exp.grid().points_csv());
-  std::vector<std::string> lines;
-  for (const SummaryRow& row : run_experiment(exp, ctx)) {
-    std::string prefix;
-    for (const auto& k : plan.extra_columns) {
-      prefix += yaml_scalar_text(e.point_configs.at(static_cast<size_t>(row.point)), k) + ",";
-    }
-    lines.push_back(fmt::format("{}{},{}", prefix, index, summary_line(row)));
+std::string ensemble_dir(const SweepOptions& opt, size_t index) {
+  return fs::join(opt.sweep_dir, fmt::format("ensemble{:03d}", index));
+}
+
+// A CSV field: quoted when it holds a comma, a quote or a line break.
+std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
   }
-  return lines;
+  return out + "\"";
+}
+
+// The size of the largest ensemble of a plan.csv's text (rows per ensemble index).
+int64_t largest_ensemble(const std::string& csv, const std::string& path) {
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);  // header
+  std::map<std::string, int64_t> counts;
+  while (std::getline(in, line)) {
+    const size_t comma = line.find(',');
+    if (comma == std::string::npos || comma == 0) fail("{}: malformed row '{}' (expected ensemble,point,...)", path, line);
+    ++counts[line.substr(0, comma)];
+  }
+  int64_t most = 0;
+  for (const auto& [e, n] : counts) most = std::max(most, n);
+  if (most == 0) fail("{}: holds no grid point", path);
+  return most;
 }
 
 }  // namespace
@@ -210,10 +221,20 @@ void split_sweep_args(const std::vector<std::string>& args, std::vector<SweepAxi
   }
 }
 
-void save_sweep_record(const SweepOptions& opt) {
+std::string sweep_record_text(const SweepOptions& opt) {
   std::string saved = opt.config_file + "\n";
   for (const auto& a : opt.args) saved += a + "\n";
-  write_file_atomic(fs::join(opt.sweep_dir, "sweep.txt"), saved);
+  return saved;
+}
+
+void save_sweep_record(const SweepOptions& opt) {
+  write_file_atomic(fs::join(opt.sweep_dir, "sweep.txt"), sweep_record_text(opt));
+}
+
+SweepPlan plan_sweep_from_record(SweepOptions& opt) {
+  const std::string path = fs::join(opt.sweep_dir, "plan.csv");
+  opt.max_grid_override = largest_ensemble(read_file(path), path);
+  return plan_sweep(opt);
 }
 
 void load_sweep_record(SweepOptions& opt) {
@@ -252,7 +273,12 @@ SweepPlan plan_sweep(const SweepOptions& opt) {
     groups[key].push_back(c);
   }
   plan.num_groups = group_order.size();
-  plan.max_grid = base.get_int("sweep.max_grid") > 0 ? base.get_int("sweep.max_grid") : auto_max_grid(base, opt.device);
+  if (opt.max_grid_override > 0) {
+    plan.max_grid = opt.max_grid_override;
+  } else {
+    plan.max_grid =
+        base.get_int("sweep.max_grid") > 0 ? base.get_int("sweep.max_grid") : auto_max_grid(base, opt.device);
+  }
   // Swept keys that summary.csv does not already carry get a leading column of their own.
   for (const auto& ax : axes) {
     const GridAxis* axis = grid_axis(ax.key);
@@ -270,16 +296,132 @@ SweepPlan plan_sweep(const SweepOptions& opt) {
   return plan;
 }
 
-void run_sweep(const SweepOptions& opt, const SweepPlan& plan) {
-  std::string header = "";
+std::string plan_csv(const SweepPlan& plan) {
+  std::string out = "ensemble,point";
+  for (const auto& ax : plan.axes) out += "," + csv_field(ax.key);
+  out += "\n";
+  for (size_t e = 0; e < plan.ensembles.size(); ++e) {
+    const SweepEnsemble& ens = plan.ensembles[e];
+    for (size_t p = 0; p < ens.point_configs.size(); ++p) {
+      out += fmt::format("{},{}", e, p);
+      for (const auto& ax : plan.axes) out += "," + csv_field(yaml_scalar_text(ens.point_configs[p], ax.key));
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+SweepPlan settle_plan(SweepOptions& opt, SweepPlan plan) {
+  const std::string path = fs::join(opt.sweep_dir, "plan.csv");
+  std::string text = plan_csv(plan);
+  if (!fs::exists(path)) {
+    // Publish only if no other process of the sweep did first: link() fails on an existing name.
+    const std::string tmp = fmt::format("{}.{}.tmp", path, ::getpid());
+    write_file_atomic(tmp, text);
+    const int rc = ::link(tmp.c_str(), path.c_str());
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    if (rc == 0) return plan;
+    if (err != EEXIST) fail("{}: cannot write the plan: {}", path, std::strerror(err));
+  }
+  const std::string existing = read_file(path);
+  if (existing == text) return plan;
+  opt.max_grid_override = largest_ensemble(existing, path);
+  plan = plan_sweep(opt);
+  text = plan_csv(plan);
+  if (existing != text) {
+    fail("{}: the sweep directory's plan does not match this sweep's configuration and axes (was it started with "
+         "other arguments?); use another --out",
+         path);
+  }
+  log::info("sweep: following {} ({} ensembles of up to {} points)", path, plan.ensembles.size(), plan.max_grid);
+  return plan;
+}
+
+bool train_ensemble(const SweepOptions& opt, const SweepPlan& plan, size_t index) {
+  const SweepEnsemble& e = plan.ensembles.at(index);
+  const std::string run_dir = ensemble_dir(opt, index);
+  if (fs::is_file(fs::join(run_dir, "summary.csv"))) {
+    log::info("ensemble {}: finished before ({}/summary.csv), skipped", index, run_dir);
+    return false;
+  }
+  const std::string cfg_path = fs::join(run_dir, "config.yaml");
+  const bool resume = opt.resume || opt.shared;
+  if (fs::exists(cfg_path) && !resume) fail("{}: already holds a run; use --resume {}", run_dir, opt.sweep_dir);
+  // The ensemble's own lock: no two processes ever train it at once.
+  const RunDirGuard guard(run_dir);
+  RunContext ctx = open_run(run_dir, opt.device, resume && fs::exists(cfg_path), e.cfg.get_bool("output.tensorboard"));
+  ctx.resume_command = opt.resume_hint;
+  write_file_atomic(cfg_path, e.cfg.to_yaml());
+  log::info("ensemble {}: {} grid point(s) in {}", index, e.points.size(), ctx.run_dir);
+  IsacExperiment exp(e.cfg, e.points, ctx);
+  // What differs between this ensemble's grid points (config.yaml holds the shared values).
+  write_file_atomic(fs::join(ctx.run_dir, "points.csv"), exp.grid().points_csv());
+  run_experiment(exp, ctx);
+  return true;
+}
+
+std::vector<size_t> unfinished_ensembles(const SweepOptions& opt, const SweepPlan& plan) {
+  std::vector<size_t> out;
+  for (size_t e = 0; e < plan.ensembles.size(); ++e) {
+    if (!fs::is_file(fs::join(ensemble_dir(opt, e), "summary.csv"))) out.push_back(e);
+  }
+  return out;
+}
+
+void merge_sweep_summary(const SweepOptions& opt, const SweepPlan& plan) {
+  const std::vector<size_t> missing = unfinished_ensembles(opt, plan);
+  if (!missing.empty()) {
+    std::string names;
+    for (size_t i = 0; i < missing.size() && i < 8; ++i) names += fmt::format("{}ensemble{:03d}", i ? ", " : "", missing[i]);
+    if (missing.size() > 8) names += ", ...";
+    fail("{}: {} of {} ensembles are not finished ({}); train them (the missing --shard, or --resume {}) before "
+         "merging",
+         opt.sweep_dir, missing.size(), plan.ensembles.size(), names, opt.sweep_dir);
+  }
+  std::string header;
   for (const auto& k : plan.extra_columns) header += k + ",";
   CsvWriter summary(fs::join(opt.sweep_dir, "summary.csv"), header + "ensemble," + summary_header());
+  for (size_t e = 0; e < plan.ensembles.size(); ++e) {
+    const SweepEnsemble& ens = plan.ensembles[e];
+    const std::string path = fs::join(ensemble_dir(opt, e), "summary.csv");
+    std::istringstream in(read_file(path));
+    std::string line;
+    if (!std::getline(in, line) || line != summary_header()) {
+      fail("{}: not an SS-ISAC summary (its header is not '{}')", path, summary_header());
+    }
+    while (std::getline(in, line)) {
+      // Each row starts with its grid point's index within the ensemble.
+      size_t point = 0;
+      const size_t comma = line.find(',');
+      const auto [ptr, ec] = std::from_chars(line.data(), line.data() + std::min(comma, line.size()), point);
+      if (comma == std::string::npos || ec != std::errc() || ptr != line.data() + comma ||
+          point >= ens.point_configs.size()) {
+        fail("{}: row '{}' does not start with a grid point of the ensemble (0-{})", path, line,
+             ens.point_configs.size() - 1);
+      }
+      std::string prefix;
+      for (const auto& k : plan.extra_columns) prefix += yaml_scalar_text(ens.point_configs[point], k) + ",";
+      summary.row(fmt::format("{}{},{}", prefix, e, line));
+    }
+  }
+  summary.close();
+}
+
+bool run_sweep(const SweepOptions& opt, const SweepPlan& plan) {
   log::info("sweep: {} points in {} ensemble group(s) of up to {} points", plan.num_points, plan.num_groups,
             plan.max_grid);
   for (size_t e = 0; e < plan.ensembles.size(); ++e) {
-    for (const std::string& line : run_ensemble(opt, plan, static_cast<int>(e))) summary.row(line);
+    if (static_cast<int64_t>(e) % opt.shard_count == opt.shard_index) train_ensemble(opt, plan, e);
   }
-  summary.close();
+  if (opt.shard_count > 1 && !unfinished_ensembles(opt, plan).empty()) {
+    log::info("shard {}/{}: its ensembles are finished; the sweep's summary.csv is written by the last shard to "
+              "finish, or by 'semsec sweep --merge {}'",
+              opt.shard_index, opt.shard_count, opt.sweep_dir);
+    return false;
+  }
+  merge_sweep_summary(opt, plan);
+  return true;
 }
 
 }  // namespace semsec::trainers

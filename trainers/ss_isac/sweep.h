@@ -32,12 +32,23 @@ struct SweepOptions {
   std::string sweep_dir;
   torch::Device device = torch::kCPU;
   bool resume = false;
+  // Shared sweep directory (--shard, or a multi-process job): several processes train the
+  // ensembles of one plan; an ensemble directory that exists is resumed, a finished one skipped.
+  bool shared = false;
+  // --shard I/N: this process trains the ensembles e with e mod N = I.
+  int64_t shard_index = 0, shard_count = 1;
+  // The chunk size of an adopted plan.csv (0: sweep.max_grid, or free memory when that is 0).
+  int64_t max_grid_override = 0;
+  // How the message of an interrupted ensemble tells the user to continue.
+  std::string resume_hint;
 };
 
 // The resume protocol: DIR/sweep.txt records CONFIG and every argument, one per line, so that
 // `semsec sweep --resume DIR` reruns exactly the same sweep; finished ensembles are skipped
 // stage by stage from their checkpoints.
 void save_sweep_record(const SweepOptions& options);
+// What save_sweep_record writes.
+std::string sweep_record_text(const SweepOptions& options);
 // Fills config_file and args from options.sweep_dir's sweep.txt.
 void load_sweep_record(SweepOptions& options);
 
@@ -58,13 +69,35 @@ struct SweepPlan {
   int64_t max_grid = 0;
 };
 
-// Reads and validates the configuration and the axes, and plans the ensembles (sweep.max_grid,
-// or with 0 as many points as the device's memory allows).
+// Reads and validates the configuration and the axes, and plans the ensembles (max_grid_override,
+// sweep.max_grid, or with 0 as many points as the device's memory allows).
 SweepPlan plan_sweep(const SweepOptions& options);
+// plan_sweep with the ensemble size of the sweep directory's plan.csv (which must exist).
+SweepPlan plan_sweep_from_record(SweepOptions& options);
 
-// Runs every ensemble of the plan (plan_sweep(options), made before the sweep directory exists)
-// and writes sweep_dir/summary.csv (one row per grid point and test condition, with a leading
-// column per swept key).
-void run_sweep(const SweepOptions& options, const SweepPlan& plan);
+// The plan as DIR/plan.csv: one row per grid point (ensemble, point, the value of every axis).
+std::string plan_csv(const SweepPlan& plan);
+
+// Makes the plan the sweep directory's: writes plan.csv when the directory has none (atomically,
+// and only if no other process published one first), or adopts the plan.csv there, re-planning
+// with its ensemble size so that every process and every resume trains the same ensembles
+// whatever its free memory. Fails, naming plan.csv, when the file does not match this sweep.
+SweepPlan settle_plan(SweepOptions& options, SweepPlan plan);
+
+// Trains (or resumes) ensemble `index` in SWEEP_DIR/ensembleNNN, under its own lock; a finished
+// ensemble (its summary.csv exists) is skipped. Returns false when it was skipped.
+bool train_ensemble(const SweepOptions& options, const SweepPlan& plan, size_t index);
+
+// The ensembles whose summary.csv is missing (not finished), in order.
+std::vector<size_t> unfinished_ensembles(const SweepOptions& options, const SweepPlan& plan);
+
+// Writes SWEEP_DIR/summary.csv from the ensembles' own summary.csv files (one row per grid point
+// and test condition, with a leading column per swept key and the ensemble index); fails, naming
+// them, while any ensemble is unfinished.
+void merge_sweep_summary(const SweepOptions& options, const SweepPlan& plan);
+
+// Runs this process's ensembles of the plan (all of them, or its --shard) and, once every ensemble
+// of the plan is finished, writes the sweep's summary.csv. Returns true when it did.
+bool run_sweep(const SweepOptions& options, const SweepPlan& plan);
 
 }  // namespace semsec::trainers
