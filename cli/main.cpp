@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -17,6 +18,7 @@
 #include "bench/bench.h"
 #include "core/cli_args.h"
 #include "core/config.h"
+#include "core/distributed.h"
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/interrupt.h"
@@ -160,14 +162,16 @@ int cmd_sweep(const std::vector<std::string>& argv) {
       "from free memory); other keys make separate ensembles. The plan (DIR/plan.csv) is fixed when the sweep "
       "starts. Writes one summary.csv for the whole sweep. With --shard I/N (several processes or machines on one "
       "shared DIR, e.g. a Slurm job array) this process trains the ensembles e with e mod N = I; the last shard to "
-      "finish, or --merge, writes the summary.",
+      "finish, or --merge, writes the summary. Under torchrun or srun (several processes) the ranks claim "
+      "ensembles from the job's store, --device cuda means cuda:LOCAL_RANK, and rank 0 writes the summary.",
       trainers::grid_keys_text());
   spec.optional_positional = {"CONFIG"};
   spec.options = {{"--out", "sweep directory (default runs/<experiment.name>/<time>; required with --shard)"},
                   {"--device", "cpu (default), cuda or cuda:N"},
                   {"--resume", "continue an interrupted sweep in DIR"},
                   {"--shard", "I/N: train only the ensembles e with e mod N = I, in a shared sweep directory"},
-                  {"--merge", "write DIR/summary.csv from its finished ensembles (after --shard runs)"}};
+                  {"--merge", "write DIR/summary.csv from its finished ensembles (after --shard runs)"},
+                  {"--store-timeout", "seconds a rank of a multi-process job waits for the job's store (default 300)"}};
   const config::Schema schema = trainers::isac_schema();
   const CliArgs args = parse_cli(spec, argv);
   if (args.help) {
@@ -195,7 +199,28 @@ int cmd_sweep(const std::vector<std::string>& argv) {
   }
   opt.device = parse_device(args.option("--device", "cpu"));
   opt.resume = !args.option("--resume").empty();
-  if (!args.option("--shard").empty()) {
+  const dist::JobEnv job = dist::job_env();
+  const std::string timeout_text = args.option("--store-timeout", "300");
+  int64_t store_timeout_s = 0;
+  {
+    const auto [ptr, ec] = std::from_chars(timeout_text.data(), timeout_text.data() + timeout_text.size(),
+                                           store_timeout_s);
+    if (ec != std::errc() || ptr != timeout_text.data() + timeout_text.size() || store_timeout_s < 1) {
+      fail("--store-timeout {}: expected a whole number of seconds, at least 1", timeout_text);
+    }
+  }
+  if (job.multi_process()) {
+    if (!args.option("--shard").empty()) {
+      fail("--shard and a job of {} processes ({}) do not go together: the job's ranks share the ensembles",
+           job.world_size, job.launcher);
+    }
+    log::set_tag(fmt::format("r{}", job.rank));
+    opt.shared = true;
+    // One GPU per process: --device cuda is the process's local GPU.
+    if (opt.device.is_cuda() && !opt.device.has_index()) {
+      opt.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(job.local_rank));
+    }
+  } else if (!args.option("--shard").empty()) {
     parse_shard(args.option("--shard"), opt);
     opt.shared = true;
   }
@@ -213,7 +238,22 @@ int cmd_sweep(const std::vector<std::string>& argv) {
     opt.config_file = args.positional[0];
     opt.args = args.overrides;
     const std::string out = args.option("--out");
-    if (opt.shared) {
+    if (job.multi_process()) {
+      // A new job starts a new sweep; a job that torchrun restarted joins the one it began.
+      if (out.empty()) {
+        fail("a job of {} processes needs --out DIR: every rank writes to the same directory", job.world_size);
+      }
+      if (job.rank == 0 && job.restart_count == 0 && fs::exists(fs::join(out, "sweep.txt"))) {
+        fail("--out {}: already holds sweep.txt (another job's sweep); continue it with '--resume {}' or choose "
+             "another directory",
+             out, out);
+      }
+      if (job.restart_count > 0 && fs::is_file(fs::join(out, "sweep.txt")) &&
+          read_file(fs::join(out, "sweep.txt")) != trainers::sweep_record_text(opt)) {
+        fail("--out {}: holds another sweep (its sweep.txt differs from this command's CONFIG and axes)", out);
+      }
+      opt.sweep_dir = out;
+    } else if (opt.shared) {
       // Shards join one directory: the first creates it, the others check it holds the same sweep.
       if (out.empty()) fail("--shard needs --out DIR: every shard of a sweep writes to the same directory");
       if (fs::is_file(fs::join(out, "sweep.txt")) &&
@@ -230,7 +270,10 @@ int cmd_sweep(const std::vector<std::string>& argv) {
     }
   }
   const std::string device_arg = opt.device.is_cpu() ? std::string() : " --device " + opt.device.str();
-  opt.resume_hint = opt.shared ? fmt::format("semsec sweep --resume {}{} --shard {}/{}", opt.sweep_dir, device_arg,
+  opt.resume_hint = job.multi_process()
+                         ? fmt::format("the same launch with 'semsec sweep --resume {}{}' in place of the sweep's arguments",
+                                       opt.sweep_dir, device_arg)
+                     : opt.shared ? fmt::format("semsec sweep --resume {}{} --shard {}/{}", opt.sweep_dir, device_arg,
                                              opt.shard_index, opt.shard_count)
                                : fmt::format("semsec sweep --resume {}{}", opt.sweep_dir, device_arg);
   // Every point's configuration resolved and checked before the sweep directory is touched.
@@ -238,6 +281,20 @@ int cmd_sweep(const std::vector<std::string>& argv) {
                                  ? trainers::plan_sweep_from_record(opt)
                                  : trainers::plan_sweep(opt);
   interrupt::install();
+  if (job.multi_process()) {
+    std::optional<DirLock> job_lock;  // rank 0 holds the sweep directory for the whole job
+    if (job.rank == 0) {
+      const std::string err = fs::create_directories(opt.sweep_dir);
+      if (!err.empty()) fail("{}: cannot create the sweep directory: {}", opt.sweep_dir, err);
+      job_lock.emplace(opt.sweep_dir);
+      if (!fs::is_file(fs::join(opt.sweep_dir, "sweep.txt"))) trainers::save_sweep_record(opt);
+    }
+    log::info("rank {} of {} ({}), device {}, store {}:{}{}", job.rank, job.world_size, job.launcher, opt.device.str(),
+              job.master_addr, job.master_port, job.restart_count > 0 ? fmt::format(", restart {}", job.restart_count) : "");
+    dist::Store store(job, std::chrono::seconds(store_timeout_s));
+    if (trainers::run_sweep_job(opt, std::move(plan), job, store)) log::info("done: {}/summary.csv", opt.sweep_dir);
+    return 0;
+  }
   if (opt.shared) {
     // Other processes work in this directory: no directory-wide lock or clean-up; each ensemble
     // has its own lock.

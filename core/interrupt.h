@@ -32,7 +32,9 @@ void stop_if_pending(const std::string& where, const std::string& advice);
 // Test hooks, read once from the environment: SEMSEC_TEST_KILL_AT_STEP=stage:step kills the process
 // (SIGKILL, no clean-up) when `stage` reaches `step`, to prove that resuming gives the uninterrupted
 // result; SEMSEC_TEST_SIGNAL_AT_STEP=stage:step:SIG raises signal SIG (a number) there, as Slurm's
-// SIGTERM would arrive; with a suffix x2 it raises it twice (the impatient second signal).
+// SIGTERM would arrive; with a suffix x2 it raises it twice (the impatient second signal). With
+// SEMSEC_TEST_HOOK_ONCE=PATH a hook fires only in the process that creates PATH first (so a worker
+// restarted by torchrun, or another rank, runs on).
 void test_hooks_at_step(const std::string& stage, long long step);
 
 }  // namespace semsec::interrupt

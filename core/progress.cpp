@@ -52,6 +52,13 @@ std::string format_rate(double rate) {
 
 }  // namespace
 
+std::string& tag() {
+  static std::string t;
+  return t;
+}
+
+void set_tag(std::string t) { tag() = std::move(t); }
+
 void line(std::ostream& os, std::string_view message) {
   ActiveBar& bar = active_bar();
   std::lock_guard lock(bar.mutex);
@@ -60,7 +67,8 @@ void line(std::ostream& os, std::string_view message) {
     out = kClearLine;
     bar.cleared = true;
   }
-  out += fmt::format("[semsec {}] {}\n", clock_hms(), message);
+  out += tag().empty() ? fmt::format("[semsec {}] {}\n", clock_hms(), message)
+                       : fmt::format("[semsec {} {}] {}\n", tag(), clock_hms(), message);
   os << out;
   os.flush();
 }

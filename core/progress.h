@@ -18,6 +18,9 @@ namespace semsec::log {
 // so the message does not end up glued to the bar.
 void line(std::ostream& os, std::string_view message);
 
+// A tag after "semsec" in every line (e.g. "r1" for rank 1 of a multi-process job); empty: none.
+void set_tag(std::string tag);
+
 // line() to stderr, message built with fmt.
 template <typename... Args>
 void info(fmt::format_string<Args...> f, Args&&... args) {

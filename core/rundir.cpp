@@ -158,24 +158,32 @@ RunDirGuard::RunDirGuard(std::string dir) : dir_(std::move(dir)), uncaught_(std:
     created_.clear();  // nothing of ours to remove beyond what create_directories made
     fail("{}: cannot create the run directory: {}", dir_, err);
   }
+  try {
+    lock_.emplace(dir_);
+  } catch (...) {
+    clean_up();
+    throw;
+  }
+}
+
+DirLock::DirLock(std::string dir) : dir_(std::move(dir)) {
   const std::string lock_path = fs::join(dir_, ".semsec.lock");
   // The holder removes the lock file when it lets go; a process that opened it just before that
   // holds a lock on a file that is no longer there, so it checks and tries again.
   bool locked = false;
   for (int attempt = 0; !locked; ++attempt) {
-    lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_fd_ < 0) {
+    fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
       const int e = errno;
-      clean_up();
       fail("{}: cannot open the lock file {}: {}", dir_, lock_path, std::strerror(e));
     }
-    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) break;  // held by someone else
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) break;  // held by someone else
     struct stat held {}, named {};
-    locked = ::fstat(lock_fd_, &held) == 0 && ::stat(lock_path.c_str(), &named) == 0 &&
+    locked = ::fstat(fd_, &held) == 0 && ::stat(lock_path.c_str(), &named) == 0 &&
              held.st_ino == named.st_ino && held.st_dev == named.st_dev;
     if (!locked) {
-      ::close(lock_fd_);
-      lock_fd_ = -1;
+      ::close(fd_);
+      fd_ = -1;
       if (attempt == 100) fail("{}: cannot take the lock {}: it keeps being replaced", dir_, lock_path);
     }
   }
@@ -183,8 +191,8 @@ RunDirGuard::RunDirGuard(std::string dir) : dir_(std::move(dir)), uncaught_(std:
     const int e = errno;
     std::string holder = read_file(lock_path);
     while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
-    ::close(lock_fd_);
-    lock_fd_ = -1;
+    ::close(fd_);
+    fd_ = -1;
     if (e == EWOULDBLOCK) {
       fail("{}: in use by another semsec process (pid {}); wait for it to finish or choose another directory", dir_,
            holder.empty() ? std::string("unknown") : holder);
@@ -193,17 +201,21 @@ RunDirGuard::RunDirGuard(std::string dir) : dir_(std::move(dir)), uncaught_(std:
   }
   // This process holds the lock: record its pid for the message another process would print.
   const std::string pid = fmt::format("{}\n", ::getpid());
-  if (::ftruncate(lock_fd_, 0) != 0 || ::pwrite(lock_fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     log::info("{}: could not record the pid in the lock file ({})", dir_, std::strerror(errno));
+  }
+}
+
+DirLock::~DirLock() {
+  if (fd_ >= 0) {
+    ::unlink(fs::join(dir_, ".semsec.lock").c_str());  // while still held: nobody else owns this name
+    ::close(fd_);                                      // releases the flock
   }
 }
 
 RunDirGuard::~RunDirGuard() {
   if (std::uncaught_exceptions() > uncaught_) clean_up();
-  if (lock_fd_ >= 0) {
-    ::unlink(fs::join(dir_, ".semsec.lock").c_str());  // while still held: nobody else owns this name
-    ::close(lock_fd_);                                   // releases the flock
-  }
+  // lock_ is released after the clean-up, by its own destructor.
 }
 
 void RunDirGuard::clean_up() const {

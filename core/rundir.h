@@ -1,6 +1,7 @@
 // Run directories and atomic file output: nothing a user sees is ever half-written.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,21 @@ std::string read_file(const std::string& path);
 // (a fresh, unused name). Creates nothing: RunDirGuard does.
 std::string choose_run_dir(const std::string& out, const std::string& experiment);
 
+// An exclusive lock on an existing directory for the lifetime of the object: flock on
+// DIR/.semsec.lock, which records the holder's pid; a second process gets semsec::Error naming that
+// pid. The lock goes with the process, however it ends.
+class DirLock {
+ public:
+  explicit DirLock(std::string dir);
+  ~DirLock();
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+
+ private:
+  std::string dir_;
+  int fd_ = -1;
+};
+
 // One command's hold on its run directory, taken after the configuration and the command line
 // have been validated and before anything is written there:
 //   - creates the directory (parents included) when it is missing;
@@ -50,7 +66,7 @@ class RunDirGuard {
   std::string dir_;
   std::vector<std::string> created_;  // directories this guard made, outermost first
   std::vector<std::string> before_;   // entries of dir_ before this command
-  int lock_fd_ = -1;
+  std::optional<DirLock> lock_;
   int uncaught_ = 0;
 };
 

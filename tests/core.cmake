@@ -15,3 +15,5 @@ set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/core/test_config.cpp
                             ${CMAKE_CURRENT_LIST_DIR}/core/test_config_validation.cpp
                             ${CMAKE_CURRENT_LIST_DIR}/core/test_progress.cpp
                             ${CMAKE_CURRENT_LIST_DIR}/core/test_rundir.cpp PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
+# The job environment (torchrun, Slurm) and the c10d store of multi-process sweeps.
+semsec_test(test_distributed SOURCES ${CMAKE_CURRENT_LIST_DIR}/core/test_distributed.cpp LIBS semsec_core)

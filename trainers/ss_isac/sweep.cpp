@@ -8,11 +8,13 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <thread>
 #include <map>
 #include <sstream>
 
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/interrupt.h"
 #include "core/progress.h"
 #include "core/rundir.h"
 #include "trainers/ss_isac/experiment.h"
@@ -406,6 +408,41 @@ void merge_sweep_summary(const SweepOptions& opt, const SweepPlan& plan) {
     }
   }
   summary.close();
+}
+
+bool run_sweep_job(SweepOptions& opt, SweepPlan plan, const dist::JobEnv& env, dist::Store& store) {
+  if (env.rank == 0) {
+    plan = settle_plan(opt, std::move(plan));
+    store.set("plan", plan_csv(plan));
+  } else {
+    const std::string text = store.get("plan");
+    opt.max_grid_override = largest_ensemble(text, "the plan of rank 0");
+    plan = plan_sweep(opt);
+    if (plan_csv(plan) != text) {
+      fail("rank {}: rank 0 planned other ensembles than this rank's command gives (do all ranks run the same "
+           "command, configuration file and data?)",
+           env.rank);
+    }
+  }
+  const auto num = static_cast<int64_t>(plan.ensembles.size());
+  log::info("sweep: {} points in {} ensembles of up to {} points, shared by {} ranks", plan.num_points, num,
+            plan.max_grid, env.world_size);
+  int64_t trained = 0;
+  for (;;) {
+    const int64_t e = store.add("next_ensemble", 1) - 1;
+    if (e >= num) break;
+    trained += train_ensemble(opt, plan, static_cast<size_t>(e)) ? 1 : 0;
+  }
+  store.add("ranks_done", 1);
+  log::info("no ensemble left ({} trained by this rank)", trained);
+  if (env.rank != 0) return false;
+  while (store.add("ranks_done", 0) < env.world_size) {
+    interrupt::stop_if_pending("while rank 0 waited for the other ranks",
+                               fmt::format("the finished ensembles are kept; continue with {}", opt.resume_hint));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  merge_sweep_summary(opt, plan);
+  return true;
 }
 
 bool run_sweep(const SweepOptions& opt, const SweepPlan& plan) {

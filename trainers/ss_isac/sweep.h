@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "core/config.h"
+#include "core/distributed.h"
 #include "trainers/ss_isac/grid.h"
 
 namespace semsec::trainers {
@@ -99,5 +100,12 @@ void merge_sweep_summary(const SweepOptions& options, const SweepPlan& plan);
 // Runs this process's ensembles of the plan (all of them, or its --shard) and, once every ensemble
 // of the plan is finished, writes the sweep's summary.csv. Returns true when it did.
 bool run_sweep(const SweepOptions& options, const SweepPlan& plan);
+
+// Runs the sweep as one rank of a multi-process job (torchrun, srun). Rank 0 settles the plan
+// (plan.csv) and publishes it through the store; the others check that their own plan of the same
+// command matches it. Every rank then claims ensembles one at a time from a counter in the store
+// (unequal ensembles balance; a finished one is skipped, an interrupted one resumed), and rank 0
+// writes the summary once every rank has run out of work. Returns true on the rank that wrote it.
+bool run_sweep_job(SweepOptions& options, SweepPlan plan, const dist::JobEnv& env, dist::Store& store);
 
 }  // namespace semsec::trainers
