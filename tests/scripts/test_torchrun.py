@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""`semsec sweep` as a multi-process job under torch.distributed's elastic launcher (torchrun, from
+the venv), two ranks on the CPU with one thread each, on a sweep of 4 ensembles:
+  - the merged summary.csv is byte-identical to one process, and each ensemble trained exactly once;
+  - a worker killed with SIGKILL mid-ensemble, restarted by torchrun (--max-restarts=1): same summary;
+  - SIGTERM (as Slurm preempts) stops the job with a message; launched again with --resume: same summary;
+  - a second job on the same --out is refused.
+usage: test_torchrun.py SEMSEC_BINARY TORCHRUN"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+SEMSEC = TORCHRUN = None
+ARGS = ["sweep", os.path.join(ROOT, "experiments", "gs_isac.yaml"), "model.ue_hidden=8,16", "seed=0,1",
+        "sweep.max_grid=1", "train.steps=12", "train.batch_size=32", "train.checkpoint_every=4", "train.log_every=2",
+        "eval.batch_size=48", "eval.test_snr_db=[0,15]", "data.train_limit=512", "data.test_limit=128",
+        "output.tensorboard=false"]
+
+
+def env_with(extra=None):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    for k in ("SEMSEC_TEST_KILL_AT_STEP", "SEMSEC_TEST_SIGNAL_AT_STEP", "SEMSEC_TEST_HOOK_ONCE"):
+        env.pop(k, None)
+    env.update(extra or {})
+    return env
+
+
+def job(args, extra_env=None, restarts=0):
+    cmd = [TORCHRUN, "--standalone", "--nproc-per-node=2", f"--max-restarts={restarts}", "--no-python", SEMSEC]
+    r = subprocess.run(cmd + args + ["--store-timeout", "60"], capture_output=True, text=True, env=env_with(extra_env),
+                       timeout=600)
+    return r.returncode, r.stdout + r.stderr
+
+
+def slurp(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+class Torchrun(unittest.TestCase):
+    reference = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="semsec_torchrun_")
+        one = os.path.join(cls.dir, "one")
+        r = subprocess.run([SEMSEC] + ARGS + ["--out", one], capture_output=True, text=True, env=env_with(),
+                           timeout=600)
+        assert r.returncode == 0, r.stderr
+        cls.reference = slurp(os.path.join(one, "summary.csv"))
+
+    def test_two_ranks_give_the_one_process_summary_and_train_each_ensemble_once(self):
+        out = os.path.join(self.dir, "job")
+        rc, log = job(ARGS + ["--out", out])
+        self.assertEqual(rc, 0, log)
+        self.assertEqual(slurp(os.path.join(out, "summary.csv")), self.reference)
+        trained = re.findall(r"\[semsec (r[01]) [0-9:]+\] ensemble (\d): 1 grid point\(s\) in", log)
+        self.assertEqual(sorted(e for _, e in trained), ["0", "1", "2", "3"], log)
+        self.assertEqual({r for r, _ in trained}, {"r0", "r1"}, log)  # both ranks worked
+        # A second job on the same --out is refused; the finished sweep stays as it was.
+        rc, log = job(ARGS + ["--out", out])
+        self.assertNotEqual(rc, 0, log)
+        self.assertIn("already holds sweep.txt", log)
+        self.assertEqual(slurp(os.path.join(out, "summary.csv")), self.reference)
+
+    def test_a_killed_worker_is_restarted_and_resumes_its_ensemble(self):
+        out = os.path.join(self.dir, "killed")
+        marker = os.path.join(self.dir, "killed.once")
+        rc, log = job(ARGS + ["--out", out], {"SEMSEC_TEST_KILL_AT_STEP": "general:6", "SEMSEC_TEST_HOOK_ONCE": marker},
+                      restarts=1)
+        self.assertEqual(rc, 0, log)
+        self.assertTrue(os.path.exists(marker), "the kill never happened")
+        self.assertIn("restart 1", log)
+        self.assertEqual(slurp(os.path.join(out, "summary.csv")), self.reference)
+
+    def test_sigterm_stops_the_job_and_resume_finishes_it(self):
+        out = os.path.join(self.dir, "stopped")
+        marker = os.path.join(self.dir, "stopped.once")
+        rc, log = job(ARGS + ["--out", out], {"SEMSEC_TEST_SIGNAL_AT_STEP": "general:6:15",
+                                              "SEMSEC_TEST_HOOK_ONCE": marker})
+        self.assertNotEqual(rc, 0, log)
+        self.assertIn(f"'semsec sweep --resume {out}' in place of the sweep's arguments", log)
+        self.assertFalse(os.path.exists(os.path.join(out, "summary.csv")))
+        rc, log = job(["sweep", "--resume", out])
+        self.assertEqual(rc, 0, log)
+        self.assertEqual(slurp(os.path.join(out, "summary.csv")), self.reference)
+
+
+if __name__ == "__main__":
+    SEMSEC, TORCHRUN = sys.argv[1], sys.argv[2]
+    unittest.main(argv=sys.argv[:1] + sys.argv[3:])
