@@ -3,7 +3,15 @@
 
 #include "bench/harness.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <thread>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -20,6 +28,7 @@
 #include "kernels/loss/loss_op.h"
 #include "models/gs_isac.h"
 #include "models/security.h"
+#include "core/distributed.h"
 #include "trainers/engine/graph_step.h"
 #include "trainers/engine/grid_adam.h"
 #include "trainers/engine/stage.h"
@@ -332,6 +341,63 @@ void bench_io(Bench& bench) {
   }
 }
 
+// A loopback TCP port that nothing listens on (bound, read, closed).
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    fail("bench store: cannot find a free loopback port: {}", std::strerror(errno));
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// The work queue of multi-process sweeps (trainers/ss_isac/sweep.cpp: run_sweep_job) without the
+// work: K clients, each on its own connection and thread as the ranks of a job are, claim 10,000
+// items from one counter of a c10d TCPStore served here. Shows how many claims per second the
+// coordinator takes, against one ensemble per claim in a real sweep.
+void bench_store(Bench& bench) {
+  auto& rows = bench.rows;
+  const int64_t items = 10000;
+  const int port = free_port();
+  const dist::JobEnv server{"bench", 0, 9, 0, "127.0.0.1", port, 0, false};
+  dist::Store store(server, std::chrono::seconds(30));
+  std::vector<std::unique_ptr<dist::Store>> clients;
+  for (int r = 1; r <= 8; ++r) {
+    dist::JobEnv e = server;
+    e.rank = r;
+    clients.push_back(std::make_unique<dist::Store>(e, std::chrono::seconds(30)));
+  }
+  int round = 0;
+  auto claim_all = [&](int k) {
+    const std::string key = fmt::format("next_{}", round++);
+    std::vector<std::thread> threads;
+    std::atomic<int64_t> claimed{0};
+    for (int r = 0; r < k; ++r) {
+      threads.emplace_back([&, r] {
+        for (;;) {
+          if (clients[static_cast<size_t>(r)]->add(key, 1) > items) break;
+          claimed.fetch_add(1);
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    if (claimed.load() != items) fail("bench store: {} items claimed, expected {}", claimed.load(), items);
+  };
+  const int reps = bench.o.quick ? 3 : 7;
+  const auto ms = interleaved_ms(torch::kCPU, 1, reps, {[&] { claim_all(1); }, [&] { claim_all(8); }});
+  rows.push_back({"store_claim_10k_1_rank", ms[0], "",
+                  fmt::format("{:.0f} claims/s: 1 client claims 10,000 items from a loopback c10d TCPStore",
+                              items / (ms[0] * 1e-3))});
+  rows.push_back({"store_claim_10k_8_ranks", ms[1], "store_claim_10k_1_rank",
+                  fmt::format("{:.0f} claims/s: 8 clients (own connection and thread each) share the 10,000",
+                              items / (ms[1] * 1e-3))});
+}
+
 // The table on stdout and bench.csv.
 void write_rows(Bench& bench) {
   const BenchOptions& o = bench.o;
@@ -360,8 +426,8 @@ int run_bench(const BenchOptions& o) {
   log::info("bench on {} ({} threads), batch {}", d.str(), at::get_num_threads(), kBatch);
   for (const auto& group : o.only) {
     if (group != "channel" && group != "loss" && group != "steps" && group != "grids" && group != "floor" &&
-        group != "io") {
-      fail("bench --only: unknown group '{}' (expected channel, loss, steps, grids, floor or io)", group);
+        group != "io" && group != "store") {
+      fail("bench --only: unknown group '{}' (expected channel, loss, steps, grids, floor, io or store)", group);
     }
   }
   auto wanted = [&](const std::string& group) {
@@ -382,6 +448,7 @@ int run_bench(const BenchOptions& o) {
   bench_gpu_grid(bench, grids);
   if (wanted("floor")) bench_floor(bench, grids, sgemm, sgemm_ms);
   if (wanted("io")) bench_io(bench);
+  if (wanted("store")) bench_store(bench);
   write_rows(bench);
   return 0;
 }

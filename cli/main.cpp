@@ -417,7 +417,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
       {"--device", "cpu (default), cuda or cuda:N"},
       {"--out", "directory for bench.csv (default .)"},
       {"--python", "python with torch for the baseline (default: the build's venv)"},
-      {"--only", "comma-separated groups to run: channel, loss, steps, grids, floor, io (default all)"},
+      {"--only", "comma-separated groups to run: channel, loss, steps, grids, floor, io, store (default all)"},
       {"--grids", "comma-separated grid sizes G for the grids group (default 1,4,16,64; --quick on a CPU 1,4)"}};
   spec.flags = {{"--quick", "fewer repetitions and grids"}};
   spec.takes_overrides = false;
@@ -441,10 +441,10 @@ int cmd_bench(const std::vector<std::string>& argv) {
     }
     return items;
   };
-  const std::vector<std::string> groups{"channel", "loss", "steps", "grids", "floor", "io"};
+  const std::vector<std::string> groups{"channel", "loss", "steps", "grids", "floor", "io", "store"};
   for (const std::string& g : split(args.option("--only", ""))) {
     if (std::find(groups.begin(), groups.end(), g) == groups.end()) {
-      fail("--only {}: unknown group; expected a comma-separated list of channel, loss, steps, grids, floor, io", g);
+      fail("--only {}: unknown group; expected a comma-separated list of channel, loss, steps, grids, floor, io, store", g);
     }
     o.only.push_back(g);
   }

@@ -672,7 +672,7 @@ TEST_F(CliTest, BenchQuickWritesMediansAndRatios) {
   const std::string csv = slurp(fs::join(dir_, "bench.csv"));
   EXPECT_EQ(csv.rfind("case,median_ms,ratio,note\n", 0), 0u) << csv;
   for (const char* c : {"channel_fused_G1,", "channel_fused_objective_G1,", "semsec_general_step,", "grid_G4,",
-                        "sequential_G4,", "flop_floor_general_step,"}) {
+                        "sequential_G4,", "flop_floor_general_step,", "store_claim_10k_8_ranks,"}) {
     EXPECT_NE(csv.find(c), std::string::npos) << c << " missing in " << csv;
   }
 }
