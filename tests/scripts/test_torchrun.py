@@ -4,10 +4,13 @@ the venv), two ranks on the CPU with one thread each, on a sweep of 4 ensembles:
   - the merged summary.csv is byte-identical to one process, and each ensemble trained exactly once;
   - a worker killed with SIGKILL mid-ensemble, restarted by torchrun (--max-restarts=1): same summary;
   - SIGTERM (as Slurm preempts) stops the job with a message; launched again with --resume: same summary;
-  - a second job on the same --out is refused.
+  - a second job on the same --out is refused;
+  - two processes started as srun starts them (SLURM_PROCID, SLURM_NTASKS, MASTER_ADDR and
+    MASTER_PORT; rank 0 serves the store): the same summary.
 usage: test_torchrun.py SEMSEC_BINARY TORCHRUN"""
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -88,6 +91,23 @@ class Torchrun(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(out, "summary.csv")))
         rc, log = job(["sweep", "--resume", out])
         self.assertEqual(rc, 0, log)
+        self.assertEqual(slurp(os.path.join(out, "summary.csv")), self.reference)
+
+    def test_two_slurm_tasks_give_the_one_process_summary(self):
+        out = os.path.join(self.dir, "slurm")
+        with socket.socket() as sock:  # a free port for rank 0's store
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        procs = []
+        for rank in range(2):
+            env = env_with({"SLURM_PROCID": str(rank), "SLURM_NTASKS": "2", "SLURM_LOCALID": str(rank),
+                            "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})
+            procs.append(subprocess.Popen([SEMSEC] + ARGS + ["--out", out, "--store-timeout", "60"], env=env,
+                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        logs = [p.communicate(timeout=600)[0] for p in procs]
+        for p, log in zip(procs, logs):
+            self.assertEqual(p.returncode, 0, log)
+        self.assertIn("rank 1 of 2 (slurm)", logs[1])
         self.assertEqual(slurp(os.path.join(out, "summary.csv")), self.reference)
 
 
