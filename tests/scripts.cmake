@@ -4,8 +4,8 @@ set_tests_properties(script_mnist5k PROPERTIES TIMEOUT 300)
 # scripts/plot.py needs matplotlib: the venv's python, which the set-up installs.
 add_test(NAME script_plot COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_plot.py)
 set_tests_properties(script_plot PROPERTIES TIMEOUT 300)
-# Multi-process sweeps under torchrun (the venv's, next to its python): two ranks on the CPU.
+# Multi-process sweeps: torchrun (the venv's, next to its python), srun's environment and the sbatch scripts.
 get_filename_component(_semsec_venv_bin "${SEMSEC_PYTHON}" DIRECTORY)
-add_test(NAME script_torchrun COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_torchrun.py
+add_test(NAME script_distributed_sweeps COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_distributed_sweeps.py
          $<TARGET_FILE:semsec> ${_semsec_venv_bin}/torchrun)
-set_tests_properties(script_torchrun PROPERTIES TIMEOUT 900)
+set_tests_properties(script_distributed_sweeps PROPERTIES TIMEOUT 900)

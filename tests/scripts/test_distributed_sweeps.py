@@ -6,8 +6,10 @@ the venv), two ranks on the CPU with one thread each, on a sweep of 4 ensembles:
   - SIGTERM (as Slurm preempts) stops the job with a message; launched again with --resume: same summary;
   - a second job on the same --out is refused;
   - two processes started as srun starts them (SLURM_PROCID, SLURM_NTASKS, MASTER_ADDR and
-    MASTER_PORT; rank 0 serves the store): the same summary.
-usage: test_torchrun.py SEMSEC_BINARY TORCHRUN"""
+    MASTER_PORT; rank 0 serves the store): the same summary;
+  - scripts/slurm/sweep.sbatch and sweep_array.sbatch, run by bash with stand-ins for srun and
+    scontrol on the PATH (no Slurm here): the same summary.
+usage: test_distributed_sweeps.py SEMSEC_BINARY TORCHRUN"""
 import os
 import re
 import socket
@@ -109,6 +111,50 @@ class Torchrun(unittest.TestCase):
             self.assertEqual(p.returncode, 0, log)
         self.assertIn("rank 1 of 2 (slurm)", logs[1])
         self.assertEqual(slurp(os.path.join(out, "summary.csv")), self.reference)
+
+    def free_port(self):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+
+    def fake_slurm_bin(self):
+        """srun runs SLURM_NTASKS copies of its command with SLURM_PROCID / SLURM_LOCALID set and fails
+        when one fails; scontrol lists the nodes 127.0.0.1 and node2."""
+        bin_dir = os.path.join(self.dir, "fake_slurm_bin")
+        os.makedirs(bin_dir, exist_ok=True)
+        scripts = {
+            "srun": "#!/bin/bash\nwhile [[ \"$1\" == --* ]]; do shift; done\npids=()\n"
+                    "for ((i = 0; i < SLURM_NTASKS; i++)); do SLURM_PROCID=$i SLURM_LOCALID=$i \"$@\" & pids+=($!); done\n"
+                    "rc=0\nfor p in \"${pids[@]}\"; do wait \"$p\" || rc=1; done\nexit $rc\n",
+            "scontrol": "#!/bin/bash\necho 127.0.0.1\necho node2\n",
+        }
+        for name, text in scripts.items():
+            path = os.path.join(bin_dir, name)
+            with open(path, "w") as f:
+                f.write(text)
+            os.chmod(path, 0o755)
+        return bin_dir
+
+    def sbatch(self, script, extra):
+        env = env_with(dict({"PATH": self.fake_slurm_bin() + os.pathsep + os.environ["PATH"], "SEMSEC": SEMSEC,
+                             "DEVICE": "cpu", "SWEEP": " ".join(ARGS[1:]), "SLURM_JOB_NODELIST": "n[1-2]",
+                             "SLURM_JOB_ID": "77", "SLURM_CPUS_PER_TASK": "1"}, **extra))
+        r = subprocess.run(["bash", os.path.join(ROOT, "scripts", "slurm", script)], capture_output=True, text=True,
+                           env=env, cwd=ROOT, timeout=600)
+        return r.returncode, r.stdout + r.stderr
+
+    def test_the_sbatch_scripts_give_the_one_process_summary(self):
+        out = os.path.join(self.dir, "sbatch")
+        rc, log = self.sbatch("sweep.sbatch", {"OUT": out, "SLURM_NTASKS": "2", "MASTER_PORT": str(self.free_port())})
+        self.assertEqual(rc, 0, log)
+        self.assertIn("rank 1 of 2 (slurm)", log)
+        self.assertEqual(slurp(os.path.join(out, "summary.csv")), self.reference)
+        array = os.path.join(self.dir, "array")
+        for task in ("0", "1"):
+            rc, log = self.sbatch("sweep_array.sbatch", {"OUT": array, "SLURM_NTASKS": "1", "SLURM_ARRAY_TASK_ID": task,
+                                                         "SLURM_ARRAY_TASK_COUNT": "2"})
+            self.assertEqual(rc, 0, log)
+        self.assertEqual(slurp(os.path.join(array, "summary.csv")), self.reference)
 
 
 if __name__ == "__main__":
