@@ -120,6 +120,9 @@ CHANNEL_CMD = ("semsec sweep experiments/ss_isac.yaml channel.beamformer=wide2,s
                "output.tensorboard=false --device cpu")
 COM_SUM_CMD = ("semsec sweep experiments/ss_isac.yaml train.com_loss=sum seed=0,1,2,3,4 output.export=none "
                "output.tensorboard=false --device cpu")
+CEILING_CMD = ("semsec sweep experiments/ss_isac.yaml eve.clean_ceiling=true eve.epochs=20,100,300 seed=0,1,2,3,4 "
+               "security.blackbox=false security.adaptive_eve=false output.export=none output.tensorboard=false "
+               "--device cpu")
 MNIST_CMD = ("semsec sweep experiments/ss_isac_mnist.yaml seed=0,1,2,3,4 output.export=none "
              "output.tensorboard=false --device cpu")
 _raw_cache = {}
@@ -131,6 +134,7 @@ def raw(name):
         "fig34_eq": ("docs/results/ss_isac_fig34_equal_power_cpu.csv", FIG34_EQ_CMD),
         "channel": ("docs/results/ss_isac_channel_cpu.csv", CHANNEL_CMD),
         "mnist": ("docs/results/ss_isac_mnist_cpu.csv", MNIST_CMD),
+        "ceiling": ("docs/results/ss_isac_eve_ceiling_cpu.csv", CEILING_CMD),
         "com_sum": ("docs/results/ss_isac_com_loss_sum_cpu.csv", COM_SUM_CMD),
     }
     if name not in _raw_cache:
@@ -233,6 +237,25 @@ def ss_isac_com_loss():
             f"Projection constraint, PSR -10 dB, train and test SNR {TRAIN_SNR} dB.", ""] + md_table(head, rows)
 
 
+def ss_isac_eve_ceiling():
+    """P_c of P_Eve's architecture on clean codewords (no channel) and of P_Eve on the unplugged and
+    plugged signals, by how long Eve trained."""
+    r = raw("ceiling")
+    rows = []
+    for epochs in ["20", "100", "300"]:
+        w = dict(eve__epochs=epochs)
+        cells = [epochs + (" (default)" if epochs == "20" else ""),
+                 fmt(r.values("pc_eve", variant="clean", eve="clean", **w).values(), 3)]
+        cells += [fmt(r.values("pc_eve", variant="unplug", eve="whitebox", test_snr_db=snr, **w).values(), 3)
+                  for snr in ["20", "15", "0"]]
+        cells.append(fmt(r.values("pc_eve", variant="plugged", eve="whitebox", test_snr_db=TRAIN_SNR, **w).values(), 3))
+        rows.append(cells)
+    head = ["eve.epochs", "P_c clean z (no channel)", "P_c unplugged, 20 dB", "P_c unplugged, 15 dB",
+            "P_c unplugged, 0 dB", f"P_c plugged white box, {TRAIN_SNR} dB"]
+    return [r.header() + " Projection constraint, PSR -10 dB, train SNR 15 dB; the clean classifier and P_Eve "
+            "train for the same epochs.", ""] + md_table(head, rows)
+
+
 def ss_isac_fig4_psr():
     rows = []
     for psr in PSRS:
@@ -296,6 +319,7 @@ TABLES = {
     "ss_isac_channel": ("docs/experiments/ss-isac.md", ss_isac_channel),
     "ss_isac_mnist": ("docs/experiments/ss-isac.md", ss_isac_mnist),
     "ss_isac_com_loss": ("docs/experiments/ss-isac.md", ss_isac_com_loss),
+    "ss_isac_eve_ceiling": ("docs/experiments/ss-isac.md", ss_isac_eve_ceiling),
 }
 
 BLOCK = re.compile(r"(<!-- doc_tables: (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /doc_tables -->)", re.S)
