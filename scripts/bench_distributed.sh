@@ -10,13 +10,14 @@ SEMSEC="${SEMSEC:-$ROOT/build/cli/semsec}"
 VENV="${SEMSEC_VENV:-$HOME/.cache/semsec/venv}"
 REPS="${REPS:-3}"
 SWEEP=(sweep "$ROOT/experiments/gs_isac.yaml" model.ue_hidden=8,16 seed=0,1,2,3 sweep.max_grid=1
-       train.steps=400 train.batch_size=64 eval.test_snr_db=[0,15] data.test_limit=2000 output.tensorboard=false)
+       train.steps=2000 train.batch_size=64 eval.test_snr_db=[0,15] data.test_limit=2000 output.tensorboard=false)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+cores="$(nproc)"
 export OMP_NUM_THREADS=1
 tmp="$OUT.tmp.$$"
 {
-  echo "# bash scripts/bench_distributed.sh, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, OMP_NUM_THREADS=1 per process"
+  echo "# bash scripts/bench_distributed.sh, $(date -u +%Y-%m-%dT%H:%MZ), ${cores} cores, OMP_NUM_THREADS=1 per process"
   echo "# sweep: semsec ${SWEEP[*]//$ROOT\//}"
   echo "case,round,wall_s"
 } >"$tmp"
