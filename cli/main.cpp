@@ -92,10 +92,35 @@ std::string new_run_dir(const std::string& out, const std::string& marker, const
   return choose_run_dir(out, name);
 }
 
-int cmd_train(const std::vector<std::string>& argv) {
+// A YAML scalar in double quotes (backslash and quote escaped).
+std::string yaml_quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+int cmd_sweep(const std::vector<std::string>& argv);
+
+int cmd_train(const std::vector<std::string>& argv_in) {
+  // -m / --multirun (Hydra's spelling): the same arguments as a sweep.
+  std::vector<std::string> argv;
+  bool multirun = false;
+  for (const std::string& a : argv_in) {
+    if (a == "-m" || a == "--multirun") {
+      multirun = true;
+    } else {
+      argv.push_back(a);
+    }
+  }
+  if (multirun) return cmd_sweep(argv);
   CommandSpec spec;
   spec.name = "train";
-  spec.usage = "semsec train CONFIG [key.path=value ...] [--out DIR] [--device cpu|cuda[:N]] [--resume RUN_DIR]";
+  spec.usage =
+      "semsec train CONFIG [key.path=value ...] [--out DIR] [--device cpu|cuda[:N]] [--resume RUN_DIR]\n"
+      "       semsec train -m CONFIG key.path=a,b ... (a sweep: the same as semsec sweep)";
   spec.description =
       "Trains the general semantic ISAC system (eq. 1-9) on the configured data, evaluates the azimuth and image "
       "MSE at every test SNR and writes summary.csv into the run directory.";
@@ -112,6 +137,20 @@ int cmd_train(const std::vector<std::string>& argv) {
   }
   const bool resume = !args.option("--resume").empty();
   if (!resume && args.positional.empty()) fail("semsec train: missing CONFIG (usage: {})", spec.usage);
+  {
+    std::vector<trainers::SweepAxis> axes;
+    std::vector<std::string> plain;
+    trainers::split_sweep_args(args.overrides, axes, plain);
+    if (!axes.empty()) {
+      std::string given;
+      for (const std::string& o : args.overrides) {
+        if (config::parse_override(o).path == axes.front().key) given = o;
+      }
+      fail("semsec train: '{}' lists several values (a sweep axis); run it with 'semsec train -m ...' or 'semsec "
+           "sweep ...', or quote a single value that contains a comma ({}='\"a,b\"')",
+           given, axes.front().key);
+    }
+  }
   if (resume && !args.option("--out").empty()) fail("semsec train: --out and --resume exclude each other");
   std::string run_dir = args.option("--resume");
   if (resume && !fs::is_directory(run_dir)) fail("--resume {}: no such run directory", run_dir);
@@ -124,7 +163,14 @@ int cmd_train(const std::vector<std::string>& argv) {
   }
   // Everything above only read and checked; from here on the run directory is ours.
   const RunDirGuard guard(run_dir);
-  if (!resume) write_file_atomic(fs::join(run_dir, "config.yaml"), cfg.to_yaml());
+  if (!resume) {
+    write_file_atomic(fs::join(run_dir, "config.yaml"), cfg.to_yaml());
+    // The command line as given (Hydra's overrides.yaml): CONFIG, then every key=value.
+    std::string record = fmt::format("config: {}\noverrides:{}\n", yaml_quote(args.positional[0]),
+                                     args.overrides.empty() ? " []" : "");
+    for (const std::string& o : args.overrides) record += fmt::format("  - {}\n", yaml_quote(o));
+    write_file_atomic(fs::join(run_dir, "overrides.yaml"), record);
+  }
   trainers::RunContext ctx = trainers::open_run(run_dir, device, resume, cfg.get_bool("output.tensorboard"));
   ctx.resume_command =
       fmt::format("semsec train --resume {}{}", run_dir, device.is_cpu() ? std::string() : " --device " + device.str());

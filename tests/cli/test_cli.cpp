@@ -478,6 +478,46 @@ TEST_F(CliTest, ShardsAndMergeGiveTheOneProcessSummary) {
   EXPECT_NE(r.output.find("no sweep.txt there"), std::string::npos) << r.output;
 }
 
+// Hydra's conventions: range() and choice() axes, train -m as a sweep, a comma list given to train
+// refused with the way out, a quoted comma as one value, and the overrides recorded in the run.
+TEST_F(CliTest, HydraStyleAxesMultirunAndRecordedOverrides) {
+  const std::string cfg = fmt::format("{}/experiments/gs_isac.yaml {} train.steps=4", SEMSEC_SOURCE_DIR, small_run_args());
+  const std::string a = fs::join(dir_, "range"), b = fs::join(dir_, "multirun"), c = fs::join(dir_, "one");
+  Result r = run(fmt::format("sweep {} 'train.lr=choice(0.001, 0.002)' 'train.snr_db=range(5, 12, 2.5)' --out {}", cfg, a));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(slurp(fs::join(a, "plan.csv")),
+            "ensemble,point,train.lr,train.snr_db\n0,0,0.001,5\n0,1,0.001,7.5\n0,2,0.001,10\n0,3,0.002,5\n"
+            "0,4,0.002,7.5\n0,5,0.002,10\n");
+  r = run(fmt::format("train -m {} 'train.lr=0.001,0.002' 'train.snr_db=range(5,12,2.5)' --out {}", cfg, b));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(slurp(fs::join(b, "summary.csv")), slurp(fs::join(a, "summary.csv")));
+  r = run(fmt::format("train {} train.lr=0.001,0.002 --out {}", cfg, c));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("'train.lr=0.001,0.002' lists several values (a sweep axis)"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("semsec train -m"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(c));
+  r = run(fmt::format("train {} experiment.name='\"a,b\"' --out {}", cfg, c));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(slurp(fs::join(c, "config.yaml")).find("name: \"a,b\""), std::string::npos);
+  const std::string record = slurp(fs::join(c, "overrides.yaml"));
+  EXPECT_EQ(record.rfind(fmt::format("config: \"{}/experiments/gs_isac.yaml\"\noverrides:\n  - \"data.root=", SEMSEC_SOURCE_DIR),
+                         0),
+            0u)
+      << record;
+  EXPECT_NE(record.find("  - \"experiment.name=\\\"a,b\\\"\"\n"), std::string::npos) << record;
+  for (const auto& [axis, message] : std::vector<std::pair<std::string, std::string>>{
+           {"'seed=range(0,3,0)'", "range() step must not be 0"},
+           {"'seed=range(3,1)'", "range(3,1) is empty"},
+           {"'seed=range(0,x)'", "range() argument 'x' is not a number"},
+           {"'seed=range(1)'", "range() takes start, stop[, step]"},
+           {"'seed=choice(1,,2)'", "empty value in choice(1,,2)"}}) {
+    r = run(fmt::format("sweep {} {}", cfg, axis));
+    EXPECT_EQ(r.exit_code, 2) << axis << ": " << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << axis << ": " << r.output;
+  }
+}
+
 // plan.csv fixes the ensembles when the sweep starts: a resume follows it whatever sweep.max_grid
 // would give now, and a plan.csv that this sweep could not have made is refused.
 TEST_F(CliTest, AResumedSweepFollowsItsPlan) {

@@ -218,7 +218,8 @@ void load_into(torch::nn::Module& m, const NamedTensorList& tensors, const std::
 }  // namespace
 
 ExportResult export_run(const std::string& run_dir, const std::string& out_base, bool include_all) {
-  return write_export(run_tensors(run_dir, include_all), export_metadata(run_dir), out_base);
+  const NamedTensorList tensors = run_tensors(run_dir, include_all);  // checks the directory first
+  return write_export(tensors, export_metadata(run_dir), out_base);
 }
 
 std::vector<ExportResult> export_run_torch(const std::string& run_dir, const std::string& out_base, bool include_all,

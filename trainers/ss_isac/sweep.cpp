@@ -9,7 +9,9 @@
 #include <cstring>
 #include <fstream>
 #include <thread>
+#include <cmath>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "core/errors.h"
@@ -200,6 +202,59 @@ int64_t largest_ensemble(const std::string& csv, const std::string& path) {
   return most;
 }
 
+// The numbers of range(start, stop[, step]) as Python's range gives them (floats allowed, as in
+// Hydra): start, start + step, ... while below stop (above it for a negative step).
+std::vector<std::string> range_values(const std::string& axis, const std::string& args) {
+  const std::vector<std::string> parts = split_top_level(args);
+  if (parts.size() < 2 || parts.size() > 3) {
+    fail("sweep axis '{}': range() takes start, stop[, step], got '{}'", axis, args);
+  }
+  std::vector<double> v;
+  bool integers = true;
+  for (std::string p : parts) {
+    p.erase(0, p.find_first_not_of(' '));
+    p.erase(p.find_last_not_of(' ') + 1);
+    char* end = nullptr;
+    const double x = std::strtod(p.c_str(), &end);
+    if (p.empty() || *end != '\0' || !std::isfinite(x)) fail("sweep axis '{}': range() argument '{}' is not a number", axis, p);
+    integers = integers && p.find_first_of(".eE") == std::string::npos;
+    v.push_back(x);
+  }
+  const double start = v[0], stop = v[1], step = v.size() == 3 ? v[2] : 1.0;
+  if (step == 0.0) fail("sweep axis '{}': range() step must not be 0", axis);
+  std::vector<std::string> out;
+  for (int64_t i = 0;; ++i) {
+    const double x = start + static_cast<double>(i) * step;  // no accumulated rounding
+    if (step > 0 ? x >= stop - 1e-12 * std::abs(step) : x <= stop + 1e-12 * std::abs(step)) break;
+    if (i == 100000) fail("sweep axis '{}': range({}) has more than 100000 values", axis, args);
+    out.push_back(integers ? fmt::format("{}", static_cast<int64_t>(std::llround(x))) : fmt::format("{:.12g}", x));
+  }
+  if (out.empty()) fail("sweep axis '{}': range({}) is empty", axis, args);
+  return out;
+}
+
+// The values of one key=value argument: range(...) and choice(...) (Hydra's sweep syntax), a
+// top-level comma list, or a single value.
+std::vector<std::string> axis_values(const std::string& key, const std::string& value) {
+  auto call = [&](const std::string& name) -> std::optional<std::string> {
+    if (value.rfind(name + "(", 0) == 0 && value.ends_with(")")) {
+      return value.substr(name.size() + 1, value.size() - name.size() - 2);
+    }
+    return std::nullopt;
+  };
+  if (const auto args = call("range")) return range_values(key, *args);
+  if (const auto args = call("choice")) {
+    std::vector<std::string> values = split_top_level(*args);
+    for (std::string& v : values) {
+      v.erase(0, v.find_first_not_of(' '));
+      v.erase(v.find_last_not_of(' ') + 1);
+      if (v.empty()) fail("sweep axis '{}': empty value in choice({})", key, *args);
+    }
+    return values;
+  }
+  return split_top_level(value);
+}
+
 }  // namespace
 
 bool is_grid_batchable(const std::string& key) { return grid_axis(key) != nullptr; }
@@ -208,8 +263,9 @@ void split_sweep_args(const std::vector<std::string>& args, std::vector<SweepAxi
                       std::vector<std::string>& plain) {
   for (const std::string& a : args) {
     const config::Override o = config::parse_override(a);
-    std::vector<std::string> values = split_top_level(o.value);
-    if (values.size() == 1) {
+    std::vector<std::string> values = axis_values(o.path, o.value);
+    const bool swept_call = o.value.rfind("range(", 0) == 0 || o.value.rfind("choice(", 0) == 0;
+    if (values.size() == 1 && !swept_call) {
       plain.push_back(a);
       continue;
     }
