@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(cmake ninja-build g++ pkg-config libyaml-cpp-dev libgtest-dev zlib1g-dev nlohmann-json3-dev dataset-fashion-mnist python3-venv)
-PIP_PACKAGES=(torch==2.11.0 safetensors==0.8.0 tensorboard==2.21.0 numpy==2.4.6 matplotlib==3.11.2)
+PIP_PACKAGES=(torch==2.11.0 safetensors==0.8.0 tensorboard==2.21.0 numpy==2.4.6 matplotlib==3.11.2 pandas==3.1.1)
 VENV="${SEMSEC_VENV:-$HOME/.cache/semsec/venv}"
 BUILD_DIR="${SEMSEC_BUILD_DIR:-build}"
 
@@ -29,7 +29,7 @@ venv_ok() {
 import importlib, sys
 import torch
 assert torch.__version__.split('+')[0] == '2.11.0', torch.__version__
-for m in ('safetensors', 'tensorboard', 'numpy', 'matplotlib'):
+for m in ('safetensors', 'tensorboard', 'numpy', 'matplotlib', 'pandas'):
     importlib.import_module(m)
 PY
 }

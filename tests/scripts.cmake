@@ -9,8 +9,8 @@ get_filename_component(_semsec_venv_bin "${SEMSEC_PYTHON}" DIRECTORY)
 add_test(NAME script_distributed_sweeps COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_distributed_sweeps.py
          $<TARGET_FILE:semsec> ${_semsec_venv_bin}/torchrun)
 set_tests_properties(script_distributed_sweeps PROPERTIES TIMEOUT 900)
-# python/semsec (the nn.Modules of `semsec export --layout torch`) against semsec's own outputs.
-add_test(NAME script_torch_layout COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_torch_layout.py
+# python/semsec: the nn.Modules of `semsec export --layout torch` against semsec's outputs, read_sweep.
+add_test(NAME script_python_package COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_python_package.py
          $<TARGET_FILE:semsec>)
-set_tests_properties(script_torch_layout PROPERTIES TIMEOUT 600
+set_tests_properties(script_python_package PROPERTIES TIMEOUT 600
                      ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR}/python")

@@ -7,7 +7,16 @@ shapes and loads them with strict=True:
     import semsec
     nets, meta = semsec.load("runs/x/export/arn.safetensors")
     z_sent = nets.arn.encrypt(z, psr=10 ** (float(meta["psr_db"]) / 10))
+
+`read_sweep(DIR)` returns a sweep's (or a run's) summary, points and metrics as pandas DataFrames.
 """
 from semsec.models import ArnPair, Eve, Exported, GeneralSystem, Mlp, load, normalize_power
 
-__all__ = ["ArnPair", "Eve", "Exported", "GeneralSystem", "Mlp", "load", "normalize_power"]
+
+def read_sweep(directory):
+    """(summary, points, metrics) DataFrames of a sweep or run directory (semsec.sweeps; needs pandas)."""
+    from semsec.sweeps import read_sweep as read
+    return read(directory)
+
+
+__all__ = ["ArnPair", "Eve", "Exported", "GeneralSystem", "Mlp", "load", "normalize_power", "read_sweep"]

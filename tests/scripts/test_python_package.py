@@ -4,8 +4,9 @@ exported with `semsec export --layout torch --all`, load into the package's nn.M
 strict=True (from .safetensors and from .pt), and the modules reproduce semsec's outputs on the
 check vectors that the export writes (encryption with the run's power constraint, both decryptions,
 the base system's transmitter and receivers, Eve's logits). Bad --point / --layout values and a
-grid-layout file are refused with messages naming them.
-usage: test_torch_layout.py SEMSEC_BINARY"""
+grid-layout file are refused with messages naming them. read_sweep returns a sweep's and a run's
+summary, points and metrics as DataFrames that hold what the files hold.
+usage: test_python_package.py SEMSEC_BINARY"""
 import os
 import subprocess
 import sys
@@ -109,6 +110,26 @@ class TorchLayout(unittest.TestCase):
         self.assertEqual(run("export", ens, "--out", grid)[0], 0)
         with self.assertRaisesRegex(ValueError, "not a --layout torch export"):
             semsec.load(grid + ".safetensors")
+
+    def test_read_sweep_returns_the_files_as_data_frames(self):
+        sweep = os.path.join(self.dir, "sweep")
+        summary, points, metrics = semsec.read_sweep(sweep)
+        with open(os.path.join(sweep, "summary.csv")) as f:
+            self.assertEqual(len(summary), sum(1 for _ in f) - 1)
+        self.assertEqual(list(summary.columns[:3]), ["ensemble", "point", "variant"])
+        # One row per grid point with its plan and its points.csv settings.
+        self.assertEqual(points[["ensemble", "point", "seed"]].values.tolist(), [[0, 0, 0], [0, 1, 1]])
+        self.assertEqual(points["psr_db"].tolist(), [-15, -15])
+        self.assertEqual(set(metrics["stage"]), {"general", "eve_whitebox", "eve_substitute", "arn_whitebox",
+                                                 "arn_blackbox", "eve_adaptive"})
+        self.assertEqual(set(metrics["point"]), {0, 1})
+        self.assertTrue((metrics["ensemble"] == 0).all())
+        run_summary, run_points, run_metrics = semsec.read_sweep(os.path.join(self.dir, "run"))
+        self.assertEqual(run_points.values.tolist(), [[0, 0]])
+        self.assertIn("loss", set(run_metrics["term"]))
+        self.assertTrue((run_summary["status"] == "ok").all())
+        with self.assertRaisesRegex(FileNotFoundError, "is this a finished semsec run or sweep directory"):
+            semsec.read_sweep(self.dir)
 
 
 if __name__ == "__main__":
