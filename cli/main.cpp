@@ -57,6 +57,36 @@ torch::Device parse_device(const std::string& text) {
   fail("--device {}: expected cpu, cuda or cuda:N", text);
 }
 
+// The device of --device, else of SEMSEC_DEVICE, else `auto`: the GPU when one is present (in a
+// job of several processes the process's cuda:LOCAL_RANK), else the CPU; the log says which.
+torch::Device device_option(const CliArgs& args) {
+  const char* env = std::getenv("SEMSEC_DEVICE");
+  const bool from_env = args.option("--device").empty() && env != nullptr && *env != '\0';
+  const std::string text = args.option("--device", from_env ? env : "auto");
+  const dist::JobEnv job = dist::job_env();
+  if (text == "cuda" && job.multi_process()) {
+    // One GPU per process: plain cuda is the process's local GPU.
+    return parse_device(fmt::format("cuda:{}", job.local_rank));
+  }
+  if (text != "auto") {
+    try {
+      return parse_device(text);
+    } catch (const Error& e) {
+      if (from_env) fail("environment variable SEMSEC_DEVICE={}: {}", text, e.what());
+      throw;
+    }
+  }
+  if (!torch::cuda::is_available()) {
+    log::info("device auto: cpu (no CUDA device present)");
+    return torch::kCPU;
+  }
+  const auto count = static_cast<int64_t>(torch::cuda::device_count());
+  const int64_t index = job.multi_process() ? job.local_rank : 0;
+  if (index >= count) fail("device auto: local rank {} but only {} CUDA device(s) present", index, count);
+  log::info("device auto: cuda:{} ({} CUDA device(s) present)", index, count);
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
 // Resolves the configuration of a command that may resume: a new run takes CONFIG and
 // overrides; a resumed run takes RUN_DIR/config.yaml and refuses a different configuration.
 config::Config resolve_config(const config::Schema& schema, const CliArgs& args, bool resume,
@@ -119,14 +149,14 @@ int cmd_train(const std::vector<std::string>& argv_in) {
   CommandSpec spec;
   spec.name = "train";
   spec.usage =
-      "semsec train CONFIG [key.path=value ...] [--out DIR] [--device cpu|cuda[:N]] [--resume RUN_DIR]\n"
+      "semsec train CONFIG [key.path=value ...] [--out DIR] [--device auto|cpu|cuda[:N]] [--resume RUN_DIR]\n"
       "       semsec train -m CONFIG key.path=a,b ... (a sweep: the same as semsec sweep)";
   spec.description =
       "Trains the general semantic ISAC system (eq. 1-9) on the configured data, evaluates the azimuth and image "
       "MSE at every test SNR and writes summary.csv into the run directory.";
   spec.optional_positional = {"CONFIG"};
   spec.options = {{"--out", "run directory (default runs/<experiment.name>/<time>)"},
-                  {"--device", "cpu (default), cuda or cuda:N"},
+                  {"--device", "auto (default: a GPU when present, else cpu; or SEMSEC_DEVICE), cpu, cuda or cuda:N"},
                   {"--resume", "continue the interrupted run in RUN_DIR exactly where its checkpoint left off"}};
   const config::Schema schema = trainers::isac_schema();
   const CliArgs args = parse_cli(spec, argv);
@@ -155,7 +185,7 @@ int cmd_train(const std::vector<std::string>& argv_in) {
   std::string run_dir = args.option("--resume");
   if (resume && !fs::is_directory(run_dir)) fail("--resume {}: no such run directory", run_dir);
   const config::Config cfg = resolve_config(schema, args, resume, run_dir);
-  const torch::Device device = parse_device(args.option("--device", "cpu"));
+  const torch::Device device = device_option(args);
   if (!resume) {
     const std::string out = args.option("--out");
     run_dir = new_run_dir(out, "config.yaml", cfg.get_string("experiment.name"),
@@ -213,7 +243,7 @@ int cmd_sweep(const std::vector<std::string>& argv) {
       trainers::grid_keys_text());
   spec.optional_positional = {"CONFIG"};
   spec.options = {{"--out", "sweep directory (default runs/<experiment.name>/<time>; required with --shard)"},
-                  {"--device", "cpu (default), cuda or cuda:N"},
+                  {"--device", "auto (default: a GPU when present, else cpu; or SEMSEC_DEVICE), cpu, cuda or cuda:N"},
                   {"--resume", "continue an interrupted sweep in DIR"},
                   {"--shard", "I/N: train only the ensembles e with e mod N = I, in a shared sweep directory"},
                   {"--merge", "write DIR/summary.csv from its finished ensembles (after --shard runs)"},
@@ -243,7 +273,7 @@ int cmd_sweep(const std::vector<std::string>& argv) {
     log::info("done: {}/summary.csv ({} ensembles)", merge, plan.ensembles.size());
     return 0;
   }
-  opt.device = parse_device(args.option("--device", "cpu"));
+  opt.device = device_option(args);
   opt.resume = !args.option("--resume").empty();
   const dist::JobEnv job = dist::job_env();
   const std::string timeout_text = args.option("--store-timeout", "300");
@@ -262,10 +292,7 @@ int cmd_sweep(const std::vector<std::string>& argv) {
     }
     log::set_tag(fmt::format("r{}", job.rank));
     opt.shared = true;
-    // One GPU per process: --device cuda is the process's local GPU.
-    if (opt.device.is_cuda() && !opt.device.has_index()) {
-      opt.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(job.local_rank));
-    }
+    // One GPU per process: --device cuda (and auto) resolved to the process's local GPU above.
   } else if (!args.option("--shard").empty()) {
     parse_shard(args.option("--shard"), opt);
     opt.shared = true;
@@ -422,7 +449,7 @@ int run_config_command(
     return 0;
   }
   const config::Config cfg = config::Config::load(schema, args.positional[0], args.overrides);
-  const torch::Device device = parse_device(args.option("--device", "cpu"));
+  const torch::Device device = device_option(args);
   const std::string run_dir = new_run_dir(args.option("--out"), marker, cfg.get_string("experiment.name"), "");
   const RunDirGuard guard(run_dir);
   write_file_atomic(fs::join(run_dir, "config.yaml"), cfg.to_yaml());
@@ -434,14 +461,14 @@ int run_config_command(
 int cmd_link(const std::vector<std::string>& argv) {
   CommandSpec spec;
   spec.name = "link";
-  spec.usage = "semsec link CONFIG [key.path=value ...] [--out DIR] [--device cpu|cuda[:N]]";
+  spec.usage = "semsec link CONFIG [key.path=value ...] [--out DIR] [--device auto|cpu|cuda[:N]]";
   spec.description =
       "Monte-Carlo bit error rate of QPSK over AWGN and SISO Rayleigh, of Alamouti 2x1 / 2x2, transmit "
       "beamforming and beamformed Alamouti over an Eb/N0 grid, next to the closed-form BER; writes link.csv "
       "(scheme,ebn0_db,ber,n_bits,bit_errors,ber_theory).";
   spec.positional = {"CONFIG"};
   spec.options = {{"--out", "run directory (default runs/<experiment.name>/<time>)"},
-                  {"--device", "cpu (default), cuda or cuda:N"}};
+                  {"--device", "auto (default: a GPU when present, else cpu; or SEMSEC_DEVICE), cpu, cuda or cuda:N"}};
   return run_config_command(spec, trainers::link_schema(), argv, "link.csv",
                             [](const config::Config& cfg, const std::string& run_dir, torch::Device device,
                                const CliArgs&) { return trainers::run_link(cfg, run_dir, device); });
@@ -450,7 +477,7 @@ int cmd_link(const std::vector<std::string>& argv) {
 int cmd_clssr(const std::vector<std::string>& argv) {
   CommandSpec spec;
   spec.name = "clssr";
-  spec.usage = "semsec clssr CONFIG [key.path=value ...] [--out DIR] [--device cpu|cuda[:N]] [--python PY]";
+  spec.usage = "semsec clssr CONFIG [key.path=value ...] [--out DIR] [--device auto|cpu|cuda[:N]] [--python PY]";
   spec.description =
       "The CLSSR paper end to end: trains the semantic codec (one per index width b, with learnable semantic "
       "noise), then for every method (cl_ss, pl_ss, ao), antenna set (mimo, miso) and noise factor tau learns the "
@@ -459,7 +486,7 @@ int cmd_clssr(const std::vector<std::string>& argv) {
       "and fig2.png / fig3.png when python with matplotlib is available.";
   spec.positional = {"CONFIG"};
   spec.options = {{"--out", "run directory (default runs/<experiment.name>/<time>)"},
-                  {"--device", "cpu (default), cuda or cuda:N"},
+                  {"--device", "auto (default: a GPU when present, else cpu; or SEMSEC_DEVICE), cpu, cuda or cuda:N"},
                   {"--python", "python with matplotlib for the figures (default: the build's venv)"}};
   return run_config_command(
       spec, trainers::clssr_schema(), argv, "summary.csv",
@@ -476,14 +503,14 @@ int cmd_bench(const std::vector<std::string>& argv) {
   CommandSpec spec;
   spec.name = "bench";
   spec.usage =
-      "semsec bench [--quick] [--device cpu|cuda[:N]] [--out DIR] [--python PY] [--only GROUPS] [--grids LIST]";
+      "semsec bench [--quick] [--device auto|cpu|cuda[:N]] [--out DIR] [--python PY] [--only GROUPS] [--grids LIST]";
   spec.description =
       "Measures side by side in one run: the fused channel kernel vs the same channel in ATen ops, the semsec "
       "general and ARN training steps vs the plain PyTorch script bench/baseline.py, grids of G = 1, 4, 16, 64 vs "
       "G sequential runs, the FLOP floor, and make_batch and link-level BER throughput (io). Prints medians and "
       "ratios and writes DIR/bench.csv.";
   spec.options = {
-      {"--device", "cpu (default), cuda or cuda:N"},
+      {"--device", "auto (default: a GPU when present, else cpu; or SEMSEC_DEVICE), cpu, cuda or cuda:N"},
       {"--out", "directory for bench.csv (default .)"},
       {"--python", "python with torch for the baseline (default: the build's venv)"},
       {"--only", "comma-separated groups to run: channel, loss, steps, grids, floor, io, store (default all)"},
@@ -496,7 +523,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
     return 0;
   }
   bench::BenchOptions o;
-  o.device = parse_device(args.option("--device", "cpu"));
+  o.device = device_option(args);
   o.quick = args.flag("--quick");
   o.out_dir = args.option("--out", ".");
   o.python = args.option("--python", SEMSEC_PYTHON_EXE);

@@ -8,9 +8,9 @@ set_tests_properties(script_plot PROPERTIES TIMEOUT 300)
 get_filename_component(_semsec_venv_bin "${SEMSEC_PYTHON}" DIRECTORY)
 add_test(NAME script_distributed_sweeps COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_distributed_sweeps.py
          $<TARGET_FILE:semsec> ${_semsec_venv_bin}/torchrun)
-set_tests_properties(script_distributed_sweeps PROPERTIES TIMEOUT 900)
+set_tests_properties(script_distributed_sweeps PROPERTIES TIMEOUT 900 ENVIRONMENT "SEMSEC_DEVICE=cpu")
 # python/semsec: the nn.Modules of `semsec export --layout torch` against semsec's outputs, read_sweep.
 add_test(NAME script_python_package COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_python_package.py
          $<TARGET_FILE:semsec>)
 set_tests_properties(script_python_package PROPERTIES TIMEOUT 600
-                     ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR}/python")
+                     ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR}/python;SEMSEC_DEVICE=cpu")

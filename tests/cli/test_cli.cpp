@@ -518,6 +518,25 @@ TEST_F(CliTest, HydraStyleAxesMultirunAndRecordedOverrides) {
   }
 }
 
+// Without --device: SEMSEC_DEVICE, else auto (the GPU when one is present, else the CPU), said in the log.
+TEST_F(CliTest, TheDefaultDeviceIsAutoOrSemsecDevice) {
+  const std::string args = fmt::format("train {}/experiments/gs_isac.yaml {} train.steps=2", SEMSEC_SOURCE_DIR,
+                                       small_run_args());
+  Result r = run(fmt::format("{} --out {}", args, fs::join(dir_, "auto")), "env -u SEMSEC_DEVICE");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(torch::cuda::is_available() ? "device auto: cuda:0" : "device auto: cpu (no CUDA device"),
+            std::string::npos)
+      << r.output;
+  r = run(fmt::format("{} --out {}", args, fs::join(dir_, "env")), "SEMSEC_DEVICE=gpu");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("environment variable SEMSEC_DEVICE=gpu: --device gpu: expected cpu, cuda or cuda:N"),
+            std::string::npos)
+      << r.output;
+  r = run(fmt::format("{} --device cpu --out {}", args, fs::join(dir_, "flag")), "SEMSEC_DEVICE=gpu");
+  EXPECT_EQ(r.exit_code, 0) << r.output;  // --device wins
+  EXPECT_EQ(r.output.find("device auto"), std::string::npos) << r.output;
+}
+
 // plan.csv fixes the ensembles when the sweep starts: a resume follows it whatever sweep.max_grid
 // would give now, and a plan.csv that this sweep could not have made is refused.
 TEST_F(CliTest, AResumedSweepFollowsItsPlan) {
