@@ -28,6 +28,9 @@ constexpr int kEventWallTime = 1;
 constexpr int kEventStep = 2;
 constexpr int kEventFileVersion = 3;
 constexpr int kEventSummary = 5;
+constexpr int kEventSessionLog = 7;
+constexpr int kSessionLogStatus = 1;
+constexpr int kSessionStart = 1;
 constexpr int kSummaryValue = 1;
 constexpr int kValueTag = 1;
 constexpr int kValueSimpleValue = 2;
@@ -325,6 +328,18 @@ void EventWriter::add_scalar(const std::string& tag, double value, int64_t step)
   put_bytes(event, kEventSummary, summary);
   write_record(event);
   if (buffer_.size() >= kFlushThreshold) flush();
+}
+
+void EventWriter::add_session_start(int64_t step) {
+  std::string log;
+  put_key(log, kSessionLogStatus, kVarint);
+  put_varint(log, kSessionStart);
+  std::string event;
+  put_double(event, kEventWallTime, now_seconds());
+  put_key(event, kEventStep, kVarint);
+  put_varint(event, static_cast<uint64_t>(step));
+  put_bytes(event, kEventSessionLog, log);
+  write_record(event);
 }
 
 void EventWriter::write_record(const std::string& payload) {

@@ -24,6 +24,9 @@ class EventWriter {
 
   // Buffered; wall_time is the current time.
   void add_scalar(const std::string& tag, double value, int64_t step);
+  // A SessionLog START event at `step`: TensorBoard drops every event of this run with a step at or
+  // after it that was written before (what a run resumed from a checkpoint at `step` rewrites).
+  void add_session_start(int64_t step);
   // Writes the buffer to disk and flushes the OS stream; throws semsec::Error naming the file.
   void flush();
   const std::string& path() const { return path_; }

@@ -14,3 +14,7 @@ add_test(NAME script_python_package COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIS
          $<TARGET_FILE:semsec>)
 set_tests_properties(script_python_package PROPERTIES TIMEOUT 600
                      ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR}/python;SEMSEC_DEVICE=cpu")
+# TensorBoard: event files read back with the tensorboard package (resume, one run per grid point).
+add_test(NAME script_tensorboard_runs COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_tensorboard_runs.py
+         $<TARGET_FILE:semsec>)
+set_tests_properties(script_tensorboard_runs PROPERTIES TIMEOUT 600 ENVIRONMENT "SEMSEC_DEVICE=cpu")

@@ -91,6 +91,22 @@ void MetricsLog::save() {
   written_ = rows_.size();
 }
 
+tb::EventWriter* tb_point(RunContext& ctx, int64_t g, int64_t num_points) {
+  if (!ctx.tb) return nullptr;
+  if (num_points <= 1) return ctx.tb.get();
+  if (ctx.tb_points.size() < static_cast<size_t>(num_points)) ctx.tb_points.resize(static_cast<size_t>(num_points));
+  auto& w = ctx.tb_points[static_cast<size_t>(g)];
+  if (!w) w = std::make_unique<tb::EventWriter>(fs::join(fs::join(ctx.run_dir, "tb"), fmt::format("p{}", g)));
+  return w.get();
+}
+
+void tb_flush(RunContext& ctx) {
+  if (ctx.tb) ctx.tb->flush();
+  for (auto& w : ctx.tb_points) {
+    if (w) w->flush();
+  }
+}
+
 RunContext open_run(const std::string& run_dir, torch::Device device, bool resume, bool tensorboard) {
   const std::string err = fs::create_directories(run_dir);
   if (!err.empty()) fail("{}: cannot create the run directory: {}", run_dir, err);

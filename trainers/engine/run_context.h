@@ -48,7 +48,13 @@ class MetricsLog {
 struct RunContext {
   std::string run_dir;
   torch::Device device = torch::kCPU;
-  std::unique_ptr<tb::EventWriter> tb;  // may be null
+  std::unique_ptr<tb::EventWriter> tb;  // may be null: no TensorBoard
+  // TensorBoard of a grid (G > 1): one run per point in RUN_DIR/tb/p<g>, so their curves overlay;
+  // made by tb_point on first use.
+  std::vector<std::unique_ptr<tb::EventWriter>> tb_points;
+  // TensorBoard's step of a stage's step 0: the steps of the stages before it (one global step per
+  // run, so a SessionLog START at a resumed step drops only what comes after it).
+  int64_t tb_step_offset = 0;
   std::unique_ptr<MetricsLog> metrics;
   bool quiet = false;
   // Per grid point: "ok" or "diverged@STAGE:STEP" (the first stage where it diverged); sized by the
@@ -58,6 +64,12 @@ struct RunContext {
   // the message of a run stopped by SIGINT/SIGTERM.
   std::string resume_command;
 };
+
+// The event writer of grid point g of `num_points` (the run's own for a single point); null when
+// the run writes no TensorBoard.
+tb::EventWriter* tb_point(RunContext& ctx, int64_t g, int64_t num_points);
+// Flushes every event writer of the run.
+void tb_flush(RunContext& ctx);
 
 // The context of a run directory (created if missing): its metrics.csv, holding the rows already
 // there when resuming, and TensorBoard event files when asked.

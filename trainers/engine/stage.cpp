@@ -91,6 +91,7 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
     record_status(guard, spec.name, ctx);
     if (start >= spec.total_steps) {
       log::info("stage {}: complete in {}, skipped", spec.name, ckpt);
+      ctx.tb_step_offset += spec.total_steps;
       return;
     }
     log::info("stage {}: resuming at step {}/{}", spec.name, start, spec.total_steps);
@@ -107,6 +108,13 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
   std::vector<double> best(num_points, std::nan(""));
   bool read_best = start > 0;
   int64_t saved_step = start;
+  // TensorBoard: drop what an interrupted run logged after the step this one starts from (logged
+  // steps count the steps done, so the first one this run logs is start + 1 at the earliest).
+  for (size_t g = 0; g < num_points; ++g) {
+    if (auto* w = tb_point(ctx, static_cast<int64_t>(g), static_cast<int64_t>(num_points))) {
+      w->add_session_start(ctx.tb_step_offset + start + 1);  // steps logged after the checkpoint
+    }
+  }
   auto progress = log::Progress::for_stderr(spec.name, spec.total_steps);
   for (int64_t step = start; step < spec.total_steps; ++step) {
     if (spec.prepare) spec.prepare(step);
@@ -149,14 +157,13 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
         for (int64_t g = 0; g < v.numel(); ++g) {
           const double x = v[g].item<double>();
           ctx.metrics->add(spec.name, done, g, term, x);
-          if (ctx.tb) {
-            ctx.tb->add_scalar(
-                v.numel() == 1 ? fmt::format("{}/{}", spec.name, term) : fmt::format("{}/{}/p{}", spec.name, term, g),
-                x, done);
+          if (auto* w = tb_point(ctx, g, v.numel())) {
+            w->add_scalar(fmt::format("{}/{}", spec.name, term), x, ctx.tb_step_offset + done);
           }
         }
         shown += fmt::format(" {}={:.4g}", term, v.mean().item<double>());
       }
+      tb_flush(ctx);  // live curves (what a crash leaves past the checkpoint, a resume drops)
       progress.update(done, shown);
     }
     interrupt::test_hooks_at_step(spec.name, done);
@@ -167,7 +174,7 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
       ctx.metrics->save();
       save_stage(spec, opt, guard, done, ckpt);
       saved_step = done;
-      if (ctx.tb) ctx.tb->flush();
+      tb_flush(ctx);
     }
     if (signal != 0) {
       progress.finish();
@@ -179,6 +186,7 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
     }
   }
   progress.finish();
+  ctx.tb_step_offset += spec.total_steps;
 }
 
 }  // namespace semsec::trainers

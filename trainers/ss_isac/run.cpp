@@ -77,14 +77,14 @@ void write_summary(const std::vector<SummaryRow>& rows, int64_t num_points, RunC
       if (r.point == 0 && r.status == "ok") log::info("Eve's ceiling (clean codewords, no channel): P_c {:.3f}", r.pc_eve);
       continue;
     }
-    if (ctx.tb && r.status == "ok") {
+    tb::EventWriter* w = r.status == "ok" ? tb_point(ctx, r.point, num_points) : nullptr;
+    if (w != nullptr) {
       // Evaluation metrics in TensorBoard, with the test SNR (dB) as the step axis.
-      const std::string tag =
-          fmt::format("eval/{}/{}{}", r.variant, r.eve, num_points > 1 ? fmt::format("/p{}", r.point) : "");
+      const std::string tag = fmt::format("eval/{}/{}", r.variant, r.eve);
       const auto snr = static_cast<int64_t>(std::lround(r.test_snr_db));
-      ctx.tb->add_scalar(tag + "/mse_sen", r.mse_sen, snr);
-      ctx.tb->add_scalar(tag + "/mse_com", r.mse_com, snr);
-      if (!std::isnan(r.pc_eve)) ctx.tb->add_scalar(tag + "/pc_eve", r.pc_eve, snr);
+      w->add_scalar(tag + "/mse_sen", r.mse_sen, snr);
+      w->add_scalar(tag + "/mse_com", r.mse_com, snr);
+      if (!std::isnan(r.pc_eve)) w->add_scalar(tag + "/pc_eve", r.pc_eve, snr);
     }
     if (r.point == 0 && r.status == "ok" && (r.eve == "none" || r.eve == "whitebox")) {
       log::info("{:<12} test SNR {:>5.1f} dB: mse_sen {:.5f} rad^2, mse_com {:.5f}{}", r.variant, r.test_snr_db,
@@ -93,7 +93,7 @@ void write_summary(const std::vector<SummaryRow>& rows, int64_t num_points, RunC
     }
   }
   csv.close();
-  if (ctx.tb) ctx.tb->flush();
+  tb_flush(ctx);
 }
 
 }  // namespace semsec::trainers
