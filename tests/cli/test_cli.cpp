@@ -518,6 +518,20 @@ TEST_F(CliTest, HydraStyleAxesMultirunAndRecordedOverrides) {
   }
 }
 
+// In a job of several processes, --device cuda is the process's cuda:LOCAL_RANK (here rank 1 of 2,
+// whose store never answers): which GPU it asked for shows in the error of a machine without it.
+TEST_F(CliTest, CudaInAMultiProcessJobIsTheLocalRanksGpu) {
+  const std::string env = "WORLD_SIZE=2 RANK=1 LOCAL_RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=9 SEMSEC_DEVICE=";
+  const Result r = run(fmt::format("sweep {}/experiments/gs_isac.yaml {} seed=0,1 --device cuda --store-timeout 1 --out {}",
+                                   SEMSEC_SOURCE_DIR, small_run_args(), fs::join(dir_, "job")),
+                       env);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  const std::string expected = !torch::cuda::is_available()      ? "--device cuda:1: no CUDA device is available"
+                               : torch::cuda::device_count() < 2 ? "--device cuda:1: only 1 CUDA device(s) present"
+                                                                 : "rank 1 of 2: cannot reach the job's store";
+  EXPECT_NE(r.output.find(expected), std::string::npos) << r.output;
+}
+
 // Without --device: SEMSEC_DEVICE, else auto (the GPU when one is present, else the CPU), said in the log.
 TEST_F(CliTest, TheDefaultDeviceIsAutoOrSemsecDevice) {
   const std::string args = fmt::format("train {}/experiments/gs_isac.yaml {} train.steps=2", SEMSEC_SOURCE_DIR,
