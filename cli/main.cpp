@@ -17,6 +17,7 @@
 
 #include "bench/bench.h"
 #include "core/cli_args.h"
+#include "cli/device.h"
 #include "core/config.h"
 #include "core/distributed.h"
 #include "core/errors.h"
@@ -32,60 +33,11 @@
 #include "trainers/ss_isac/run.h"
 #include "trainers/ss_isac/schema.h"
 #include "trainers/ss_isac/sweep.h"
+#include "trainers/ss_isac/sweep_command.h"
 
 namespace semsec {
 namespace {
 
-torch::Device parse_device(const std::string& text) {
-  if (text == "cpu") return torch::kCPU;
-  if (text == "cuda" || text.rfind("cuda:", 0) == 0) {
-    int index = 0;
-    if (text.size() > 5) {
-      try {
-        size_t used = 0;
-        index = std::stoi(text.substr(5), &used);
-        if (used != text.size() - 5 || index < 0) throw std::invalid_argument("index");
-      } catch (const std::exception&) {
-        fail("--device {}: expected cpu, cuda or cuda:N with N a device index", text);
-      }
-    }
-    if (!torch::cuda::is_available()) fail("--device {}: no CUDA device is available on this machine", text);
-    const auto count = static_cast<int>(torch::cuda::device_count());
-    if (index >= count) fail("--device {}: only {} CUDA device(s) present", text, count);
-    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
-  }
-  fail("--device {}: expected cpu, cuda or cuda:N", text);
-}
-
-// The device of --device, else of SEMSEC_DEVICE, else `auto`: the GPU when one is present (in a
-// job of several processes the process's cuda:LOCAL_RANK), else the CPU; the log says which.
-torch::Device device_option(const CliArgs& args) {
-  const char* env = std::getenv("SEMSEC_DEVICE");
-  const bool from_env = args.option("--device").empty() && env != nullptr && *env != '\0';
-  const std::string text = args.option("--device", from_env ? env : "auto");
-  const dist::JobEnv job = dist::job_env();
-  if (text == "cuda" && job.multi_process()) {
-    // One GPU per process: plain cuda is the process's local GPU.
-    return parse_device(fmt::format("cuda:{}", job.local_rank));
-  }
-  if (text != "auto") {
-    try {
-      return parse_device(text);
-    } catch (const Error& e) {
-      if (from_env) fail("environment variable SEMSEC_DEVICE={}: {}", text, e.what());
-      throw;
-    }
-  }
-  if (!torch::cuda::is_available()) {
-    log::info("device auto: cpu (no CUDA device present)");
-    return torch::kCPU;
-  }
-  const auto count = static_cast<int64_t>(torch::cuda::device_count());
-  const int64_t index = job.multi_process() ? job.local_rank : 0;
-  if (index >= count) fail("device auto: local rank {} but only {} CUDA device(s) present", index, count);
-  log::info("device auto: cuda:{} ({} CUDA device(s) present)", index, count);
-  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
-}
 
 // Resolves the configuration of a command that may resume: a new run takes CONFIG and
 // overrides; a resumed run takes RUN_DIR/config.yaml and refuses a different configuration.
@@ -110,17 +62,6 @@ config::Config resolve_config(const config::Schema& schema, const CliArgs& args,
   return saved;
 }
 
-// The directory of a new run: --out (or runs/<name>/<time>); refuses a directory that already
-// holds `marker` (a finished or interrupted result) so nothing a user finished is overwritten.
-// Creates nothing (RunDirGuard does, once everything is validated).
-std::string new_run_dir(const std::string& out, const std::string& marker, const std::string& name,
-                        const std::string& resume_hint) {
-  if (!out.empty() && fs::exists(fs::join(out, marker))) {
-    fail("--out {}: already holds {}; {}choose another directory", out, marker, resume_hint);
-  }
-  if (!out.empty() && fs::exists(out) && !fs::is_directory(out)) fail("--out {}: exists and is not a directory", out);
-  return choose_run_dir(out, name);
-}
 
 // A YAML scalar in double quotes (backslash and quote escaped).
 std::string yaml_quote(const std::string& s) {
@@ -211,20 +152,6 @@ int cmd_train(const std::vector<std::string>& argv_in) {
   return 0;
 }
 
-// --shard I/N: 0 <= I < N.
-void parse_shard(const std::string& text, trainers::SweepOptions& opt) {
-  const size_t slash = text.find('/');
-  auto number = [&](std::string_view part, int64_t& out) {
-    const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
-    return ec == std::errc() && ptr == part.data() + part.size() && !part.empty();
-  };
-  if (slash == std::string::npos || !number(std::string_view(text).substr(0, slash), opt.shard_index) ||
-      !number(std::string_view(text).substr(slash + 1), opt.shard_count) || opt.shard_count < 1 ||
-      opt.shard_index < 0 || opt.shard_index >= opt.shard_count) {
-    fail("--shard {}: expected I/N with 0 <= I < N (e.g. --shard 0/4)", text);
-  }
-}
-
 int cmd_sweep(const std::vector<std::string>& argv) {
   CommandSpec spec;
   spec.name = "sweep";
@@ -254,138 +181,21 @@ int cmd_sweep(const std::vector<std::string>& argv) {
     std::cout << command_help(spec) << "\nconfiguration keys:\n" << schema.help_text();
     return 0;
   }
-  trainers::SweepOptions opt;
-  const std::string merge = args.option("--merge");
-  if (!merge.empty()) {
-    if (!args.positional.empty() || !args.overrides.empty() || !args.option("--out").empty() ||
-        !args.option("--resume").empty() || !args.option("--shard").empty()) {
-      fail("semsec sweep --merge DIR takes no CONFIG, axes, --out, --resume or --shard: they are read from DIR");
-    }
-    opt.sweep_dir = merge;
-    for (const char* f : {"sweep.txt", "plan.csv"}) {
-      if (!fs::is_file(fs::join(merge, f))) fail("--merge {}: no {} there; is it a semsec sweep directory?", merge, f);
-    }
-    trainers::load_sweep_record(opt);
-    opt.shared = true;
-    // Nothing here trains, so the plan is plan.csv's whatever this machine's memory.
-    trainers::SweepPlan plan = trainers::settle_plan(opt, trainers::plan_sweep_from_record(opt));
-    trainers::merge_sweep_summary(opt, plan);
-    log::info("done: {}/summary.csv ({} ensembles)", merge, plan.ensembles.size());
-    return 0;
+  trainers::SweepCommand c;
+  c.usage = spec.usage;
+  if (!args.positional.empty()) c.config_file = args.positional[0];
+  c.args = args.overrides;
+  c.out = args.option("--out");
+  c.resume_dir = args.option("--resume");
+  c.merge_dir = args.option("--merge");
+  c.shard = args.option("--shard");
+  const std::string timeout = args.option("--store-timeout", "300");
+  const auto [ptr, ec] = std::from_chars(timeout.data(), timeout.data() + timeout.size(), c.store_timeout_s);
+  if (ec != std::errc() || ptr != timeout.data() + timeout.size() || c.store_timeout_s < 1) {
+    fail("--store-timeout {}: expected a whole number of seconds, at least 1", timeout);
   }
-  opt.device = device_option(args);
-  opt.resume = !args.option("--resume").empty();
-  const dist::JobEnv job = dist::job_env();
-  const std::string timeout_text = args.option("--store-timeout", "300");
-  int64_t store_timeout_s = 0;
-  {
-    const auto [ptr, ec] = std::from_chars(timeout_text.data(), timeout_text.data() + timeout_text.size(),
-                                           store_timeout_s);
-    if (ec != std::errc() || ptr != timeout_text.data() + timeout_text.size() || store_timeout_s < 1) {
-      fail("--store-timeout {}: expected a whole number of seconds, at least 1", timeout_text);
-    }
-  }
-  if (job.multi_process()) {
-    if (!args.option("--shard").empty()) {
-      fail("--shard and a job of {} processes ({}) do not go together: the job's ranks share the ensembles",
-           job.world_size, job.launcher);
-    }
-    log::set_tag(fmt::format("r{}", job.rank));
-    opt.shared = true;
-    // One GPU per process: --device cuda (and auto) resolved to the process's local GPU above.
-  } else if (!args.option("--shard").empty()) {
-    parse_shard(args.option("--shard"), opt);
-    opt.shared = true;
-  }
-  if (opt.resume) {
-    if (!args.positional.empty() || !args.overrides.empty() || !args.option("--out").empty()) {
-      fail("semsec sweep --resume DIR takes no CONFIG, axes or --out: they are read from DIR/sweep.txt");
-    }
-    opt.sweep_dir = args.option("--resume");
-    if (!fs::is_file(fs::join(opt.sweep_dir, "sweep.txt"))) {
-      fail("--resume {}: no sweep.txt there; is it a semsec sweep directory?", opt.sweep_dir);
-    }
-    trainers::load_sweep_record(opt);
-  } else {
-    if (args.positional.empty()) fail("semsec sweep: missing CONFIG (usage: {})", spec.usage);
-    opt.config_file = args.positional[0];
-    opt.args = args.overrides;
-    const std::string out = args.option("--out");
-    if (job.multi_process()) {
-      // A new job starts a new sweep; a job that torchrun restarted joins the one it began.
-      if (out.empty()) {
-        fail("a job of {} processes needs --out DIR: every rank writes to the same directory", job.world_size);
-      }
-      if (job.rank == 0 && job.restart_count == 0 && fs::exists(fs::join(out, "sweep.txt"))) {
-        fail("--out {}: already holds sweep.txt (another job's sweep); continue it with '--resume {}' or choose "
-             "another directory",
-             out, out);
-      }
-      if (job.restart_count > 0 && fs::is_file(fs::join(out, "sweep.txt")) &&
-          read_file(fs::join(out, "sweep.txt")) != trainers::sweep_record_text(opt)) {
-        fail("--out {}: holds another sweep (its sweep.txt differs from this command's CONFIG and axes)", out);
-      }
-      opt.sweep_dir = out;
-    } else if (opt.shared) {
-      // Shards join one directory: the first creates it, the others check it holds the same sweep.
-      if (out.empty()) fail("--shard needs --out DIR: every shard of a sweep writes to the same directory");
-      if (fs::is_file(fs::join(out, "sweep.txt")) &&
-          read_file(fs::join(out, "sweep.txt")) != trainers::sweep_record_text(opt)) {
-        fail("--out {}: holds another sweep (its sweep.txt differs from this command's CONFIG and axes); choose "
-             "another directory",
-             out);
-      }
-      opt.sweep_dir = out;
-    } else {
-      const config::Config probe = config::Config::load_unchecked(schema, opt.config_file, {});
-      opt.sweep_dir = new_run_dir(out, "sweep.txt", probe.get_string("experiment.name") + "_sweep",
-                                  fmt::format("continue it with '--resume {}' or ", out));
-    }
-  }
-  const std::string device_arg = opt.device.is_cpu() ? std::string() : " --device " + opt.device.str();
-  opt.resume_hint = job.multi_process()
-                         ? fmt::format("the same launch with 'semsec sweep --resume {}{}' in place of the sweep's arguments",
-                                       opt.sweep_dir, device_arg)
-                     : opt.shared ? fmt::format("semsec sweep --resume {}{} --shard {}/{}", opt.sweep_dir, device_arg,
-                                             opt.shard_index, opt.shard_count)
-                               : fmt::format("semsec sweep --resume {}{}", opt.sweep_dir, device_arg);
-  // Every point's configuration resolved and checked before the sweep directory is touched.
-  trainers::SweepPlan plan = opt.resume && fs::is_file(fs::join(opt.sweep_dir, "plan.csv"))
-                                 ? trainers::plan_sweep_from_record(opt)
-                                 : trainers::plan_sweep(opt);
-  interrupt::install();
-  if (job.multi_process()) {
-    std::optional<DirLock> job_lock;  // rank 0 holds the sweep directory for the whole job
-    if (job.rank == 0) {
-      const std::string err = fs::create_directories(opt.sweep_dir);
-      if (!err.empty()) fail("{}: cannot create the sweep directory: {}", opt.sweep_dir, err);
-      job_lock.emplace(opt.sweep_dir);
-      if (!fs::is_file(fs::join(opt.sweep_dir, "sweep.txt"))) trainers::save_sweep_record(opt);
-    }
-    log::info("rank {} of {} ({}), device {}, store {}:{}{}", job.rank, job.world_size, job.launcher, opt.device.str(),
-              job.master_addr, job.master_port, job.restart_count > 0 ? fmt::format(", restart {}", job.restart_count) : "");
-    dist::Store store(job, std::chrono::seconds(store_timeout_s));
-    if (trainers::run_sweep_job(opt, std::move(plan), job, store)) log::info("done: {}/summary.csv", opt.sweep_dir);
-    return 0;
-  }
-  if (opt.shared) {
-    // Other processes work in this directory: no directory-wide lock or clean-up; each ensemble
-    // has its own lock.
-    const std::string err = fs::create_directories(opt.sweep_dir);
-    if (!err.empty()) fail("{}: cannot create the sweep directory: {}", opt.sweep_dir, err);
-    if (!opt.resume && !fs::is_file(fs::join(opt.sweep_dir, "sweep.txt"))) trainers::save_sweep_record(opt);
-    plan = trainers::settle_plan(opt, std::move(plan));
-    log::info("sweep directory {} (device {}, shard {}/{})", opt.sweep_dir, opt.device.str(), opt.shard_index,
-              opt.shard_count);
-    if (trainers::run_sweep(opt, plan)) log::info("done: {}/summary.csv", opt.sweep_dir);
-    return 0;
-  }
-  const RunDirGuard guard(opt.sweep_dir);
-  if (!opt.resume) trainers::save_sweep_record(opt);
-  plan = trainers::settle_plan(opt, std::move(plan));
-  log::info("sweep directory {} (device {})", opt.sweep_dir, opt.device.str());
-  trainers::run_sweep(opt, plan);
-  log::info("done: {}/summary.csv", opt.sweep_dir);
+  if (c.merge_dir.empty()) c.device = device_option(args);
+  trainers::run_sweep_command(c);
   return 0;
 }
 

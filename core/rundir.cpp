@@ -138,6 +138,15 @@ std::string choose_run_dir(const std::string& out, const std::string& experiment
   return dir;
 }
 
+std::string new_run_dir(const std::string& out, const std::string& marker, const std::string& name,
+                        const std::string& resume_hint) {
+  if (!out.empty() && fs::exists(fs::join(out, marker))) {
+    fail("--out {}: already holds {}; {}choose another directory", out, marker, resume_hint);
+  }
+  if (!out.empty() && fs::exists(out) && !fs::is_directory(out)) fail("--out {}: exists and is not a directory", out);
+  return choose_run_dir(out, name);
+}
+
 bool holds_checkpoint(const std::string& dir) {
   for (const std::string& name : fs::list_dir(dir)) {
     const std::string path = fs::join(dir, name);

@@ -42,6 +42,12 @@ class DirLock {
   int fd_ = -1;
 };
 
+// The directory of a new run: `out` (or runs/<name>/<time>); refuses a directory that already
+// holds `marker` (a finished or interrupted result) so nothing a user finished is overwritten,
+// with `resume_hint` before "choose another directory". Creates nothing (RunDirGuard does).
+std::string new_run_dir(const std::string& out, const std::string& marker, const std::string& name,
+                        const std::string& resume_hint);
+
 // One command's hold on its run directory, taken after the configuration and the command line
 // have been validated and before anything is written there:
 //   - creates the directory (parents included) when it is missing;

@@ -222,6 +222,100 @@ ExportResult export_run(const std::string& run_dir, const std::string& out_base,
   return write_export(tensors, export_metadata(run_dir), out_base);
 }
 
+namespace {
+
+// Fixed inputs and semsec's outputs of every exported network at every point ([G, 4, ...]), from
+// semsec's own modules loaded with the exported weights.
+NamedTensorList check_vectors(const NamedTensorList& grid, const config::Config& cfg,
+                              const std::map<std::string, std::string>& meta, bool include_all, int64_t num_points) {
+  torch::NoGradGuard no_grad;
+  const int64_t latent = cfg.get_int("model.latent_dim");
+  const std::vector<uint64_t> seeds(static_cast<size_t>(num_points), 0);
+  models::PairedArn arn(seeds, arn_sizes(cfg));
+  load_into(*arn, grid, "arn.");
+  Encryption encryption;
+  encryption.projection = cfg.get_string("security.power_constraint") == "projection";
+  encryption.equal_power = cfg.get_bool("security.equal_power");
+  std::vector<float> psr;
+  for (int64_t g = 0; g < num_points; ++g) {
+    const double psr_db = std::strtod(nth_item(meta.at("psr_db"), static_cast<size_t>(g)).c_str(), nullptr);
+    psr.push_back(static_cast<float>(std::pow(10.0, psr_db / 10)));
+  }
+  auto gen = at::detail::createCPUGenerator(20261205);
+  const int64_t b = 4;
+  const torch::Tensor z = models::normalize_power(torch::randn({1, b, latent}, gen)).expand({num_points, b, latent});
+  const torch::Tensor y = torch::randn({1, b, 2 * latent}, gen).expand({num_points, b, 2 * latent});
+  NamedTensorList check{{"arn.z", z},
+                        {"arn.delta", arn->delta(z)},
+                        {"arn.encrypt", encrypt(arn, z, torch::tensor(psr), encryption)},
+                        {"arn.y", y},
+                        {"arn.decrypt_bs", arn->decrypt_bs(y)},
+                        {"arn.decrypt_ue", arn->decrypt_ue(y)}};
+  if (!include_all) return check;
+  int64_t input_dim = 0;
+  for (const auto& [name, t] : grid) {
+    if (name == "base.se.fc0.weight") input_dim = t.size(1);
+  }
+  models::GsIsac base(seeds, gs_isac_sizes(cfg, input_dim));
+  load_into(*base, grid, "base.");
+  models::EveClassifier eve(seeds, 2 * latent, cfg.get_int_list("eve.hidden"), cfg.get_int("eve.num_classes"),
+                            models::kInitEveWhitebox);
+  load_into(*eve, grid, "eve.");
+  const torch::Tensor x = torch::rand({1, b, input_dim}, gen).expand({num_points, b, input_dim});
+  check.insert(check.end(), {{"base.x", x},
+                             {"base.transmit", base->transmit(x)},
+                             {"base.y", y},
+                             {"base.receive_bs", base->receive_bs(y)},
+                             {"base.receive_ue", base->receive_ue(y)},
+                             {"eve.y", y},
+                             {"eve.logits", eve->forward(y)}});
+  return check;
+}
+
+// Point g's weights as nn.Sequential / nn.Linear name them:
+// <module>.<network>.fc<i>.{weight [in, out], bias [1, out]} -> <module>.<network>.<2 i>.{weight [out, in], bias [out]}.
+NamedTensorList torch_layout(const NamedTensorList& grid, int64_t g) {
+  NamedTensorList tensors;
+  for (const auto& [name, t] : grid) {
+    const size_t fc = name.rfind(".fc");
+    const size_t dot = name.rfind('.');
+    const int64_t layer = std::stoll(name.substr(fc + 3, dot - fc - 3));
+    const std::string torch_name = fmt::format("{}.{}{}", name.substr(0, fc), 2 * layer, name.substr(dot));
+    const torch::Tensor p = t[g];
+    tensors.emplace_back(torch_name, name.ends_with(".weight") ? p.t().contiguous() : p.reshape({-1}).contiguous());
+  }
+  return tensors;
+}
+
+// Point g's metadata: the layout, the activations, the run's configuration and its own values.
+std::map<std::string, std::string> torch_layout_metadata(const NamedTensorList& grid,
+                                                         const std::map<std::string, std::string>& meta,
+                                                         const config::Config& cfg, int64_t g) {
+  std::map<std::string, std::string> m{
+      {"format", "semsec-weights-torch-1"},
+      {"semsec_version", SEMSEC_VERSION},
+      {"naming",
+       "<module>.<network>.<index>.{weight [out,in], bias [out]}: nn.Sequential of nn.Linear with nn.ReLU between "
+       "(Linear layers at 0, 2, 4, ...) and the network's output activation last (see 'activations')"},
+      {"point", std::to_string(g)},
+      {"config_yaml", meta.at("config_yaml")},
+      {"power_constraint", cfg.get_string("security.power_constraint")},
+      {"equal_power", cfg.get_bool("security.equal_power") ? "true" : "false"}};
+  std::string acts;
+  for (const auto& [name, t] : grid) {
+    const std::string net = name.substr(0, name.rfind(".fc"));
+    if (name.ends_with(".fc0.weight")) acts += fmt::format("{}{}={}", acts.empty() ? "" : ",", net, out_activation(net));
+  }
+  m["activations"] = acts;
+  for (const char* k : {"seed", "train_snr_db", "psr_db", "tau", "gamma_sen", "gamma_com", "lambda_pow", "lambda_sen",
+                        "lambda_com", "lambda_pri"}) {
+    if (meta.contains(k)) m[k] = nth_item(meta.at(k), static_cast<size_t>(g));
+  }
+  return m;
+}
+
+}  // namespace
+
 std::vector<ExportResult> export_run_torch(const std::string& run_dir, const std::string& out_base, bool include_all,
                                            int64_t point) {
   const NamedTensorList grid = run_tensors(run_dir, include_all);
@@ -231,88 +325,15 @@ std::vector<ExportResult> export_run_torch(const std::string& run_dir, const std
     fail("semsec export --point {}: {} has {} grid point(s) (0-{})", point, run_dir, num_points, num_points - 1);
   }
   const config::Config cfg = config::Config::load(isac_schema(), fs::join(run_dir, "config.yaml"), {});
-  const int64_t latent = cfg.get_int("model.latent_dim");
-  // semsec's own modules with the exported weights, for the check vectors.
-  const std::vector<uint64_t> seeds(static_cast<size_t>(num_points), 0);
-  models::PairedArn arn(seeds, arn_sizes(cfg));
-  load_into(*arn, grid, "arn.");
-  Encryption encryption;
-  encryption.projection = cfg.get_string("security.power_constraint") == "projection";
-  encryption.equal_power = cfg.get_bool("security.equal_power");
-  std::vector<float> psr;
-  for (int64_t g = 0; g < num_points; ++g) {
-    psr.push_back(static_cast<float>(std::pow(10.0, std::strtod(nth_item(meta.at("psr_db"), g).c_str(), nullptr) / 10)));
-  }
-  auto gen = at::detail::createCPUGenerator(20261205);
-  const int64_t b = 4;
-  NamedTensorList check;
-  {
-    torch::NoGradGuard no_grad;
-    const torch::Tensor z = models::normalize_power(torch::randn({1, b, latent}, gen)).expand({num_points, b, latent});
-    const torch::Tensor y = torch::randn({1, b, 2 * latent}, gen).expand({num_points, b, 2 * latent});
-    check = {{"arn.z", z},
-             {"arn.delta", arn->delta(z)},
-             {"arn.encrypt", encrypt(arn, z, torch::tensor(psr), encryption)},
-             {"arn.y", y},
-             {"arn.decrypt_bs", arn->decrypt_bs(y)},
-             {"arn.decrypt_ue", arn->decrypt_ue(y)}};
-    if (include_all) {
-      int64_t input_dim = 0;
-      for (const auto& [name, t] : grid) {
-        if (name == "base.se.fc0.weight") input_dim = t.size(1);
-      }
-      models::GsIsac base(seeds, gs_isac_sizes(cfg, input_dim));
-      load_into(*base, grid, "base.");
-      models::EveClassifier eve(seeds, 2 * latent, cfg.get_int_list("eve.hidden"), cfg.get_int("eve.num_classes"),
-                                models::kInitEveWhitebox);
-      load_into(*eve, grid, "eve.");
-      const torch::Tensor x = torch::rand({1, b, input_dim}, gen).expand({num_points, b, input_dim});
-      check.insert(check.end(), {{"base.x", x},
-                                 {"base.transmit", base->transmit(x)},
-                                 {"base.y", y},
-                                 {"base.receive_bs", base->receive_bs(y)},
-                                 {"base.receive_ue", base->receive_ue(y)},
-                                 {"eve.y", y},
-                                 {"eve.logits", eve->forward(y)}});
-    }
-  }
+  const NamedTensorList check = check_vectors(grid, cfg, meta, include_all, num_points);
   std::vector<ExportResult> results;
   for (int64_t g = std::max<int64_t>(point, 0); g < (point >= 0 ? point + 1 : num_points); ++g) {
-    NamedTensorList tensors;
-    for (const auto& [name, t] : grid) {
-      // <module>.<network>.fc<i>.{weight,bias} -> <module>.<network>.<2 i>.{weight,bias}
-      const size_t fc = name.rfind(".fc");
-      const size_t dot = name.rfind('.');
-      const int64_t layer = std::stoll(name.substr(fc + 3, dot - fc - 3));
-      const std::string torch_name = fmt::format("{}.{}{}", name.substr(0, fc), 2 * layer, name.substr(dot));
-      const torch::Tensor p = t[g];
-      tensors.emplace_back(torch_name, name.ends_with(".weight") ? p.t().contiguous() : p.reshape({-1}).contiguous());
-    }
-    std::map<std::string, std::string> m{
-        {"format", "semsec-weights-torch-1"},
-        {"semsec_version", SEMSEC_VERSION},
-        {"naming",
-         "<module>.<network>.<index>.{weight [out,in], bias [out]}: nn.Sequential of nn.Linear with nn.ReLU between "
-         "(Linear layers at 0, 2, 4, ...) and the network's output activation last (see 'activations')"},
-        {"point", std::to_string(g)},
-        {"config_yaml", meta.at("config_yaml")},
-        {"power_constraint", cfg.get_string("security.power_constraint")},
-        {"equal_power", cfg.get_bool("security.equal_power") ? "true" : "false"}};
-    std::string acts;
-    for (const auto& [name, t] : grid) {
-      const std::string net = name.substr(0, name.rfind(".fc"));
-      if (name.ends_with(".fc0.weight")) acts += fmt::format("{}{}={}", acts.empty() ? "" : ",", net, out_activation(net));
-    }
-    m["activations"] = acts;
-    for (const char* k : {"seed", "train_snr_db", "psr_db", "tau", "gamma_sen", "gamma_com", "lambda_pow", "lambda_sen",
-                          "lambda_com", "lambda_pri"}) {
-      if (meta.contains(k)) m[k] = nth_item(meta.at(k), static_cast<size_t>(g));
-    }
+    const std::map<std::string, std::string> m = torch_layout_metadata(grid, meta, cfg, g);
     const std::string base = point >= 0 || num_points == 1 ? out_base : fmt::format("{}_p{}", out_base, g);
-    results.push_back(write_export(tensors, m, base));
+    results.push_back(write_export(torch_layout(grid, g), m, base));
     NamedTensorList point_check;
     for (const auto& [name, t] : check) point_check.emplace_back(name, t[g].contiguous());
-    write_safetensors(base + ".check.safetensors", point_check, {{"point", std::to_string(g)}, {"psr_db", m["psr_db"]}});
+    write_safetensors(base + ".check.safetensors", point_check, {{"point", std::to_string(g)}, {"psr_db", m.at("psr_db")}});
   }
   return results;
 }

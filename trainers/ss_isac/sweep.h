@@ -76,6 +76,12 @@ SweepPlan plan_sweep(const SweepOptions& options);
 // plan_sweep with the ensemble size of the sweep directory's plan.csv (which must exist).
 SweepPlan plan_sweep_from_record(SweepOptions& options);
 
+// A swept key's value in a point's configuration, as summary.csv's leading columns and plan.csv
+// print it.
+std::string swept_value_text(const config::Config& cfg, const std::string& key);
+// The size of the largest ensemble of a plan.csv's text (`what` names it in errors).
+int64_t plan_largest_ensemble(const std::string& csv, const std::string& what);
+
 // The plan as DIR/plan.csv: one row per grid point (ensemble, point, the value of every axis).
 std::string plan_csv(const SweepPlan& plan);
 
