@@ -194,6 +194,19 @@ def ss_isac_mnist():
                                                "train SNR 15 dB.")
 
 
+def mse_cells(r, w):
+    """mse_sen (1e-4 rad^2) and mse_com, unplugged and plugged, of the white-box pair."""
+    return [fmt([v * scale for v in r.values(metric, variant=variant, eve="whitebox", **w).values()], digits)
+            for metric, scale, digits in [("mse_sen", 1e4, "g2"), ("mse_com", 1, 4)]
+            for variant in ["unplug", "plugged"]]
+
+
+def pc_cells(r, w):
+    """P_c unplugged (P_Eve), then plugged against the white-box, black-box and adaptive Eves."""
+    return [fmt(r.values("pc_eve", variant="unplug", eve="whitebox", **w).values(), 3)] + \
+        [fmt(r.values("pc_eve", variant="plugged", eve=eve, **w).values(), 3) for eve in ["whitebox", "blackbox", "adaptive"]]
+
+
 def ss_isac_channel():
     r = raw("channel")
     rows = []
@@ -201,14 +214,7 @@ def ss_isac_channel():
         for phase in ["fixed", "random"]:
             w = dict(channel__beamformer=beam, channel__alpha_phase=phase, test_snr_db=TRAIN_SNR)
             cells = [beam, "known (alpha = 1)" if phase == "fixed" else "random phase"]
-            for metric, scale, digits in [("mse_sen", 1e4, "g2"), ("mse_com", 1, 4)]:
-                for variant in ["unplug", "plugged"]:
-                    cells.append(fmt([v * scale for v in r.values(metric, variant=variant, eve="whitebox", **w).values()],
-                                     digits))
-            cells.append(fmt(r.values("pc_eve", variant="unplug", eve="whitebox", **w).values(), 3))
-            cells += [fmt(r.values("pc_eve", variant="plugged", eve=eve, **w).values(), 3)
-                      for eve in ["whitebox", "blackbox", "adaptive"]]
-            rows.append(cells)
+            rows.append(cells + mse_cells(r, w) + pc_cells(r, w))
     head = ["beamformer", "alpha", "mse_sen unplug (1e-4 rad^2)", "mse_sen plugged", "mse_com unplug",
             "mse_com plugged", "P_c unplug", "P_c plugged white box", "P_c plugged black box", "P_c plugged adaptive"]
     return [r.header() + f" Projection constraint, PSR -10 dB, train and test SNR {TRAIN_SNR} dB.", ""] + \
@@ -221,16 +227,8 @@ def ss_isac_com_loss():
     for label, r, w in [("mean (per pixel)", raw("fig34"), dict(security__power_constraint="projection", psr_db="-10")),
                         ("sum (eq. 9, 28)", raw("com_sum"), {})]:
         w = dict(w, test_snr_db=TRAIN_SNR)
-        cells = [label]
-        for metric, scale, digits in [("mse_sen", 1e4, "g2"), ("mse_com", 1, 4)]:
-            for variant in ["unplug", "plugged"]:
-                cells.append(fmt([v * scale for v in r.values(metric, variant=variant, eve="whitebox", **w).values()],
-                                 digits))
-        cells.append(fmt(r.values("psr_real_db", variant="plugged", eve="whitebox", **w).values(), 2))
-        cells.append(fmt(r.values("pc_eve", variant="unplug", eve="whitebox", **w).values(), 3))
-        cells += [fmt(r.values("pc_eve", variant="plugged", eve=eve, **w).values(), 3)
-                  for eve in ["whitebox", "blackbox", "adaptive"]]
-        rows.append(cells)
+        psr = fmt(r.values("psr_real_db", variant="plugged", eve="whitebox", **w).values(), 2)
+        rows.append([label] + mse_cells(r, w) + [psr] + pc_cells(r, w))
     head = ["train.com_loss", "mse_sen unplug (1e-4 rad^2)", "mse_sen plugged", "mse_com unplug", "mse_com plugged",
             "realised PSR (dB)", "P_c unplug", "P_c plugged white box", "P_c plugged black box", "P_c plugged adaptive"]
     return [raw("fig34").header(), raw("com_sum").header(),
