@@ -160,7 +160,8 @@ int cmd_sweep(const std::vector<std::string>& argv) {
       "       semsec sweep --resume DIR [--device D] [--shard I/N]\n"
       "       semsec sweep --merge DIR";
   spec.description = fmt::format(
-      "Hydra-style multirun: trains the Cartesian product of the comma-separated axes. Points that differ only in "
+      "Hydra-style multirun: trains the Cartesian product of the axes (key=a,b,c, key='range(start, stop[, step])' "
+      "or key='choice(a, b)'). Points that differ only in "
       "grid keys ({}) train together as one grid-batched model (up to sweep.max_grid points; 0 sizes ensembles "
       "from free memory); other keys make separate ensembles. The plan (DIR/plan.csv) is fixed when the sweep "
       "starts. Writes one summary.csv for the whole sweep. With --shard I/N (several processes or machines on one "
