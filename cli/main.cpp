@@ -291,8 +291,9 @@ int cmd_clssr(const std::vector<std::string>& argv) {
   spec.usage = "semsec clssr CONFIG [key.path=value ...] [--out DIR] [--device auto|cpu|cuda[:N]] [--python PY]";
   spec.description =
       "The CLSSR paper end to end: trains the semantic codec (one per index width b, with learnable semantic "
-      "noise), then for every method (cl_ss, pl_ss, ao), antenna set (mimo, miso) and noise factor tau learns the "
-      "beam and b of each task by policy iteration on Monte-Carlo link simulations. Writes codec.csv, "
+      "noise), then for every method (cl_ss, pl_ss: policy iteration learning the beam and b of each task from "
+      "its own interaction with simulated links; ao, ao_stat: alternating optimisation with exact or statistical "
+      "CSI of the Eves), antenna set (mimo, miso) and noise factor tau scores the allocator. Writes codec.csv, "
       "episodes.csv (task reliability per episode, Fig. 2), summary.csv (CLSSR per tau, Fig. 3), codec.ckpt, "
       "and fig2.png / fig3.png when python with matplotlib is available.";
   spec.positional = {"CONFIG"};

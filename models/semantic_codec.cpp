@@ -11,7 +11,7 @@ namespace {
 
 // Module ids of the Philox init draws (kStreamInit); GridLinear uses 2*id and 2*id + 1 of
 // the ids below, so these stay clear of the other models' ranges (0..175).
-constexpr uint32_t kIdEncoder = 192, kIdDecoderPlain = 208, kIdDecoderAware = 224;
+constexpr uint32_t kIdEncoder = 192, kIdDecoderPlain = 208, kIdDecoderAware = 224, kIdNoiseNet = 240;
 constexpr uint32_t kInitCodebook = 2 * 240;  // the counter of the codebook's own draws
 
 }  // namespace
@@ -24,6 +24,7 @@ void CodecSizes::validate() const {
   if (b_min < 1 || b_min > 12) fail("codec.b_min is {}; expected 1 to 12 index bits", b_min);
   if (b_max < 1 || b_max > 12) fail("codec.b_max is {}; expected 1 to 12 index bits", b_max);
   if (b_max < b_min) fail("codec.b_max is {} but codec.b_min is {}; expected b_min <= b_max", b_max, b_min);
+  if (noise_hidden < 0) fail("codec.noise_hidden is {}; expected 0 (constant noise) or a positive width", noise_hidden);
 }
 
 SemanticCodecImpl::SemanticCodecImpl(const CodecSizes& sizes, const std::vector<uint64_t>& seeds) : sizes_(sizes) {
@@ -47,6 +48,25 @@ SemanticCodecImpl::SemanticCodecImpl(const CodecSizes& sizes, const std::vector<
   codebook = register_parameter("codebook", cb * valid_.unsqueeze(-1).to(cb.dtype()));
   valid_ = register_buffer("valid_codes", valid_);
   semantic_noise = register_parameter("semantic_noise", torch::zeros({num_points, n, k}));
+  if (sizes_.noise_hidden > 0) {
+    noise_net = register_module(
+        "noise_net", GridMlp(seeds, std::vector<int64_t>{n * k, sizes_.noise_hidden, n * k}, Activation::kNone,
+                             kIdNoiseNet));
+    torch::NoGradGuard no_grad;
+    auto params = noise_net->named_parameters();
+    params["fc1.weight"].zero_();  // Delta z(d) starts as the constant shift
+    params["fc1.bias"].zero_();
+  }
+}
+
+torch::Tensor SemanticCodecImpl::noise(const torch::Tensor& d) const {
+  check_symbols(d, "noise");
+  torch::Tensor dz = semantic_noise.unsqueeze(1);
+  if (noise_net) {
+    const auto shape = d.sizes();
+    dz = dz + noise_net.ptr()->forward(d.flatten(2)).view(shape);
+  }
+  return dz.expand(d.sizes());
 }
 
 int64_t SemanticCodecImpl::bits(int64_t g) const {
@@ -107,7 +127,7 @@ torch::Tensor SemanticCodecImpl::straight_through(const torch::Tensor& d) const 
 torch::Tensor SemanticCodecImpl::transmit_indices(const torch::Tensor& x, bool with_noise) const {
   torch::NoGradGuard no_grad;
   torch::Tensor d = encode(x);
-  if (with_noise) d = d + semantic_noise.unsqueeze(1);
+  if (with_noise) d = d + noise(d);
   return quantize(d);
 }
 

@@ -19,6 +19,11 @@ struct CodecSizes {
   int64_t symbol_dim = 4;    // k, dimension of one semantic symbol / codeword
   int64_t b_min = 2;         // index bits of grid point 0
   int64_t b_max = 6;         // index bits of the last grid point
+  // Semantic noise Delta z: 0 = one learnable shift per b (constant over images); > 0 = that
+  // shift plus a per-b MLP n k -> noise_hidden -> n k of the image's codeword, Delta z(d)
+  // (input-dependent noise; the MLP's output layer starts at zero, so training starts from the
+  // constant shift).
+  int64_t noise_hidden = 0;
 
   // Throws semsec::Error naming the first bad field.
   void validate() const;
@@ -45,7 +50,10 @@ class SemanticCodecImpl : public torch::nn::Module {
   torch::Tensor lookup(const torch::Tensor& idx) const;  // codebook rows: int64 [G, B, n] -> [G, B, n, k]
   // lookup(quantize(d)) in value, identity gradient to d (straight-through estimator).
   torch::Tensor straight_through(const torch::Tensor& d) const;
-  // quantize(encode(x) + (with_noise ? semantic_noise : 0)) under NoGradGuard: int64 [G, B, n].
+  // Delta z of codewords d [G, B, n, k] -> [G, B, n, k]: semantic_noise, plus noise_net(d) when
+  // sizes().noise_hidden > 0. Differentiable in the noise parameters.
+  torch::Tensor noise(const torch::Tensor& d) const;
+  // quantize(encode(x) + (with_noise ? noise(encode(x)) : 0)) under NoGradGuard: int64 [G, B, n].
   torch::Tensor transmit_indices(const torch::Tensor& x, bool with_noise) const;
   // g_u^D*, the pretrained user decoder, which is also every Eve's decoder (g_e^D = g_u^D*, the
   // worst case of Sec. IV-A): q [G, B, n, k] -> x_hat [G, B, D] in [0, 1].
@@ -66,6 +74,7 @@ class SemanticCodecImpl : public torch::nn::Module {
   GridMlp decoder_aware{nullptr};  // same shape as decoder_plain
   torch::Tensor codebook;          // [G, 2^b_max, k]; rows >= 2^b_g are zero and never selected
   torch::Tensor semantic_noise;    // learnable Delta z [G, n, k], zero until train_semantic_noise
+  GridMlp noise_net{nullptr};      // n*k -> noise_hidden -> n*k, linear output; only when noise_hidden > 0
 
  private:
   torch::Tensor check_symbols(const torch::Tensor& t, const char* what) const;

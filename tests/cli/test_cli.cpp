@@ -666,13 +666,14 @@ TEST_F(CliTest, ClssrWritesTheFigureTablesAndIsAFunctionOfItsConfig) {
       fmt::format("clssr {}/experiments/clssr_fig3.yaml {} --out {}", SEMSEC_SOURCE_DIR, small_clssr_args(data_), a));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string summary = slurp(fs::join(a, "summary.csv"));
-  EXPECT_EQ(summary.rfind("method,antennas,tau,clssr_ksut,task_reliability", 0), 0u) << summary;
-  // 2 RL methods x 2 antenna sets x 2 tau + AO (mimo) x 2 tau, plus the header.
-  EXPECT_EQ(std::count(summary.begin(), summary.end(), '\n'), 1 + 8 + 2) << summary;
-  for (const char* m : {"cl_ss,mimo,1,", "cl_ss,miso,3,", "pl_ss,mimo,3,", "ao,mimo,1,"})
+  EXPECT_EQ(summary.rfind("seed,method,antennas,tau,path_loss_exponent,eve1_x,eve1_y,omega,clssr_ksut,", 0), 0u)
+      << summary;
+  // 2 RL methods x 2 antenna sets x 2 tau + 2 AO variants (mimo) x 2 tau, plus the header.
+  EXPECT_EQ(std::count(summary.begin(), summary.end(), '\n'), 1 + 8 + 4) << summary;
+  for (const char* m : {"0,cl_ss,mimo,1,", "0,cl_ss,miso,3,", "0,pl_ss,mimo,3,", "0,ao,mimo,1,", "0,ao_stat,mimo,3,"})
     EXPECT_NE(summary.find(m), std::string::npos) << m << " missing in " << summary;
   const std::string episodes = slurp(fs::join(a, "episodes.csv"));
-  EXPECT_EQ(std::count(episodes.begin(), episodes.end(), '\n'), 1 + 8 * 2) << episodes;
+  EXPECT_EQ(std::count(episodes.begin(), episodes.end(), '\n'), 1 + 8 * (1 + 2)) << episodes;  // episodes 0-2
   EXPECT_NE(slurp(fs::join(a, "codec.csv")).find("b,mse_user_plain_mean"), std::string::npos);
   // The build's venv has matplotlib: the figures are drawn (under CI the venv must be there).
   if (fs::exists(SEMSEC_PYTHON_EXE) || testing::in_ci()) {
@@ -685,10 +686,10 @@ TEST_F(CliTest, ClssrWritesTheFigureTablesAndIsAFunctionOfItsConfig) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(slurp(fs::join(b, "summary.csv")), summary);
   EXPECT_EQ(slurp(fs::join(b, "episodes.csv")), episodes);
-  // The classic experience mode (only the action taken, epsilon-greedy) runs too.
+  // The full-information ablation (every action simulated on every task) runs too.
   const std::string c = fs::join(dir_, "clssr_c");
   r = run(
-      fmt::format("clssr {}/experiments/clssr_fig2.yaml {} codec.init_from={}/codec.ckpt rl.experience=epsilon_greedy "
+      fmt::format("clssr {}/experiments/clssr_fig2.yaml {} codec.init_from={}/codec.ckpt rl.experience=all_actions "
                   "--python none --out {}",
                   SEMSEC_SOURCE_DIR, small_clssr_args(data_), a, c));
   ASSERT_EQ(r.exit_code, 0) << r.output;

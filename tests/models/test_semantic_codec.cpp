@@ -244,6 +244,50 @@ TEST(CodecTraining, PointIsTheSameAloneAndInsideTheGrid) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
 }
 
+// Input-dependent semantic noise (CodecSizes::noise_hidden > 0, codec.noise=input): Delta z(d)
+// starts as the constant shift for every codeword, training moves the network so that Delta z
+// differs from image to image, the frozen parts stay fixed, and the indices sent follow
+// quantize(d + Delta z(d)).
+TEST(CodecTraining, InputDependentNoiseStartsConstantAndLearnsPerImageShifts) {
+  const data::Split& train = synthetic_train();
+  data::Split subset{train.images.narrow(0, 0, 512), train.labels.narrow(0, 0, 512), train.rows, train.cols};
+  auto o = quiet_options();
+  o.pretrain_epochs = 1;
+  o.noise_epochs = 2;
+  CodecSizes sizes = small_sizes(2, 3);
+  sizes.noise_hidden = 16;
+  SemanticCodec codec(sizes, std::vector<uint64_t>{41, 42});
+  ASSERT_TRUE(codec->noise_net);
+  trainers::pretrain_codec(codec, subset, o, {51, 52});
+  const torch::Tensor x = train.images.narrow(0, 1024, 50).unsqueeze(0).expand({2, 50, 784}).contiguous();
+  {
+    torch::NoGradGuard no_grad;
+    codec->semantic_noise.fill_(0.3);
+    const torch::Tensor dz = codec->noise(codec->encode(x));
+    EXPECT_TRUE(torch::equal(dz, codec->semantic_noise.unsqueeze(1).expand_as(dz)));  // constant at the start
+    codec->semantic_noise.zero_();
+  }
+  const auto before = snapshot(*codec);
+  trainers::train_semantic_noise(codec, subset, o, {51, 52});
+  const auto after = snapshot(*codec);
+  for (size_t i = 0; i < before.size(); ++i) {
+    const std::string& name = before[i].first;
+    const bool trained = name == "semantic_noise" || name.rfind("decoder_aware.", 0) == 0 ||
+                         name.rfind("noise_net.", 0) == 0;
+    EXPECT_EQ(torch::equal(before[i].second, after[i].second), !trained) << name;
+  }
+  torch::NoGradGuard no_grad;
+  const torch::Tensor d = codec->encode(x);
+  const torch::Tensor dz = codec->noise(d);
+  for (int64_t g = 0; g < 2; ++g) EXPECT_GT(dz[g].std(0).mean().item<double>(), 1e-4) << "point " << g;
+  EXPECT_TRUE(torch::equal(codec->transmit_indices(x, true), codec->quantize(d + dz)));
+  // Without noise_hidden the network does not exist and Delta z is the shift alone.
+  SemanticCodec constant(small_sizes(2, 3), std::vector<uint64_t>{41, 42});
+  EXPECT_FALSE(constant->noise_net);
+  sizes.noise_hidden = -1;
+  testing::expect_error([&] { sizes.validate(); }, {"codec.noise_hidden is -1"});
+}
+
 // The codec's stages keep no checkpoint, so a diverging point stops them with a message naming
 // the stage, the point and the epoch (trainers/clssr/codec_training.cpp, EpochLossCheck).
 TEST(CodecTraining, ADivergingPointStopsWithItsStageAndEpoch) {

@@ -165,6 +165,35 @@ TEST(ClssrOmega, Eq6Eq7Eq8) {
   expect_error([&] { cl::clssr_min({}); }, {"clssr: the minimum over Eves (eq. 8) needs at least one Eve"});
 }
 
+// The two readings of eq. 7 against one Eve that the semantics defeat (G_e >= eps), as R_e rises
+// past R_u: literal eq. 7 is not monotone (a small positive R^S earns less than R^S = 0), the
+// monotone reading credits R_u throughout; where Eve completes the task (G_e < eps) both credit
+// R^S, and nothing once R^S = 0.
+TEST(ClssrMetrics, LiteralEq7IsNotMonotoneTheMonotoneReadingIs) {
+  const double phi = 0.002, r_u = 5e6, eps = 0.01;
+  EXPECT_DOUBLE_EQ(cl::clssr(phi, 1e3, r_u), phi * 1e3);  // R^S = 1 kbit/s
+  EXPECT_DOUBLE_EQ(cl::clssr(phi, 0.0, r_u), phi * r_u);  // R^S = 0: more
+  double last = -1.0;
+  for (double r_e : {0.0, 1e6, 4.999e6, 5e6, 6e6}) {  // falling R^S
+    const double r_s = cl::secrecy_rate(r_u, r_e);
+    const double mono = cl::clssr_monotone(phi, r_s, r_u, 0.5, eps);
+    EXPECT_DOUBLE_EQ(mono, phi * r_u) << r_e;
+    EXPECT_GE(mono, cl::clssr(phi, r_s, r_u)) << r_e;
+    // Eve completes the task: the secrecy rate, falling with R^S.
+    const double exposed = cl::clssr_monotone(phi, r_s, r_u, 0.005, eps);
+    EXPECT_DOUBLE_EQ(exposed, phi * r_s) << r_e;
+    if (last >= 0.0) EXPECT_LE(exposed, last);
+    last = exposed;
+  }
+  EXPECT_DOUBLE_EQ(cl::clssr_monotone(phi, 0.0, r_u, 0.01, eps), phi * r_u);  // G_e = eps counts
+  EXPECT_EQ(cl::parse_omega_reading("literal"), cl::OmegaReading::kLiteral);
+  EXPECT_EQ(cl::parse_omega_reading("monotone"), cl::OmegaReading::kMonotone);
+  EXPECT_STREQ(cl::omega_reading_name(cl::OmegaReading::kLiteral), "literal");
+  EXPECT_STREQ(cl::omega_reading_name(cl::OmegaReading::kMonotone), "monotone");
+  expect_error([&] { cl::parse_omega_reading("eq7"); }, {"clssr.omega", "literal or monotone", "eq7"});
+  expect_error([&] { cl::clssr_monotone(std::nan(""), 0.0, r_u, 0.5, eps); }, {"Phi is NaN"});
+}
+
 TEST(ClssrTask, EvaluateTaskWithTwoEves) {
   cl::TaskInputs in;
   in.r_u = 6e6;
@@ -182,13 +211,24 @@ TEST(ClssrTask, EvaluateTaskWithTwoEves) {
   EXPECT_DOUBLE_EQ(t.latency_s, 512.0 / 4e6);
   EXPECT_TRUE(t.timely);
 
-  // Both Eves defeated by the semantics: the transmitter sends at R_u (Remark 2), while eq. 7 still
-  // credits Eve 2's pair with its secrecy rate.
+  EXPECT_DOUBLE_EQ(t.omega_literal, t.omega_monotone);  // the readings agree here
+
+  // Both Eves defeated by the semantics: the transmitter sends at R_u (Remark 2), and the monotone
+  // reading (the default) credits R_u; literal eq. 7 still credits Eve 2's pair with its secrecy
+  // rate, and delivers at it.
   in.eves[1].g_e = 0.5;
   t = cl::evaluate_task(in);
   EXPECT_TRUE(t.secure);
   EXPECT_DOUBLE_EQ(t.delivery_rate, 6e6);
+  EXPECT_DOUBLE_EQ(t.omega, phi * 6e6);
+  EXPECT_DOUBLE_EQ(t.omega_monotone, phi * 6e6);
+  EXPECT_DOUBLE_EQ(t.omega_literal, phi * 4e6);
+  in.omega = cl::OmegaReading::kLiteral;
+  t = cl::evaluate_task(in);
   EXPECT_DOUBLE_EQ(t.omega, phi * 4e6);
+  EXPECT_DOUBLE_EQ(t.omega_monotone, phi * 6e6);
+  EXPECT_DOUBLE_EQ(t.delivery_rate, 4e6);
+  in.omega = cl::OmegaReading::kMonotone;
   in.eves[1].g_e = 0.0;
 
   // Eve 1 completes the task: one leaking pair makes the whole task insecure (Omega = 0).

@@ -105,6 +105,30 @@ TEST(ClssrRl, PolicyIterationReachesTheOptimalValue) {
   }
 }
 
+// What policy iteration reduces to in this MDP: its transitions do not depend on the action
+// (p(s'|s, a) = P^S(c'|c) p(h')), so the continuation gamma (P^S W)(c) is common to every action
+// of a state and the policy found is the per-state argmax of the mean reward, whatever gamma.
+// docs/experiments/clssr.md states this; the test keeps it true.
+TEST(ClssrRl, WithActionIndependentTransitionsThePolicyIsThePerStateArgmaxForEveryGamma) {
+  const rl::MdpSizes z{4, 3, 6};
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    const rl::TabularModel m = random_model(z, seed, 2);
+    std::vector<int64_t> argmax(static_cast<size_t>(z.num_states()));
+    for (int64_t s = 0; s < z.num_states(); ++s) {
+      int64_t best = 0;
+      for (int64_t a = 1; a < z.num_actions; ++a) best = m.mean_reward(s, a) > m.mean_reward(s, best) ? a : best;
+      argmax[static_cast<size_t>(s)] = best;
+    }
+    for (double gamma : {0.0, 0.5, 0.9, 0.99}) {
+      SCOPED_TRACE(testing::Message() << "seed " << seed << " gamma " << gamma);
+      const rl::PolicyIterationResult r =
+          rl::policy_iteration(m, gamma, std::vector<int64_t>(static_cast<size_t>(z.num_states()), 0));
+      EXPECT_EQ(r.policy, argmax);
+      EXPECT_LE(r.iterations, 2);  // one improvement round, one to confirm
+    }
+  }
+}
+
 TEST(ClssrRl, ImprovementNeverLowersTheValue) {
   // Lemma 1: v_pi <= v_pi' state by state after one improvement.
   const rl::MdpSizes z{3, 2, 4};

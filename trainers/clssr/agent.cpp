@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -83,16 +84,17 @@ AgentSettings agent_settings(const config::Config& cfg) {
   agent.gamma = cfg.get_float("rl.gamma");
   agent.gain_weight = cfg.get_float("rl.gain_weight");
   agent.all_actions = cfg.get_string("rl.experience") == "all_actions";
-  agent.converge_tol_pct = 100.0 * cfg.get_float("rl.converge_tol");
+  agent.converge_tol = cfg.get_float("rl.converge_tol");
+  agent.seed = static_cast<uint64_t>(cfg.get_int("seed"));
   return agent;
 }
 
-int64_t converged_episode(const std::vector<double>& reliability, double tol) {
-  if (reliability.empty()) return 0;
-  const double last = reliability.back();
-  int64_t e = static_cast<int64_t>(reliability.size());
-  while (e > 0 && std::abs(reliability[static_cast<size_t>(e - 1)] - last) <= tol) --e;
-  return e + 1;  // 1-based episode count
+int64_t settled_episode(const std::vector<double>& series, double tol) {
+  if (series.empty()) return 0;
+  const double last = series.back();
+  auto e = static_cast<int64_t>(series.size()) - 1;
+  while (e > 0 && std::abs(series[static_cast<size_t>(e - 1)] - last) <= tol) --e;
+  return e;
 }
 
 AgentResult train_agent(const Codec& codec, const Env& env, const Rules& rules, Method method,
@@ -106,7 +108,23 @@ AgentResult train_agent(const Codec& codec, const Env& env, const Rules& rules, 
   const rng::Key key = rng::make_key(env.seed);
   std::vector<int64_t> policy = random_policy(key, sizes);
   AgentResult result;
-  std::vector<double> reliability;
+  std::vector<double> reliability, clssr;
+  // The greedy policy's score on the evaluation tasks: one episodes.csv row.
+  auto score = [&](int64_t episode, int64_t changed) {
+    std::vector<int64_t> eb, eg;
+    act(sizes, gsize, eval.cls, eval_states, policy, eb, eg);
+    const Summary s = summarise(run_tasks(codec, env, rules, method, eval, eb, eg, agent.gain_weight,
+                                          rng::kStreamLink + rng::kStreamEvalOffset, 0));
+    episodes_csv.row(fmt::format("{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{}",
+                                 agent.seed, method_name, env.antennas, env.tau, env.link.path_loss_exponent,
+                                 env.link.eves.at(0).x_m, env.link.eves.at(0).y_m, episode, s.reliability, s.secure,
+                                 s.timely, s.clssr_ksut, s.clssr_literal_ksut, s.clssr_monotone_ksut, s.reward,
+                                 s.mean_b, changed, model.visited_pairs()));
+    reliability.push_back(s.reliability);
+    clssr.push_back(s.clssr_ksut);
+    result.final_summary = s;
+  };
+  score(0, 0);
   for (int64_t ep = 0; ep < agent.episodes; ++ep) {
     interrupt::test_hooks_at_step("agent_" + method_name, ep);
     interrupt::stop_if_pending(fmt::format("before episode {} of {} of {}", ep, agent.episodes, method_name),
@@ -123,17 +141,11 @@ AgentResult train_agent(const Codec& codec, const Env& env, const Rules& rules, 
     }
     const rl::PolicyIterationResult pi = rl::policy_iteration(model, agent.gamma, policy);
     policy = pi.policy;
-    std::vector<int64_t> eb, eg;
-    act(sizes, gsize, eval.cls, eval_states, policy, eb, eg);
-    const Summary s = summarise(run_tasks(codec, env, rules, method, eval, eb, eg, agent.gain_weight,
-                                          rng::kStreamLink + rng::kStreamEvalOffset, 0));
-    episodes_csv.row(fmt::format("{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{}", method_name,
-                                 env.antennas, env.tau, ep + 1, s.reliability, s.secure, s.timely, s.clssr_ksut,
-                                 s.reward, s.mean_b, pi.changed_first, model.visited_pairs()));
-    reliability.push_back(s.reliability);
-    result.final_summary = s;
+    score(ep + 1, pi.changed_first);
   }
-  result.converged_episode = converged_episode(reliability, agent.converge_tol_pct);
+  result.converged_reliability = settled_episode(reliability, 100.0 * agent.converge_tol);
+  result.converged_clssr = settled_episode(clssr, agent.converge_tol * std::abs(clssr.back()));
+  result.converged_episode = std::max(result.converged_reliability, result.converged_clssr);
   return result;
 }
 

@@ -14,29 +14,34 @@
 
 namespace semsec::trainers::clssr {
 
-// The rl.* settings (and source.stay_prob) of one agent; converge_tol_pct in percentage points.
+// The rl.* settings (and source.stay_prob) of one agent; converge_tol is rl.converge_tol.
 struct AgentSettings {
   int64_t episodes = 1, steps = 1;
-  double stay_prob = 0.5, explore = 0.1, gamma = 0.9, gain_weight = 1.0, converge_tol_pct = 2.0;
-  bool all_actions = true;
+  double stay_prob = 0.5, explore = 0.1, gamma = 0.9, gain_weight = 1.0, converge_tol = 0.02;
+  bool all_actions = false;
+  uint64_t seed = 0;  // written into episodes.csv
 };
 
 // The rl.* settings (and source.stay_prob) every agent is trained with, read from the config.
 AgentSettings agent_settings(const config::Config& cfg);
 
-// Episodes after which the task reliability stays within `tol` of its final value (1-based; 0 for
-// no episode). Moved out of agent.cpp for the tests.
-int64_t converged_episode(const std::vector<double>& reliability, double tol);
+// The convergence rule. `series[e]` is a score after episode e (e = 0: the untrained policy);
+// returns the first episode from which every later score stays within `tol` of the last one
+// (0 when the series never left that band; 0 for an empty series).
+int64_t settled_episode(const std::vector<double>& series, double tol);
 
-// What train_agent reports: the greedy policy's evaluation after the last episode, and the episodes
-// after which its task reliability stays within rl.converge_tol of its final value.
+// What train_agent reports: the greedy policy's evaluation after the last episode and when it
+// converged: on the reward's CLSSR (within rl.converge_tol x its final value), on the task
+// reliability (within 100 rl.converge_tol percentage points of its final value), and on both (the
+// later of the two).
 struct AgentResult {
   Summary final_summary;
-  int64_t converged_episode = 0;
+  int64_t converged_clssr = 0, converged_reliability = 0, converged_episode = 0;
 };
 
-// Trains one policy-iteration agent (cl_ss or pl_ss) for `env`, scoring the greedy policy on the
-// evaluation tasks after every episode (one episodes.csv row each).
+// Trains one policy-iteration agent (cl_ss or pl_ss) for `env`, scoring the untrained policy
+// (episode 0) and the greedy policy after every episode on the evaluation tasks (one episodes.csv
+// row each).
 AgentResult train_agent(const Codec& codec, const Env& env, const Rules& rules, Method method,
                         const std::string& method_name, const AgentSettings& agent, const Tasks& eval,
                         CsvWriter& episodes_csv, torch::Device device);

@@ -95,20 +95,24 @@ void index_test_images(Codec& c, const data::Split& test, torch::Device device) 
 }
 
 // RUN_DIR/codec.csv: one row per b of the test split's distortions `dt`, each also logged.
-void write_codec_csv(const Codec& c, const CodecDistortion& dt, const Rules& rules, const std::string& run_dir) {
+// eve_not_above_user: the share of images Eve reconstructs at least as well as the user (the
+// overlap of the two distortion tails).
+void write_codec_csv(const Codec& c, const CodecDistortion& dt, const Rules& rules, uint64_t seed,
+                     const std::string& run_dir) {
   CsvWriter csv(fs::join(run_dir, "codec.csv"),
-                "b,mse_user_plain_mean,mse_user_aware_mean,mse_user_aware_p99,mse_user_aware_max,mse_eve_mean,"
-                "mse_eve_p1,mse_eve_min,user_below_eps,eve_at_or_above_eps");
+                "seed,b,mse_user_plain_mean,mse_user_aware_mean,mse_user_aware_p99,mse_user_aware_max,mse_eve_mean,"
+                "mse_eve_p1,mse_eve_min,user_below_eps,eve_at_or_above_eps,eve_not_above_user");
   for (int64_t g = 0; g < c.grid(); ++g) {
     const auto ua = dt.user_aware[g].to(torch::kFloat64) / rules.d_max;
     const auto ev = dt.eve_noisy[g].to(torch::kFloat64) / rules.d_max;
     const double below = (ua < rules.epsilon).to(torch::kFloat64).mean().item<double>();
     const double above = (ev >= rules.epsilon).to(torch::kFloat64).mean().item<double>();
-    csv.row(fmt::format("{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}", c.bits(g),
+    const double overlap = (ev <= ua).to(torch::kFloat64).mean().item<double>();
+    csv.row(fmt::format("{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}", seed, c.bits(g),
                         dt.user_plain[g].mean().item<double>(), dt.user_aware[g].mean().item<double>(),
                         quantile_of(dt.user_aware[g], 0.99), dt.user_aware[g].max().item<double>(),
                         dt.eve_noisy[g].mean().item<double>(), quantile_of(dt.eve_noisy[g], 0.01),
-                        dt.eve_noisy[g].min().item<double>(), below, above));
+                        dt.eve_noisy[g].min().item<double>(), below, above, overlap));
     log::info(
         "codec b={}: MSE user plain {:.4f}, user aware {:.4f} (max {:.4f}), Eve {:.4f} (min {:.4f}); "
         "G_u < eps {:.1f}%, G_e >= eps {:.1f}%",
@@ -128,6 +132,7 @@ models::CodecSizes codec_sizes(const config::Config& cfg) {
   sizes.hidden = cfg.get_int("codec.hidden");
   sizes.b_min = cfg.get_int("codec.b_min");
   sizes.b_max = cfg.get_int("codec.b_max");
+  sizes.noise_hidden = cfg.get_string("codec.noise") == "input" ? cfg.get_int("codec.noise_hidden") : 0;
   if (sizes.b_max < sizes.b_min) {
     fail("codec.b_max: expected >= codec.b_min ({}), got {} ({})", sizes.b_min, sizes.b_max, cfg.origin("codec.b_max"));
   }
@@ -164,7 +169,7 @@ Codec build_codec(const config::Config& cfg, const Rules& rules, const std::stri
   c.mean_g_user_aware = per_point_mean(dm.user_aware, rules.d_max);
   c.mean_g_eve = per_point_mean(dm.eve_noisy, rules.d_max);
   const CodecDistortion dt = evaluate_codec(c.net, c.images, 512);
-  write_codec_csv(c, dt, rules, run_dir);
+  write_codec_csv(c, dt, rules, seed, run_dir);
   log::info("codec ready in {:.1f} s", train_s);
   return c;
 }

@@ -11,14 +11,17 @@
 
 #include "core/config.h"
 #include "models/semantic_codec.h"
+#include "trainers/clssr/metrics.h"
 
 namespace semsec::trainers::clssr {
 
-// The task rules: Definition 1's threshold epsilon, eq. 4's d_max and the timeliness deadline.
+// The task rules: Definition 1's threshold epsilon, eq. 4's d_max, the timeliness deadline and
+// the reading of eq. 7 (clssr.omega) that the CLSSR, the reward and timeliness use.
 struct Rules {
   double epsilon;
   double d_max;
   double deadline_s;
+  semsec::clssr::OmegaReading omega = semsec::clssr::OmegaReading::kMonotone;
 };
 
 // The trained codec and what the allocator needs from it, all indices precomputed per b.

@@ -264,11 +264,15 @@ void train_semantic_noise(models::SemanticCodec& codec, const data::Split& train
   const int64_t spe = sampler.steps_per_epoch(), steps = options.noise_epochs * spe;
   const std::vector<double> noise_lr(static_cast<size_t>(num_points), options.noise_lr);
   const std::vector<double> aware_lr(static_cast<size_t>(num_points), options.aware_lr);
-  GridAdam noise_opt({codec->semantic_noise}, noise_lr, AdamOptions{});
+  std::vector<torch::Tensor> noise_params = {codec->semantic_noise};
+  if (codec->noise_net) {
+    for (const auto& p : codec->noise_net->parameters()) noise_params.push_back(p);
+  }
+  GridAdam noise_opt(noise_params, noise_lr, AdamOptions{});
   GridAdam aware_opt(codec->decoder_aware->parameters(), aware_lr, AdamOptions{});
   const auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
   torch::Tensor epoch_user = torch::zeros({num_points}, fopts), epoch_eve = torch::zeros({num_points}, fopts);
-  torch::Tensor epoch_below = torch::zeros({num_points}, fopts);
+  torch::Tensor epoch_below = torch::zeros({num_points}, fopts), epoch_dz = torch::zeros({num_points}, fopts);
   const auto t0 = std::chrono::steady_clock::now();
   EpochLossCheck user_check("codec semantic-noise training", "user MSE", options.noise_lr);
   EpochLossCheck eve_check("codec semantic-noise training", "Eve MSE", options.noise_lr);
@@ -277,7 +281,8 @@ void train_semantic_noise(models::SemanticCodec& codec, const data::Split& train
     stop_if_signalled("codec_noise", step, steps);
     const torch::Tensor x = data::make_batch(train, sampler, seeds, step, 0.0, 0.0, device).x;
     const torch::Tensor d = codec->encode(x);  // no graph: the encoder is frozen
-    const torch::Tensor noisy = d + codec->semantic_noise.unsqueeze(1);
+    const torch::Tensor dz = codec->noise(d);
+    const torch::Tensor noisy = d + dz;
     const torch::Tensor e = codec->lookup(codec->quantize(noisy));
     const torch::Tensor q = noisy + (e - noisy).detach();
     const torch::Tensor mse_user = image_mse(codec->decode_aware(q), x);  // [G, B]
@@ -296,6 +301,7 @@ void train_semantic_noise(models::SemanticCodec& codec, const data::Split& train
     epoch_user += mse_user.mean(1);
     epoch_eve += mse_eve.mean(1);
     epoch_below += (mse_eve < options.eve_margin).to(torch::kFloat32).mean(1);
+    epoch_dz += dz.square().mean({1, 2, 3}).sqrt();
     if ((step + 1) % spe == 0) {
       user_check.check(epoch_user / spe, (step + 1) / spe);
       eve_check.check(epoch_eve / spe, (step + 1) / spe);
@@ -305,8 +311,9 @@ void train_semantic_noise(models::SemanticCodec& codec, const data::Split& train
             "|dz| rms [{}]",
             (step + 1) / spe, options.noise_epochs, seconds_since(t0), per_point(epoch_user / spe, "{:.4f}"),
             per_point(epoch_eve / spe, "{:.4f}"), options.eve_margin, per_point(epoch_below / spe, "{:.3f}"),
-            per_point(codec->semantic_noise.square().mean({1, 2}).sqrt(), "{:.2f}"));
+            per_point(epoch_dz / spe, "{:.2f}"));
       epoch_user.zero_();
+      epoch_dz.zero_();
       epoch_eve.zero_();
       epoch_below.zero_();
     }
@@ -320,7 +327,6 @@ CodecDistortion evaluate_codec(models::SemanticCodec& codec, const torch::Tensor
   if (batch < 1) fail("evaluate_codec: batch is {}; expected a positive count", batch);
   torch::NoGradGuard no_grad;
   const auto device = codec->codebook.device();
-  const torch::Tensor noise = codec->semantic_noise.unsqueeze(1);
   std::vector<torch::Tensor> plain, aware, eve;
   for (int64_t start = 0; start < images.size(0); start += batch) {
     const int64_t count = std::min(batch, images.size(0) - start);
@@ -328,7 +334,7 @@ CodecDistortion evaluate_codec(models::SemanticCodec& codec, const torch::Tensor
     const torch::Tensor x = one.unsqueeze(0).expand({num_points, count, dim}).contiguous();
     const torch::Tensor d = codec->encode(x);
     const torch::Tensor q_clean = codec->lookup(codec->quantize(d));
-    const torch::Tensor q_noisy = codec->lookup(codec->quantize(d + noise));
+    const torch::Tensor q_noisy = codec->lookup(codec->quantize(d + codec->noise(d)));
     plain.push_back(image_mse(codec->decode_plain(q_clean), x));
     aware.push_back(image_mse(codec->decode_aware(q_noisy), x));
     eve.push_back(image_mse(codec->decode_plain(q_noisy), x));

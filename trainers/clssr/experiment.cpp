@@ -26,12 +26,18 @@ namespace semsec::trainers {
 namespace clssr {
 namespace {
 
-std::string summary_row(const std::string& method, const Env& env, const Summary& s, int64_t episodes,
-                        int64_t converged) {
-  return fmt::format("{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{}", method,
-                     env.antennas, env.tau, s.clssr_ksut, s.reliability, s.secure, s.timely, s.mean_b, s.g_user,
-                     s.g_eve, s.r_u_mbps, s.reward, episodes, converged);
+std::string summary_row(uint64_t seed, const std::string& method, const Env& env, const Rules& rules,
+                        const Summary& s, int64_t episodes, const AgentResult& conv) {
+  return fmt::format("{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},"
+                     "{:.6g},{:.6g},{},{},{},{}",
+                     seed, method, env.antennas, env.tau, env.link.path_loss_exponent, env.link.eves.at(0).x_m,
+                     env.link.eves.at(0).y_m, semsec::clssr::omega_reading_name(rules.omega), s.clssr_ksut,
+                     s.clssr_literal_ksut, s.clssr_monotone_ksut, s.reliability, s.secure, s.timely, s.eve_image_leak,
+                     s.mean_b, s.g_user, s.g_eve, s.r_u_mbps, s.reward, episodes, conv.converged_episode,
+                     conv.converged_clssr, conv.converged_reliability);
 }
+
+bool is_ao(Method m) { return m == Method::kAo || m == Method::kAoStat; }
 
 // Runs `method` in one setting: AO on the evaluation tasks or a trained agent (rows of episodes.csv),
 // then its summary.csv row and a log line.
@@ -43,27 +49,28 @@ void run_setting(const Codec& codec, const Env& env, const Rules& rules, Method 
   // The evaluation tasks: the same ones after every episode, from the evaluation streams.
   const Tasks eval = draw_tasks(codec, env, eval_tasks, stay, rng::kStreamSource + rng::kStreamEvalOffset,
                                 rng::kStreamLink + rng::kStreamEvalOffset, 0, device);
-  Summary final_summary;
-  int64_t converged = 0;
-  if (method == Method::kAo) {
+  AgentResult result;
+  if (is_ao(method)) {
     std::vector<int64_t> beams, gsel;
-    ao_actions(codec, env, rules, eval, beams, gsel);
-    final_summary = summarise(run_tasks(codec, env, rules, method, eval, beams, gsel, gain_weight,
-                                        rng::kStreamLink + rng::kStreamEvalOffset, 0));
-    summary_csv.row(summary_row(method_name, env, final_summary, 0, 0));
+    ao_actions(codec, env, rules, eval, beams, gsel, method);
+    result.final_summary = summarise(run_tasks(codec, env, rules, method, eval, beams, gsel, gain_weight,
+                                               rng::kStreamLink + rng::kStreamEvalOffset, 0));
+    summary_csv.row(summary_row(agent.seed, method_name, env, rules, result.final_summary, 0, result));
   } else {
-    const AgentResult r = train_agent(codec, env, rules, method, method_name, agent, eval, episodes_csv, device);
-    final_summary = r.final_summary;
-    converged = r.converged_episode;
-    summary_csv.row(summary_row(method_name, env, final_summary, agent.episodes, converged));
+    result = train_agent(codec, env, rules, method, method_name, agent, eval, episodes_csv, device);
+    summary_csv.row(summary_row(agent.seed, method_name, env, rules, result.final_summary, agent.episodes, result));
   }
+  const Summary& final_summary = result.final_summary;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   log::info(
       "{:5} {:4} tau {:g}: CLSSR {:.2f} ksut/s, task reliability {:.1f}%, secure {:.1f}%, timely {:.1f}%, "
       "mean b {:.2f}{} ({:.1f} s)",
       method_name, env.antennas, env.tau, final_summary.clssr_ksut, final_summary.reliability,
       100 * final_summary.secure, 100 * final_summary.timely, final_summary.mean_b,
-      method == Method::kAo ? "" : fmt::format(", converged after {} episodes", converged), secs);
+      is_ao(method) ? ""
+                    : fmt::format(", converged after {} episodes (CLSSR {}, reliability {})", result.converged_episode,
+                                  result.converged_clssr, result.converged_reliability),
+      secs);
 }
 
 // fig2.png / fig3.png from the CSV files by scripts/plot_clssr.py when a python with matplotlib is at hand.
@@ -74,7 +81,7 @@ void draw_figures(const ClssrOptions& options, const std::string& run_dir) {
         fmt::format("'{}' '{}' '{}' > '{}' 2>&1", options.python, script, run_dir, fs::join(run_dir, "plot.log"));
     if (std::system(cmd.c_str()) == 0) {
       std::vector<std::string> drawn;
-      for (const char* f : {"fig2.png", "fig3.png"}) {
+      for (const char* f : {"fig2.png", "fig3.png", "map.png"}) {
         if (fs::is_file(fs::join(run_dir, f))) drawn.push_back(fs::join(run_dir, f));
       }
       log::info("figures: {}", fmt::join(drawn, ", "));
@@ -89,15 +96,31 @@ void draw_figures(const ClssrOptions& options, const std::string& run_dir) {
 }  // namespace
 
 std::vector<Setting> clssr_settings(const config::Config& cfg) {
+  std::vector<double> etas = cfg.get_float_list("clssr.path_loss_exponents");
+  if (etas.empty()) etas = {cfg.get_float("channel.path_loss_exponent")};
+  std::vector<double> eve1 = cfg.get_float_list("clssr.eve1_xy");
+  if (eve1.empty()) eve1 = {cfg.get_float_list("channel.eves_xy").at(0), cfg.get_float_list("channel.eves_xy").at(1)};
   std::vector<Setting> settings;
-  for (const std::string& method : cfg.get_string_list("clssr.methods")) {
-    const auto& antenna_list = parse_method(method) == Method::kAo ? cfg.get_string_list("clssr.ao_antennas")
-                                                                   : cfg.get_string_list("clssr.antennas");
-    for (const std::string& antennas : antenna_list) {
-      for (double tau : cfg.get_float_list("clssr.tau")) settings.push_back({method, antennas, tau});
+  for (double eta : etas) {
+    for (size_t p = 0; p + 1 < eve1.size(); p += 2) {
+      for (const std::string& method : cfg.get_string_list("clssr.methods")) {
+        const auto& antenna_list = is_ao(parse_method(method)) ? cfg.get_string_list("clssr.ao_antennas")
+                                                               : cfg.get_string_list("clssr.antennas");
+        for (const std::string& antennas : antenna_list) {
+          for (double tau : cfg.get_float_list("clssr.tau"))
+            settings.push_back({method, antennas, tau, eta, eve1[p], eve1[p + 1]});
+        }
+      }
     }
   }
   return settings;
+}
+
+link::LinkConfig setting_link(const link::LinkConfig& base_link, const Setting& setting) {
+  link::LinkConfig l = base_link;
+  l.path_loss_exponent = setting.path_loss_exponent;
+  l.eves.at(0) = link::Position{setting.eve1_x, setting.eve1_y};
+  return l;
 }
 
 }  // namespace clssr
@@ -115,6 +138,10 @@ void check_clssr_config(const config::Config& cfg) {
   if (cfg.get_string_list("clssr.methods").empty()) fail("clssr.methods: expected at least one method");
   if (cfg.get_string_list("clssr.antennas").empty()) fail("clssr.antennas: expected at least one of mimo, miso");
   if (cfg.get_float_list("clssr.tau").empty()) fail("clssr.tau: expected at least one noise factor");
+  if (cfg.get_float_list("clssr.eve1_xy").size() % 2 != 0) {
+    fail("clssr.eve1_xy: expected [x0, y0, x1, y1, ...] (positions of Eve 1), got {} values ({})",
+         cfg.get_float_list("clssr.eve1_xy").size(), cfg.origin("clssr.eve1_xy"));
+  }
   clssr::codec_sizes(cfg);  // codec.b_max >= codec.b_min
   if (!cfg.get_string("data.root").empty()) data::check_data_root(cfg.get_string("data.root"));
   const std::string& init = cfg.get_string("codec.init_from");
@@ -135,14 +162,16 @@ int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Devi
   const auto seed = static_cast<uint64_t>(cfg.get_int("seed"));
 
   CsvWriter episodes_csv(fs::join(run_dir, "episodes.csv"),
-                         "method,antennas,tau,episode,task_reliability,secure_rate,timely_rate,clssr_ksut,"
-                         "mean_reward,mean_b,policy_changes,visited_pairs");
+                         "seed,method,antennas,tau,path_loss_exponent,eve1_x,eve1_y,episode,task_reliability,secure_rate,timely_rate,clssr_ksut,"
+                         "clssr_literal_ksut,clssr_monotone_ksut,mean_reward,mean_b,policy_changes,visited_pairs");
   CsvWriter summary_csv(fs::join(run_dir, "summary.csv"),
-                        "method,antennas,tau,clssr_ksut,task_reliability,secure_rate,timely_rate,mean_b,mean_g_user,"
-                        "mean_g_eve_min,r_u_mbps,mean_reward,episodes,converged_episode");
+                        "seed,method,antennas,tau,path_loss_exponent,eve1_x,eve1_y,omega,clssr_ksut,clssr_literal_ksut,clssr_monotone_ksut,"
+                        "task_reliability,secure_rate,timely_rate,eve_image_leak_rate,mean_b,mean_g_user,mean_g_eve_min,"
+                        "r_u_mbps,mean_reward,episodes,converged_episode,converged_clssr,converged_reliability");
 
   for (const clssr::Setting& setting : clssr::clssr_settings(cfg)) {
-    const clssr::Env env = clssr::make_env(cfg, base_link, setting.antennas, setting.tau, seed);
+    const clssr::Env env =
+        clssr::make_env(cfg, clssr::setting_link(base_link, setting), setting.antennas, setting.tau, seed);
     clssr::run_setting(codec, env, rules, clssr::parse_method(setting.method), setting.method, agent, eval_tasks,
                        episodes_csv, summary_csv, device);
   }

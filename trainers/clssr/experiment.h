@@ -31,21 +31,30 @@
 #include <vector>
 
 #include "core/config.h"
+#include "kernels/link_level/link_level_op.h"
 
 namespace semsec::trainers {
 
 namespace clssr {
 
-// One (method, antennas, tau) setting of the run: one summary.csv row.
+// One (map point, method, antennas, tau) setting of the run: one summary.csv row. A map point is a
+// path-loss exponent and a position of Eve 1 (clssr.path_loss_exponents, clssr.eve1_xy; without
+// them the single point of channel.path_loss_exponent and channel.eves_xy).
 struct Setting {
   std::string method;  // a clssr.methods entry
   std::string antennas;
   double tau;
+  double path_loss_exponent;
+  double eve1_x, eve1_y;
 };
 
-// The settings run_clssr runs, in order: for each clssr.methods entry, its antenna sets
-// (clssr.ao_antennas for ao, clssr.antennas otherwise), each with every clssr.tau.
+// The settings run_clssr runs, in order: for each map point (exponents outer, Eve 1 positions
+// inner), for each clssr.methods entry, its antenna sets (clssr.ao_antennas for ao and ao_stat,
+// clssr.antennas otherwise), each with every clssr.tau.
 std::vector<Setting> clssr_settings(const config::Config& cfg);
+
+// base_link with the setting's path-loss exponent and Eve 1 position.
+link::LinkConfig setting_link(const link::LinkConfig& base_link, const Setting& setting);
 
 }  // namespace clssr
 
@@ -57,7 +66,8 @@ struct ClssrOptions {
 };
 
 // The rules of a clssr configuration that involve several keys (antennas vs channel.num_rx, a
-// scheme with beams, non-empty lists, codec.b_max >= codec.b_min, the geometry, the data files);
+// scheme with beams, non-empty lists, codec.b_max >= codec.b_min, the geometry and the map's
+// Eve 1 positions, the data files);
 // clssr_schema() runs it as a check whenever a configuration is loaded.
 void check_clssr_config(const config::Config& cfg);
 

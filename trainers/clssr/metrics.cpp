@@ -83,6 +83,19 @@ double clssr(double phi, double r_s, double r_u) {
   return phi * delivery_rate(r_u, r_s);
 }
 
+OmegaReading parse_omega_reading(const std::string& name) {
+  if (name == "literal") return OmegaReading::kLiteral;
+  if (name == "monotone") return OmegaReading::kMonotone;
+  fail("clssr.omega: expected literal or monotone, got '{}'", name);
+}
+
+const char* omega_reading_name(OmegaReading r) { return r == OmegaReading::kLiteral ? "literal" : "monotone"; }
+
+double clssr_monotone(double phi, double r_s, double r_u, double g_e, double epsilon) {
+  if (std::isnan(phi)) fail("clssr: Phi is NaN");
+  return phi * transmission_rate(r_u, r_s, g_e, epsilon);
+}
+
 double clssr_min(const std::vector<double>& per_eve) {
   if (per_eve.empty()) fail("clssr: the minimum over Eves (eq. 8) needs at least one Eve");
   return *std::min_element(per_eve.begin(), per_eve.end());
@@ -120,17 +133,23 @@ TaskEvaluation evaluate_task(const TaskInputs& in) {
   TaskEvaluation out{};
   out.secure = true;
   out.delivery_rate = std::numeric_limits<double>::infinity();
-  std::vector<double> omegas;
-  omegas.reserve(in.eves.size());
+  const bool literal = in.omega == OmegaReading::kLiteral;
+  std::vector<double> literals, monotones;
+  literals.reserve(in.eves.size());
+  monotones.reserve(in.eves.size());
   for (const EveObservation& e : in.eves) {
     const double r_s = secrecy_rate(in.r_u, e.r_e);
     const SecurityCase c = security_case(in.g_u, e.g_e, r_s, in.epsilon);
-    const double g_s = is_secure(c) ? 1.0 - in.g_u : 0.0;
-    omegas.push_back(clssr(semantic_bit_efficiency(g_s, in.n, in.b), r_s, in.r_u));
+    const double phi = semantic_bit_efficiency(is_secure(c) ? 1.0 - in.g_u : 0.0, in.n, in.b);
+    literals.push_back(clssr(phi, r_s, in.r_u));
+    monotones.push_back(clssr_monotone(phi, r_s, in.r_u, e.g_e, in.epsilon));
     out.secure = out.secure && is_secure(c);
-    out.delivery_rate = std::min(out.delivery_rate, transmission_rate(in.r_u, r_s, e.g_e, in.epsilon));
+    out.delivery_rate = std::min(
+        out.delivery_rate, literal ? delivery_rate(in.r_u, r_s) : transmission_rate(in.r_u, r_s, e.g_e, in.epsilon));
   }
-  out.omega = clssr_min(omegas);
+  out.omega_literal = clssr_min(literals);
+  out.omega_monotone = clssr_min(monotones);
+  out.omega = literal ? out.omega_literal : out.omega_monotone;
   out.latency_s = task_latency_s(in.n, in.b, out.delivery_rate);
   out.timely = is_timely(out.latency_s, in.deadline_s);
   return out;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace semsec::clssr {
@@ -49,6 +50,20 @@ double semantic_bit_efficiency(double task_security, int64_t n, int64_t b);
 // Eq. 7: Omega = Phi R^S when R^S > 0, else Phi R_u (sut/s).
 double clssr(double phi, double r_s, double r_u);
 
+// The two readings of eq. 7 (`clssr.omega`; docs/experiments/clssr.md):
+//   literal:  Omega = Phi R^S when R^S > 0, else Phi R_u, as printed. It is not monotone in the
+//             link: a small positive R^S earns less than R^S = 0.
+//   monotone: Omega = Phi R_tx with R_tx = transmission_rate(R_u, R^S, G_e, eps), the Remark 2
+//             reading that timeliness uses: the full rate R_u whenever the semantics defeat Eve
+//             (G_e >= eps), otherwise the secrecy rate R^S. Never below the literal value, and
+//             non-decreasing as R_u grows or R_e falls.
+// Timeliness follows the chosen reading: the task is delivered at the rate the reading credits.
+enum class OmegaReading { kLiteral, kMonotone };
+// "literal" or "monotone"; anything else throws semsec::Error naming clssr.omega.
+OmegaReading parse_omega_reading(const std::string& name);
+const char* omega_reading_name(OmegaReading r);
+double clssr_monotone(double phi, double r_s, double r_u, double g_e, double epsilon);
+
 // Eq. 8: Omega_u = min_e Omega_{u,e} over a non-empty set of Eves.
 double clssr_min(const std::vector<double>& per_eve);
 
@@ -89,12 +104,16 @@ struct TaskInputs {
   int64_t b;                         // bits per codeword index
   double epsilon;                    // task threshold of Definition 1
   double deadline_s = kDefaultDeadlineS;
+  OmegaReading omega = OmegaReading::kMonotone;  // the reading of eq. 7 that omega and timeliness use
 };
 
 struct TaskEvaluation {
-  double omega;          // eq. 8 (min over Eves of eq. 7)
-  bool secure;           // H_s holds against every Eve
-  double delivery_rate;  // min_e transmission_rate(R_u, R^S_{u,e}, G_e, eps)
+  double omega;           // eq. 8 (min over Eves of eq. 7) under the chosen reading
+  double omega_literal;   // eq. 8 under each reading, whichever was chosen
+  double omega_monotone;
+  bool secure;            // H_s holds against every Eve
+  double delivery_rate;   // min_e of the rate the reading credits: transmission_rate (monotone) or
+                          // delivery_rate (literal)
   double latency_s;      // n b / delivery_rate
   bool timely;           // latency_s <= deadline_s
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/errors.h"
 #include "kernels/philox.h"
 #include "trainers/clssr/metrics.h"
 
@@ -34,6 +35,7 @@ torch::Tensor decode_tasks(const Codec& codec, bool aware, const torch::Tensor& 
 Method parse_method(const std::string& m) {
   if (m == "cl_ss") return Method::kClSs;
   if (m == "pl_ss") return Method::kPlSs;
+  if (m == "ao_stat") return Method::kAoStat;
   return Method::kAo;  // the schema restricts the choices
 }
 
@@ -48,7 +50,8 @@ link::LinkConfig default_clssr_link() {
 }
 
 Rules rules_from_config(const config::Config& cfg) {
-  return Rules{cfg.get_float("task.epsilon"), cfg.get_float("task.distortion_max"), cfg.get_float("task.deadline_s")};
+  return Rules{cfg.get_float("task.epsilon"), cfg.get_float("task.distortion_max"), cfg.get_float("task.deadline_s"),
+               semsec::clssr::parse_omega_reading(cfg.get_string("clssr.omega"))};
 }
 
 Env make_env(const config::Config& cfg, const link::LinkConfig& base_link, const std::string& antennas, double tau,
@@ -60,7 +63,8 @@ Env make_env(const config::Config& cfg, const link::LinkConfig& base_link, const
   env.tau = tau;
   env.num_beams = env.link.num_beams;
   env.num_receivers = link::num_receivers(env.link);
-  env.user_mean_gain = link::large_scale_gains(env.link)[0] * env.link.num_rx;
+  for (double g : link::large_scale_gains(env.link)) env.mean_gains.push_back(g * static_cast<double>(env.link.num_rx));
+  env.user_mean_gain = env.mean_gains[0];
   env.snr_levels_db = cfg.get_float_list("rl.snr_levels_db");
   env.seed = seed;
   env.images_per_task = cfg.get_int("task.images");
@@ -68,11 +72,19 @@ Env make_env(const config::Config& cfg, const link::LinkConfig& base_link, const
 }
 
 Summary summarise(const Outcome& o) {
+  const size_t n_tasks = o.omega.size();
+  for (size_t size : {o.reward.size(), o.g_user.size(), o.b.size(), o.omega_literal.size(), o.omega_monotone.size(),
+                      o.g_eve_min.size(), o.r_u.size(), o.secure.size(), o.timely.size(), o.eve_image_leak.size()}) {
+    if (size != n_tasks) fail("clssr: an Outcome's per-task vectors differ in length ({} and {})", n_tasks, size);
+  }
   Summary s;
   const auto n = static_cast<double>(o.omega.size());
   int64_t ok = 0;
   for (size_t t = 0; t < o.omega.size(); ++t) {
     s.clssr_ksut += o.omega[t] / 1e3;
+    s.clssr_literal_ksut += o.omega_literal[t] / 1e3;
+    s.clssr_monotone_ksut += o.omega_monotone[t] / 1e3;
+    s.eve_image_leak += o.eve_image_leak[t];
     s.secure += o.secure[t];
     s.timely += o.timely[t];
     ok += (o.secure[t] && o.timely[t]) ? 1 : 0;
@@ -83,7 +95,7 @@ Summary summarise(const Outcome& o) {
     s.reward += o.reward[t];
   }
   s.reliability = semsec::clssr::task_reliability(ok, static_cast<int64_t>(o.omega.size()));
-  for (double* v : {&s.clssr_ksut, &s.secure, &s.timely, &s.mean_b, &s.g_user, &s.g_eve, &s.r_u_mbps, &s.reward})
+  for (double* v : {&s.clssr_ksut, &s.clssr_literal_ksut, &s.clssr_monotone_ksut, &s.eve_image_leak, &s.secure, &s.timely, &s.mean_b, &s.g_user, &s.g_eve, &s.r_u_mbps, &s.reward})
     *v /= n;
   return s;
 }
@@ -181,9 +193,20 @@ Outcome run_tasks(const Codec& codec, const Env& env, const Rules& rules, Method
   const auto mse_user = mse(decode_tasks(codec, aware, rx_idx[0].reshape({n_tasks * k_img, n_img}), g_img), images);
   std::vector<int64_t> g_eves;
   for (int64_t r = 1; r < r_count; ++r) g_eves.insert(g_eves.end(), g_img.begin(), g_img.end());
-  const auto mse_eve =
-      mse(decode_tasks(codec, false, rx_idx.slice(0, 1).reshape({(r_count - 1) * n_tasks * k_img, n_img}), g_eves),
-          images.repeat({r_count - 1, 1}));
+  const auto eve_image_mse =  // [(R - 1) T K]
+      (decode_tasks(codec, false, rx_idx.slice(0, 1).reshape({(r_count - 1) * n_tasks * k_img, n_img}), g_eves) -
+       images.repeat({r_count - 1, 1}))
+          .pow(2)
+          .mean(-1);
+  const auto mse_eve = eve_image_mse.view({-1, k_img}).mean(1).to(torch::kFloat64).to(torch::kCPU).contiguous();
+  // The smallest per-image distortion any Eve reaches in each task [T].
+  const auto eve_best_image = eve_image_mse.view({r_count - 1, n_tasks, k_img})
+                                  .amin(2)
+                                  .amin(0)
+                                  .to(torch::kFloat64)
+                                  .to(torch::kCPU)
+                                  .contiguous();
+  const double* eb = eve_best_image.data_ptr<double>();
   const auto gain_cpu = gain.to(torch::kCPU).contiguous();
   const double* gp = gain_cpu.data_ptr<double>();
   const double* mu = mse_user.data_ptr<double>();
@@ -199,6 +222,7 @@ Outcome run_tasks(const Codec& codec, const Env& env, const Rules& rules, Method
     in.b = codec.bits(gsel[static_cast<size_t>(i)]);
     in.epsilon = rules.epsilon;
     in.deadline_s = rules.deadline_s;
+    in.omega = rules.omega;
     double channel_term = 0.0, g_eve_min = 1.0;
     for (int64_t r = 1; r < r_count; ++r) {
       const double g_e = semsec::clssr::normalized_distortion(me[(r - 1) * n_tasks + i], rules.d_max);
@@ -210,6 +234,9 @@ Outcome run_tasks(const Codec& codec, const Env& env, const Rules& rules, Method
     }
     const semsec::clssr::TaskEvaluation ev = semsec::clssr::evaluate_task(in);
     o.omega.push_back(ev.omega);
+    o.omega_literal.push_back(ev.omega_literal);
+    o.omega_monotone.push_back(ev.omega_monotone);
+    o.eve_image_leak.push_back(semsec::clssr::normalized_distortion(eb[i], rules.d_max) < rules.epsilon ? 1 : 0);
     o.reward.push_back(ev.omega / 1e3 + gain_weight * channel_term);
     o.secure.push_back(ev.secure ? 1 : 0);
     o.timely.push_back(ev.timely ? 1 : 0);
@@ -224,8 +251,9 @@ Outcome run_tasks(const Codec& codec, const Env& env, const Rules& rules, Method
 // ---- The AO baseline: (beam, b) from exact CSI and the codec's mean distortions ----
 
 void ao_actions(const Codec& codec, const Env& env, const Rules& rules, const Tasks& t, std::vector<int64_t>& beams,
-                std::vector<int64_t>& gsel) {
+                std::vector<int64_t>& gsel, Method method) {
   const int64_t n = t.size(), k_count = env.num_beams, r_count = env.num_receivers;
+  const bool statistical = method == Method::kAoStat;
   const double* gp = t.gains.data_ptr<double>();
   beams.assign(static_cast<size_t>(n), 0);
   gsel.assign(static_cast<size_t>(n), codec.grid() - 1);
@@ -234,13 +262,15 @@ void ao_actions(const Codec& codec, const Env& env, const Rules& rules, const Ta
     in.r_u = semsec::clssr::rate_from_snr(env.link.bandwidth_hz, gp[(0 * n + i) * k_count + k] / env.tau);
     in.g_u = codec.mean_g_user_aware[static_cast<size_t>(g)];
     for (int64_t r = 1; r < r_count; ++r) {
-      in.eves.push_back({semsec::clssr::rate_from_snr(env.link.bandwidth_hz, gp[(r * n + i) * k_count + k] / env.tau),
+      const double eve_gain = statistical ? env.mean_gains[static_cast<size_t>(r)] : gp[(r * n + i) * k_count + k];
+      in.eves.push_back({semsec::clssr::rate_from_snr(env.link.bandwidth_hz, eve_gain / env.tau),
                          codec.mean_g_eve[static_cast<size_t>(g)]});
     }
     in.n = env.images_per_task * codec.sizes.num_symbols;
     in.b = codec.bits(g);
     in.epsilon = rules.epsilon;
     in.deadline_s = rules.deadline_s;
+    in.omega = rules.omega;
     return semsec::clssr::evaluate_task(in).omega;
   };
   for (int64_t i = 0; i < n; ++i) {

@@ -14,8 +14,10 @@
 
 namespace semsec::trainers::clssr {
 
-// The allocators compared: RL with semantic noise, RL with physical-layer security only, AO.
-enum class Method { kClSs, kPlSs, kAo };
+// The allocators compared: RL with semantic noise, RL with physical-layer security only, AO with
+// exact CSI of every Eve (the oracle, an upper bound), and AO with the user's exact CSI but only
+// the Eves' statistical CSI (their mean beam gain, what a transmitter can know of passive Eves).
+enum class Method { kClSs, kPlSs, kAo, kAoStat };
 
 // The Method of a clssr.methods entry.
 Method parse_method(const std::string& m);
@@ -33,6 +35,7 @@ struct Env {
   int64_t num_beams = 1;
   int64_t num_receivers = 1;
   double user_mean_gain = 1.0;
+  std::vector<double> mean_gains;  // [R] E|h_r f|^2 of every receiver (user first), any beam
   std::vector<double> snr_levels_db;
   uint64_t seed = 0;
   int64_t images_per_task = 1;  // K
@@ -62,13 +65,15 @@ struct Tasks {
 // Per-task results of run_tasks.
 struct Outcome {
   std::vector<double> reward, omega, g_user, b;
+  std::vector<double> omega_literal, omega_monotone;  // eq. 8 under each reading of eq. 7
   std::vector<double> g_eve_min, r_u;
   std::vector<uint8_t> secure, timely;
+  std::vector<uint8_t> eve_image_leak;  // some Eve reconstructs some image of the task with G < eps
 };
 
 // Means over the tasks of an Outcome (reliability in percent, clssr_ksut in ksut/s).
 struct Summary {
-  double clssr_ksut = 0, reliability = 0, secure = 0, timely = 0, mean_b = 0, g_user = 0, g_eve = 0, r_u_mbps = 0,
+  double clssr_ksut = 0, clssr_literal_ksut = 0, clssr_monotone_ksut = 0, eve_image_leak = 0, reliability = 0, secure = 0, timely = 0, mean_b = 0, g_user = 0, g_eve = 0, r_u_mbps = 0,
          reward = 0;
 };
 
@@ -92,9 +97,11 @@ Outcome run_tasks(const Codec& codec, const Env& env, const Rules& rules, Method
                   const std::vector<int64_t>& beams, const std::vector<int64_t>& gsel, double gain_weight,
                   uint32_t link_stream, uint32_t step);
 
-// Alternating optimisation of (beam, b) per task on the predicted CLSSR: exact CSI, the codec's
-// mean distortions per b; beam given b, then b given beam, until neither changes.
+// Alternating optimisation of (beam, b) per task on the predicted CLSSR: the user's exact CSI, the
+// Eves' exact CSI (Method::kAo, the oracle) or their mean beam gains Env::mean_gains
+// (Method::kAoStat), the codec's mean distortions per b; beam given b, then b given beam, until
+// neither changes.
 void ao_actions(const Codec& codec, const Env& env, const Rules& rules, const Tasks& t, std::vector<int64_t>& beams,
-                std::vector<int64_t>& gsel);
+                std::vector<int64_t>& gsel, Method method = Method::kAo);
 
 }  // namespace semsec::trainers::clssr
