@@ -254,57 +254,6 @@ def ss_isac_eve_ceiling():
             "train for the same epochs.", ""] + md_table(head, rows)
 
 
-CLSSR_FIG3 = "docs/results/clssr_fig3_summary.csv"
-CLSSR_FIG3_CMD = "semsec clssr experiments/clssr_fig3.yaml --device cpu"
-
-
-def clssr_fig3():
-    """CLSSR (ksut/s) and task reliability per method, antennas and tau; one run (seed 0), so no
-    interval."""
-    with open(os.path.join(ROOT, CLSSR_FIG3), newline="") as f:
-        rows = list(csv.DictReader(f))
-    cell = {(r["method"], r["antennas"], r["tau"]): r for r in rows}
-
-    def get(method, antennas, tau):
-        if (method, antennas, tau) not in cell:
-            raise ValueError(f"{CLSSR_FIG3}: no row {method},{antennas},{tau}")
-        return cell[(method, antennas, tau)]
-
-    out = []
-    for tau in ["1", "2", "3", "4", "5"]:
-        line = [tau]
-        for method, antennas in [("cl_ss", "mimo"), ("cl_ss", "miso"), ("pl_ss", "mimo"), ("pl_ss", "miso"),
-                                 ("ao", "mimo")]:
-            r = get(method, antennas, tau)
-            line.append(f"{float(r['clssr_ksut']):.2f} ({float(r['task_reliability']):.1f} %)")
-        ratio = float(get("cl_ss", "mimo", tau)["clssr_ksut"]) / float(get("pl_ss", "mimo", tau)["clssr_ksut"])
-        line.append(f"{ratio:.1f}x")
-        out.append(line)
-    head = ["tau", "CL-SS MIMO", "CL-SS MISO", "PL-SS MIMO", "PL-SS MISO", "AO (MIMO)", "CL-SS / PL-SS (MIMO)"]
-    return [f"Raw file `{CLSSR_FIG3}`, made by `{CLSSR_FIG3_CMD}` (seed 0, one run: no interval). CLSSR in "
-            "ksut/s (eq. 8), task reliability in % (eq. 14).", ""] + md_table(head, out)
-
-
-CLSSR_CODEC = "docs/results/clssr_codec.csv"
-
-
-def clssr_codec():
-    """Per-image MSE of the CLSSR codec per b (codec.csv of the Fig. 3 run)."""
-    with open(os.path.join(ROOT, CLSSR_CODEC), newline="") as f:
-        rows = list(csv.DictReader(f))
-    out = []
-    for r in rows:
-        v = {k: float(x) for k, x in r.items() if k != "b"}
-        out.append([r["b"], f"{v['mse_user_plain_mean']:.4f}", f"{v['mse_user_aware_mean']:.4f}",
-                    f"{v['mse_user_aware_p99']:.3f} / {v['mse_user_aware_max']:.3f}", f"{v['mse_eve_mean']:.3f}",
-                    f"{v['mse_eve_p1']:.3f} / {v['mse_eve_min']:.3f}", f"{100 * v['user_below_eps']:.1f} %",
-                    f"{100 * v['eve_at_or_above_eps']:.1f} %"])
-    head = ["b", "user, no noise", "user, noise-aware", "user p99 / max", "Eve mean", "Eve p1 / min", "G_u < eps",
-            "G_e >= eps"]
-    return [f"Raw file `{CLSSR_CODEC}`, made by `{CLSSR_FIG3_CMD}` (its codec.csv; seed 0, one run).", ""] + \
-        md_table(head, out)
-
-
 def ss_isac_fig4_psr():
     rows = []
     for psr in PSRS:
@@ -361,8 +310,6 @@ def ss_isac_fig4_mse():
 
 TABLES = {
     "gs_isac_snr": ("docs/experiments/gs-isac.md", gs_isac_snr),
-    "clssr_fig3": ("docs/experiments/clssr.md", clssr_fig3),
-    "clssr_codec": ("docs/experiments/clssr.md", clssr_codec),
     "ss_isac_fig3": ("docs/experiments/ss-isac.md", ss_isac_fig3),
     "ss_isac_fig4_psr": ("docs/experiments/ss-isac.md", ss_isac_fig4_psr),
     "ss_isac_fig4_pc": ("docs/experiments/ss-isac.md", ss_isac_fig4_pc),
@@ -372,6 +319,17 @@ TABLES = {
     "ss_isac_com_loss": ("docs/experiments/ss-isac.md", ss_isac_com_loss),
     "ss_isac_eve_ceiling": ("docs/experiments/ss-isac.md", ss_isac_eve_ceiling),
 }
+
+
+
+def all_tables():
+    """TABLES and the CLSSR page's tables (scripts/doc_tables_clssr.py, which imports this module)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import doc_tables_clssr
+    tables = dict(TABLES)
+    tables.update(doc_tables_clssr.TABLES)
+    return tables
+
 
 BLOCK = re.compile(r"(<!-- doc_tables: (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /doc_tables -->)", re.S)
 
@@ -383,6 +341,7 @@ def main():
     mode.add_argument("--write", action="store_true", help="rewrite the tables in the pages")
     ap.add_argument("tables", nargs="*", help="only these tables (default: all)")
     args = ap.parse_args()
+    TABLES.update(all_tables())
     names = args.tables or list(TABLES)
     unknown = [n for n in names if n not in TABLES]
     if unknown:

@@ -4,6 +4,9 @@ set_tests_properties(script_mnist5k PROPERTIES TIMEOUT 300)
 # scripts/plot.py needs matplotlib: the venv's python, which the set-up installs.
 add_test(NAME script_plot COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_plot.py)
 set_tests_properties(script_plot PROPERTIES TIMEOUT 300)
+# scripts/plot_clssr.py (matplotlib) and scripts/merge_csv.py on made-up CLSSR files.
+add_test(NAME script_plot_clssr COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_plot_clssr.py)
+set_tests_properties(script_plot_clssr PROPERTIES TIMEOUT 300)
 # Multi-process sweeps: torchrun (the venv's, next to its python), srun's environment and the sbatch scripts.
 get_filename_component(_semsec_venv_bin "${SEMSEC_PYTHON}" DIRECTORY)
 add_test(NAME script_distributed_sweeps COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_distributed_sweeps.py
