@@ -21,7 +21,8 @@ FILES = {  # name: (raw file, stage of clssr_results.sh, what the stage runs)
     "eps06": ("clssr_eps06_summary.csv", "eps06",
               "... experiments/clssr_fig3.yaml task.epsilon=0.06 task.images=4 clssr.antennas=[mimo]"),
     "map": ("clssr_map_summary.csv", "map",
-            "... experiments/clssr_fig3.yaml clssr.path_loss_exponents=[2,2.5,3,3.5,4] clssr.eve1_xy=[...]"),
+            "... experiments/clssr_fig3.yaml clssr.methods=[cl_ss,pl_ss] clssr.antennas=[mimo] clssr.tau=[1,5] "
+            "clssr.path_loss_exponents=[2,3,4] clssr.eve1_xy=[400,450,683,183,612,-354]"),
 }
 TAUS = ["1", "2", "3", "4", "5"]
 
@@ -197,7 +198,7 @@ def clssr_map():
     r = raw("map")
     eves = [("400", "450"), ("683", "183"), ("612", "-354")]
     rows = []
-    for eta in ["2", "2.5", "3", "3.5", "4"]:
+    for eta in ["2", "3", "4"]:
         cells = [eta]
         for tau in ["1", "5"]:
             for x, y in eves:

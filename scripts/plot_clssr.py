@@ -165,6 +165,8 @@ def regime_map(run, out):
         ax.axhline(85, color="gray", linestyle=":", label="paper, tau = 1: +85 %")
         ax.axhline(295, color="gray", linestyle="--", label="paper, tau = 5: +295 %")
         ax.set_yscale("symlog", linthresh=100)
+        lowest = min([m for pts in lines.values() for v in pts.values() if v for m in [mean_ci(v)[0]]] + [0.0])
+        ax.set_ylim(bottom=1.2 * lowest)
         ax.set_xlabel("path-loss exponent eta")
         ax.set_ylabel("CLSSR gain of CL-SS over PL-SS (%)")
         ax.set_title(f"MIMO, tau = {tau}{reading(run)}")
