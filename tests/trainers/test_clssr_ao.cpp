@@ -77,19 +77,31 @@ TEST(ClssrAo, FindsTheBestBitsAndBeamOfThePredictedClssr) {
   }
 }
 
-TEST(ClssrAo, BeamGivenBThenBGivenBeamOnAHandMadeChannel) {
-  // One Eve, three beams, tau = 2, K = 1 image of n = 3 symbols; rates B log2(1 + gain / tau) in
-  // whole Mbit/s. b = 2 (g = 0): Eve completes the task (G_e = 0 < eps), only R^S > 0 secures it;
-  // b = 3 (g = 1): Eve fails it (G_e = 0.5), so a beam where Eve hears better still delivers R_u.
+// The hand-made setting of the next tests: AO's model G_u = 0 at both b, G_e = 0 at b = 2 and
+// 0.5 at b = 3; one Eve, three beams, tau = 2, K = 1 image.
+cl::Codec hand_made_codec() {
   cl::Codec c = toy_codec();
   c.mean_g_user_aware = {0.0, 0.0};
   c.mean_g_eve = {0.0, 0.5};
+  return c;
+}
+
+cl::Env hand_made_env() {
   cl::Env env;
   env.link = cl::default_clssr_link();
   env.num_beams = 3;
   env.num_receivers = 2;
   env.tau = 2.0;
   env.images_per_task = 1;
+  return env;
+}
+
+TEST(ClssrAo, BeamGivenBThenBGivenBeamOnAHandMadeChannel) {
+  // One Eve, three beams, tau = 2, K = 1 image of n = 3 symbols; rates B log2(1 + gain / tau) in
+  // whole Mbit/s. b = 2 (g = 0): Eve completes the task (G_e = 0 < eps), only R^S > 0 secures it;
+  // b = 3 (g = 1): Eve fails it (G_e = 0.5), so a beam where Eve hears better still delivers R_u.
+  const cl::Codec c = hand_made_codec();
+  const cl::Env env = hand_made_env();
   cl::Tasks t;
   t.cls = {0, 0};
   // gains [R = 2, T = 2, K = 3]; (R_u, R_e) in Mbit/s per beam:
@@ -117,15 +129,8 @@ TEST(ClssrAo, BeamGivenBThenBGivenBeamOnAHandMadeChannel) {
 // Literal eq. 7 credits beam 0 only R^S = 1 but beam 1, where Eve hears better, R_u = 6: AO picks
 // beam 1. The monotone reading credits R_u = 10 on beam 0: AO picks the strongest beam.
 TEST(ClssrAo, TheReadingOfEq7DecidesWhetherAoPicksABeamWhereEveHearsBetter) {
-  cl::Codec c = toy_codec();
-  c.mean_g_user_aware = {0.0, 0.0};
-  c.mean_g_eve = {0.0, 0.5};
-  cl::Env env;
-  env.link = cl::default_clssr_link();
-  env.num_beams = 3;
-  env.num_receivers = 2;
-  env.tau = 2.0;
-  env.images_per_task = 1;
+  const cl::Codec c = hand_made_codec();
+  const cl::Env env = hand_made_env();
   cl::Tasks t;
   t.cls = {0};
   t.gains = torch::tensor({2046.0, 126.0, 14.0, /**/ 1022.0, 254.0, 2.0}, torch::kFloat64).view({2, 1, 3});
