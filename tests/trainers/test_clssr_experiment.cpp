@@ -313,6 +313,19 @@ TEST(ClssrExperiment, SummaryCsvInvariantsOnASmallRun) {
       EXPECT_EQ(last->at("clssr_ksut"), row.at("clssr_ksut"));
     }
   }
+  // A codec trained with constant noise is refused by a run with input-dependent noise, before any
+  // output is written.
+  const std::string other = dir.file("other");
+  ASSERT_TRUE(semsec::fs::create_directories(other).empty());
+  std::vector<std::string> overrides = {"data.root=" + dir.file("data"), "codec.num_symbols=8", "codec.hidden=64",
+                                        "codec.b_min=2", "codec.b_max=3", "codec.noise=input",
+                                        "codec.init_from=" + semsec::fs::join(run_dir, "codec.ckpt")};
+  expect_error(
+      [&] {
+        semsec::trainers::run_clssr(clssr_config(overrides), other, torch::kCPU, semsec::trainers::ClssrOptions{});
+      },
+      {"codec.init_from", "codec.noise=constant", "this run has codec.noise=input"});
+  EXPECT_TRUE(semsec::fs::list_dir(other).empty());
   // PL-SS's reliability is not bounded by CL-SS's in summary.csv: the two agents choose their own
   // beams and b, and CL-SS's user decodes the semantic-noise indices with another decoder (see
   // PlSsIsNeverMoreSecureThanClSsWhenBothDecodeAlike for what holds by construction).

@@ -115,9 +115,8 @@ AgentResult train_agent(const Codec& codec, const Env& env, const Rules& rules, 
     act(sizes, gsize, eval.cls, eval_states, policy, eb, eg);
     const Summary s = summarise(run_tasks(codec, env, rules, method, eval, eb, eg, agent.gain_weight,
                                           rng::kStreamLink + rng::kStreamEvalOffset, 0));
-    episodes_csv.row(fmt::format("{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{}",
-                                 agent.seed, method_name, env.antennas, env.tau, env.link.path_loss_exponent,
-                                 env.link.eves.at(0).x_m, env.link.eves.at(0).y_m, episode, s.reliability, s.secure,
+    episodes_csv.row(fmt::format("{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{}",
+                                 setting_columns(agent.seed, method_name, env), episode, s.reliability, s.secure,
                                  s.timely, s.clssr_ksut, s.clssr_literal_ksut, s.clssr_monotone_ksut, s.reward,
                                  s.mean_b, changed, model.visited_pairs()));
     reliability.push_back(s.reliability);

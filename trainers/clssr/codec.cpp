@@ -52,6 +52,17 @@ void train_or_load(models::SemanticCodec& net, const std::string& init, const da
                    torch::Device device) {
   if (!init.empty()) {
     const TensorMap saved = load_tensors(init);
+    // A codec trained with the other codec.noise holds other tensors: refuse it rather than drop
+    // or miss the noise network silently.
+    size_t known = 0;
+    for (const auto& p : net->named_parameters()) known += saved.count(p.key());
+    for (const auto& b : net->named_buffers()) known += saved.count(b.key());
+    const bool has_net = saved.count("noise_net.fc0.weight") > 0;
+    if (has_net != static_cast<bool>(net->noise_net) || known != saved.size()) {
+      fail("codec.init_from: {} was trained with codec.noise={}, this run has codec.noise={} (set codec.noise and "
+           "codec.noise_hidden as that codec was trained)",
+           init, has_net ? "input" : "constant", net->noise_net ? "input" : "constant");
+    }
     for (const auto& p : net->named_parameters()) restore_tensor(saved, p.key(), p.value(), init);
     for (const auto& b : net->named_buffers()) restore_tensor(saved, b.key(), b.value(), init);
     log::info("codec: loaded {} (codec.init_from)", init);

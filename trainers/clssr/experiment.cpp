@@ -28,10 +28,9 @@ namespace {
 
 std::string summary_row(uint64_t seed, const std::string& method, const Env& env, const Rules& rules,
                         const Summary& s, int64_t episodes, const AgentResult& conv) {
-  return fmt::format("{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},"
-                     "{:.6g},{:.6g},{},{},{},{}",
-                     seed, method, env.antennas, env.tau, env.link.path_loss_exponent, env.link.eves.at(0).x_m,
-                     env.link.eves.at(0).y_m, semsec::clssr::omega_reading_name(rules.omega), s.clssr_ksut,
+  return fmt::format("{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},"
+                     "{},{},{},{}",
+                     setting_columns(seed, method, env), semsec::clssr::omega_reading_name(rules.omega), s.clssr_ksut,
                      s.clssr_literal_ksut, s.clssr_monotone_ksut, s.reliability, s.secure, s.timely, s.eve_image_leak,
                      s.mean_b, s.g_user, s.g_eve, s.r_u_mbps, s.reward, episodes, conv.converged_episode,
                      conv.converged_clssr, conv.converged_reliability);
@@ -162,12 +161,14 @@ int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Devi
   const auto seed = static_cast<uint64_t>(cfg.get_int("seed"));
 
   CsvWriter episodes_csv(fs::join(run_dir, "episodes.csv"),
-                         "seed,method,antennas,tau,path_loss_exponent,eve1_x,eve1_y,episode,task_reliability,secure_rate,timely_rate,clssr_ksut,"
-                         "clssr_literal_ksut,clssr_monotone_ksut,mean_reward,mean_b,policy_changes,visited_pairs");
+                         std::string(clssr::kSettingColumns) +
+                             ",episode,task_reliability,secure_rate,timely_rate,clssr_ksut,clssr_literal_ksut,"
+                             "clssr_monotone_ksut,mean_reward,mean_b,policy_changes,visited_pairs");
   CsvWriter summary_csv(fs::join(run_dir, "summary.csv"),
-                        "seed,method,antennas,tau,path_loss_exponent,eve1_x,eve1_y,omega,clssr_ksut,clssr_literal_ksut,clssr_monotone_ksut,"
-                        "task_reliability,secure_rate,timely_rate,eve_image_leak_rate,mean_b,mean_g_user,mean_g_eve_min,"
-                        "r_u_mbps,mean_reward,episodes,converged_episode,converged_clssr,converged_reliability");
+                        std::string(clssr::kSettingColumns) +
+                            ",omega,clssr_ksut,clssr_literal_ksut,clssr_monotone_ksut,task_reliability,secure_rate,"
+                            "timely_rate,eve_image_leak_rate,mean_b,mean_g_user,mean_g_eve_min,r_u_mbps,mean_reward,"
+                            "episodes,converged_episode,converged_clssr,converged_reliability");
 
   for (const clssr::Setting& setting : clssr::clssr_settings(cfg)) {
     const clssr::Env env =

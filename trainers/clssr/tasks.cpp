@@ -2,6 +2,8 @@
 // geometric link and scoring them (eq. 2-8, 14), and the alternating-optimisation baseline.
 #include "trainers/clssr/tasks.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -71,6 +73,11 @@ Env make_env(const config::Config& cfg, const link::LinkConfig& base_link, const
   return env;
 }
 
+std::string setting_columns(uint64_t seed, const std::string& method, const Env& env) {
+  return fmt::format("{},{},{},{},{},{},{}", seed, method, env.antennas, env.tau, env.link.path_loss_exponent,
+                     env.link.eves.at(0).x_m, env.link.eves.at(0).y_m);
+}
+
 Summary summarise(const Outcome& o) {
   const size_t n_tasks = o.omega.size();
   for (size_t size : {o.reward.size(), o.g_user.size(), o.b.size(), o.omega_literal.size(), o.omega_monotone.size(),
@@ -95,7 +102,8 @@ Summary summarise(const Outcome& o) {
     s.reward += o.reward[t];
   }
   s.reliability = semsec::clssr::task_reliability(ok, static_cast<int64_t>(o.omega.size()));
-  for (double* v : {&s.clssr_ksut, &s.clssr_literal_ksut, &s.clssr_monotone_ksut, &s.eve_image_leak, &s.secure, &s.timely, &s.mean_b, &s.g_user, &s.g_eve, &s.r_u_mbps, &s.reward})
+  for (double* v : {&s.clssr_ksut, &s.clssr_literal_ksut, &s.clssr_monotone_ksut, &s.eve_image_leak, &s.secure,
+                    &s.timely, &s.mean_b, &s.g_user, &s.g_eve, &s.r_u_mbps, &s.reward})
     *v /= n;
   return s;
 }

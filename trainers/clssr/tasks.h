@@ -45,6 +45,11 @@ struct Env {
   }
 };
 
+// The columns that name a setting in episodes.csv and summary.csv:
+// "seed,method,antennas,tau,path_loss_exponent,eve1_x,eve1_y".
+inline constexpr const char* kSettingColumns = "seed,method,antennas,tau,path_loss_exponent,eve1_x,eve1_y";
+std::string setting_columns(uint64_t seed, const std::string& method, const Env& env);
+
 // The task rules from task.epsilon, task.distortion_max and task.deadline_s.
 Rules rules_from_config(const config::Config& cfg);
 
@@ -73,8 +78,8 @@ struct Outcome {
 
 // Means over the tasks of an Outcome (reliability in percent, clssr_ksut in ksut/s).
 struct Summary {
-  double clssr_ksut = 0, clssr_literal_ksut = 0, clssr_monotone_ksut = 0, eve_image_leak = 0, reliability = 0, secure = 0, timely = 0, mean_b = 0, g_user = 0, g_eve = 0, r_u_mbps = 0,
-         reward = 0;
+  double clssr_ksut = 0, clssr_literal_ksut = 0, clssr_monotone_ksut = 0, eve_image_leak = 0, reliability = 0,
+         secure = 0, timely = 0, mean_b = 0, g_user = 0, g_eve = 0, r_u_mbps = 0, reward = 0;
 };
 
 // The Summary of an Outcome.
