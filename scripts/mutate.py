@@ -12,6 +12,7 @@ equation is wrong.
     python3 scripts/mutate.py --only L01,C03        # some of them
     python3 scripts/mutate.py --new-tests test_ss_isac_equations,test_ss_isac_keys   # score with and without them
     python3 scripts/mutate.py --out docs/results/mutation.txt
+    python3 scripts/mutate.py --check               # every mutant still applies (CTest script_mutants)
 
 Runs by hand, not in CI. It edits files in place (each restored before the next mutant, and on
 Ctrl-C), so it refuses to start when a file it mutates has uncommitted changes; build it first
@@ -50,7 +51,7 @@ class Mutant:
     tests: list = field(default_factory=list)
 
 
-def parse_mutants(text):
+def parse_mutants(text, name="scripts/mutants.txt"):
     """Blocks of
          [ID] path/to/file.cpp | what the mutant does
          - the original text (one line, exactly once in the file)
@@ -68,7 +69,7 @@ def parse_mutants(text):
             cur = Mutant(mid.strip("[ "), path.strip(), what.strip())
             mutants.append(cur)
         elif cur is None:
-            sys.exit(f"scripts/mutants.txt:{n}: expected '[ID] file | description' before '{line}'")
+            sys.exit(f"{name}:{n}: expected '[ID] file | description' before '{line}'")
         elif line.startswith("- "):
             cur.old = line[2:]
         elif line.startswith("+ "):
@@ -76,15 +77,30 @@ def parse_mutants(text):
         elif line.startswith("tests:"):
             cur.tests = line.split(":", 1)[1].split()
         else:
-            sys.exit(f"scripts/mutants.txt:{n}: expected '- old', '+ new' or 'tests: ...', got '{line}'")
+            sys.exit(f"{name}:{n}: expected '- old', '+ new' or 'tests: ...', got '{line}'")
     for m in mutants:
         if not m.old or m.old == m.new:
-            sys.exit(f"scripts/mutants.txt: mutant {m.id}: needs '- old' and a different '+ new' line")
+            sys.exit(f"{name}: mutant {m.id}: needs '- old' and a different '+ new' line")
     ids = [m.id for m in mutants]
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:
-        sys.exit(f"scripts/mutants.txt: duplicate ids {sorted(dup)}")
+        sys.exit(f"{name}: duplicate ids {sorted(dup)}")
     return mutants
+
+
+def check_applies(mutants, build, skip):
+    """Every pattern occurs exactly once in its file and every covering test executable is built, so a
+    mutant cannot go stale unnoticed when its code changes (CTest script_mutants runs --check)."""
+    for m in mutants:
+        if not os.path.isfile(m.path):
+            sys.exit(f"mutant {m.id}: file {m.path} not found")
+        with open(m.path) as f:
+            count = f.read().count(m.old)
+        if count != 1:
+            sys.exit(f"mutant {m.id}: '{m.old}' occurs {count} times in {m.path}, expected once")
+        for t in covering_tests(m):
+            if t not in skip and not os.path.isfile(os.path.join(build, "tests", t)):
+                sys.exit(f"mutant {m.id}: covering test {t} is not built in {build}/tests")
 
 
 def covering_tests(m):
@@ -146,10 +162,13 @@ def main():
                          "suite without them (the 'before' of a change that added them)")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per build and per test executable")
     ap.add_argument("--out", default="", help="also write the table to this file")
+    ap.add_argument("--check", action="store_true",
+                    help="only check that every mutant applies (pattern found once, covering tests built); "
+                         "edits and builds nothing")
     args = ap.parse_args()
     os.chdir(ROOT)
     with open(args.mutants) as f:
-        mutants = parse_mutants(f.read())
+        mutants = parse_mutants(f.read(), args.mutants)
     if args.only:
         wanted = set(args.only.split(","))
         unknown = wanted - {m.id for m in mutants}
@@ -160,12 +179,10 @@ def main():
     new_tests = set(filter(None, args.new_tests.split(",")))
     if not os.path.isdir(os.path.join(args.build, "tests")):
         sys.exit(f"--build: {args.build}/tests not found; build first (bash scripts/setup.sh)")
-    # Every pattern must occur exactly once, and no mutated file may hold uncommitted work.
-    for m in mutants:
-        with open(m.path) as f:
-            count = f.read().count(m.old)
-        if count != 1:
-            sys.exit(f"mutant {m.id}: '{m.old}' occurs {count} times in {m.path}, expected once")
+    check_applies(mutants, args.build, skip)
+    if args.check:
+        print(f"{args.mutants}: {len(mutants)} mutants, each pattern found once, covering tests built")
+        return 0
     paths = sorted({m.path for m in mutants})
     if run(["git", "diff", "--quiet", "HEAD", "--", *paths])[0] != 0:
         sys.exit("mutate.py: uncommitted changes in " + " ".join(paths) + "; commit or stash them first")

@@ -21,3 +21,7 @@ set_tests_properties(script_python_package PROPERTIES TIMEOUT 600
 add_test(NAME script_tensorboard_runs COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_tensorboard_runs.py
          $<TARGET_FILE:semsec>)
 set_tests_properties(script_tensorboard_runs PROPERTIES TIMEOUT 600 ENVIRONMENT "SEMSEC_DEVICE=cpu")
+# scripts/mutate.py --check: every mutant of scripts/mutants.txt still applies to the tree (the mutation
+# check itself runs by hand, docs/testing.md).
+add_test(NAME script_mutants COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_mutate.py ${CMAKE_BINARY_DIR})
+set_tests_properties(script_mutants PROPERTIES TIMEOUT 120)
