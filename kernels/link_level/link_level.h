@@ -318,6 +318,10 @@ struct TransmitArgs {
   int64_t num_samples;    // N
   int64_t num_bits;       // bits per sample
   int64_t num_blocks;     // ceil(num_bits / 4)
+  // Counter index of row n's noise (int64 [N] on the kernel's device, values < 2^32), or null for
+  // n itself: a subset of rows sent with their original indices sees exactly the noise it would
+  // have seen in the whole batch.
+  const int64_t* sample_ids;
 };
 
 // Element i = (r * N + n) * P + p sends block p of sample n to receiver r:
@@ -347,8 +351,8 @@ SEMSEC_HD void transmit_element(int64_t i, const TransmitArgs& t, const uint8_t*
   if (p == 0) gain[rn] = effective_gain(s, g);
   const double sigma = sqrt(0.5 * tau[n]);
   double nz[kMaxRx][4];
-  draw_noise(s, t.key, t.stream, t.step, static_cast<uint32_t>(n), static_cast<uint32_t>(r), static_cast<uint32_t>(p),
-             nz);
+  const auto counter = static_cast<uint32_t>(t.sample_ids != nullptr ? t.sample_ids[n] : n);
+  draw_noise(s, t.key, t.stream, t.step, counter, static_cast<uint32_t>(r), static_cast<uint32_t>(p), nz);
   uint8_t in[kBitsPerBlock];
   uint8_t out[kBitsPerBlock];
   const int64_t first = p * kBitsPerBlock;

@@ -316,7 +316,7 @@ torch::Tensor beam_gains(const LinkConfig& cfg, const torch::Tensor& h) {
 
 LinkOutput transmit(const LinkConfig& cfg, const torch::Tensor& bits_in, const torch::Tensor& h_in,
                     const torch::Tensor& beams_in, const torch::Tensor& tau_in, uint64_t seed, uint32_t step,
-                    uint32_t stream) {
+                    uint32_t stream, const torch::Tensor& sample_ids_in) {
   validate(cfg);
   const LinkShape shape = link_shape(cfg);
   const int64_t num_r = num_receivers(cfg);
@@ -337,8 +337,16 @@ LinkOutput transmit(const LinkConfig& cfg, const torch::Tensor& bits_in, const t
   TORCH_CHECK(h_in.device() == device && beams_in.device() == device && tau_in.device() == device,
               "transmit: bits, h, beams and tau must be on one device, got ", device, ", ", h_in.device(), ", ",
               beams_in.device(), ", ", tau_in.device());
+  const bool with_ids = sample_ids_in.defined();
+  TORCH_CHECK(!with_ids || (sample_ids_in.scalar_type() == torch::kInt64 && sample_ids_in.dim() == 1 &&
+                            sample_ids_in.size(0) == n),
+              "transmit: sample_ids must be int64 [", n, "], got ", sample_ids_in.scalar_type(), " ",
+              sample_ids_in.sizes());  // the message is only built when with_ids holds
+  TORCH_CHECK(!with_ids || sample_ids_in.device() == device, "transmit: sample_ids must be on ", device, ", got ",
+              sample_ids_in.device());
   check_cuda_built(device, "transmit");
   const auto bits = bits_in.contiguous();
+  const auto sample_ids = with_ids ? sample_ids_in.contiguous() : torch::Tensor();
   const auto h = h_in.contiguous();
   const auto beams = beams_in.contiguous();
   const auto tau = tau_in.contiguous();
@@ -348,10 +356,13 @@ LinkOutput transmit(const LinkConfig& cfg, const torch::Tensor& bits_in, const t
   // One host sync checks both value ranges; a bad beam would read outside the codebook and a
   // negative tau would turn the noise into NaN.
   const auto bad =
-      torch::stack({((beams < 0) | (beams >= shape.num_beams)).any(), (tau < 0).any().logical_or(tau.isnan().any())})
+      torch::stack({((beams < 0) | (beams >= shape.num_beams)).any(), (tau < 0).any().logical_or(tau.isnan().any()),
+                    with_ids ? ((sample_ids < 0) | (sample_ids > static_cast<int64_t>(UINT32_MAX))).any()
+                             : torch::zeros({}, beams.options().dtype(torch::kBool))})
           .cpu();
   TORCH_CHECK(!bad[0].item<bool>(), "transmit: every beam index must be in [0, ", shape.num_beams, ")");
   TORCH_CHECK(!bad[1].item<bool>(), "transmit: every tau must be >= 0");
+  TORCH_CHECK(!bad[2].item<bool>(), "transmit: every sample id must be in [0, 2^32)");
 
   TransmitArgs args{};
   args.shape = shape;
@@ -362,6 +373,7 @@ LinkOutput transmit(const LinkConfig& cfg, const torch::Tensor& bits_in, const t
   args.num_samples = n;
   args.num_bits = num_bits;
   args.num_blocks = (num_bits + kBitsPerBlock - 1) / kBitsPerBlock;
+  args.sample_ids = with_ids ? sample_ids.data_ptr<int64_t>() : nullptr;
   if (num_bits == 0) {
     // No bits to send: the gains are still well defined, so compute them with one zero-bit block.
     args.num_blocks = 1;

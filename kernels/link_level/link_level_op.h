@@ -141,11 +141,13 @@ struct LinkOutput {
 // [0, num_beams); read by beamforming and beam_alamouti, ignored by the schemes without a beam)
 // and noise power tau[n] P0 (float64 [N], >= 0) to every receiver. All tensors on one device.
 // Noise draws depend on (seed, stream, step, n, r, block) only, so the same call with another
-// beam sees the same noise.
+// beam sees the same noise. `sample_ids` (int64 [N], values in [0, 2^32), optional) replaces n in
+// those counters: sending rows 3 and 7 of a batch with sample_ids {3, 7} gives exactly rows 3 and
+// 7 of the whole batch's output, at a fraction of the work.
 // LinkOutput::gain is the effective gain of the beam used: |h f|^2 for beamforming, the
 // Alamouti 0.5 sum_a sum_i |g_ai|^2 for the Alamouti schemes (= beam_gains at beams[n]).
 LinkOutput transmit(const LinkConfig& cfg, const torch::Tensor& bits, const torch::Tensor& h,
                     const torch::Tensor& beams, const torch::Tensor& tau, uint64_t seed, uint32_t step,
-                    uint32_t stream = rng::kStreamLink);
+                    uint32_t stream = rng::kStreamLink, const torch::Tensor& sample_ids = {});
 
 }  // namespace semsec::link

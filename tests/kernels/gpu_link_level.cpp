@@ -82,6 +82,12 @@ TEST(GpuLinkLevel, GeometricLinkMatchesCpu) {
     EXPECT_EQ(o_cpu.rx_bits.ne(o_gpu.rx_bits.cpu()).sum().item<int64_t>(), 0) << sl::scheme_name(scheme);
     EXPECT_TRUE(torch::allclose(o_cpu.gain, o_gpu.gain.cpu(), 1e-12, 0.0)) << sl::scheme_name(scheme);
     EXPECT_GT(o_cpu.rx_bits[0].ne(bits).sum().item<int64_t>(), 0) << sl::scheme_name(scheme);
+    // A subset of rows with their batch indices as sample_ids: the same rows on the GPU.
+    const auto rows = torch::tensor(std::vector<int64_t>{2999, 5, 1000, 5}, torch::kInt64);
+    const auto p_gpu = sl::transmit(c, bits.index_select(0, rows).to(gpu), h_cpu.index_select(1, rows).to(gpu),
+                                    beams.index_select(0, rows).to(gpu), tau.index_select(0, rows).to(gpu), 41, 9,
+                                    semsec::rng::kStreamLink, rows.to(gpu));
+    EXPECT_TRUE(torch::equal(p_gpu.rx_bits.cpu(), o_cpu.rx_bits.index_select(1, rows))) << sl::scheme_name(scheme);
     EXPECT_TRUE(torch::allclose(sl::beam_gains(c, h_cpu), sl::beam_gains(c, h_cpu.to(gpu)).cpu(), 1e-12, 0.0));
   }
 }

@@ -162,6 +162,38 @@ TEST(GeometricLink, ZeroNoiseDeliversEveryBitAndNoiseIsCommonAcrossBeams) {
   EXPECT_FALSE(torch::equal(o1.rx_bits[0], bits));  // 0 dB: errors happen
 }
 
+// sample_ids: a subset of rows sent with their batch indices (and their own tau and beam) gives
+// exactly those rows of the whole batch's output; the ids, not the row positions, pick the noise.
+TEST(GeometricLink, SampleIdsSendASubsetWithTheWholeBatchsNoise) {
+  for (auto scheme : {sl::Scheme::kRayleigh, sl::Scheme::kBeamforming, sl::Scheme::kBeamAlamouti}) {
+    SCOPED_TRACE(sl::scheme_name(scheme));
+    sl::LinkConfig c = paper_config(scheme);
+    c.num_rx = 2;
+    const int64_t n = 400;
+    const auto h = sl::generate_channels(c, n, 5, 3, torch::kCPU);
+    const auto bits = torch::randint(0, 2, {n, 22}, torch::kUInt8);
+    const auto beams = torch::randint(0, c.num_beams, {n}, torch::kInt64);
+    // Mean SNR 3 dB at the user, halved again for odd rows: every receiver makes errors.
+    const auto tau =
+        sl::large_scale_gains(c)[0] / 2.0 * (1.0 + torch::arange(n, torch::kInt64).remainder(2).to(torch::kFloat64));
+    const auto whole = sl::transmit(c, bits, h, beams, tau, 5, 3);
+    ASSERT_GT(whole.rx_bits[0].ne(bits).sum().item<int64_t>(), 0);
+    // Rows in an order of their own, one repeated.
+    const auto rows = torch::tensor(std::vector<int64_t>{399, 7, 8, 200, 7, 0}, torch::kInt64);
+    const auto part = sl::transmit(c, bits.index_select(0, rows), h.index_select(1, rows), beams.index_select(0, rows),
+                                   tau.index_select(0, rows), 5, 3, semsec::rng::kStreamLink, rows);
+    EXPECT_TRUE(torch::equal(part.rx_bits, whole.rx_bits.index_select(1, rows)));
+    EXPECT_TRUE(torch::equal(part.gain, whole.gain.index_select(1, rows)));
+    // Without the ids the subset draws the noise of rows 0..5.
+    const auto plain = sl::transmit(c, bits.index_select(0, rows), h.index_select(1, rows),
+                                    beams.index_select(0, rows), tau.index_select(0, rows), 5, 3);
+    EXPECT_FALSE(torch::equal(plain.rx_bits, part.rx_bits));
+    // Identity ids are the default.
+    const auto ids = sl::transmit(c, bits, h, beams, tau, 5, 3, semsec::rng::kStreamLink, torch::arange(n));
+    EXPECT_TRUE(torch::equal(ids.rx_bits, whole.rx_bits));
+  }
+}
+
 TEST(GeometricLink, UserBerMatchesRayleighTheoryAtItsMeanSnr) {
   // Rayleigh SISO, tau set so that the user's mean Es/N0 is 2 Eb/N0 with Eb/N0 = 10 dB. Each
   // sample (8 bits) is one trial with error fraction in [0, 1]: sd(BER) <= sqrt(p (1 - p) / N).
@@ -341,6 +373,23 @@ TEST(GeometricLink, RejectsBadConfigurationsAndTensors) {
                            {"transmit: h has 3 samples but bits has 4"});
   expect_error<c10::Error>([&] { sl::transmit(c, bits, h.to(torch::kFloat32), beams, tau, 1, 0); },
                            {"transmit: h must be float64, got Float"});
+  expect_error<c10::Error>(
+      [&] { sl::transmit(c, bits, h, beams, tau, 1, 0, semsec::rng::kStreamLink, torch::zeros({3}, torch::kInt64)); },
+      {"transmit: sample_ids must be int64 [4], got Long [3]"});
+  expect_error<c10::Error>(
+      [&] { sl::transmit(c, bits, h, beams, tau, 1, 0, semsec::rng::kStreamLink, torch::zeros({4}, torch::kInt32)); },
+      {"transmit: sample_ids must be int64 [4], got Int [4]"});
+  expect_error<c10::Error>(
+      [&] {
+        sl::transmit(c, bits, h, beams, tau, 1, 0, semsec::rng::kStreamLink, torch::full({4}, -1, torch::kInt64));
+      },
+      {"transmit: every sample id must be in [0, 2^32)"});
+  expect_error<c10::Error>(
+      [&] {
+        sl::transmit(c, bits, h, beams, tau, 1, 0, semsec::rng::kStreamLink,
+                     torch::full({4}, int64_t{1} << 32, torch::kInt64));
+      },
+      {"transmit: every sample id must be in [0, 2^32)"});
   // No bits: the gains are still computed.
   const auto empty = sl::transmit(c, torch::zeros({4, 0}, torch::kUInt8), h, beams, tau, 1, 0);
   EXPECT_TRUE(torch::allclose(empty.gain, sl::beam_gains(c, h).select(2, 0)));

@@ -182,7 +182,9 @@ TEST(ClssrMetrics, LiteralEq7IsNotMonotoneTheMonotoneReadingIs) {
     // Eve completes the task: the secrecy rate, falling with R^S.
     const double exposed = cl::clssr_monotone(phi, r_s, r_u, 0.005, eps);
     EXPECT_DOUBLE_EQ(exposed, phi * r_s) << r_e;
-    if (last >= 0.0) EXPECT_LE(exposed, last);
+    if (last >= 0.0) {
+      EXPECT_LE(exposed, last);
+    }
     last = exposed;
   }
   EXPECT_DOUBLE_EQ(cl::clssr_monotone(phi, 0.0, r_u, 0.01, eps), phi * r_u);  // G_e = eps counts

@@ -391,6 +391,45 @@ TEST(ClssrRunTasks, UserDecodesTheMethodsIndicesWithItsDecoderEveWithThePlainOne
   }
 }
 
+// Per-image leakage: a task leaks when some Eve reconstructs some one of its K images with G below
+// epsilon, even when the task's mean distortion stays above it. Error-free reception (60 dB) and
+// random decoders, so every image's distortion is computed here from the decoder alone.
+TEST(ClssrRunTasks, EveImageLeakIsEvesBestImageOfTheTaskBelowEpsilon) {
+  const cl::Codec c = toy_codec();
+  const cl::Env env = toy_env(1e-4);
+  const cl::Tasks t = toy_tasks(c, env, 24);
+  const std::vector<int64_t> beams = cycling_beams(env, t.size());
+  const int64_t g = 1;
+  // Eve's per-image MSE (plain decoder of cl_ss's noisy indices) for each task's K images.
+  std::vector<double> best, worst, all;
+  for (int64_t i = 0; i < t.size(); ++i) {
+    const auto mse = (c.net->decode_point(g, c.idx_noisy[g].index_select(0, t.image[i]), false) - kPixel)
+                         .pow(2)
+                         .mean(1)
+                         .to(torch::kFloat64);
+    best.push_back(mse.min().item<double>());
+    worst.push_back(mse.max().item<double>());
+    all.push_back(mse.mean().item<double>());
+  }
+  // epsilon halfway between the best and worst image of the task where they lie furthest apart:
+  // that task leaks by its best image alone.
+  size_t widest = 0;
+  for (size_t u = 0; u < best.size(); ++u) {
+    if (worst[u] - best[u] > worst[widest] - best[widest]) widest = u;
+  }
+  const double eps = 0.5 * (best[widest] + worst[widest]);
+  const cl::Rules rules{eps, 1.0, 1.0, semsec::clssr::OmegaReading::kMonotone};
+  const cl::Outcome o = run(c, env, cl::Method::kClSs, t, beams, g, 0.0, rules);
+  int64_t leak_by_one_image = 0;
+  for (int64_t i = 0; i < t.size(); ++i) {
+    const auto u = static_cast<size_t>(i);
+    EXPECT_EQ(o.eve_image_leak[u], best[u] < eps ? 1 : 0) << "task " << i;
+    EXPECT_NEAR(o.g_eve_min[u], all[u], 1e-6) << "task " << i;
+    leak_by_one_image += (best[u] < eps && worst[u] >= eps) ? 1 : 0;
+  }
+  EXPECT_GT(leak_by_one_image, 0) << "no task whose images fall on both sides of epsilon: the test is vacuous";
+}
+
 TEST(ClssrRunTasks, PlSsIsNeverMoreSecureThanClSsWhenBothDecodeAlike) {
   // With the same indices and decoders for both methods, on the same channels and noise, the two
   // differ only in Eve's application-layer branch, which PL-SS lacks: a PL-SS-secure task is

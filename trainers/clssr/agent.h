@@ -36,6 +36,7 @@ int64_t settled_episode(const std::vector<double>& series, double tol);
 // later of the two).
 struct AgentResult {
   Summary final_summary;
+  std::vector<int64_t> policy;  // the greedy policy after the last episode: an action per MDP state
   int64_t converged_clssr = 0, converged_reliability = 0, converged_episode = 0;
 };
 
@@ -45,5 +46,15 @@ struct AgentResult {
 AgentResult train_agent(const Codec& codec, const Env& env, const Rules& rules, Method method,
                         const std::string& method_name, const AgentSettings& agent, const Tasks& eval,
                         CsvWriter& episodes_csv, torch::Device device);
+
+// train_agent for settings that differ only in tau (same method, link and seed), in lockstep: each
+// episode draws its tasks once, simulates every agent's actions in one batch (run_tasks_at) and
+// scores every greedy policy in one batch (simulating again only the evaluation tasks whose action
+// changed). Each agent's results and episodes.csv rows (written setting by setting once all are
+// trained) are those of train_agent on its own setting, up to the decoders' float rounding (see
+// run_tasks_at).
+std::vector<AgentResult> train_agents(const Codec& codec, const std::vector<Env>& envs, const Rules& rules,
+                                      Method method, const std::string& method_name, const AgentSettings& agent,
+                                      const Tasks& eval, CsvWriter& episodes_csv, torch::Device device);
 
 }  // namespace semsec::trainers::clssr

@@ -38,38 +38,47 @@ std::string summary_row(uint64_t seed, const std::string& method, const Env& env
 
 bool is_ao(Method m) { return m == Method::kAo || m == Method::kAoStat; }
 
-// Runs `method` in one setting: AO on the evaluation tasks or a trained agent (rows of episodes.csv),
-// then its summary.csv row and a log line.
-void run_setting(const Codec& codec, const Env& env, const Rules& rules, Method method, const std::string& method_name,
-                 const AgentSettings& agent, int64_t eval_tasks, CsvWriter& episodes_csv, CsvWriter& summary_csv,
-                 torch::Device device) {
-  const double stay = agent.stay_prob, gain_weight = agent.gain_weight;
+// Runs `method` in settings that differ only in tau (`envs`): AO on the evaluation tasks, or trained
+// agents in lockstep (rows of episodes.csv); then a summary.csv row and a log line per setting.
+void run_tau_group(const Codec& codec, const std::vector<Env>& envs, const Rules& rules, Method method,
+                   const std::string& method_name, const AgentSettings& agent, int64_t eval_tasks,
+                   CsvWriter& episodes_csv, CsvWriter& summary_csv, torch::Device device) {
   const auto t0 = std::chrono::steady_clock::now();
-  // The evaluation tasks: the same ones after every episode, from the evaluation streams.
-  const Tasks eval = draw_tasks(codec, env, eval_tasks, stay, rng::kStreamSource + rng::kStreamEvalOffset,
-                                rng::kStreamLink + rng::kStreamEvalOffset, 0, device);
-  AgentResult result;
+  // The evaluation tasks: the same ones after every episode, from the evaluation streams (they do
+  // not depend on tau).
+  const Tasks eval = draw_tasks(codec, envs.front(), eval_tasks, agent.stay_prob,
+                                rng::kStreamSource + rng::kStreamEvalOffset, rng::kStreamLink + rng::kStreamEvalOffset,
+                                0, device);
+  std::vector<AgentResult> results;
   if (is_ao(method)) {
-    std::vector<int64_t> beams, gsel;
-    ao_actions(codec, env, rules, eval, beams, gsel, method);
-    result.final_summary = summarise(run_tasks(codec, env, rules, method, eval, beams, gsel, gain_weight,
-                                               rng::kStreamLink + rng::kStreamEvalOffset, 0));
-    summary_csv.row(summary_row(agent.seed, method_name, env, rules, result.final_summary, 0, result));
+    for (const Env& env : envs) {
+      std::vector<int64_t> beams, gsel;
+      ao_actions(codec, env, rules, eval, beams, gsel, method);
+      AgentResult r;
+      r.final_summary = summarise(run_tasks(codec, env, rules, method, eval, beams, gsel, agent.gain_weight,
+                                            rng::kStreamLink + rng::kStreamEvalOffset, 0));
+      results.push_back(r);
+    }
   } else {
-    result = train_agent(codec, env, rules, method, method_name, agent, eval, episodes_csv, device);
-    summary_csv.row(summary_row(agent.seed, method_name, env, rules, result.final_summary, agent.episodes, result));
+    results = train_agents(codec, envs, rules, method, method_name, agent, eval, episodes_csv, device);
   }
-  const Summary& final_summary = result.final_summary;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  log::info(
-      "{:5} {:4} tau {:g}: CLSSR {:.2f} ksut/s, task reliability {:.1f}%, secure {:.1f}%, timely {:.1f}%, "
-      "mean b {:.2f}{} ({:.1f} s)",
-      method_name, env.antennas, env.tau, final_summary.clssr_ksut, final_summary.reliability,
-      100 * final_summary.secure, 100 * final_summary.timely, final_summary.mean_b,
-      is_ao(method) ? ""
-                    : fmt::format(", converged after {} episodes (CLSSR {}, reliability {})", result.converged_episode,
-                                  result.converged_clssr, result.converged_reliability),
-      secs);
+  for (size_t s = 0; s < envs.size(); ++s) {
+    const Env& env = envs[s];
+    const AgentResult& result = results[s];
+    const Summary& final_summary = result.final_summary;
+    summary_csv.row(summary_row(agent.seed, method_name, env, rules, final_summary,
+                                is_ao(method) ? 0 : agent.episodes, result));
+    log::info(
+        "{:5} {:4} tau {:g}: CLSSR {:.2f} ksut/s, task reliability {:.1f}%, secure {:.1f}%, timely {:.1f}%, "
+        "mean b {:.2f}{}",
+        method_name, env.antennas, env.tau, final_summary.clssr_ksut, final_summary.reliability,
+        100 * final_summary.secure, 100 * final_summary.timely, final_summary.mean_b,
+        is_ao(method) ? ""
+                      : fmt::format(", converged after {} episodes (CLSSR {}, reliability {})", result.converged_episode,
+                                    result.converged_clssr, result.converged_reliability));
+  }
+  log::info("{} {}: {} noise factor(s) in {:.1f} s", method_name, envs.front().antennas, envs.size(), secs);
 }
 
 // fig2.png / fig3.png from the CSV files by scripts/plot_clssr.py when a python with matplotlib is at hand.
@@ -113,6 +122,11 @@ std::vector<Setting> clssr_settings(const config::Config& cfg) {
     }
   }
   return settings;
+}
+
+bool same_but_tau(const Setting& a, const Setting& b) {
+  return a.method == b.method && a.antennas == b.antennas && a.path_loss_exponent == b.path_loss_exponent &&
+         a.eve1_x == b.eve1_x && a.eve1_y == b.eve1_y;
 }
 
 link::LinkConfig setting_link(const link::LinkConfig& base_link, const Setting& setting) {
@@ -170,11 +184,20 @@ int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Devi
                             "timely_rate,eve_image_leak_rate,mean_b,mean_g_user,mean_g_eve_min,r_u_mbps,mean_reward,"
                             "episodes,converged_episode,converged_clssr,converged_reliability");
 
-  for (const clssr::Setting& setting : clssr::clssr_settings(cfg)) {
-    const clssr::Env env =
-        clssr::make_env(cfg, clssr::setting_link(base_link, setting), setting.antennas, setting.tau, seed);
-    clssr::run_setting(codec, env, rules, clssr::parse_method(setting.method), setting.method, agent, eval_tasks,
-                       episodes_csv, summary_csv, device);
+  // Settings that differ only in tau (consecutive in clssr_settings' order) run as one batch.
+  const std::vector<clssr::Setting> settings = clssr::clssr_settings(cfg);
+  for (size_t first = 0; first < settings.size();) {
+    size_t last = first + 1;
+    while (last < settings.size() && clssr::same_but_tau(settings[first], settings[last])) ++last;
+    std::vector<clssr::Env> envs;
+    for (size_t i = first; i < last; ++i) {
+      envs.push_back(clssr::make_env(cfg, clssr::setting_link(base_link, settings[i]), settings[i].antennas,
+                                     settings[i].tau, seed));
+    }
+    const clssr::Setting& setting = settings[first];
+    clssr::run_tau_group(codec, envs, rules, clssr::parse_method(setting.method), setting.method, agent, eval_tasks,
+                         episodes_csv, summary_csv, device);
+    first = last;
   }
   episodes_csv.close();
   summary_csv.close();

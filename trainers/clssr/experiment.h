@@ -22,7 +22,10 @@
 //   - reward r = Omega (ksut/s) + rl.gain_weight * sum_e (|h_u f|^2 - |h_e f|^2) / mean |h_u f|^2,
 //     the paper's redesigned reward with the channel term in units of the user's mean SNR;
 //   - state = (class, best user beam, best beam of the strongest Eve, user SNR level); action =
-//     beam x b; by default each episode estimates every action's reward on its tasks (rl.experience).
+//     beam x b; by default the agent learns from the actions it takes, epsilon-greedy (rl.experience);
+//   - the settings of one (method, antennas, map point) that differ only in tau share their tasks,
+//     channels and noise draws and run as one batch (train_agents, run_tasks_at), with the results
+//     each would give alone.
 #pragma once
 
 #include <torch/torch.h>
@@ -52,6 +55,9 @@ struct Setting {
 // inner), for each clssr.methods entry, its antenna sets (clssr.ao_antennas for ao and ao_stat,
 // clssr.antennas otherwise), each with every clssr.tau.
 std::vector<Setting> clssr_settings(const config::Config& cfg);
+
+// Whether two settings differ in tau only (they then run as one batch).
+bool same_but_tau(const Setting& a, const Setting& b);
 
 // base_link with the setting's path-loss exponent and Eve 1 position.
 link::LinkConfig setting_link(const link::LinkConfig& base_link, const Setting& setting);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "core/errors.h"
 #include "kernels/philox.h"
@@ -163,88 +164,150 @@ std::vector<int64_t> channel_states(const Env& env, const Tasks& t) {
   return h;
 }
 
-Outcome run_tasks(const Codec& codec, const Env& env, const Rules& rules, Method method, const Tasks& t,
-                  const std::vector<int64_t>& beams, const std::vector<int64_t>& gsel, double gain_weight,
-                  uint32_t link_stream, uint32_t step) {
-  torch::NoGradGuard no_grad;
-  const int64_t n_tasks = t.size(), r_count = env.num_receivers, k_img = env.images_per_task;
-  const int64_t n_img = codec.sizes.num_symbols, n_sym = k_img * n_img;  // symbols per image, per task
+namespace {
+
+// What the receivers got: decided indices [R, rows, K n] and the effective gain of the beam used
+// [R, rows] of every row.
+struct Received {
+  torch::Tensor idx, gain;
+};
+
+// Sends the rows. Each b sends only its own rows, each with its task's index as its noise counter:
+// a task sees the same noise whatever b the other rows (or itself under another b) use, and
+// whatever else shares the batch.
+Received send_rows(const Codec& codec, const Env& env, const std::vector<double>& taus, Method method, const Tasks& t,
+                   const TaskRows& rows, uint32_t link_stream, uint32_t step) {
+  const int64_t n_rows = rows.size(), n_sym = env.images_per_task * codec.sizes.num_symbols;
   const torch::Device device = t.h.device();
-  const auto beams_t = torch::tensor(beams, torch::kInt64).to(device);
-  const auto tau_t = torch::full({n_tasks}, env.tau, torch::dtype(torch::kFloat64).device(device));
   const torch::Tensor& source = method == Method::kPlSs ? codec.idx_plain : codec.idx_noisy;
-  auto rx_idx = torch::zeros({r_count, n_tasks, n_sym}, torch::dtype(torch::kInt64).device(device));
-  torch::Tensor gain;
+  Received rx{torch::zeros({env.num_receivers, n_rows, n_sym}, torch::dtype(torch::kInt64).device(device)),
+              torch::zeros({env.num_receivers, n_rows}, torch::dtype(torch::kFloat64).device(device))};
   for (int64_t g = 0; g < codec.grid(); ++g) {
-    std::vector<int64_t> rows;
-    for (int64_t i = 0; i < n_tasks; ++i) {
-      if (gsel[static_cast<size_t>(i)] == g) rows.push_back(i);
+    std::vector<int64_t> picked, task_of_row, beam_of_row;
+    std::vector<double> tau_of_row;
+    for (int64_t j = 0; j < n_rows; ++j) {
+      const auto u = static_cast<size_t>(j);
+      if (rows.gsel[u] != g) continue;
+      picked.push_back(j);
+      task_of_row.push_back(rows.task[u]);
+      beam_of_row.push_back(rows.beam[u]);
+      tau_of_row.push_back(taus.at(static_cast<size_t>(rows.setting[u])));
     }
-    if (rows.empty()) continue;
-    // Every task is sent with this b so that a task's noise does not depend on the others' b.
-    const auto bits =
-        models::indices_to_bits(source[g].index_select(0, t.image.flatten()).view({n_tasks, n_sym}), codec.bits(g));
-    const link::LinkOutput out = link::transmit(env.link, bits, t.h, beams_t, tau_t, env.seed, step, link_stream);
-    const auto rows_t = torch::tensor(rows, torch::kInt64).to(device);
-    rx_idx.index_copy_(1, rows_t, models::bits_to_indices(out.rx_bits, codec.bits(g)).index_select(1, rows_t));
-    gain = out.gain;
+    if (picked.empty()) continue;
+    const auto picked_t = torch::tensor(picked, torch::kInt64).to(device);
+    const auto task_t = torch::tensor(task_of_row, torch::kInt64).to(device);
+    const auto m = static_cast<int64_t>(picked.size());
+    const auto bits = models::indices_to_bits(
+        source[g].index_select(0, t.image.index_select(0, task_t).flatten()).view({m, n_sym}), codec.bits(g));
+    const link::LinkOutput out = link::transmit(
+        env.link, bits, t.h.index_select(1, task_t), torch::tensor(beam_of_row, torch::kInt64).to(device),
+        torch::tensor(tau_of_row, torch::kFloat64).to(device), env.seed, step, link_stream, task_t);
+    rx.idx.index_copy_(1, picked_t, models::bits_to_indices(out.rx_bits, codec.bits(g)));
+    rx.gain.index_copy_(1, picked_t, out.gain);
   }
-  const auto images = codec.images.index_select(0, t.image.flatten());  // [T K, D]
-  // A task's distortion: the per-image MSE averaged over its K images -> [tasks].
-  auto mse = [&](const torch::Tensor& recon, const torch::Tensor& target) {
-    return (recon - target).pow(2).mean(-1).view({-1, k_img}).mean(1).to(torch::kFloat64).to(torch::kCPU).contiguous();
-  };
-  // Codec point of every image of every task, receiver by receiver.
+  return rx;
+}
+
+// Per row, float64 on the CPU: the user's task distortion (mean per-image MSE over the K images)
+// [rows], every Eve's [(R - 1) rows], and the smallest per-image MSE any Eve reaches [rows].
+struct Distortions {
+  torch::Tensor user, eve, eve_best_image;
+};
+
+Distortions decode_rows(const Codec& codec, const Env& env, Method method, const Tasks& t, const TaskRows& rows,
+                        const torch::Tensor& rx_idx) {
+  const int64_t r_count = env.num_receivers, k_img = env.images_per_task, n_img = codec.sizes.num_symbols;
+  const int64_t n_rows = rows.size();
+  const auto task_t = torch::tensor(rows.task, torch::kInt64).to(t.image.device());
+  const auto images = codec.images.index_select(0, t.image.index_select(0, task_t).flatten());  // [rows K, D]
+  auto to_cpu = [](const torch::Tensor& x) { return x.to(torch::kFloat64).to(torch::kCPU).contiguous(); };
+  // Codec point of every image of every row, receiver by receiver.
   std::vector<int64_t> g_img;
-  for (int64_t i = 0; i < n_tasks; ++i) g_img.insert(g_img.end(), k_img, gsel[static_cast<size_t>(i)]);
+  for (int64_t g : rows.gsel) g_img.insert(g_img.end(), k_img, g);
   const bool aware = method != Method::kPlSs;
-  const auto mse_user = mse(decode_tasks(codec, aware, rx_idx[0].reshape({n_tasks * k_img, n_img}), g_img), images);
+  const auto user_image_mse =
+      (decode_tasks(codec, aware, rx_idx[0].reshape({n_rows * k_img, n_img}), g_img) - images).pow(2).mean(-1);
   std::vector<int64_t> g_eves;
   for (int64_t r = 1; r < r_count; ++r) g_eves.insert(g_eves.end(), g_img.begin(), g_img.end());
-  const auto eve_image_mse =  // [(R - 1) T K]
-      (decode_tasks(codec, false, rx_idx.slice(0, 1).reshape({(r_count - 1) * n_tasks * k_img, n_img}), g_eves) -
+  const auto eve_image_mse =  // [(R - 1) rows K]
+      (decode_tasks(codec, false, rx_idx.slice(0, 1).reshape({(r_count - 1) * n_rows * k_img, n_img}), g_eves) -
        images.repeat({r_count - 1, 1}))
           .pow(2)
           .mean(-1);
-  const auto mse_eve = eve_image_mse.view({-1, k_img}).mean(1).to(torch::kFloat64).to(torch::kCPU).contiguous();
-  // The smallest per-image distortion any Eve reaches in each task [T].
-  const auto eve_best_image = eve_image_mse.view({r_count - 1, n_tasks, k_img})
-                                  .amin(2)
-                                  .amin(0)
-                                  .to(torch::kFloat64)
-                                  .to(torch::kCPU)
-                                  .contiguous();
-  const double* eb = eve_best_image.data_ptr<double>();
-  const auto gain_cpu = gain.to(torch::kCPU).contiguous();
-  const double* gp = gain_cpu.data_ptr<double>();
-  const double* mu = mse_user.data_ptr<double>();
-  const double* me = mse_eve.data_ptr<double>();
-  const double bw = env.link.bandwidth_hz;
+  return Distortions{to_cpu(user_image_mse.view({-1, k_img}).mean(1)), to_cpu(eve_image_mse.view({-1, k_img}).mean(1)),
+                     to_cpu(eve_image_mse.view({r_count - 1, n_rows, k_img}).amin(2).amin(0))};
+}
 
+}  // namespace
+
+void TaskRows::add(int64_t task_index, int64_t setting_index, int64_t beam_index, int64_t g) {
+  task.push_back(task_index);
+  setting.push_back(setting_index);
+  beam.push_back(beam_index);
+  gsel.push_back(g);
+}
+
+void copy_task(const Outcome& from, size_t i, Outcome& to, size_t j) {
+  auto put = [&](auto Outcome::*field) {
+    auto& dst = to.*field;
+    if (dst.size() <= j) dst.resize(j + 1);
+    dst[j] = (from.*field).at(i);
+  };
+  put(&Outcome::reward);
+  put(&Outcome::omega);
+  put(&Outcome::g_user);
+  put(&Outcome::b);
+  put(&Outcome::omega_literal);
+  put(&Outcome::omega_monotone);
+  put(&Outcome::g_eve_min);
+  put(&Outcome::r_u);
+  put(&Outcome::secure);
+  put(&Outcome::timely);
+  put(&Outcome::eve_image_leak);
+}
+
+Outcome run_rows(const Codec& codec, const Env& env, const std::vector<double>& taus, const Rules& rules,
+                 Method method, const Tasks& t, const TaskRows& rows, double gain_weight, uint32_t link_stream,
+                 uint32_t step) {
+  torch::NoGradGuard no_grad;
+  const int64_t n_rows = rows.size();
+  for (const std::vector<int64_t>* v : {&rows.setting, &rows.beam, &rows.gsel}) {
+    if (static_cast<int64_t>(v->size()) != n_rows) fail("clssr: run_rows: the rows' fields differ in length");
+  }
   Outcome o;
-  for (int64_t i = 0; i < n_tasks; ++i) {
+  if (n_rows == 0) return o;
+  const Received rx = send_rows(codec, env, taus, method, t, rows, link_stream, step);
+  const Distortions d = decode_rows(codec, env, method, t, rows, rx.idx);
+  const auto gain_cpu = rx.gain.to(torch::kCPU).contiguous();
+  const double* gp = gain_cpu.data_ptr<double>();
+  const double* mu = d.user.data_ptr<double>();
+  const double* me = d.eve.data_ptr<double>();
+  const double* eb = d.eve_best_image.data_ptr<double>();
+  const double bw = env.link.bandwidth_hz;
+  for (int64_t j = 0; j < n_rows; ++j) {
+    const double tau = taus.at(static_cast<size_t>(rows.setting[static_cast<size_t>(j)]));
     semsec::clssr::TaskInputs in;
-    in.r_u = semsec::clssr::rate_from_snr(bw, gp[i] / env.tau);
-    in.g_u = semsec::clssr::normalized_distortion(mu[i], rules.d_max);
-    in.n = n_sym;
-    in.b = codec.bits(gsel[static_cast<size_t>(i)]);
+    in.r_u = semsec::clssr::rate_from_snr(bw, gp[j] / tau);
+    in.g_u = semsec::clssr::normalized_distortion(mu[j], rules.d_max);
+    in.n = env.images_per_task * codec.sizes.num_symbols;
+    in.b = codec.bits(rows.gsel[static_cast<size_t>(j)]);
     in.epsilon = rules.epsilon;
     in.deadline_s = rules.deadline_s;
     in.omega = rules.omega;
     double channel_term = 0.0, g_eve_min = 1.0;
-    for (int64_t r = 1; r < r_count; ++r) {
-      const double g_e = semsec::clssr::normalized_distortion(me[(r - 1) * n_tasks + i], rules.d_max);
+    for (int64_t r = 1; r < env.num_receivers; ++r) {
+      const double g_e = semsec::clssr::normalized_distortion(me[(r - 1) * n_rows + j], rules.d_max);
       g_eve_min = std::min(g_eve_min, g_e);
       // PL-SS: no application-layer branch, Eve is taken to complete the task whenever R^S = 0.
       in.eves.push_back(
-          {semsec::clssr::rate_from_snr(bw, gp[r * n_tasks + i] / env.tau), method == Method::kPlSs ? 0.0 : g_e});
-      channel_term += (gp[i] - gp[r * n_tasks + i]) / env.user_mean_gain;
+          {semsec::clssr::rate_from_snr(bw, gp[r * n_rows + j] / tau), method == Method::kPlSs ? 0.0 : g_e});
+      channel_term += (gp[j] - gp[r * n_rows + j]) / env.user_mean_gain;
     }
     const semsec::clssr::TaskEvaluation ev = semsec::clssr::evaluate_task(in);
     o.omega.push_back(ev.omega);
     o.omega_literal.push_back(ev.omega_literal);
     o.omega_monotone.push_back(ev.omega_monotone);
-    o.eve_image_leak.push_back(semsec::clssr::normalized_distortion(eb[i], rules.d_max) < rules.epsilon ? 1 : 0);
+    o.eve_image_leak.push_back(semsec::clssr::normalized_distortion(eb[j], rules.d_max) < rules.epsilon ? 1 : 0);
     o.reward.push_back(ev.omega / 1e3 + gain_weight * channel_term);
     o.secure.push_back(ev.secure ? 1 : 0);
     o.timely.push_back(ev.timely ? 1 : 0);
@@ -254,6 +317,35 @@ Outcome run_tasks(const Codec& codec, const Env& env, const Rules& rules, Method
     o.r_u.push_back(in.r_u);
   }
   return o;
+}
+
+std::vector<Outcome> run_tasks_at(const Codec& codec, const Env& env, const std::vector<double>& taus,
+                                  const Rules& rules, Method method, const Tasks& t, const std::vector<int64_t>& beams,
+                                  const std::vector<int64_t>& gsel, double gain_weight, uint32_t link_stream,
+                                  uint32_t step) {
+  const int64_t n_tasks = t.size(), n_set = static_cast<int64_t>(taus.size()), n_rows = n_set * n_tasks;
+  if (n_set < 1) fail("clssr: run_tasks_at needs at least one noise factor tau");
+  if (static_cast<int64_t>(beams.size()) != n_rows || static_cast<int64_t>(gsel.size()) != n_rows) {
+    fail("clssr: run_tasks_at needs a beam and a b for each of {} x {} rows, got {} and {}", n_set, n_tasks,
+         beams.size(), gsel.size());
+  }
+  TaskRows rows;
+  for (int64_t j = 0; j < n_rows; ++j) {
+    rows.add(j % n_tasks, j / n_tasks, beams[static_cast<size_t>(j)], gsel[static_cast<size_t>(j)]);
+  }
+  const Outcome all = run_rows(codec, env, taus, rules, method, t, rows, gain_weight, link_stream, step);
+  std::vector<Outcome> outcomes(static_cast<size_t>(n_set));
+  for (int64_t j = 0; j < n_rows; ++j) {
+    copy_task(all, static_cast<size_t>(j), outcomes[static_cast<size_t>(j / n_tasks)], static_cast<size_t>(j % n_tasks));
+  }
+  return outcomes;
+}
+
+Outcome run_tasks(const Codec& codec, const Env& env, const Rules& rules, Method method, const Tasks& t,
+                  const std::vector<int64_t>& beams, const std::vector<int64_t>& gsel, double gain_weight,
+                  uint32_t link_stream, uint32_t step) {
+  return std::move(
+      run_tasks_at(codec, env, {env.tau}, rules, method, t, beams, gsel, gain_weight, link_stream, step).front());
 }
 
 // ---- The AO baseline: (beam, b) from exact CSI and the codec's mean distortions ----

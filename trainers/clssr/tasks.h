@@ -97,10 +97,40 @@ Tasks draw_tasks(const Codec& codec, const Env& env, int64_t count, double stay_
 // its best beam against rl.snr_levels_db.
 std::vector<int64_t> channel_states(const Env& env, const Tasks& t);
 
-// Sends every task with its beam and b, decodes at the user and the Eves, and scores it.
+// Sends every task with its beam and b (an index into the codec's grid of b), decodes at the user
+// and the Eves, and scores it at env.tau.
 Outcome run_tasks(const Codec& codec, const Env& env, const Rules& rules, Method method, const Tasks& t,
                   const std::vector<int64_t>& beams, const std::vector<int64_t>& gsel, double gain_weight,
                   uint32_t link_stream, uint32_t step);
+
+// The rows of a batch: row j sends task task[j] of a Tasks at the noise factor taus[setting[j]]
+// with beam[j] and codec point gsel[j].
+struct TaskRows {
+  std::vector<int64_t> task, setting, beam, gsel;
+  void add(int64_t task_index, int64_t setting_index, int64_t beam_index, int64_t g);
+  int64_t size() const { return static_cast<int64_t>(task.size()); }
+};
+
+// run_tasks' general form: one Outcome entry per row of `rows`. A row's outcome is a function of
+// its task, tau and action alone (its noise is drawn from its task's counters; the decoders' float
+// rounding aside, see run_tasks_at), so rows may be grouped into batches in any way. env.tau is
+// not read.
+Outcome run_rows(const Codec& codec, const Env& env, const std::vector<double>& taus, const Rules& rules,
+                 Method method, const Tasks& t, const TaskRows& rows, double gain_weight, uint32_t link_stream,
+                 uint32_t step);
+
+// Entry i of every per-task vector of `from` into entry j of `to` (grown as needed).
+void copy_task(const Outcome& from, size_t i, Outcome& to, size_t j);
+
+// run_tasks for settings that differ only in tau, in one batch: beams and gsel hold S = taus.size()
+// blocks of T = t.size() rows (row s T + i is task i at taus[s]); returns one Outcome per tau, each
+// what run_tasks gives at that tau: the same channels, noise (drawn from the task's own counters)
+// and decided bits; the decoders' outputs agree to float rounding, as MKL's sgemm rounds a row by
+// the size of its batch. env.tau is not read.
+std::vector<Outcome> run_tasks_at(const Codec& codec, const Env& env, const std::vector<double>& taus,
+                                  const Rules& rules, Method method, const Tasks& t, const std::vector<int64_t>& beams,
+                                  const std::vector<int64_t>& gsel, double gain_weight, uint32_t link_stream,
+                                  uint32_t step);
 
 // Alternating optimisation of (beam, b) per task on the predicted CLSSR: the user's exact CSI, the
 // Eves' exact CSI (Method::kAo, the oracle) or their mean beam gains Env::mean_gains
