@@ -4,7 +4,7 @@
 # write byte-identical summary.csv, episodes.csv and codec.csv, and writes the raw timings with the
 # medians and their ratio to OUT (default docs/results/bench_clssr.txt).
 #   BEFORE=/path/to/old/semsec [AFTER=build/cli/semsec] [CODEC=RUN/codec.ckpt] [REPS=3] \
-#     bash scripts/bench_clssr.sh [OUT]
+#     [BEFORE_LABEL="(commit X)"] [AFTER_LABEL=...] bash scripts/bench_clssr.sh [OUT]
 # Both builds load the same codec (CODEC, or one this script trains first with AFTER), so what is
 # timed is the agents and the AO baselines, as in scripts/clssr_results.sh's fig3 stage.
 set -euo pipefail
@@ -29,9 +29,9 @@ fi
 RUN=(clssr "$FIG3" "codec.init_from=$CODEC" --device cpu --python /nonexistent)
 tmp="$OUT.tmp.$$"
 {
-  echo "# bash scripts/bench_clssr.sh, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, OMP_NUM_THREADS=1"
-  echo "# before: $BEFORE"
-  echo "# after: $AFTER"
+  echo "# bash scripts/bench_clssr.sh, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc --all) cores, OMP_NUM_THREADS=1"
+  echo "# before: $BEFORE ${BEFORE_LABEL:-}"
+  echo "# after: $AFTER ${AFTER_LABEL:-}"
   echo "# command: semsec clssr experiments/clssr_fig3.yaml codec.init_from=CODEC --device cpu (figures off)"
   echo "case,round,wall_s"
 } >"$tmp"
