@@ -44,6 +44,37 @@ void act_all(const rl::MdpSizes& sizes, int64_t gsize, const std::vector<int64_t
   }
 }
 
+// The evaluation outcomes of every agent (outcomes[s], one entry per evaluation task) under the
+// actions it took last (actions[s][i] = beam * grid + codec point; -1 before the first).
+struct EvalCache {
+  std::vector<Outcome> outcomes;
+  std::vector<std::vector<int64_t>> actions;
+};
+
+// Every agent's outcomes on the evaluation tasks under the actions beams / gsel (run_tasks_at's
+// layout). A task's outcome depends only on its task, tau and action (fixed tasks, channels and
+// noise counters), so only the tasks whose action changed since the last call are simulated again,
+// all agents' in one batch.
+const std::vector<Outcome>& evaluate_actions(const Codec& codec, const Env& env, const std::vector<double>& taus,
+                                             const Rules& rules, Method method, double gain_weight, const Tasks& eval,
+                                             const std::vector<int64_t>& beams, const std::vector<int64_t>& gsel,
+                                             EvalCache& cache) {
+  const size_t n_tasks = eval.cls.size();
+  TaskRows todo;
+  for (size_t j = 0; j < beams.size(); ++j) {
+    const size_t s = j / n_tasks, i = j % n_tasks;
+    if (cache.actions[s][i] == beams[j] * codec.grid() + gsel[j]) continue;
+    cache.actions[s][i] = beams[j] * codec.grid() + gsel[j];
+    todo.add(static_cast<int64_t>(i), static_cast<int64_t>(s), beams[j], gsel[j]);
+  }
+  const Outcome fresh = run_rows(codec, env, taus, rules, method, eval, todo, gain_weight,
+                                 rng::kStreamLink + rng::kStreamEvalOffset, 0);
+  for (size_t k = 0; k < static_cast<size_t>(todo.size()); ++k) {
+    copy_task(fresh, k, cache.outcomes[static_cast<size_t>(todo.setting[k])], static_cast<size_t>(todo.task[k]));
+  }
+  return cache.outcomes;
+}
+
 // The model's channel-state counts and class transitions from one episode's tasks.
 void learn(rl::TabularModel& model, const std::vector<int64_t>& cls, const std::vector<int64_t>& states) {
   for (size_t u = 0; u < cls.size(); ++u) {
@@ -137,26 +168,14 @@ std::vector<AgentResult> train_agents(const Codec& codec, const std::vector<Env>
   std::vector<AgentResult> results(n_set);
   std::vector<std::vector<double>> reliability(n_set), clssr(n_set);
   std::vector<std::string> rows(n_set);  // episodes.csv, written setting by setting at the end
-  // Every greedy policy's score on the evaluation tasks: one episodes.csv row each. A task's outcome
-  // depends on its action alone (fixed tasks, channels and noise counters), so only the tasks whose
-  // action changed since the last score are simulated again, all agents' in one batch.
-  std::vector<Outcome> eval_outcomes(n_set);
-  std::vector<std::vector<int64_t>> eval_actions(n_set, std::vector<int64_t>(eval.cls.size(), -1));
+  // Every greedy policy's score on the evaluation tasks: one episodes.csv row each.
+  EvalCache cache{std::vector<Outcome>(n_set),
+                  std::vector<std::vector<int64_t>>(n_set, std::vector<int64_t>(eval.cls.size(), -1))};
   auto score = [&](int64_t episode, const std::vector<int64_t>& changed) {
     std::vector<int64_t> eb, eg;
     act_all(sizes, gsize, eval.cls, eval_states, policies, eb, eg);
-    TaskRows todo;
-    for (size_t j = 0; j < eb.size(); ++j) {
-      const size_t s = j / eval.cls.size(), i = j % eval.cls.size();
-      if (eval_actions[s][i] == eb[j] * gsize + eg[j]) continue;
-      eval_actions[s][i] = eb[j] * gsize + eg[j];
-      todo.add(static_cast<int64_t>(i), static_cast<int64_t>(s), eb[j], eg[j]);
-    }
-    const Outcome fresh = run_rows(codec, env0, taus, rules, method, eval, todo, agent.gain_weight,
-                                   rng::kStreamLink + rng::kStreamEvalOffset, 0);
-    for (size_t k = 0; k < static_cast<size_t>(todo.size()); ++k) {
-      copy_task(fresh, k, eval_outcomes[static_cast<size_t>(todo.setting[k])], static_cast<size_t>(todo.task[k]));
-    }
+    const std::vector<Outcome>& eval_outcomes =
+        evaluate_actions(codec, env0, taus, rules, method, agent.gain_weight, eval, eb, eg, cache);
     for (size_t s = 0; s < n_set; ++s) {
       const Summary sm = summarise(eval_outcomes[s]);
       rows[s] += fmt::format("{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{}\n",
