@@ -25,3 +25,6 @@ set_tests_properties(script_tensorboard_runs PROPERTIES TIMEOUT 600 ENVIRONMENT 
 # check itself runs by hand, docs/testing.md).
 add_test(NAME script_mutants COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_mutate.py ${CMAKE_BINARY_DIR})
 set_tests_properties(script_mutants PROPERTIES TIMEOUT 120)
+# scripts/check_sizes.py: no source file over 500 lines, no function over 80 lines outside the schemas.
+add_test(NAME script_sizes COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_check_sizes.py)
+set_tests_properties(script_sizes PROPERTIES TIMEOUT 120)

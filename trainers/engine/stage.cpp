@@ -74,6 +74,88 @@ NamedTensors train_step(GridAdam& opt, const std::function<NamedTensors()>& loss
   return terms;
 }
 
+namespace {
+
+// What the stage loop carries from step to step besides the optimizer: the blow-up rule's
+// reference, each point's smallest |loss| logged so far in this stage (read back from metrics.csv
+// when resuming, at the first review), and the step of the last checkpoint this stage wrote.
+struct StageLoop {
+  std::vector<double> best;
+  bool read_best = false;
+  int64_t saved_step = 0;
+};
+
+// Loads the stage's checkpoint when there is one: the step to start from, or -1 when the stage is
+// already complete (logged, and the TensorBoard step offset moved past it).
+int64_t resume_stage(const StageSpec& spec, GridAdam& opt, DivergenceGuard& guard, const std::string& ckpt,
+                     RunContext& ctx) {
+  if (!fs::exists(ckpt)) return 0;
+  const int64_t start = load_stage(spec, opt, guard, ckpt);
+  ctx.metrics->truncate(spec.name, start);
+  record_status(guard, spec.name, ctx);
+  if (start >= spec.total_steps) {
+    log::info("stage {}: complete in {}, skipped", spec.name, ckpt);
+    ctx.tb_step_offset += spec.total_steps;
+    return -1;
+  }
+  log::info("stage {}: resuming at step {}/{}", spec.name, start, spec.total_steps);
+  return start;
+}
+
+// The divergence review of a step that is logged or saved: freezes the points whose loss blew up
+// or went non-finite, records their status, and fails when no point is left training.
+void review_step(const StageSpec& spec, const NamedTensors& terms, int64_t done, bool log_now,
+                 const std::string& ckpt, DivergenceGuard& guard, StageLoop& loop, RunContext& ctx) {
+  const size_t num_points = loop.best.size();
+  const torch::Tensor loss = terms.front().second.detach().to(torch::kCPU, torch::kFloat64).reshape({-1});
+  const std::vector<double> loss_host(loss.data_ptr<double>(), loss.data_ptr<double>() + loss.numel());
+  if (loop.read_best) {
+    for (size_t g = 0; g < num_points; ++g) {
+      loop.best[g] = ctx.metrics->min_abs(spec.name, static_cast<int64_t>(g), terms.front().first);
+    }
+    loop.read_best = false;
+  }
+  guard.review(done, loss_host, loop.best);
+  if (log_now) {  // the logged values are the ones a resumed run reads back
+    for (size_t g = 0; g < num_points; ++g) {
+      if (!(std::abs(loss_host[g]) >= loop.best[g])) loop.best[g] = std::abs(loss_host[g]);
+    }
+  }
+  record_status(guard, spec.name, ctx);
+  if (guard.all_frozen()) {
+    std::string why;
+    for (size_t g = 0; g < num_points; ++g) why += "; " + guard.describe(static_cast<int64_t>(g));
+    fail(
+        "stage {}: every grid point has stopped training{}. The last good checkpoint is {}; lower the learning "
+        "rate or check the data and the loss weights",
+        spec.name, why,
+        loop.saved_step > 0 ? fmt::format("{} (step {})", ckpt, loop.saved_step)
+                            : std::string("none: this stage wrote no checkpoint yet"));
+  }
+}
+
+// A logged step: its terms into metrics.csv and TensorBoard (one run per point), and the progress
+// line with the terms' means over the points.
+void log_step(const StageSpec& spec, const NamedTensors& terms, int64_t done, RunContext& ctx,
+              log::Progress& progress) {
+  std::string shown;
+  for (const auto& [term, value] : terms) {
+    const torch::Tensor v = value.detach().to(torch::kCPU, torch::kFloat64);
+    for (int64_t g = 0; g < v.numel(); ++g) {
+      const double x = v[g].item<double>();
+      ctx.metrics->add(spec.name, done, g, term, x);
+      if (auto* w = tb_point(ctx, g, v.numel())) {
+        w->add_scalar(fmt::format("{}/{}", spec.name, term), x, ctx.tb_step_offset + done);
+      }
+    }
+    shown += fmt::format(" {}={:.4g}", term, v.mean().item<double>());
+  }
+  tb_flush(ctx);  // live curves (what a crash leaves past the checkpoint, a resume drops)
+  progress.update(done, shown);
+}
+
+}  // namespace
+
 void run_stage(const StageSpec& spec, RunContext& ctx) {
   std::vector<torch::Tensor> params;
   for (const auto& [name, t] : spec.params) params.push_back(t);
@@ -84,18 +166,8 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
   for (size_t g = 0; g < num_points; ++g) frozen[g] = ctx.point_status[g] != "ok";
   DivergenceGuard guard(opt, spec.name, frozen);
   const std::string ckpt = stage_checkpoint_path(ctx.run_dir, spec.name);
-  int64_t start = 0;
-  if (fs::exists(ckpt)) {
-    start = load_stage(spec, opt, guard, ckpt);
-    ctx.metrics->truncate(spec.name, start);
-    record_status(guard, spec.name, ctx);
-    if (start >= spec.total_steps) {
-      log::info("stage {}: complete in {}, skipped", spec.name, ckpt);
-      ctx.tb_step_offset += spec.total_steps;
-      return;
-    }
-    log::info("stage {}: resuming at step {}/{}", spec.name, start, spec.total_steps);
-  }
+  const int64_t start = resume_stage(spec, opt, guard, ckpt, ctx);
+  if (start < 0) return;
   if (guard.all_frozen())
     fail("stage {}: every grid point diverged in an earlier stage; nothing left to train", spec.name);
   std::unique_ptr<GraphedStep> graphed;
@@ -103,11 +175,7 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
     if (!spec.prepare) fail("stage {}: a CUDA-graph step needs a prepare function", spec.name);
     graphed = std::make_unique<GraphedStep>(ctx.device);
   }
-  // The blow-up rule's reference: each point's smallest |loss| logged so far in this stage (read
-  // back from metrics.csv when resuming).
-  std::vector<double> best(num_points, std::nan(""));
-  bool read_best = start > 0;
-  int64_t saved_step = start;
+  StageLoop loop{std::vector<double>(num_points, std::nan("")), start > 0, start};
   // TensorBoard: drop what an interrupted run logged after the step this one starts from (logged
   // steps count the steps done, so the first one this run logs is start + 1 at the earliest).
   for (size_t g = 0; g < num_points; ++g) {
@@ -123,49 +191,8 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
     const int64_t done = step + 1;
     const bool log_now = done % spec.log_every == 0 || done == spec.total_steps;
     const bool save_now = done % spec.checkpoint_every == 0 || done == spec.total_steps;
-    if (log_now || save_now) {
-      const torch::Tensor loss = terms.front().second.detach().to(torch::kCPU, torch::kFloat64).reshape({-1});
-      const std::vector<double> loss_host(loss.data_ptr<double>(), loss.data_ptr<double>() + loss.numel());
-      if (read_best) {
-        for (size_t g = 0; g < num_points; ++g) {
-          best[g] = ctx.metrics->min_abs(spec.name, static_cast<int64_t>(g), terms.front().first);
-        }
-        read_best = false;
-      }
-      guard.review(done, loss_host, best);
-      if (log_now) {  // the logged values are the ones a resumed run reads back
-        for (size_t g = 0; g < num_points; ++g) {
-          if (!(std::abs(loss_host[g]) >= best[g])) best[g] = std::abs(loss_host[g]);
-        }
-      }
-      record_status(guard, spec.name, ctx);
-      if (guard.all_frozen()) {
-        std::string why;
-        for (size_t g = 0; g < num_points; ++g) why += "; " + guard.describe(static_cast<int64_t>(g));
-        fail(
-            "stage {}: every grid point has stopped training{}. The last good checkpoint is {}; lower the learning "
-            "rate or check the data and the loss weights",
-            spec.name, why,
-            saved_step > 0 ? fmt::format("{} (step {})", ckpt, saved_step)
-                           : std::string("none: this stage wrote no checkpoint yet"));
-      }
-    }
-    if (log_now) {
-      std::string shown;
-      for (const auto& [term, value] : terms) {
-        const torch::Tensor v = value.detach().to(torch::kCPU, torch::kFloat64);
-        for (int64_t g = 0; g < v.numel(); ++g) {
-          const double x = v[g].item<double>();
-          ctx.metrics->add(spec.name, done, g, term, x);
-          if (auto* w = tb_point(ctx, g, v.numel())) {
-            w->add_scalar(fmt::format("{}/{}", spec.name, term), x, ctx.tb_step_offset + done);
-          }
-        }
-        shown += fmt::format(" {}={:.4g}", term, v.mean().item<double>());
-      }
-      tb_flush(ctx);  // live curves (what a crash leaves past the checkpoint, a resume drops)
-      progress.update(done, shown);
-    }
+    if (log_now || save_now) review_step(spec, terms, done, log_now, ckpt, guard, loop, ctx);
+    if (log_now) log_step(spec, terms, done, ctx, progress);
     interrupt::test_hooks_at_step(spec.name, done);
     const int signal = interrupt::pending();
     if (save_now || signal != 0) {
@@ -173,7 +200,7 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
       // written again.
       ctx.metrics->save();
       save_stage(spec, opt, guard, done, ckpt);
-      saved_step = done;
+      loop.saved_step = done;
       tb_flush(ctx);
     }
     if (signal != 0) {

@@ -115,6 +115,9 @@ class IsacExperiment {
   double com_loss_scale() const;
   // The linear PSR limit per point [G]: tau L_z (eq. 26).
   torch::Tensor psr_linear() const;
+  // Eve's ceiling rows (eve.clean_ceiling): P_c of eve_clean_ on the clean test codewords, one row
+  // per point, appended to `rows`.
+  void ceiling_rows(int64_t n, int64_t batch, std::vector<SummaryRow>& rows);
   std::shared_ptr<data::BatchSampler> sampler_;
   models::EveClassifier eve_wb_{nullptr}, eve_bb_{nullptr}, eve_adapt_{nullptr}, eve_clean_{nullptr};
   models::PairedArn arn_wb_{nullptr}, arn_bb_{nullptr};

@@ -32,6 +32,45 @@ NamedTensors named(const std::string& prefix, torch::nn::Module& m) {
   return out;
 }
 
+// Sums over the test set of one evaluated variant, each [G]: squared errors of the azimuth and of
+// the image (per-pixel mean), and Eve's hits (P_Eve's, and the adaptive Eve's).
+struct SecurityAcc {
+  torch::Tensor sen, com, hits, hits_adapt;
+};
+
+// The realised PSR of the plugged signal per point, in dB (mean and 99th percentile over the test
+// set), for each ARN set (0 white-box, 1 black-box).
+struct RealisedPsr {
+  std::vector<std::vector<double>> mean_db = std::vector<std::vector<double>>(2),
+                                   p99_db = std::vector<std::vector<double>>(2);
+};
+
+// One summary row per grid point of a variant at one test SNR, from its sums over n test samples.
+void emit_rows(const Grid& grid, double snr_db, int64_t n, const SecurityAcc& a, const std::string& variant,
+               const std::string& eve, bool use_adaptive, const RealisedPsr& psr, std::vector<SummaryRow>& rows) {
+  const torch::Tensor sen = (a.sen / n).cpu(), com = (a.com / n).cpu();
+  const torch::Tensor pc = ((use_adaptive ? a.hits_adapt : a.hits) / n).cpu();
+  for (int64_t g = 0; g < static_cast<int64_t>(grid.points().size()); ++g) {
+    SummaryRow r;
+    r.point = g;
+    r.variant = variant;
+    r.eve = eve;
+    r.seed = grid.points()[g].seed;
+    r.train_snr_db = grid.points()[g].train_snr_db;
+    r.test_snr_db = snr_db;
+    r.psr_db = grid.points()[g].psr_db;
+    r.mse_sen = sen[g].item<double>();
+    r.mse_com = com[g].item<double>();
+    r.pc_eve = pc[g].item<double>();
+    if (variant == "plugged") {
+      const size_t set = eve == "blackbox" ? 1 : 0;
+      r.psr_real_db = psr.mean_db[set][static_cast<size_t>(g)];
+      r.psr_p99_db = psr.p99_db[set][static_cast<size_t>(g)];
+    }
+    rows.push_back(r);
+  }
+}
+
 }  // namespace
 
 void IsacExperiment::train_eve(const std::string& stage, models::EveClassifier& eve, models::PairedArn* arn,
@@ -99,11 +138,6 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
   const int64_t batch = std::min<int64_t>(cfg_.get_int("eval.batch_size"), n);
   const auto num_points = static_cast<int64_t>(grid_.points().size());
   const bool blackbox = cfg_.get_bool("security.blackbox"), adaptive = cfg_.get_bool("security.adaptive_eve");
-
-  // Accumulators per (variant, ARN set) of squared errors and Eve hits, each [G].
-  struct Acc {
-    torch::Tensor sen, com, hits, hits_adapt;
-  };
   auto zeros = [&] {
     return torch::zeros({num_points}, torch::TensorOptions().dtype(torch::kFloat64).device(ctx_.device));
   };
@@ -111,21 +145,22 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
   // The realised PSR of each ARN set over the test set (it does not depend on the SNR): per-codeword
   // ratios of the first SNR's pass, then mean and 99th percentile per point, in dB.
   std::vector<std::vector<torch::Tensor>> ratios(2);
-  std::vector<std::vector<double>> psr_mean_db(2), psr_p99_db(2);
+  RealisedPsr psr;
   bool first_snr = true;
   for (const double snr_db : cfg_.get_float_list("eval.test_snr_db")) {
     const torch::Tensor snr =
         torch::full({num_points}, snr_db, torch::TensorOptions().dtype(torch::kFloat32).device(ctx_.device));
     // Index: 0 unplug, 1 decrypt_only (white-box pair), 2 plugged (white-box), 3 decrypt_only (black-box), 4 plugged
     // (black-box).
-    std::vector<Acc> acc(5);
-    for (auto& a : acc) a = Acc{zeros(), zeros(), zeros(), zeros()};
+    std::vector<SecurityAcc> acc(5);
+    for (auto& a : acc) a = SecurityAcc{zeros(), zeros(), zeros(), zeros()};
     for (int64_t start = 0; start < n; start += batch) {
       const int64_t bsz = std::min(batch, n - start);
       const int64_t step = start / batch;
       const data::Batch b = data::eval_batch(test_, start, bsz, grid_.seeds(), phi_lo_, phi_hi_, ctx_.device);
       const torch::Tensor z = model_->transmit(b.x);
-      auto score = [&](Acc& a, const torch::Tensor& phi_hat, const torch::Tensor& x_hat, const torch::Tensor& y_eve) {
+      auto score = [&](SecurityAcc& a, const torch::Tensor& phi_hat, const torch::Tensor& x_hat,
+                       const torch::Tensor& y_eve) {
         a.sen += (phi_hat - b.phi).square().sum(1).to(torch::kFloat64);
         a.com += (x_hat - b.x).square().mean(2).sum(1).to(torch::kFloat64);
         a.hits += (eve_wb_->forward(y_eve).argmax(-1) == b.labels).sum(1).to(torch::kFloat64);
@@ -151,34 +186,14 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
         const torch::Tensor r = torch::cat(ratios[set], 1);  // [G, N]
         const torch::Tensor mean = r.mean(1).cpu(), p99 = torch::quantile(r, 0.99, 1).cpu();
         for (int64_t g = 0; g < num_points; ++g) {
-          psr_mean_db[set].push_back(10.0 * std::log10(mean[g].item<double>()));
-          psr_p99_db[set].push_back(10.0 * std::log10(p99[g].item<double>()));
+          psr.mean_db[set].push_back(10.0 * std::log10(mean[g].item<double>()));
+          psr.p99_db[set].push_back(10.0 * std::log10(p99[g].item<double>()));
         }
       }
       first_snr = false;
     }
-    auto emit = [&](const Acc& a, const std::string& variant, const std::string& eve, bool use_adaptive) {
-      const torch::Tensor sen = (a.sen / n).cpu(), com = (a.com / n).cpu();
-      const torch::Tensor pc = ((use_adaptive ? a.hits_adapt : a.hits) / n).cpu();
-      for (int64_t g = 0; g < num_points; ++g) {
-        SummaryRow r;
-        r.point = g;
-        r.variant = variant;
-        r.eve = eve;
-        r.seed = grid_.points()[g].seed;
-        r.train_snr_db = grid_.points()[g].train_snr_db;
-        r.test_snr_db = snr_db;
-        r.psr_db = grid_.points()[g].psr_db;
-        r.mse_sen = sen[g].item<double>();
-        r.mse_com = com[g].item<double>();
-        r.pc_eve = pc[g].item<double>();
-        if (variant == "plugged") {
-          const size_t set = eve == "blackbox" ? 1 : 0;
-          r.psr_real_db = psr_mean_db[set][static_cast<size_t>(g)];
-          r.psr_p99_db = psr_p99_db[set][static_cast<size_t>(g)];
-        }
-        rows.push_back(r);
-      }
+    auto emit = [&](const SecurityAcc& a, const std::string& variant, const std::string& eve, bool use_adaptive) {
+      emit_rows(grid_, snr_db, n, a, variant, eve, use_adaptive, psr, rows);
     };
     // The unplugged and decrypt-only signals are unencrypted: the eavesdropper facing them is P_Eve.
     emit(acc[0], "unplug", "whitebox", false);
@@ -195,30 +210,32 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
       emit(acc[2], "plugged", "adaptive", true);
     }
   }
-  if (eve_clean_) {
-    // Eve's ceiling: P_Eve's architecture trained and tested on the clean codewords. No channel, so
-    // one row per point, without a test SNR or MSEs.
-    torch::Tensor hits = zeros();
-    for (int64_t start = 0; start < n; start += batch) {
-      const int64_t bsz = std::min(batch, n - start);
-      const data::Batch b = data::eval_batch(test_, start, bsz, grid_.seeds(), phi_lo_, phi_hi_, ctx_.device);
-      hits += (eve_clean_->forward(model_->transmit(b.x)).argmax(-1) == b.labels).sum(1).to(torch::kFloat64);
-    }
-    const torch::Tensor pc = (hits / n).cpu();
-    for (int64_t g = 0; g < num_points; ++g) {
-      SummaryRow r;
-      r.point = g;
-      r.variant = "clean";
-      r.eve = "clean";
-      r.seed = grid_.points()[g].seed;
-      r.train_snr_db = grid_.points()[g].train_snr_db;
-      r.test_snr_db = r.mse_sen = r.mse_com = std::numeric_limits<double>::quiet_NaN();
-      r.psr_db = grid_.points()[g].psr_db;
-      r.pc_eve = pc[g].item<double>();
-      rows.push_back(r);
-    }
-  }
+  if (eve_clean_) ceiling_rows(n, batch, rows);
   return rows;
+}
+
+void IsacExperiment::ceiling_rows(int64_t n, int64_t batch, std::vector<SummaryRow>& rows) {
+  // Eve's ceiling: P_Eve's architecture trained and tested on the clean codewords. No channel, so
+  // one row per point, without a test SNR or MSEs.
+  torch::Tensor hits = torch::zeros({grid_.size()}, torch::TensorOptions().dtype(torch::kFloat64).device(ctx_.device));
+  for (int64_t start = 0; start < n; start += batch) {
+    const int64_t bsz = std::min(batch, n - start);
+    const data::Batch b = data::eval_batch(test_, start, bsz, grid_.seeds(), phi_lo_, phi_hi_, ctx_.device);
+    hits += (eve_clean_->forward(model_->transmit(b.x)).argmax(-1) == b.labels).sum(1).to(torch::kFloat64);
+  }
+  const torch::Tensor pc = (hits / n).cpu();
+  for (int64_t g = 0; g < grid_.size(); ++g) {
+    SummaryRow r;
+    r.point = g;
+    r.variant = "clean";
+    r.eve = "clean";
+    r.seed = grid_.points()[g].seed;
+    r.train_snr_db = grid_.points()[g].train_snr_db;
+    r.test_snr_db = r.mse_sen = r.mse_com = std::numeric_limits<double>::quiet_NaN();
+    r.psr_db = grid_.points()[g].psr_db;
+    r.pc_eve = pc[g].item<double>();
+    rows.push_back(r);
+  }
 }
 
 }  // namespace semsec::trainers

@@ -357,13 +357,19 @@ SweepPlan plan_sweep(const SweepOptions& opt) {
 
 std::string plan_csv(const SweepPlan& plan) {
   std::string out = "ensemble,point";
-  for (const auto& ax : plan.axes) out += "," + csv_field(ax.key);
+  for (const auto& ax : plan.axes) {  // (out += ','; out += ...: GCC 12 warns falsely on "," + string&&)
+    out += ',';
+    out += csv_field(ax.key);
+  }
   out += "\n";
   for (size_t e = 0; e < plan.ensembles.size(); ++e) {
     const SweepEnsemble& ens = plan.ensembles[e];
     for (size_t p = 0; p < ens.point_configs.size(); ++p) {
       out += fmt::format("{},{}", e, p);
-      for (const auto& ax : plan.axes) out += "," + csv_field(yaml_scalar_text(ens.point_configs[p], ax.key));
+      for (const auto& ax : plan.axes) {
+        out += ',';
+        out += csv_field(yaml_scalar_text(ens.point_configs[p], ax.key));
+      }
       out += "\n";
     }
   }
