@@ -26,19 +26,8 @@ from collections import defaultdict
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-# Two-sided 95 % quantiles of Student's t by degrees of freedom.
-T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
-
-
-def mean_ci(values):
-    n = len(values)
-    m = sum(values) / n
-    if n < 2:
-        return m, float("nan")
-    if n - 1 not in T95:
-        raise ValueError(f"no t quantile for {n} values")
-    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1))
-    return m, T95[n - 1] * sd / math.sqrt(n)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ci95 import mean_ci  # noqa: E402
 
 
 class Raw:
@@ -324,7 +313,6 @@ TABLES = {
 
 def all_tables():
     """TABLES and the CLSSR page's tables (scripts/doc_tables_clssr.py, which imports this module)."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import doc_tables_clssr
     tables = dict(TABLES)
     tables.update(doc_tables_clssr.TABLES)

@@ -14,7 +14,6 @@ drawn one setting at a time: pick it with --where KEY=VALUE (the figures would o
 """
 import argparse
 import csv
-import math
 import os
 import sys
 from collections import defaultdict
@@ -24,16 +23,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ci95  # noqa: E402
+
 
 
 def mean_ci(values):
-    n = len(values)
-    m = sum(values) / n
-    if n < 2:
-        return m, 0.0
-    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1))
-    return m, T95.get(n - 1, 1.96) * sd / math.sqrt(n)
+    return ci95.mean_ci(values, single=0.0)  # one seed: no error bar
 
 
 def load(path):

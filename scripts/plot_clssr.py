@@ -27,22 +27,18 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ci95  # noqa: E402
+
 LABEL = {"cl_ss": "CL-SS (RL)", "pl_ss": "PL-SS (RL)", "ao": "AO oracle (exact Eve CSI)",
          "ao_stat": "AO (statistical Eve CSI)"}
 STYLE = {("cl_ss", "mimo"): "r-o", ("cl_ss", "miso"): "r--s", ("pl_ss", "mimo"): "b-^",
          ("pl_ss", "miso"): "b--v", ("ao", "mimo"): "g-.d", ("ao", "miso"): "g:d",
          ("ao_stat", "mimo"): "m-.x", ("ao_stat", "miso"): "m:x"}
-# Two-sided 95 % quantiles of Student's t by degrees of freedom.
-T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
 
 
 def mean_ci(values):
-    n = len(values)
-    m = sum(values) / n
-    if n < 2:
-        return m, 0.0
-    sd = (sum((v - m) ** 2 for v in values) / (n - 1)) ** 0.5
-    return m, T95.get(n - 1, 1.96) * sd / n ** 0.5
+    return ci95.mean_ci(values, single=0.0)  # one seed: no error bar
 
 
 def curves(points):

@@ -60,17 +60,18 @@ const std::vector<Outcome>& evaluate_actions(const Codec& codec, const Env& env,
                                              const std::vector<int64_t>& beams, const std::vector<int64_t>& gsel,
                                              EvalCache& cache) {
   const size_t n_tasks = eval.cls.size();
-  TaskRows todo;
+  TaskRows changed;  // the (task, agent) pairs whose action differs from the cached one
   for (size_t j = 0; j < beams.size(); ++j) {
     const size_t s = j / n_tasks, i = j % n_tasks;
     if (cache.actions[s][i] == beams[j] * codec.grid() + gsel[j]) continue;
     cache.actions[s][i] = beams[j] * codec.grid() + gsel[j];
-    todo.add(static_cast<int64_t>(i), static_cast<int64_t>(s), beams[j], gsel[j]);
+    changed.add(static_cast<int64_t>(i), static_cast<int64_t>(s), beams[j], gsel[j]);
   }
-  const Outcome fresh = run_rows(codec, env, taus, rules, method, eval, todo, gain_weight,
+  const Outcome fresh = run_rows(codec, env, taus, rules, method, eval, changed, gain_weight,
                                  rng::kStreamLink + rng::kStreamEvalOffset, 0);
-  for (size_t k = 0; k < static_cast<size_t>(todo.size()); ++k) {
-    copy_task(fresh, k, cache.outcomes[static_cast<size_t>(todo.setting[k])], static_cast<size_t>(todo.task[k]));
+  for (size_t k = 0; k < static_cast<size_t>(changed.size()); ++k) {
+    copy_task(fresh, k, cache.outcomes[static_cast<size_t>(changed.setting[k])],
+              static_cast<size_t>(changed.task[k]));
   }
   return cache.outcomes;
 }
