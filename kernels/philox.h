@@ -27,6 +27,8 @@ enum Stream : uint32_t {
   kStreamLink = 8,            // link-level (CLSSR) bits, fading and noise
   kStreamSource = 9,          // CLSSR source chain: task classes and images
   kStreamPolicy = 10,         // CLSSR exploration (epsilon-greedy) draws
+  kStreamKey = 11,            // the keyed ARNs' secret frame keys (seeded by keyed.secret)
+  kStreamThreat = 12,         // the threat model: Eve's sample subsets and her batches
   kStreamEvalOffset = 0x100,  // added to a stream id for evaluation draws
 };
 

@@ -29,7 +29,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The test executables that cover each source folder (the first matching prefix wins).
 COVERING_TESTS = [
-    ("trainers/ss_isac/", ["test_ss_isac_equations", "test_ss_isac_keys", "test_ss_isac", "test_export", "test_cli"]),
+    ("trainers/ss_isac/", ["test_ss_isac_equations", "test_ss_isac_keys", "test_ss_isac", "test_adaptive_eve",
+                           "test_export", "test_cli"]),
     ("trainers/clssr/", ["test_clssr_units", "test_clssr_ao", "test_clssr_metrics", "test_clssr_rl",
                          "test_clssr_experiment", "test_semantic_codec", "test_cli"]),
     ("trainers/engine/", ["test_training", "test_ss_isac", "test_ss_isac_equations"]),

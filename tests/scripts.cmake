@@ -28,3 +28,6 @@ set_tests_properties(script_mutants PROPERTIES TIMEOUT 120)
 # scripts/check_sizes.py: no source file over 500 lines, no function over 80 lines outside the schemas.
 add_test(NAME script_sizes COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_check_sizes.py)
 set_tests_properties(script_sizes PROPERTIES TIMEOUT 120)
+# scripts/plot_adaptive_eve.py (matplotlib) on made-up threat-model files.
+add_test(NAME script_plot_adaptive_eve COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_plot_adaptive_eve.py)
+set_tests_properties(script_plot_adaptive_eve PROPERTIES TIMEOUT 300)

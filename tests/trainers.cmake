@@ -10,6 +10,7 @@ semsec_test(test_clssr_rl SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_clssr_
 semsec_test(gpu_training SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/gpu_training.cpp LIBS semsec_trainers)
 semsec_test(gpu_grid_adam SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/gpu_grid_adam.cpp LIBS semsec_trainers)
 semsec_test(test_ss_isac_equations SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_ss_isac_equations.cpp LIBS semsec_trainers)
+semsec_test(test_adaptive_eve SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_adaptive_eve.cpp LIBS semsec_trainers)
 semsec_test(test_ss_isac_keys SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_ss_isac_keys.cpp LIBS semsec_trainers)
 semsec_test(test_clssr_units SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainers/test_clssr_units.cpp
             ${CMAKE_CURRENT_LIST_DIR}/trainers/test_clssr_batch.cpp LIBS semsec_trainers)

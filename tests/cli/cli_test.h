@@ -1,4 +1,5 @@
-// The fixture of the end-to-end tests of the semsec executable (test_cli.cpp, test_cli_sweep.cpp):
+// The fixture of the end-to-end tests of the semsec executable (test_cli.cpp, test_cli_sweep.cpp,
+// test_cli_adaptive.cpp):
 // a temporary directory with a synthetic data set, the command run with its output and exit
 // status, and the small configurations the tests share.
 #pragma once

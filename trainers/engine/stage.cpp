@@ -185,9 +185,12 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
   }
   auto progress = log::Progress::for_stderr(spec.name, spec.total_steps);
   for (int64_t step = start; step < spec.total_steps; ++step) {
+    NamedTensors inner_terms;
+    if (spec.inner) inner_terms = spec.inner(step);
     if (spec.prepare) spec.prepare(step);
     const auto one_step = [&] { return train_step(opt, spec.loss_fn, graphed != nullptr, &guard); };
-    const NamedTensors terms = graphed ? graphed->run(one_step) : one_step();
+    NamedTensors terms = graphed ? graphed->run(one_step) : one_step();
+    terms.insert(terms.end(), inner_terms.begin(), inner_terms.end());
     const int64_t done = step + 1;
     const bool log_now = done % spec.log_every == 0 || done == spec.total_steps;
     const bool save_now = done % spec.checkpoint_every == 0 || done == spec.total_steps;

@@ -42,6 +42,10 @@ struct StageSpec {
   // Loss terms of the prepared step, each [G] (one value per grid point); the first one is
   // minimised. It reads only what prepare set, so a CUDA graph can replay it.
   std::function<NamedTensors()> loss_fn;
+  // The other player of a min-max stage: its own updates of step `step`, run before `prepare`
+  // (the stage's optimizer sees none of its parameters; its state belongs in `extra` so a resume
+  // continues it). The terms it returns, each [G], are logged after the step's own.
+  std::function<NamedTensors(int64_t step)> inner;
   // Capture the step (loss_fn, backward, Adam) as a CUDA graph and replay it (GraphedStep);
   // needs `prepare` and a CUDA device. Config key train.cuda_graph.
   bool cuda_graph = false;

@@ -71,11 +71,33 @@ class IsacExperiment {
   void train_adaptive_eve();
   std::vector<SummaryRow> evaluate_security();
 
+  // Defences against an eavesdropper that adapts (adversary.cpp): the min-max pair (minmax.enabled),
+  // the keyed pair (keyed.enabled) and the confusion pair (confusion.enabled), each trained against a
+  // population of Eves retrained on its encrypted signals, k Eve updates per ARN update.
+  void train_defences();
+  // The threat model (threat.cpp, threat.enabled): for every defence, Eves of both architectures
+  // trained as one grid on n labelled encrypted samples for each n and start, and their P_c on the
+  // test set; returns the rows of adaptive_eve.csv and defences.csv.
+  struct ThreatRows {
+    std::vector<std::string> adaptive, defences;
+  };
+  ThreatRows evaluate_threats();
+  // The frame keys of the keyed pair for `batch` codewords at counter `step` [G, B, keyed.bits],
+  // entries +-1; `secret` is the key stream's seed (keyed.secret; another value is a wrong key).
+  torch::Tensor frame_keys(int64_t step, int64_t batch, bool eval, uint64_t secret) const;
+
   models::PairedArn& arn_whitebox() { return arn_wb_; }
   models::EveClassifier& eve_whitebox() { return eve_wb_; }
   models::EveClassifier& eve_adaptive() { return eve_adapt_; }
   // P_Eve's architecture on the clean codewords; null unless eve.clean_ceiling.
   models::EveClassifier& eve_clean() { return eve_clean_; }
+  // The min-max and keyed pairs and their Eve populations [G * minmax.population rows]; null unless
+  // minmax.enabled / keyed.enabled.
+  models::PairedArn& arn_minmax() { return arn_mm_; }
+  models::PairedArn& arn_keyed() { return arn_key_; }
+  models::EveClassifier& eve_minmax() { return eve_mm_; }
+  models::EveClassifier& eve_keyed() { return eve_key_; }
+  models::PairedArn& arn_confusion() { return arn_conf_; }
   const Grid& grid() const { return grid_; }
   const std::vector<GridPoint>& points() const { return grid_.points(); }
   const config::Config& config() const { return cfg_; }
@@ -118,6 +140,38 @@ class IsacExperiment {
   // Eve's ceiling rows (eve.clean_ceiling): P_c of eve_clean_ on the clean test codewords, one row
   // per point, appended to `rows`.
   void ceiling_rows(int64_t n, int64_t batch, std::vector<SummaryRow>& rows);
+  // Min-max training of `arn` against the population `eves` (adversary.cpp); keyed: the pair reads
+  // the frame keys.
+  // confusion: the privacy term is eve_confusion_loss instead of eq. 29.
+  void train_minmax(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eves, bool keyed,
+                    bool confusion, int64_t step_offset);
+  // What a defence sends for the codewords z [G, B, L] at counter `step`: z itself (no pair), or
+  // the pair's encryption with the frame keys of `secret` when the pair is keyed.
+  torch::Tensor defend(models::PairedArn* arn, const torch::Tensor& z, int64_t step, bool eval);
+  models::EveClassifier eve_mm_{nullptr}, eve_key_{nullptr}, eve_conf_{nullptr};
+  models::PairedArn arn_mm_{nullptr}, arn_key_{nullptr}, arn_conf_{nullptr};
+  // The threat model (threat.cpp): one grid of Eves of one architecture, row (g, s, c) for point g,
+  // start s and sample count c.
+  struct ThreatEves {
+    std::string arch;
+    std::vector<std::string> starts;
+    models::EveClassifier eves{nullptr};
+    std::shared_ptr<GridAdam> opt;
+  };
+  std::vector<ThreatEves> make_threat_eves(int64_t num_counts);
+  void train_threat_eves(models::PairedArn* arn, std::vector<ThreatEves>& grids, const std::vector<int64_t>& counts,
+                         const torch::Tensor& orders, int64_t steps, int64_t offset, const std::string& name);
+  // adaptive_eve.csv's lines of a defence: P_c of every threat Eve at every threat test SNR.
+  std::vector<std::string> test_threat_eves(models::PairedArn* arn, const std::string& name,
+                                            std::vector<ThreatEves>& grids, const std::vector<int64_t>& counts,
+                                            int64_t steps);
+  // defences.csv's lines of a defence: utility, realised PSR, P_Eve's P_c, and the keyed pair's
+  // utility under a wrong key.
+  std::vector<std::string> defence_rows(models::PairedArn* arn, const std::string& name);
+  uint64_t secret_ = 0;
+  int64_t loaded_step_ = 0;  // the step load_step loaded last
+  void make_defences(const models::ArnSizes& arn, int64_t y_dim, const std::vector<int64_t>& hidden,
+                     int64_t num_classes);
   std::shared_ptr<data::BatchSampler> sampler_;
   models::EveClassifier eve_wb_{nullptr}, eve_bb_{nullptr}, eve_adapt_{nullptr}, eve_clean_{nullptr};
   models::PairedArn arn_wb_{nullptr}, arn_bb_{nullptr};

@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "core/progress.h"
 #include "core/safetensors.h"
+#include "kernels/philox.h"
 #include "trainers/ss_isac/losses.h"
 
 namespace semsec::trainers {
@@ -150,6 +151,52 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
                                                              arn_wb_.get(), arn_bb_.get()}) {
       m->to(ctx.device);
     }
+    make_defences(arn, y_dim, hidden, k);
+  }
+}
+
+void IsacExperiment::make_defences(const models::ArnSizes& arn, int64_t y_dim, const std::vector<int64_t>& hidden,
+                                   int64_t num_classes) {
+  // Each population member's initialisation: the point's seed mixed with the member's index (the
+  // first member is overwritten with P_Eve's weights when its stage starts).
+  const int64_t members = cfg_.get_int("minmax.population");
+  std::vector<uint64_t> member_seeds;
+  for (const uint64_t s : grid_.seeds()) {
+    for (int64_t p = 0; p < members; ++p)
+      member_seeds.push_back(p == 0 ? s : rng::mix_seed(s ^ static_cast<uint64_t>(p)));
+  }
+  auto pair = [&](uint64_t salt, int64_t key_dim) {
+    std::vector<uint64_t> seeds;
+    for (const uint64_t s : grid_.seeds()) seeds.push_back(s ^ salt);
+    models::ArnSizes sizes = arn;
+    sizes.key_dim = key_dim;
+    models::PairedArn p(seeds, sizes);
+    p->to(ctx_.device);
+    return p;
+  };
+  auto population = [&](uint32_t module_id) {
+    models::EveClassifier e(member_seeds, y_dim, hidden, num_classes, module_id);
+    e->to(ctx_.device);
+    return e;
+  };
+  if (cfg_.get_bool("threat.enabled")) {  // checked before any stage trains
+    const int64_t n_train = train_.images.size(0);
+    for (const int64_t n : cfg_.get_int_list("threat.samples")) {
+      if (n > n_train) fail("threat.samples: {} samples asked for, but the training set holds {}", n, n_train);
+    }
+  }
+  if (cfg_.get_bool("minmax.enabled")) {
+    arn_mm_ = pair(0x2545f491ull, 0);
+    eve_mm_ = population(models::kInitEveMinmax);
+  }
+  if (cfg_.get_bool("keyed.enabled")) {
+    arn_key_ = pair(0x68e31da4ull, cfg_.get_int("keyed.bits"));
+    eve_key_ = population(models::kInitEveKeyed);
+    secret_ = static_cast<uint64_t>(cfg_.get_int("keyed.secret"));
+  }
+  if (cfg_.get_bool("confusion.enabled")) {
+    arn_conf_ = pair(0x1b873593ull, 0);
+    eve_conf_ = population(models::kInitEveConfusion);
   }
 }
 
@@ -190,6 +237,7 @@ void IsacExperiment::load_step(int64_t s) {
     batch_ = std::move(b);
   }
   counter_.fill_(s);
+  loaded_step_ = s;
 }
 
 kernels::IsacLinkOut IsacExperiment::link(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include <torch/torch.h>
 
@@ -40,8 +41,9 @@ struct Encryption {
 // The codeword the plugged transmitter sends for z [G, B, L]: z + delta of the ARN (eq. 19-20),
 // constrained and renormalised as `e` says, with psr [G] the linear PSR limit of each point
 // (10^(psr_db / 10)). `delta_out`, when given, receives the perturbation before renormalisation.
+// key: the frame keys [G, B, key_dim] of a keyed pair (undefined for the paper's unkeyed pair).
 torch::Tensor encrypt(models::PairedArn& arn, const torch::Tensor& z, const torch::Tensor& psr, const Encryption& e,
-                      torch::Tensor* delta_out = nullptr);
+                      torch::Tensor* delta_out = nullptr, const torch::Tensor& key = {});
 
 // Realised PSR per codeword: ||z' - z||^2 / ||z||^2, [G, B].
 torch::Tensor realised_psr(const torch::Tensor& z, const torch::Tensor& z_sent);
@@ -55,5 +57,32 @@ NamedTensors arn_losses(models::GsIsac& model, models::PairedArn& arn, models::E
                         const torch::Tensor& x, const torch::Tensor& phi, const torch::Tensor& labels,
                         const torch::Tensor& tau, const ChannelFn& channel, const ArnWeights& w,
                         const Encryption& e = Encryption{});
+
+// The privacy term l_pri [G] of Eve's received signal y_eve [G, B, 2L] with the true labels [G, B].
+using PrivacyFn = std::function<torch::Tensor(const torch::Tensor& y_eve, const torch::Tensor& labels)>;
+
+// Eve's cross-entropy per grid point: logits [G, B, K], labels [G, B] -> [G] (the loss every Eve
+// classifier trains with).
+torch::Tensor eve_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels);
+
+// eq. 29 for one Eve: the batch mean of her squared confidence in the true label, [G].
+torch::Tensor eve_confidence_loss(models::EveClassifier& eve, const torch::Tensor& y_eve, const torch::Tensor& labels);
+
+// The confusion loss of domain confusion (Tzeng et al., "Simultaneous Deep Transfer Across Domains and
+// Tasks", ICCV 2015; as a privacy loss against a retrained adversary: Alvi et al., "Turning a Blind
+// Eye", ECCV Workshops 2018): the cross-entropy of Eve's posterior against the uniform distribution,
+// minimal when she cannot tell the classes apart, [G]. It needs no labels.
+torch::Tensor eve_confusion_loss(models::EveClassifier& eve, const torch::Tensor& y_eve);
+
+// The privacy term of a population of Eves: l [G * P] (member p of point g at g * P + p) -> [G], by
+// `how`: max, mean, or softmax, log(mean_p exp(t l_p)) / t, between the mean (t -> 0) and the
+// maximum (t -> inf).
+torch::Tensor population_privacy(const torch::Tensor& l, int64_t members, const std::string& how, double temperature);
+
+// The same composite loss with any privacy term (min-max training against a population of Eves)
+// and, for a keyed pair, the frame keys [G, B, key_dim] the BS and the UE share.
+NamedTensors arn_losses(models::GsIsac& model, models::PairedArn& arn, const PrivacyFn& privacy, const torch::Tensor& x,
+                        const torch::Tensor& phi, const torch::Tensor& labels, const torch::Tensor& tau,
+                        const ChannelFn& channel, const ArnWeights& w, const Encryption& e, const torch::Tensor& key);
 
 }  // namespace semsec::trainers

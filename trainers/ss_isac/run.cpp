@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include <fmt/ranges.h>
+
 #include "core/progress.h"
 #include "core/rundir.h"
 #include "trainers/ss_isac/export.h"
@@ -38,6 +40,14 @@ void train_stages(IsacExperiment& exp) {
   exp.train_eves();
   exp.train_arns();
   exp.train_adaptive_eve();
+  exp.train_defences();
+}
+
+std::string adaptive_eve_header() { return "point,seed,defence,arch,start,samples,steps,test_snr_db,psr_db,pc_eve"; }
+
+std::string defences_header() {
+  return "point,seed,defence,test_snr_db,psr_db,psr_real_db,psr_p99_db,mse_sen,mse_com,mse_sen_wrong_key,"
+         "mse_com_wrong_key,pc_whitebox";
 }
 
 std::vector<SummaryRow> evaluate(IsacExperiment& exp) {
@@ -64,6 +74,17 @@ std::vector<SummaryRow> run_experiment(IsacExperiment& exp, RunContext& ctx) {
   if (exp.config().get_bool("security.enabled") && what != "none") {
     const ExportResult e = export_experiment(exp, ctx.run_dir + "/export/arn", what == "all");
     log::info("exported {} tensors to {} and {}", e.num_tensors, e.safetensors_path, e.state_dict_path);
+  }
+  if (exp.config().get_bool("threat.enabled")) {
+    log::info("threat model: Eves with {} labelled encrypted samples",
+              fmt::join(exp.config().get_int_list("threat.samples"), ", "));
+    const IsacExperiment::ThreatRows threat = exp.evaluate_threats();
+    CsvWriter adaptive(ctx.run_dir + "/adaptive_eve.csv", adaptive_eve_header());
+    for (const auto& line : threat.adaptive) adaptive.row(line);
+    CsvWriter defences(ctx.run_dir + "/defences.csv", defences_header());
+    for (const auto& line : threat.defences) defences.row(line);
+    adaptive.close();
+    defences.close();
   }
   write_summary(rows, exp.num_points(), ctx);
   return rows;

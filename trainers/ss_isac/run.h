@@ -27,4 +27,9 @@ std::vector<SummaryRow> run_experiment(IsacExperiment& exp, RunContext& ctx);
 // test SNR of point 0 to the log.
 void write_summary(const std::vector<SummaryRow>& rows, int64_t num_points, RunContext& ctx);
 
+// The threat model's files (threat.enabled), written before summary.csv: adaptive_eve.csv (P_c of
+// every threat Eve) and defences.csv (each defence's utility and realised PSR).
+std::string adaptive_eve_header();
+std::string defences_header();
+
 }  // namespace semsec::trainers

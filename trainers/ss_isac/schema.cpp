@@ -1,6 +1,10 @@
 // The configuration schema of SS-ISAC experiments.
 #include "trainers/ss_isac/schema.h"
 
+#include <algorithm>
+
+#include <fmt/ranges.h>
+
 #include "core/errors.h"
 #include "datasets/loader.h"
 
@@ -86,6 +90,45 @@ config::Schema isac_schema() {
       .add_bool("security.blackbox", true, "also train ARNs against the black-box substitute of Eve")
       .add_bool("security.adaptive_eve", true,
                 "also retrain Eve's classifier on the encrypted signals once the ARNs are fixed (beyond the paper)")
+      .add_bool("minmax.enabled", false,
+                "also train an ARN pair (stage arn_minmax) in a min-max game against a population of Eves that is "
+                "retrained on the encrypted signals during the ARN training (docs/experiments/adaptive-eve.md)")
+      .add_int("minmax.eve_steps", 1, 1, 1000, "k: Eve updates per ARN update in min-max training")
+      .add_int("minmax.population", 1, 1, 64,
+               "Eves trained together against each min-max pair: the first starts from P_Eve, the others from "
+               "fresh initialisations; the privacy loss is taken over them (minmax.aggregate)")
+      .add_string("minmax.aggregate", "max", {"max", "softmax", "mean"},
+                  "how the privacy term of eq. 29 is taken over the population: the largest, a soft maximum "
+                  "log(mean(exp(t l))) / t with t = minmax.temperature, or the mean")
+      .add_float("minmax.temperature", 10.0, 1e-6, 1e6, "t of the soft maximum (minmax.aggregate=softmax)")
+      .add_float("minmax.eve_lr", 1e-4, 0.0, 10.0, "Adam learning rate of the Eves in min-max training")
+      .add_bool("keyed.enabled", false,
+                "also train a keyed ARN pair (stage arn_keyed, min-max as set by minmax.*): every block reads a "
+                "secret frame key of keyed.bits bits that the BS and the UE share and Eve does not have")
+      .add_int("keyed.bits", 32, 1, 4096,
+               "bits of the secret key per frame (one codeword), at least model.latent_dim: all of them are inputs "
+               "of every block of the keyed pair, and the first L_z sign the perturbation and the receivers' "
+               "corrections")
+      .add_int("keyed.secret", 1, 0, 4294967295LL,
+               "seed of the key stream shared by the BS and the UE (Philox stream 11, with the point's seed); Eve "
+               "does not know it")
+      .add_bool("confusion.enabled", false,
+                "also train an ARN pair (stage arn_confusion) in the min-max game of minmax.* with the confusion "
+                "loss (the cross-entropy of the Eves' posteriors against the uniform distribution) as its privacy "
+                "term instead of eq. 29")
+      .add_bool("threat.enabled", false,
+                "after the evaluation, train eavesdroppers on each defence's encrypted signals with a budget of "
+                "labelled samples and steps, and write adaptive_eve.csv and defences.csv")
+      .add_int_list("threat.samples", {100, 1000, 10000, 0}, 0, kIntMax,
+                    "labelled encrypted training samples Eve gets (0: the whole training set)")
+      .add_string_list("threat.starts", {"scratch", "finetune"}, {"scratch", "finetune"},
+                       "how the Eves of the paper's architecture start: fresh weights, or P_Eve's (trained on the "
+                       "unprotected system)")
+      .add_int_list("threat.large_hidden", {256, 256, 128}, 0, 4096,
+                    "hidden layers of the larger Eve (trained from scratch); [0] leaves it out")
+      .add_int("threat.steps", 0, 0, kIntMax,
+               "training budget of every threat Eve in optimizer steps (0: eve.epochs passes over the training set)")
+      .add_float_list("threat.test_snr_db", {20}, -50.0, 100.0, "test SNRs of the threat evaluation (dB)")
       .add_int_list("eve.hidden", {64, 32, 32}, 1, 4096, "hidden layers of Eve's classifier P_Eve")
       .add_int_list("eve.substitute_hidden", {16, 16}, 1, 4096, "hidden layers of the black-box substitute")
       .add_int("eve.epochs", 10, 0, kIntMax, "epochs of each Eve classifier (ignored when eve.steps > 0)")
@@ -119,6 +162,31 @@ config::Schema isac_schema() {
         if (limit > 0 && batch > limit) {
           fail("train.batch_size ({}) is larger than the training set ({} samples, data.train_limit) ({})", batch,
                limit, c.origin("train.batch_size"));
+        }
+      })
+      .add_check([](const config::Config& c) {
+        const bool any = c.get_bool("minmax.enabled") || c.get_bool("keyed.enabled") ||
+                         c.get_bool("confusion.enabled") || c.get_bool("threat.enabled");
+        if (any && !c.get_bool("security.enabled")) {
+          fail("minmax.enabled, keyed.enabled, confusion.enabled and threat.enabled need security.enabled=true ({})",
+               c.origin("security.enabled"));
+        }
+        if (c.get_bool("keyed.enabled") && c.get_int("keyed.bits") < c.get_int("model.latent_dim")) {
+          fail(
+              "keyed.bits ({}) must be at least model.latent_dim ({}): the first L_z key bits sign the perturbation "
+              "({})",
+              c.get_int("keyed.bits"), c.get_int("model.latent_dim"), c.origin("keyed.bits"));
+        }
+        if (c.get_int_list("threat.samples").empty() || c.get_string_list("threat.starts").empty()) {
+          fail("threat.samples and threat.starts need at least one entry each ({}; {})", c.origin("threat.samples"),
+               c.origin("threat.starts"));
+        }
+        const auto& large = c.get_int_list("threat.large_hidden");
+        if (std::find(large.begin(), large.end(), 0) != large.end() && large != std::vector<int64_t>{0}) {
+          fail(
+              "threat.large_hidden is [{}]; expected hidden layer sizes above 0, or [0] to leave the larger Eve out "
+              "({})",
+              fmt::join(large, ", "), c.origin("threat.large_hidden"));
         }
       })
       .add_check([](const config::Config& c) { data::check_data_root(c.get_string("data.root")); });

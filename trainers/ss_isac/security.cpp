@@ -5,22 +5,12 @@
 
 #include "core/errors.h"
 #include "core/progress.h"
+#include "trainers/ss_isac/counters.h"
 #include "trainers/ss_isac/experiment.h"
 #include "trainers/ss_isac/losses.h"
 
 namespace semsec::trainers {
 namespace {
-
-// Channel and data counters of each stage live in disjoint ranges, so no stage reuses the
-// noise or batches of another.
-constexpr int64_t kStageStride = int64_t{1} << 24;
-constexpr int64_t kOffsetEveWb = 1 * kStageStride, kOffsetEveBb = 2 * kStageStride, kOffsetArnWb = 3 * kStageStride,
-                  kOffsetArnBb = 4 * kStageStride, kOffsetEveAdapt = 5 * kStageStride, kOffsetEveClean = 6 * kStageStride;
-
-// Cross-entropy per grid point: logits [G, B, K], labels [G, B] -> [G].
-torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels) {
-  return -torch::log_softmax(logits, -1).gather(-1, labels.unsqueeze(-1)).squeeze(-1).mean(1);
-}
 
 void set_trainable(torch::nn::Module& m, bool on) {
   for (auto& p : m.parameters()) p.set_requires_grad(on);
@@ -88,7 +78,7 @@ void IsacExperiment::train_eve(const std::string& stage, models::EveClassifier& 
       if (arn) z = encrypt(*arn, z, psr_linear(), encryption_);
     }
     const torch::Tensor logits = eve->forward(clean ? z : train_channel(z).y_eve);
-    const torch::Tensor ce = cross_entropy(logits, batch_.labels);
+    const torch::Tensor ce = eve_cross_entropy(logits, batch_.labels);
     const torch::Tensor acc = (logits.argmax(-1) == batch_.labels).to(torch::kFloat32).mean(1);
     return NamedTensors{{"loss", ce}, {"accuracy", acc}};
   };
@@ -99,9 +89,9 @@ void IsacExperiment::train_eve(const std::string& stage, models::EveClassifier& 
 torch::Tensor IsacExperiment::psr_linear() const { return tau_ * static_cast<double>(model_->sizes().latent_dim); }
 
 void IsacExperiment::train_eves() {
-  train_eve("eve_whitebox", eve_wb_, nullptr, kOffsetEveWb);
-  if (cfg_.get_bool("security.blackbox")) train_eve("eve_substitute", eve_bb_, nullptr, kOffsetEveBb);
-  if (eve_clean_) train_eve("eve_clean", eve_clean_, nullptr, kOffsetEveClean, /*clean=*/true);
+  train_eve("eve_whitebox", eve_wb_, nullptr, counters::kEveWhitebox);
+  if (cfg_.get_bool("security.blackbox")) train_eve("eve_substitute", eve_bb_, nullptr, counters::kEveSubstitute);
+  if (eve_clean_) train_eve("eve_clean", eve_clean_, nullptr, counters::kEveClean, /*clean=*/true);
 }
 
 void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eve,
@@ -124,12 +114,12 @@ void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn,
 }
 
 void IsacExperiment::train_arns() {
-  train_arn("arn_whitebox", arn_wb_, eve_wb_, kOffsetArnWb);
-  if (cfg_.get_bool("security.blackbox")) train_arn("arn_blackbox", arn_bb_, eve_bb_, kOffsetArnBb);
+  train_arn("arn_whitebox", arn_wb_, eve_wb_, counters::kArnWhitebox);
+  if (cfg_.get_bool("security.blackbox")) train_arn("arn_blackbox", arn_bb_, eve_bb_, counters::kArnBlackbox);
 }
 
 void IsacExperiment::train_adaptive_eve() {
-  if (cfg_.get_bool("security.adaptive_eve")) train_eve("eve_adaptive", eve_adapt_, &arn_wb_, kOffsetEveAdapt);
+  if (cfg_.get_bool("security.adaptive_eve")) train_eve("eve_adaptive", eve_adapt_, &arn_wb_, counters::kEveAdaptive);
 }
 
 std::vector<SummaryRow> IsacExperiment::evaluate_security() {

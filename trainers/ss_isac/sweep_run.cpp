@@ -54,26 +54,26 @@ std::vector<size_t> unfinished_ensembles(const SweepOptions& opt, const SweepPla
   return out;
 }
 
-void merge_sweep_summary(const SweepOptions& opt, const SweepPlan& plan) {
-  const std::vector<size_t> missing = unfinished_ensembles(opt, plan);
-  if (!missing.empty()) {
-    std::string names;
-    for (size_t i = 0; i < missing.size() && i < 8; ++i) names += fmt::format("{}ensemble{:03d}", i ? ", " : "", missing[i]);
-    if (missing.size() > 8) names += ", ...";
-    fail("{}: {} of {} ensembles are not finished ({}); train them (the missing --shard, or --resume {}) before "
-         "merging",
-         opt.sweep_dir, missing.size(), plan.ensembles.size(), names, opt.sweep_dir);
-  }
+namespace {
+
+// One file of every ensemble merged into the sweep's: the swept keys' columns, the ensemble's index
+// and the ensemble's row. optional: ensembles without the file are left out (the threat model's
+// files exist only where threat.enabled).
+void merge_ensemble_csv(const SweepOptions& opt, const SweepPlan& plan, const std::string& name,
+                        const std::string& file_header, bool optional) {
   std::string header;
   for (const auto& k : plan.extra_columns) header += k + ",";
-  CsvWriter summary(fs::join(opt.sweep_dir, "summary.csv"), header + "ensemble," + summary_header());
+  CsvWriter merged(fs::join(opt.sweep_dir, name), header + "ensemble," + file_header);
+  bool any = false;
   for (size_t e = 0; e < plan.ensembles.size(); ++e) {
     const SweepEnsemble& ens = plan.ensembles[e];
-    const std::string path = fs::join(ensemble_dir(opt, e), "summary.csv");
+    const std::string path = fs::join(ensemble_dir(opt, e), name);
+    if (optional && !fs::is_file(path)) continue;
+    any = true;
     std::istringstream in(read_file(path));
     std::string line;
-    if (!std::getline(in, line) || line != summary_header()) {
-      fail("{}: not an SS-ISAC summary (its header is not '{}')", path, summary_header());
+    if (!std::getline(in, line) || line != file_header) {
+      fail("{}: not an SS-ISAC {} (its header is not '{}')", path, name, file_header);
     }
     while (std::getline(in, line)) {
       // Each row starts with its grid point's index within the ensemble.
@@ -87,10 +87,28 @@ void merge_sweep_summary(const SweepOptions& opt, const SweepPlan& plan) {
       }
       std::string prefix;
       for (const auto& k : plan.extra_columns) prefix += swept_value_text(ens.point_configs[point], k) + ",";
-      summary.row(fmt::format("{}{},{}", prefix, e, line));
+      merged.row(fmt::format("{}{},{}", prefix, e, line));
     }
   }
-  summary.close();
+  if (any) merged.close();
+}
+
+}  // namespace
+
+void merge_sweep_summary(const SweepOptions& opt, const SweepPlan& plan) {
+  const std::vector<size_t> missing = unfinished_ensembles(opt, plan);
+  if (!missing.empty()) {
+    std::string names;
+    for (size_t i = 0; i < missing.size() && i < 8; ++i) names += fmt::format("{}ensemble{:03d}", i ? ", " : "", missing[i]);
+    if (missing.size() > 8) names += ", ...";
+    fail("{}: {} of {} ensembles are not finished ({}); train them (the missing --shard, or --resume {}) before "
+         "merging",
+         opt.sweep_dir, missing.size(), plan.ensembles.size(), names, opt.sweep_dir);
+  }
+  // The threat model's files first: summary.csv marks the merge done.
+  merge_ensemble_csv(opt, plan, "adaptive_eve.csv", adaptive_eve_header(), /*optional=*/true);
+  merge_ensemble_csv(opt, plan, "defences.csv", defences_header(), /*optional=*/true);
+  merge_ensemble_csv(opt, plan, "summary.csv", summary_header(), /*optional=*/false);
 }
 
 bool run_sweep_job(SweepOptions& opt, SweepPlan plan, const dist::JobEnv& env, dist::Store& store) {
