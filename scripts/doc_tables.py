@@ -312,10 +312,13 @@ TABLES = {
 
 
 def all_tables():
-    """TABLES and the CLSSR page's tables (scripts/doc_tables_clssr.py, which imports this module)."""
+    """TABLES and the CLSSR and adaptive-Eve pages' tables (scripts/doc_tables_clssr.py,
+    scripts/doc_tables_adaptive.py, which import this module)."""
+    import doc_tables_adaptive
     import doc_tables_clssr
     tables = dict(TABLES)
     tables.update(doc_tables_clssr.TABLES)
+    tables.update(doc_tables_adaptive.TABLES)
     return tables
 
 
