@@ -18,7 +18,7 @@ void zero_last_layer(torch::nn::Module& mlp) {
 }  // namespace
 
 PairedArnImpl::PairedArnImpl(const std::vector<uint64_t>& seeds, const ArnSizes& s)
-    : key_dim_(s.key_dim), latent_dim_(s.latent_dim) {
+    : latent_dim_(s.latent_dim), key_dim_(s.key_dim) {
   if (s.key_dim != 0 && s.key_dim < s.latent_dim)
     fail("PairedArn: key_dim is {}; expected 0 (unkeyed) or at least latent_dim ({})", s.key_dim, s.latent_dim);
   const int64_t l = s.latent_dim, y = 2 * s.latent_dim, k = s.key_dim;
