@@ -6,12 +6,17 @@ PAGE = "docs/experiments/adaptive-eve.md"
 CMD = "semsec sweep experiments/adaptive_eve.yaml seed=0,1,2 output.tensorboard=false --device cpu"
 PSR_CMD = ("semsec sweep experiments/adaptive_eve.yaml security.psr_db=-5,0 seed=0,1,2 threat.samples=[0] "
            "threat.starts=[scratch] threat.large_hidden=[0] output.tensorboard=false --device cpu")
+OFFSET_CMD = ("semsec sweep experiments/adaptive_eve.yaml channel.eve_snr_offset_db=-10 seed=0,1,2 "
+              "threat.samples=[0] threat.starts=[scratch] threat.large_hidden=[0] output.tensorboard=false "
+              "--device cpu")
 FILES = {  # name: (raw file: the sweep's merged file of the same name, command)
     "adaptive": ("docs/results/adaptive_eve_cpu.csv", CMD),
     "defences": ("docs/results/adaptive_eve_defences_cpu.csv", CMD),
     "summary": ("docs/results/adaptive_eve_summary_cpu.csv", CMD),
     "psr": ("docs/results/adaptive_eve_psr_cpu.csv", PSR_CMD),
     "psr_defences": ("docs/results/adaptive_eve_psr_defences_cpu.csv", PSR_CMD),
+    "offset": ("docs/results/adaptive_eve_offset_cpu.csv", OFFSET_CMD),
+    "offset_defences": ("docs/results/adaptive_eve_offset_defences_cpu.csv", OFFSET_CMD),
 }
 DEFENCES = [("unprotected", "unprotected"), ("paired", "paired ARNs (the paper)"), ("minmax", "min-max"),
             ("keyed", "keyed, min-max"), ("confusion", "confusion, min-max")]
@@ -115,6 +120,26 @@ def wrong_key():
         dt.md_table(head, rows)
 
 
+def offset_table():
+    """Every defence with Eve's channel as good as the UE's (the main sweep) and 10 dB worse."""
+    head = ["defence", "Eve's SNR - UE's (dB)", "P_c adaptive Eve", "drop against unprotected (per seed)",
+            "mse_sen / unprotected", "mse_com / unprotected"]
+    rows = []
+    for d, label in DEFENCES:
+        for offset, r, dr in (("0", raw("adaptive"), raw("defences")), ("-10", raw("offset"), raw("offset_defences"))):
+            where = dict(arch="paper", start="scratch", samples=str(max(counts(r))), test_snr_db=SNR)
+            pc, base = r.values("pc_eve", defence=d, **where), r.values("pc_eve", defence="unprotected", **where)
+            drop = "-" if d == "unprotected" else dt.fmt([base[k] - pc[k] for k in sorted(base)], 3)
+            cells = []
+            for metric in ("mse_sen", "mse_com"):
+                cells.append(dt.fmt(dt.ratio(dr.values(metric, defence=d, test_snr_db=SNR),
+                                             dr.values(metric, defence="unprotected", test_snr_db=SNR)), 3))
+            rows.append([label, offset, dt.fmt(pc.values(), 3), drop] + cells)
+    return [raw("offset").header(), "Rows at 0 dB: " + raw("adaptive").header(),
+            "The paper's Eve from scratch on every training sample, test SNR 20 dB (Eve's at 10 dB in the "
+            "-10 dB rows), nominal PSR -10 dB.", ""] + dt.md_table(head, rows)
+
+
 def defence_cost():
     """Each defence at 20 dB: the realised PSR, its utility next to the unprotected system's (the
     ratio per seed), a wrong key's utility, and the P_c of P_Eve, which never adapts."""
@@ -158,5 +183,6 @@ TABLES = {
     "adaptive_defence_cost": (PAGE, defence_cost),
     "adaptive_psr": (PAGE, psr_table),
     "adaptive_wrong_key": (PAGE, wrong_key),
+    "adaptive_offset": (PAGE, offset_table),
     "adaptive_summary": (PAGE, summary_check),
 }
