@@ -237,14 +237,10 @@ std::vector<std::string> IsacExperiment::test_threat_eves(models::PairedArn* arn
       const torch::Tensor y = eval_channel(defend(arn, model_->transmit(b.x), step, true), b.phi, snr, step).y_eve;
       for (size_t i = 0; i < grids.size(); ++i) {
         const int64_t rows = static_cast<int64_t>(grids[i].starts.size()) * c_count;
-        const auto expand = [&](const torch::Tensor& t) {
-          std::vector<int64_t> shape{g_count, rows};
-          for (int64_t d = 1; d < t.dim(); ++d) shape.push_back(t.size(d));
-          std::vector<int64_t> flat{g_count * rows};
-          for (int64_t d = 1; d < t.dim(); ++d) flat.push_back(t.size(d));
-          return t.unsqueeze(1).expand(shape).reshape(flat);
-        };
-        hits[i] += (grids[i].eves->forward(expand(y)).argmax(-1) == expand(b.labels)).sum(1).to(torch::kFloat64);
+        hits[i] +=
+            (grids[i].eves->forward(to_rows(y.unsqueeze(1), rows)).argmax(-1) == to_rows(b.labels.unsqueeze(1), rows))
+                .sum(1)
+                .to(torch::kFloat64);
       }
     }
     for (size_t i = 0; i < grids.size(); ++i) {
