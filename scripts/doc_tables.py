@@ -312,13 +312,15 @@ TABLES = {
 
 
 def all_tables():
-    """TABLES and the CLSSR and adaptive-Eve pages' tables (scripts/doc_tables_clssr.py,
-    scripts/doc_tables_adaptive.py, which import this module)."""
+    """TABLES and the CLSSR, adaptive-Eve and interop pages' tables (scripts/doc_tables_clssr.py,
+    scripts/doc_tables_adaptive.py, scripts/doc_tables_interop.py, which import this module)."""
     import doc_tables_adaptive
     import doc_tables_clssr
+    import doc_tables_interop
     tables = dict(TABLES)
     tables.update(doc_tables_clssr.TABLES)
     tables.update(doc_tables_adaptive.TABLES)
+    tables.update(doc_tables_interop.TABLES)
     return tables
 
 

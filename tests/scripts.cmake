@@ -31,3 +31,9 @@ set_tests_properties(script_sizes PROPERTIES TIMEOUT 120)
 # scripts/plot_adaptive_eve.py (matplotlib) on made-up threat-model files.
 add_test(NAME script_plot_adaptive_eve COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_plot_adaptive_eve.py)
 set_tests_properties(script_plot_adaptive_eve PROPERTIES TIMEOUT 300)
+# torch.ops.semsec (kernels/torch_library.cpp) from Python: equality with the plain-PyTorch channel and
+# the C++ reference on the same counters, gradcheck in double, link-level ops, CPU == CUDA (skips
+# without a GPU), the example training loop of docs/interop.md.
+add_test(NAME script_torch_ops COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_torch_ops.py)
+set_tests_properties(script_torch_ops PROPERTIES TIMEOUT 600
+                     ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR}/python;SEMSEC_TORCH_OPS=$<TARGET_FILE:semsec_torch_ops>")

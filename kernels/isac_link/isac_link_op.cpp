@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "kernels/isac_link/isac_link.h"
+#include "kernels/isac_link/isac_link_raw.h"
 #include "kernels/philox.h"
 
 #ifdef SEMSEC_WITH_CUDA
@@ -98,18 +99,14 @@ void check_inputs(const torch::Tensor& z, const torch::Tensor& phi, const torch:
   a.length = length;
 }
 
-struct ForwardOut {
-  torch::Tensor y_bs, y_ue, y_eve, gains;
-};
-
-ForwardOut forward_impl(const torch::Tensor& z_in, const torch::Tensor& phi_in, const torch::Tensor& snr_in,
-                        const torch::Tensor& seeds_in, const torch::Tensor& counter_in, const IsacLinkArgs& a) {
+IsacLinkOut forward_impl(const torch::Tensor& z_in, const torch::Tensor& phi_in, const torch::Tensor& snr_in,
+                         const torch::Tensor& seeds_in, const torch::Tensor& counter_in, const IsacLinkArgs& a) {
   const auto z = z_in.contiguous();
   const auto phi = phi_in.contiguous();
   const auto snr_db = snr_in.contiguous();
   const auto seeds = seeds_in.contiguous();
   const auto counter = counter_in.contiguous();
-  ForwardOut out;
+  IsacLinkOut out;
   out.y_bs = torch::empty({a.num_grid, a.batch, 2 * a.length}, z.options());
   out.y_ue = torch::empty_like(out.y_bs);
   out.y_eve = torch::empty_like(out.y_bs);
@@ -187,7 +184,7 @@ class IsacLinkFunction : public torch::autograd::Function<IsacLinkFunction> {
                                                 const torch::Tensor& phi, const torch::Tensor& snr_db,
                                                 const torch::Tensor& seeds, const torch::Tensor& counter,
                                                 const IsacLinkArgs& a) {
-    ForwardOut out = forward_impl(z, phi, snr_db, seeds, counter, a);
+    IsacLinkOut out = forward_impl(z, phi, snr_db, seeds, counter, a);
     ctx->save_for_backward({out.gains});
     ctx->mark_non_differentiable({out.gains});
     return {out.y_bs, out.y_ue, out.y_eve, out.gains};
@@ -219,15 +216,14 @@ torch::Tensor complex_vector(const std::vector<std::complex<double>>& v) {
 std::vector<std::complex<double>> sector_beamformer(int64_t num_antennas, std::pair<double, double> sector_deg) {
   const auto [lo_deg, hi_deg] = sector_deg;
   if (!(hi_deg > lo_deg))
-    fail("channel.beamformer 'sector' needs an azimuth range with phi_min < phi_max, got [{}, {}] deg", lo_deg,
-         hi_deg);
+    fail("channel.beamformer 'sector' needs an azimuth range with phi_min < phi_max, got [{}, {}] deg", lo_deg, hi_deg);
   constexpr int64_t kPoints = 401;
   const auto cd = torch::TensorOptions().dtype(torch::kComplexDouble);
   const torch::Tensor t = torch::linspace(-1.0, 1.0, kPoints, torch::kDouble);
   const double centre = 0.5 * (lo_deg + hi_deg) * kPi / 180.0, half = 0.5 * (hi_deg - lo_deg) * kPi / 180.0;
-  const torch::Tensor u = torch::sin(centre + half * t);                                       // sin(phi_k)
+  const torch::Tensor u = torch::sin(centre + half * t);                                         // sin(phi_k)
   const torch::Tensor ph = -kPi * u.unsqueeze(1) * torch::arange(num_antennas, torch::kDouble);  // [K, M]
-  const torch::Tensor a = torch::polar(torch::ones_like(ph), ph);                             // conj(a_m(phi_k))
+  const torch::Tensor a = torch::polar(torch::ones_like(ph), ph);                                // conj(a_m(phi_k))
   const torch::Tensor d = torch::polar(1.0 + 0.5 * t, -0.75 * kPi * t).to(cd);
   const torch::Tensor gram = a.conj().t().matmul(a);
   const double mu = 1e-3 * torch::real(gram.diagonal()).mean().item<double>();
@@ -289,6 +285,33 @@ IsacLinkOut isac_link(const torch::Tensor& z, const torch::Tensor& phi, const to
   check_inputs(z, phi, snr_db, seeds, counter, a);
   auto outs = IsacLinkFunction::apply(z, phi, snr_db, seeds, counter, a);
   return IsacLinkOut{outs[0], outs[1], outs[2], outs[3]};
+}
+
+IsacLinkOut isac_link_forward(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
+                              const torch::Tensor& seeds, const torch::Tensor& counter, const IsacLinkParams& p) {
+  IsacLinkArgs a = isac_link_args(p);
+  check_inputs(z, phi, snr_db, seeds, counter, a);
+  return forward_impl(z, phi, snr_db, seeds, counter, a);
+}
+
+torch::Tensor isac_link_backward(const torch::Tensor& gains, const torch::Tensor& gy_bs, const torch::Tensor& gy_ue,
+                                 const torch::Tensor& gy_eve) {
+  TORCH_CHECK(gains.defined() && gains.dim() == 4 && gains.size(2) == 3 && gains.size(3) == 2,
+              "isac_link_backward: gains must be [G, B, 3, 2]");
+  TORCH_CHECK(gains.scalar_type() == torch::kFloat || gains.scalar_type() == torch::kDouble,
+              "isac_link_backward: gains must be float32 or float64, got ", gains.scalar_type());
+  int64_t width = -1;  // 2L, the same for every defined gradient
+  for (const auto* g : {&gy_bs, &gy_ue, &gy_eve}) {
+    if (!g->defined()) continue;
+    if (width < 0) width = g->dim() == 3 ? g->size(2) : -1;
+    TORCH_CHECK(g->dim() == 3 && g->size(0) == gains.size(0) && g->size(1) == gains.size(1) && g->size(2) % 2 == 0 &&
+                    g->size(2) == width,
+                "isac_link_backward: output gradients must be [G, B, 2L] = [", gains.size(0), ", ", gains.size(1),
+                ", 2L], got ", g->sizes());
+    TORCH_CHECK(g->device() == gains.device(), "isac_link_backward: gradients must be on the gains' device ",
+                gains.device(), ", got ", g->device());
+  }
+  return backward_impl(gains, gy_bs, gy_ue, gy_eve);
 }
 
 IsacLinkDraws isac_link_draws(const torch::Tensor& seeds_in, const torch::Tensor& counter_in, int64_t batch,
@@ -358,7 +381,7 @@ IsacLinkOut isac_link_reference(const torch::Tensor& z, const torch::Tensor& phi
   const auto phase = -kPi * torch::arange(m, real) * sin_phi;             // [G,B,M]
   const auto conj_a = torch::polar(torch::ones_like(phase), phase);
   auto sens = (conj_a * w).sum(-1) * alpha;  // [G,B]
-  if (p.alpha_random_phase) {  // alpha e^{j theta}, e^{j theta} = (n_2M+2 + j n_2M+3) / |.|
+  if (p.alpha_random_phase) {                // alpha e^{j theta}, e^{j theta} = (n_2M+2 + j n_2M+3) / |.|
     const auto u = torch::complex(fading.select(-1, 2 * m + 2), fading.select(-1, 2 * m + 3));
     sens = sens * u / u.abs();
   }
