@@ -28,7 +28,7 @@ cmake -S . -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release -DSEMSEC_PYTHON="$(comm
 targets="semsec $(grep -o 'add_executable(gpu_[a-z_]*' -r tests/*.cmake 2>/dev/null | sed 's/.*(//' | tr '\n' ' ')"
 for t in $(sed -n 's/^semsec_test(\(gpu_[a-z_0-9]*\).*/\1/p' tests/*.cmake); do targets="$targets $t"; done
 # GPU tests that live in a CPU suite (names containing Gpu) run too.
-targets="$targets test_safetensors test_cli"
+targets="$targets test_safetensors test_cli semsec_torch_ops"
 echo "building: $targets"
 ninja -C $BUILD -j 16 $targets >> "$OUT/build.log" 2>&1 || { tail -60 "$OUT/build.log"; exit 1; }
 echo "build took $(( $(date +%s) - t0 )) s"
@@ -40,6 +40,12 @@ for t in test_safetensors test_cli; do
   echo "== $t (GPU tests only)"
   timeout 180 $BUILD/tests/$t --gtest_filter='*Gpu*' 2>&1 | tee -a "$OUT/gpu_tests.log" | grep -E "^\[  (FAILED|PASSED|SKIPPED) |Failure" | tail -5
 done
+# torch.ops.semsec from Python: CPU == CUDA for both links (and every other case of the test), then
+# the op against the channel in PyTorch ops on the GPU.
+export SEMSEC_TORCH_OPS=$BUILD/kernels/libsemsec_torch_ops.so
+echo "== test_torch_ops.py"
+PYTHONPATH=python timeout 300 python3 tests/scripts/test_torch_ops.py 2>&1 | tee -a "$OUT/gpu_tests.log" | grep -E "CpuEqualsCuda|^Ran|^OK|FAIL|Error" | tail -8
+PYTHONPATH=python timeout 120 python3 scripts/bench_torch_ops.py --device cuda --out "$OUT/bench_torch_ops_cuda.csv" 2>&1 | tail -8
 # CLSSR Fig. 2 on the GPU (codec training, link-level Monte Carlo, policy iteration), off unless asked.
 if [ "${SEMSEC_GPU_CLSSR:-0}" = 1 ]; then
   t1=$(date +%s)
