@@ -1,24 +1,11 @@
 // CUDA kernels of the ISAC channel: the shared math of isac_link.h, one thread per sample for the
 // channel state, then one thread per (sample, symbol pair) for the outputs.
 #include "kernels/isac_link/isac_link_cuda.h"
+#include "kernels/launch.cuh"
 
 namespace semsec::kernels {
 
 namespace {
-
-constexpr int kThreads = 256;
-
-// The one launch helper: a 1-D grid covering n threads; nothing to do for n == 0.
-template <typename Kernel, typename... Args>
-void launch_linear(Kernel kernel, int64_t n, cudaStream_t stream, Args... args) {
-  if (n == 0) return;
-  const int64_t blocks = (n + kThreads - 1) / kThreads;
-  kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(n, args...);
-}
-
-__device__ __forceinline__ int64_t thread_index() {
-  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
 
 template <typename T>
 __global__ void isac_sample_kernel(int64_t n, IsacLinkArgs a, const T* __restrict__ phi, const T* __restrict__ snr_db,

@@ -2,10 +2,9 @@
 // the .cu file compiles without torch headers. Shapes and layout as the CPU launchers in isac_link.h.
 #pragma once
 
-#include <cuda_runtime_api.h>
-
 #include <cstdint>
 
+#include "kernels/cuda_stream.h"
 #include "kernels/isac_link/isac_link.h"
 
 namespace semsec::kernels {
@@ -16,10 +15,10 @@ namespace semsec::kernels {
 template <typename T>
 void isac_link_forward_cuda(const IsacLinkArgs& a, const T* z, const T* phi, const T* snr_db, const int64_t* seeds,
                             const int64_t* counter, IsacSample* workspace, T* y_bs, T* y_ue, T* y_eve, T* gains,
-                            cudaStream_t stream);
+                            CudaStream stream);
 
 template <typename T>
 void isac_link_backward_cuda(int64_t num_grid, int64_t batch, int64_t length, const T* gains, const T* gy_bs,
-                             const T* gy_ue, const T* gy_eve, T* grad_z, cudaStream_t stream);
+                             const T* gy_ue, const T* gy_eve, T* grad_z, CudaStream stream);
 
 }  // namespace semsec::kernels

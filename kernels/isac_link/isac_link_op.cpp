@@ -6,17 +6,11 @@
 #include <limits>
 
 #include "core/errors.h"
+#include "kernels/device.h"
 #include "kernels/isac_link/isac_link.h"
+#include "kernels/isac_link/isac_link_cuda.h"
 #include "kernels/isac_link/isac_link_raw.h"
 #include "kernels/philox.h"
-
-#ifdef SEMSEC_WITH_CUDA
-#include <ATen/cuda/CUDAContext.h>
-#include <c10/cuda/CUDAException.h>
-#include <c10/cuda/CUDAGuard.h>
-
-#include "kernels/isac_link/isac_link_cuda.h"
-#endif
 
 namespace semsec::kernels {
 
@@ -113,31 +107,28 @@ IsacLinkOut forward_impl(const torch::Tensor& z_in, const torch::Tensor& phi_in,
   out.gains = torch::empty({a.num_grid, a.batch, 3, 2}, z.options());
   if (a.num_grid * a.batch == 0) return out;
 
-  if (z.is_cuda()) {
-#ifdef SEMSEC_WITH_CUDA
-    const c10::cuda::CUDAGuard guard(z.device());
-    const auto workspace = torch::empty({a.num_grid * a.batch * static_cast<int64_t>(sizeof(IsacSample))},
-                                        z.options().dtype(torch::kByte));
-    AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "isac_link_forward_cuda", [&] {
-      isac_link_forward_cuda<scalar_t>(
-          a, z.data_ptr<scalar_t>(), phi.data_ptr<scalar_t>(), snr_db.data_ptr<scalar_t>(), seeds.data_ptr<int64_t>(),
-          counter.data_ptr<int64_t>(), reinterpret_cast<IsacSample*>(workspace.data_ptr<uint8_t>()),
-          out.y_bs.data_ptr<scalar_t>(), out.y_ue.data_ptr<scalar_t>(), out.y_eve.data_ptr<scalar_t>(),
-          out.gains.data_ptr<scalar_t>(), at::cuda::getCurrentCUDAStream());
-    });
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-#else
-    TORCH_CHECK(false, "isac_link: z is on ", z.device(), " but semsec was built without CUDA kernels");
-#endif
-  } else {
-    const int64_t step = counter.data_ptr<int64_t>()[0];
-    AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "isac_link_forward_cpu", [&] {
-      isac_link_forward_cpu<scalar_t>(a, z.data_ptr<scalar_t>(), phi.data_ptr<scalar_t>(), snr_db.data_ptr<scalar_t>(),
-                                      seeds.data_ptr<int64_t>(), step, out.y_bs.data_ptr<scalar_t>(),
-                                      out.y_ue.data_ptr<scalar_t>(), out.y_eve.data_ptr<scalar_t>(),
-                                      out.gains.data_ptr<scalar_t>());
-    });
-  }
+  on_device(
+      z.device(), "isac_link",
+      [&] {
+        const int64_t step = counter.data_ptr<int64_t>()[0];
+        AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "isac_link_forward_cpu", [&] {
+          isac_link_forward_cpu<scalar_t>(a, z.data_ptr<scalar_t>(), phi.data_ptr<scalar_t>(),
+                                          snr_db.data_ptr<scalar_t>(), seeds.data_ptr<int64_t>(), step,
+                                          out.y_bs.data_ptr<scalar_t>(), out.y_ue.data_ptr<scalar_t>(),
+                                          out.y_eve.data_ptr<scalar_t>(), out.gains.data_ptr<scalar_t>());
+        });
+      },
+      [&](CudaStream stream) {
+        const auto workspace = torch::empty({a.num_grid * a.batch * static_cast<int64_t>(sizeof(IsacSample))},
+                                            z.options().dtype(torch::kByte));
+        AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "isac_link_forward_cuda", [&] {
+          isac_link_forward_cuda<scalar_t>(
+              a, z.data_ptr<scalar_t>(), phi.data_ptr<scalar_t>(), snr_db.data_ptr<scalar_t>(),
+              seeds.data_ptr<int64_t>(), counter.data_ptr<int64_t>(),
+              reinterpret_cast<IsacSample*>(workspace.data_ptr<uint8_t>()), out.y_bs.data_ptr<scalar_t>(),
+              out.y_ue.data_ptr<scalar_t>(), out.y_eve.data_ptr<scalar_t>(), out.gains.data_ptr<scalar_t>(), stream);
+        });
+      });
   return out;
 }
 
@@ -156,25 +147,22 @@ torch::Tensor backward_impl(const torch::Tensor& gains_in, const torch::Tensor& 
   }
   auto grad_z = torch::empty({num_grid, batch, length}, gains.options());
   if (grad_z.numel() == 0) return grad_z;
-  if (gains.is_cuda()) {
-#ifdef SEMSEC_WITH_CUDA
-    const c10::cuda::CUDAGuard guard(gains.device());
-    AT_DISPATCH_FLOATING_TYPES(gains.scalar_type(), "isac_link_backward_cuda", [&] {
-      isac_link_backward_cuda<scalar_t>(num_grid, batch, length, gains.data_ptr<scalar_t>(), gy_bs.data_ptr<scalar_t>(),
-                                        gy_ue.data_ptr<scalar_t>(), gy_eve.data_ptr<scalar_t>(),
-                                        grad_z.data_ptr<scalar_t>(), at::cuda::getCurrentCUDAStream());
-    });
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-#else
-    TORCH_CHECK(false, "isac_link backward: CUDA tensors but semsec was built without CUDA kernels");
-#endif
-  } else {
-    AT_DISPATCH_FLOATING_TYPES(gains.scalar_type(), "isac_link_backward_cpu", [&] {
-      isac_link_backward_cpu<scalar_t>(num_grid, batch, length, gains.data_ptr<scalar_t>(), gy_bs.data_ptr<scalar_t>(),
-                                       gy_ue.data_ptr<scalar_t>(), gy_eve.data_ptr<scalar_t>(),
-                                       grad_z.data_ptr<scalar_t>());
-    });
-  }
+  on_device(
+      gains.device(), "isac_link backward",
+      [&] {
+        AT_DISPATCH_FLOATING_TYPES(gains.scalar_type(), "isac_link_backward_cpu", [&] {
+          isac_link_backward_cpu<scalar_t>(num_grid, batch, length, gains.data_ptr<scalar_t>(),
+                                           gy_bs.data_ptr<scalar_t>(), gy_ue.data_ptr<scalar_t>(),
+                                           gy_eve.data_ptr<scalar_t>(), grad_z.data_ptr<scalar_t>());
+        });
+      },
+      [&](CudaStream stream) {
+        AT_DISPATCH_FLOATING_TYPES(gains.scalar_type(), "isac_link_backward_cuda", [&] {
+          isac_link_backward_cuda<scalar_t>(num_grid, batch, length, gains.data_ptr<scalar_t>(),
+                                            gy_bs.data_ptr<scalar_t>(), gy_ue.data_ptr<scalar_t>(),
+                                            gy_eve.data_ptr<scalar_t>(), grad_z.data_ptr<scalar_t>(), stream);
+        });
+      });
   return grad_z;
 }
 

@@ -8,14 +8,8 @@
 #include <limits>
 
 #include "core/errors.h"
-
-#ifdef SEMSEC_WITH_CUDA
-#include <ATen/cuda/CUDAContext.h>
-#include <c10/cuda/CUDAException.h>
-#include <c10/cuda/CUDAGuard.h>
-
+#include "kernels/device.h"
 #include "kernels/link_level/link_level_cuda.h"
-#endif
 
 namespace semsec::link {
 
@@ -48,15 +42,11 @@ void launch_ber(int64_t n, const BerArgs& args, const torch::Tensor& tx, const t
                 const torch::Tensor& errors) {
   uint8_t* tx_ptr = tx.defined() ? tx.data_ptr<uint8_t>() : nullptr;
   uint8_t* rx_ptr = rx.defined() ? rx.data_ptr<uint8_t>() : nullptr;
-  if (errors.is_cuda()) {
-#ifdef SEMSEC_WITH_CUDA
-    const c10::cuda::CUDAGuard guard(errors.device());
-    ber_blocks_cuda(n, args, tx_ptr, rx_ptr, errors.data_ptr<uint8_t>(), at::cuda::getCurrentCUDAStream());
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-#endif
-  } else {
-    ber_blocks_cpu(n, args, tx_ptr, rx_ptr, errors.data_ptr<uint8_t>());
-  }
+  kernels::on_device(
+      errors.device(), "link BER", [&] { ber_blocks_cpu(n, args, tx_ptr, rx_ptr, errors.data_ptr<uint8_t>()); },
+      [&](kernels::CudaStream stream) {
+        ber_blocks_cuda(n, args, tx_ptr, rx_ptr, errors.data_ptr<uint8_t>(), stream);
+      });
 }
 
 }  // namespace
@@ -263,15 +253,9 @@ torch::Tensor generate_channels(const LinkConfig& cfg, int64_t num_samples, uint
   auto h = torch::empty({num_r, num_samples, shape.num_rx, shape.num_tx, 2},
                         torch::TensorOptions().dtype(torch::kFloat64).device(device));
   if (num_samples == 0) return h;
-  if (device.is_cuda()) {
-#ifdef SEMSEC_WITH_CUDA
-    const c10::cuda::CUDAGuard guard(device);
-    generate_channels_cuda(args, h.data_ptr<double>(), at::cuda::getCurrentCUDAStream());
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-#endif
-  } else {
-    generate_channels_cpu(args, h.data_ptr<double>());
-  }
+  kernels::on_device(
+      device, "generate_channels", [&] { generate_channels_cpu(args, h.data_ptr<double>()); },
+      [&](kernels::CudaStream stream) { generate_channels_cuda(args, h.data_ptr<double>(), stream); });
   return h;
 }
 
@@ -378,18 +362,16 @@ LinkOutput transmit(const LinkConfig& cfg, const torch::Tensor& bits_in, const t
     // No bits to send: the gains are still well defined, so compute them with one zero-bit block.
     args.num_blocks = 1;
   }
-  if (device.is_cuda()) {
-#ifdef SEMSEC_WITH_CUDA
-    const c10::cuda::CUDAGuard guard(device);
-    transmit_cuda(args, bits.data_ptr<uint8_t>(), h.data_ptr<double>(), beams.data_ptr<int64_t>(),
-                  tau.data_ptr<double>(), out.rx_bits.data_ptr<uint8_t>(), out.gain.data_ptr<double>(),
-                  at::cuda::getCurrentCUDAStream());
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-#endif
-  } else {
-    transmit_cpu(args, bits.data_ptr<uint8_t>(), h.data_ptr<double>(), beams.data_ptr<int64_t>(),
-                 tau.data_ptr<double>(), out.rx_bits.data_ptr<uint8_t>(), out.gain.data_ptr<double>());
-  }
+  kernels::on_device(
+      device, "transmit",
+      [&] {
+        transmit_cpu(args, bits.data_ptr<uint8_t>(), h.data_ptr<double>(), beams.data_ptr<int64_t>(),
+                     tau.data_ptr<double>(), out.rx_bits.data_ptr<uint8_t>(), out.gain.data_ptr<double>());
+      },
+      [&](kernels::CudaStream stream) {
+        transmit_cuda(args, bits.data_ptr<uint8_t>(), h.data_ptr<double>(), beams.data_ptr<int64_t>(),
+                      tau.data_ptr<double>(), out.rx_bits.data_ptr<uint8_t>(), out.gain.data_ptr<double>(), stream);
+      });
   return out;
 }
 

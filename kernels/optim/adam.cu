@@ -1,18 +1,17 @@
 // CUDA kernel of the fused GridAdam update: the shared math of adam.h, one launch per parameter
 // tensor (its pointers passed by value), grid-stride over the elements.
+#include "kernels/launch.cuh"
 #include "kernels/optim/adam_cuda.h"
 
 namespace semsec::kernels {
 
 namespace {
 
-constexpr int kThreads = 256;
-
 template <typename T>
 __global__ void adam_kernel(AdamTensor<T> a, const double* __restrict__ lr, const double* __restrict__ step,
                             const uint8_t* __restrict__ active, AdamHyper h, AdamConsts<T> c) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < a.numel; i += stride) {
+  for (int64_t i = thread_index(); i < a.numel; i += stride) {
     const int64_t g = i / a.per_point;
     if (active != nullptr && active[g] == 0) continue;
     const AdamScalars s = adam_scalars(h, lr[g], *step);
@@ -28,8 +27,7 @@ void adam_step_cuda(const AdamTensor<T>* tensors, int64_t count, const double* l
   for (int64_t t = 0; t < count; ++t) {
     const AdamTensor<T>& a = tensors[t];
     if (a.numel == 0) continue;
-    const int64_t blocks = std::min<int64_t>((a.numel + kThreads - 1) / kThreads, 1024);
-    adam_kernel<T><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(a, lr, step, active, h, AdamConsts<T>(h));
+    adam_kernel<T><<<blocks_for(a.numel, 1024), kThreads, 0, stream>>>(a, lr, step, active, h, AdamConsts<T>(h));
   }
 }
 

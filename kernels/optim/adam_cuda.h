@@ -1,8 +1,7 @@
 // CUDA launcher of the fused GridAdam update (adam.cu); layout as adam_step_cpu in adam.h.
 #pragma once
 
-#include <cuda_runtime_api.h>
-
+#include "kernels/cuda_stream.h"
 #include "kernels/optim/adam.h"
 
 namespace semsec::kernels {
@@ -11,6 +10,6 @@ namespace semsec::kernels {
 // (graph-safe).
 template <typename T>
 void adam_step_cuda(const AdamTensor<T>* tensors, int64_t count, const double* lr, const double* step,
-                    const uint8_t* active, AdamHyper h, cudaStream_t stream);
+                    const uint8_t* active, AdamHyper h, CudaStream stream);
 
 }  // namespace semsec::kernels

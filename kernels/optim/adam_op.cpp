@@ -2,14 +2,8 @@
 #include "kernels/optim/adam_op.h"
 
 #include "core/errors.h"
-
-#ifdef SEMSEC_WITH_CUDA
-#include <ATen/cuda/CUDAContext.h>
-#include <c10/cuda/CUDAException.h>
-#include <c10/cuda/CUDAGuard.h>
-
+#include "kernels/device.h"
 #include "kernels/optim/adam_cuda.h"
-#endif
 
 namespace semsec::kernels {
 namespace {
@@ -33,19 +27,13 @@ void fused_step(const std::vector<torch::Tensor>& params, std::vector<torch::Ten
     list.push_back({p.data_ptr<T>(), keep.back().data_ptr<T>(), exp_avg[i].data_ptr<T>(), exp_avg_sq[i].data_ptr<T>(),
                     p.numel(), p.numel() / std::max<int64_t>(p.size(0), 1)});
   }
-  if (params.front().is_cuda()) {
-#ifdef SEMSEC_WITH_CUDA
-    const c10::cuda::CUDAGuard guard(params.front().device());
-    adam_step_cuda(list.data(), static_cast<int64_t>(list.size()), lr.data_ptr<double>(), step.data_ptr<double>(), mask,
-                   h, at::cuda::getCurrentCUDAStream());
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-#else
-    fail("GridAdam: parameters on {} but this build has no CUDA kernels", params.front().device().str());
-#endif
-  } else {
-    adam_step_cpu(list.data(), static_cast<int64_t>(list.size()), lr.data_ptr<double>(), step.data_ptr<double>(), mask,
-                  h);
-  }
+  const auto count = static_cast<int64_t>(list.size());
+  on_device(
+      params.front().device(), "GridAdam",
+      [&] { adam_step_cpu(list.data(), count, lr.data_ptr<double>(), step.data_ptr<double>(), mask, h); },
+      [&](CudaStream stream) {
+        adam_step_cuda(list.data(), count, lr.data_ptr<double>(), step.data_ptr<double>(), mask, h, stream);
+      });
 }
 
 }  // namespace
