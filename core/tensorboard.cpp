@@ -13,15 +13,12 @@
 
 #include "core/crc32c.h"
 #include "core/errors.h"
+#include "core/protobuf_wire.h"
 
 namespace semsec::tb {
 namespace {
 
-// Protobuf wire types.
-constexpr int kVarint = 0;
-constexpr int kFixed64 = 1;
-constexpr int kLengthDelimited = 2;
-constexpr int kFixed32 = 5;
+using namespace wire;
 
 // Field numbers of tensorflow/core/util/event.proto and framework/summary.proto.
 constexpr int kEventWallTime = 1;
@@ -36,42 +33,6 @@ constexpr int kValueTag = 1;
 constexpr int kValueSimpleValue = 2;
 
 constexpr size_t kFlushThreshold = 64 * 1024;  // bytes buffered before a write to disk
-
-void put_varint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-void put_key(std::string& out, int field, int wire_type) {
-  put_varint(out, (static_cast<uint64_t>(field) << 3) | static_cast<uint64_t>(wire_type));
-}
-
-void put_le(std::string& out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
-void put_double(std::string& out, int field, double v) {
-  uint64_t bits;
-  std::memcpy(&bits, &v, 8);
-  put_key(out, field, kFixed64);
-  put_le(out, bits, 8);
-}
-
-void put_float(std::string& out, int field, float v) {
-  uint32_t bits;
-  std::memcpy(&bits, &v, 4);
-  put_key(out, field, kFixed32);
-  put_le(out, bits, 4);
-}
-
-void put_bytes(std::string& out, int field, const std::string& bytes) {
-  put_key(out, field, kLengthDelimited);
-  put_varint(out, bytes.size());
-  out += bytes;
-}
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -319,8 +280,12 @@ void EventWriter::add_scalar(const std::string& tag, double value, int64_t step)
   std::string v;
   put_bytes(v, kValueTag, tag);
   put_float(v, kValueSimpleValue, static_cast<float>(value));
+  add_summary_value(v, step);
+}
+
+void EventWriter::add_summary_value(const std::string& value, int64_t step) {
   std::string summary;
-  put_bytes(summary, kSummaryValue, v);
+  put_bytes(summary, kSummaryValue, value);
   std::string event;
   put_double(event, kEventWallTime, now_seconds());
   put_key(event, kEventStep, kVarint);

@@ -8,9 +8,17 @@ shapes and loads them with strict=True:
     nets, meta = semsec.load("runs/x/export/arn.safetensors")
     z_sent = nets.arn.encrypt(z, psr=10 ** (float(meta["psr_db"]) / 10))
 
-`read_sweep(DIR)` returns a sweep's (or a run's) summary, points and metrics as pandas DataFrames.
+`read_sweep(DIR)` returns a sweep's (or a run's) summary, points and metrics as pandas DataFrames;
+`read_summary(DIR_OR_FILE)` the summary alone (what scripts/plot.py draws). `semsec.ops` holds the
+channel kernels as torch ops (docs/interop.md).
 """
 from semsec.models import ArnPair, Eve, Exported, GeneralSystem, Mlp, load, normalize_power
+
+
+def read_summary(path):
+    """summary.csv of a sweep or run directory (or the file itself) as a DataFrame (needs pandas)."""
+    from semsec.sweeps import read_summary as read
+    return read(path)
 
 
 def read_sweep(directory):
@@ -19,4 +27,4 @@ def read_sweep(directory):
     return read(directory)
 
 
-__all__ = ["ArnPair", "Eve", "Exported", "GeneralSystem", "Mlp", "load", "normalize_power", "read_sweep"]
+__all__ = ["ArnPair", "Eve", "Exported", "GeneralSystem", "Mlp", "load", "normalize_power", "read_summary", "read_sweep"]

@@ -10,6 +10,11 @@ def _csv(path):
     return pd.read_csv(path)
 
 
+def read_summary(path):
+    """summary.csv of a sweep or run directory, or the summary.csv file `path`, as a DataFrame."""
+    return _csv(path if os.path.isfile(path) else os.path.join(path, "summary.csv"))
+
+
 def read_sweep(directory):
     """(summary, points, metrics) of a `semsec sweep` directory, or of one `semsec train` run.
 
@@ -19,7 +24,7 @@ def read_sweep(directory):
              per-point setting of its ensemble (points.csv: seed, train_snr_db, lr, psr_db, weights);
     metrics: every ensemble's metrics.csv (`stage, step, point, term, value`) with `ensemble`.
     A single run has ensemble 0."""
-    summary = _csv(os.path.join(directory, "summary.csv"))
+    summary = read_summary(directory)
     if os.path.isfile(os.path.join(directory, "plan.csv")):
         plan = _csv(os.path.join(directory, "plan.csv"))
         runs = [(e, os.path.join(directory, f"ensemble{e:03d}")) for e in sorted(plan["ensemble"].unique())]

@@ -4,7 +4,11 @@ what TensorBoard's UI loads):
   - a run killed after it logged steps past its last checkpoint, then resumed: every step appears
     once, with the values of metrics.csv (the SessionLog START of the resumed stage drops the rest);
   - a grid of 2 points: one run per point (RUN/tb/p0, RUN/tb/p1) with the same tags, so the curves
-    overlay, each with its own point's values; later stages continue the step axis.
+    overlay, each with its own point's values; later stages continue the step axis;
+  - HParams: each point's run is one session whose hparams are its points.csv values and the
+    sweep's non-grid keys (here security.power_constraint, two ensembles), ended with success,
+    whose metrics are final/* scalars equal to its rows of summary.csv; TensorBoard's own HParams
+    backend lists the four sessions with those values.
 usage: test_tensorboard_runs.py SEMSEC_BINARY"""
 import csv
 import os
@@ -14,6 +18,8 @@ import tempfile
 import unittest
 
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.hparams import api_pb2
+from tensorboard.plugins.hparams import metadata as hp_metadata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -40,6 +46,22 @@ def metrics(run_dir, stage, point, term="loss"):
                 if r["stage"] == stage and int(r["point"]) == point and r["term"] == term]
 
 
+def hparams(run_dir):
+    """(experiment, session start, session end, final scalars {tag: value}) of one run."""
+    acc = EventAccumulator(run_dir, size_guidance={"scalars": 0})
+    acc.Reload()
+    content = acc.PluginTagToContent(hp_metadata.PLUGIN_NAME)
+    finals = {t: acc.Scalars(t)[-1].value for t in acc.Tags()["scalars"] if t.startswith("final/")}
+    return (hp_metadata.parse_experiment_plugin_data(content[hp_metadata.EXPERIMENT_TAG]),
+            hp_metadata.parse_session_start_info_plugin_data(content[hp_metadata.SESSION_START_INFO_TAG]),
+            hp_metadata.parse_session_end_info_plugin_data(content[hp_metadata.SESSION_END_INFO_TAG]), finals)
+
+
+def rows_of(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
 class TensorBoardRuns(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="semsec_tb_")
@@ -63,8 +85,10 @@ class TensorBoardRuns(unittest.TestCase):
     def test_grid_points_are_runs_of_their_own(self):
         out = os.path.join(self.dir, "sweep")
         cfg = os.path.join(ROOT, "experiments", "ss_isac.yaml")
-        rc, log = run(["sweep", cfg, *TINY, "eve.steps=4", "security.steps=4", "seed=0,1", "--out", out])
+        rc, log = run(["sweep", cfg, *TINY, "eve.steps=4", "security.steps=4", "seed=0,1",
+                       "security.power_constraint=projection,hinge", "--out", out])
         self.assertEqual(rc, 0, log)
+        self.check_hparams(out)
         ens = os.path.join(out, "ensemble000")
         self.assertEqual(sorted(os.listdir(os.path.join(ens, "tb"))), ["p0", "p1"])
         for g in (0, 1):
@@ -75,6 +99,58 @@ class TensorBoardRuns(unittest.TestCase):
             self.assertEqual(len(scalars(run_dir, "eval/plugged/whitebox/pc_eve")), 2)
         self.assertNotEqual(scalars(os.path.join(ens, "tb", "p0"), "general/loss"),
                             scalars(os.path.join(ens, "tb", "p1"), "general/loss"))
+
+    def check_hparams(self, out):
+        plan = rows_of(os.path.join(out, "plan.csv"))
+        self.assertEqual(len(plan), 4)
+        for p in plan:
+            ens = os.path.join(out, f"ensemble{int(p['ensemble']):03d}")
+            g = int(p["point"])
+            exp, start, end, finals = hparams(os.path.join(ens, "tb", f"p{g}"))
+            point = next(r for r in rows_of(os.path.join(ens, "points.csv")) if int(r["point"]) == g)
+            hp = start.hparams
+            for col, text in point.items():
+                if col != "point":
+                    self.assertEqual(hp[col].number_value, float(text), col)
+            self.assertEqual(hp["security.power_constraint"].string_value, p["security.power_constraint"])
+            self.assertEqual(end.status, api_pb2.STATUS_SUCCESS)
+            types = {h.name: h.type for h in exp.hparam_infos}
+            self.assertEqual(types["seed"], api_pb2.DATA_TYPE_FLOAT64)
+            self.assertEqual(types["security.power_constraint"], api_pb2.DATA_TYPE_STRING)
+            self.assertEqual(sorted(m.name.tag for m in exp.metric_infos), sorted(finals))
+            want = {}
+            for r in rows_of(os.path.join(ens, "summary.csv")):
+                if int(r["point"]) != g:
+                    continue
+                for metric in ("mse_sen", "mse_com", "pc_eve"):
+                    if r[metric] != "":
+                        want[f"final/{r['variant']}/{r['eve']}/{metric}/{float(r['test_snr_db']):g}dB"] = \
+                            float(r[metric])
+            self.assertEqual(sorted(want), sorted(finals))
+            for tag, value in want.items():
+                self.assertAlmostEqual(finals[tag], value, delta=1e-6 * max(1.0, abs(value)), msg=tag)
+        self.check_tensorboard_lists_sessions(out, plan)
+
+    def check_tensorboard_lists_sessions(self, out, plan):
+        """TensorBoard's HParams backend (what its dashboard asks) over the sweep directory."""
+        from tensorboard import context as tb_context
+        from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+        from tensorboard.plugins import base_plugin
+        from tensorboard.plugins.hparams import backend_context
+        mux = plugin_event_multiplexer.EventMultiplexer()
+        mux.AddRunsFromDirectory(out)
+        mux.Reload()
+        provider = data_provider.MultiplexerDataProvider(mux, out)
+        ctx = backend_context.Context(base_plugin.TBContext(logdir=out, multiplexer=mux, data_provider=provider))
+        req = tb_context.RequestContext()
+        runs = ctx.hparams_metadata(req, "")
+        sessions = {run: hp_metadata.parse_session_start_info_plugin_data(tags[hp_metadata.SESSION_START_INFO_TAG])
+                    for run, tags in runs.items() if hp_metadata.SESSION_START_INFO_TAG in tags}
+        self.assertEqual(sorted(sessions), sorted(f"ensemble{int(p['ensemble']):03d}/tb/p{p['point']}" for p in plan))
+        experiment = ctx.experiment_from_metadata(req, "", True, runs, ctx.hparams_from_data_provider(req, "", None))
+        names = {h.name for h in experiment.hparam_infos}
+        self.assertTrue({"seed", "psr_db", "security.power_constraint"} <= names, names)
+        self.assertTrue(any(m.name.tag == "final/plugged/whitebox/pc_eve/15dB" for m in experiment.metric_infos))
 
 
 if __name__ == "__main__":

@@ -60,6 +60,9 @@ struct RunContext {
   // Per grid point: "ok" or "diverged@STAGE:STEP" (the first stage where it diverged); sized by the
   // first stage that runs. summary.csv's status column.
   std::vector<std::string> point_status;
+  // HParams that every point of the run shares, written to TensorBoard next to each point's grid
+  // values (a sweep's swept keys that are not grid keys, set by the sweep).
+  std::vector<tb::HParam> tb_hparams;
   // The command that continues this run after an interruption ("semsec train --resume DIR"), in
   // the message of a run stopped by SIGINT/SIGTERM.
   std::string resume_command;

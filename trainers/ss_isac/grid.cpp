@@ -99,6 +99,12 @@ std::string Grid::points_csv() const {
   return out;
 }
 
+std::vector<std::pair<std::string, double>> Grid::columns(int64_t g) const {
+  std::vector<std::pair<std::string, double>> out;
+  for (const GridAxis& a : kGridAxes) out.emplace_back(a.column, axis_value(a, point(g), *cfg_));
+  return out;
+}
+
 double psr_to_tau(double psr_db, int64_t latent_dim) {
   return std::pow(10.0, psr_db / 10.0) / static_cast<double>(latent_dim);
 }

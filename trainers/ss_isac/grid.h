@@ -82,6 +82,8 @@ class Grid {
 
   // points.csv: a header of "point" and every axis's column, one line per point.
   std::string points_csv() const;
+  // Point g's value of every axis, by its points.csv column (its TensorBoard HParams).
+  std::vector<std::pair<std::string, double>> columns(int64_t g) const;
 
  private:
   const GridAxis& axis(std::string_view key) const;

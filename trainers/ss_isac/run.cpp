@@ -24,9 +24,8 @@ std::string summary_line(const SummaryRow& r) {
   const bool ok = r.status == "ok";  // a diverged point's metrics are not results
   const auto metric = [ok](double v) { return ok ? fmt_or_empty(v) : std::string(); };
   return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}", r.point, r.variant, r.eve, r.train_snr_db,
-                     fmt_or_empty(r.test_snr_db),
-                     fmt_or_empty(r.psr_db), r.seed, metric(r.mse_sen), metric(r.mse_com), metric(r.pc_eve),
-                     metric(r.psr_real_db), metric(r.psr_p99_db), r.status);
+                     fmt_or_empty(r.test_snr_db), fmt_or_empty(r.psr_db), r.seed, metric(r.mse_sen), metric(r.mse_com),
+                     metric(r.pc_eve), metric(r.psr_real_db), metric(r.psr_p99_db), r.status);
 }
 
 void run_train(const config::Config& cfg, RunContext& ctx) {
@@ -86,6 +85,7 @@ std::vector<SummaryRow> run_experiment(IsacExperiment& exp, RunContext& ctx) {
     adaptive.close();
     defences.close();
   }
+  write_hparams(rows, exp.grid(), ctx);
   write_summary(rows, exp.num_points(), ctx);
   return rows;
 }
@@ -95,7 +95,8 @@ void write_summary(const std::vector<SummaryRow>& rows, int64_t num_points, RunC
   for (const auto& r : rows) {
     csv.row(summary_line(r));
     if (r.variant == "clean") {  // eve.clean_ceiling: no test SNR
-      if (r.point == 0 && r.status == "ok") log::info("Eve's ceiling (clean codewords, no channel): P_c {:.3f}", r.pc_eve);
+      if (r.point == 0 && r.status == "ok")
+        log::info("Eve's ceiling (clean codewords, no channel): P_c {:.3f}", r.pc_eve);
       continue;
     }
     tb::EventWriter* w = r.status == "ok" ? tb_point(ctx, r.point, num_points) : nullptr;
@@ -115,6 +116,31 @@ void write_summary(const std::vector<SummaryRow>& rows, int64_t num_points, RunC
   }
   csv.close();
   tb_flush(ctx);
+}
+
+void write_hparams(const std::vector<SummaryRow>& rows, const Grid& grid, RunContext& ctx) {
+  for (int64_t g = 0; g < grid.size(); ++g) {
+    tb::EventWriter* w = tb_point(ctx, g, grid.size());
+    if (w == nullptr) return;
+    std::vector<tb::HParam> hparams;
+    for (const auto& [name, value] : grid.columns(g)) hparams.push_back({name, value});
+    hparams.insert(hparams.end(), ctx.tb_hparams.begin(), ctx.tb_hparams.end());
+    const bool ok = static_cast<size_t>(g) >= ctx.point_status.size() || ctx.point_status[g] == "ok";
+    std::vector<std::string> tags;
+    for (const SummaryRow& r : rows) {
+      if (r.point != g || !ok) continue;
+      const std::string base =
+          r.variant == "clean" ? "final/clean/clean/" : fmt::format("final/{}/{}/", r.variant, r.eve);
+      const std::string snr = r.variant == "clean" ? "" : fmt::format("/{}dB", r.test_snr_db);
+      for (const auto& [metric, value] :
+           {std::pair{"mse_sen", r.mse_sen}, {"mse_com", r.mse_com}, {"pc_eve", r.pc_eve}}) {
+        if (std::isnan(value) || (r.variant == "clean" && std::string(metric) != "pc_eve")) continue;
+        tags.push_back(base + metric + snr);
+        w->add_scalar(tags.back(), value, 0);
+      }
+    }
+    w->add_hparams(hparams, tags, ok);
+  }
 }
 
 }  // namespace semsec::trainers

@@ -26,6 +26,11 @@ std::vector<SummaryRow> run_experiment(IsacExperiment& exp, RunContext& ctx);
 // Writes RUN_DIR/summary.csv (atomically), the evaluation scalars to TensorBoard, and a line per
 // test SNR of point 0 to the log.
 void write_summary(const std::vector<SummaryRow>& rows, int64_t num_points, RunContext& ctx);
+// TensorBoard's HParams of every point of `grid`: its grid values and ctx.tb_hparams, and as its
+// metrics the summary's values, one scalar per row and metric at step 0 under
+// final/VARIANT/EVE/METRIC/SNRdB (final/clean/clean/pc_eve for Eve's ceiling); a diverged point
+// ends its session with STATUS_FAILURE and no metrics.
+void write_hparams(const std::vector<SummaryRow>& rows, const Grid& grid, RunContext& ctx);
 
 // The threat model's files (threat.enabled), written before summary.csv: adaptive_eve.csv (P_c of
 // every threat Eve) and defences.csv (each defence's utility and realised PSR).

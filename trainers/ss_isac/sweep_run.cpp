@@ -37,6 +37,9 @@ bool train_ensemble(const SweepOptions& opt, const SweepPlan& plan, size_t index
   const RunDirGuard guard(run_dir);
   RunContext ctx = open_run(run_dir, opt.device, resume && fs::exists(cfg_path), e.cfg.get_bool("output.tensorboard"));
   ctx.resume_command = opt.resume_hint;
+  for (const SweepAxis& axis : plan.axes) {  // TensorBoard's HParams: the grid's axes come with the grid
+    if (grid_axis(axis.key) == nullptr) ctx.tb_hparams.push_back({axis.key, swept_value_text(e.cfg, axis.key)});
+  }
   write_file_atomic(cfg_path, e.cfg.to_yaml());
   log::info("ensemble {}: {} grid point(s) in {}", index, e.points.size(), ctx.run_dir);
   IsacExperiment exp(e.cfg, e.points, ctx);
@@ -99,11 +102,13 @@ void merge_sweep_summary(const SweepOptions& opt, const SweepPlan& plan) {
   const std::vector<size_t> missing = unfinished_ensembles(opt, plan);
   if (!missing.empty()) {
     std::string names;
-    for (size_t i = 0; i < missing.size() && i < 8; ++i) names += fmt::format("{}ensemble{:03d}", i ? ", " : "", missing[i]);
+    for (size_t i = 0; i < missing.size() && i < 8; ++i)
+      names += fmt::format("{}ensemble{:03d}", i ? ", " : "", missing[i]);
     if (missing.size() > 8) names += ", ...";
-    fail("{}: {} of {} ensembles are not finished ({}); train them (the missing --shard, or --resume {}) before "
-         "merging",
-         opt.sweep_dir, missing.size(), plan.ensembles.size(), names, opt.sweep_dir);
+    fail(
+        "{}: {} of {} ensembles are not finished ({}); train them (the missing --shard, or --resume {}) before "
+        "merging",
+        opt.sweep_dir, missing.size(), plan.ensembles.size(), names, opt.sweep_dir);
   }
   // The threat model's files first: summary.csv marks the merge done.
   merge_ensemble_csv(opt, plan, "adaptive_eve.csv", adaptive_eve_header(), /*optional=*/true);
@@ -120,9 +125,10 @@ bool run_sweep_job(SweepOptions& opt, SweepPlan plan, const dist::JobEnv& env, d
     opt.max_grid_override = plan_largest_ensemble(text, "the plan of rank 0");
     plan = plan_sweep(opt);
     if (plan_csv(plan) != text) {
-      fail("rank {}: rank 0 planned other ensembles than this rank's command gives (do all ranks run the same "
-           "command, configuration file and data?)",
-           env.rank);
+      fail(
+          "rank {}: rank 0 planned other ensembles than this rank's command gives (do all ranks run the same "
+          "command, configuration file and data?)",
+          env.rank);
     }
   }
   const auto num = static_cast<int64_t>(plan.ensembles.size());
@@ -153,9 +159,10 @@ bool run_sweep(const SweepOptions& opt, const SweepPlan& plan) {
     if (static_cast<int64_t>(e) % opt.shard_count == opt.shard_index) train_ensemble(opt, plan, e);
   }
   if (opt.shard_count > 1 && !unfinished_ensembles(opt, plan).empty()) {
-    log::info("shard {}/{}: its ensembles are finished; the sweep's summary.csv is written by the last shard to "
-              "finish, or by 'semsec sweep --merge {}'",
-              opt.shard_index, opt.shard_count, opt.sweep_dir);
+    log::info(
+        "shard {}/{}: its ensembles are finished; the sweep's summary.csv is written by the last shard to "
+        "finish, or by 'semsec sweep --merge {}'",
+        opt.shard_index, opt.shard_count, opt.sweep_dir);
     return false;
   }
   merge_sweep_summary(opt, plan);
