@@ -16,6 +16,7 @@
 #include "datasets/loader.h"
 #include "kernels/isac_link/isac_link_op.h"
 #include "models/gs_isac.h"
+#include "models/isac_channel.h"
 #include "models/security.h"
 #include "trainers/engine/stage.h"
 #include "trainers/ss_isac/grid.h"
@@ -101,7 +102,7 @@ class IsacExperiment {
   const Grid& grid() const { return grid_; }
   const std::vector<GridPoint>& points() const { return grid_.points(); }
   const config::Config& config() const { return cfg_; }
-  const kernels::IsacLinkParams& link_params() const { return link_; }
+  const kernels::IsacLinkParams& link_params() const { return channel_.params(); }
   const data::Split& train_split() const { return train_; }
   const data::Split& test_split() const { return test_; }
   // tau of eq. 26 per point [G] (security.enabled only).
@@ -126,8 +127,6 @@ class IsacExperiment {
   // The evaluation channel (evaluation streams) at counter `step`.
   kernels::IsacLinkOut eval_channel(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
                                     int64_t step);
-  // The link at the counter as it stands; eval selects the evaluation streams.
-  kernels::IsacLinkOut link(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db, bool eval);
   // Trains `eve` on y_Eve of the (encrypted, when `arn` is given) codewords, or on the clean
   // codewords z themselves when `clean` (no channel: eve.clean_ceiling).
   void train_eve(const std::string& stage, models::EveClassifier& eve, models::PairedArn* arn, int64_t step_offset,
@@ -183,9 +182,9 @@ class IsacExperiment {
   RunContext& ctx_;
   data::Split train_, test_;
   double phi_lo_, phi_hi_;
-  kernels::IsacLinkParams link_;
+  models::IsacChannel channel_;  // the link, the points' keys and the step counter
   models::GsIsac model_{nullptr};
-  torch::Tensor seeds_t_, counter_, train_snr_t_;
+  torch::Tensor train_snr_t_;
   data::Batch batch_;  // the loaded training batch (load_step)
   bool cuda_graph_ = false;
 };

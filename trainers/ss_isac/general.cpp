@@ -88,7 +88,6 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
   cfg.check();  // the schema's cross-key rules (phi range, data files), as Config::load runs them
   phi_lo_ = cfg.get_float("data.phi_min_deg") * kDeg;
   phi_hi_ = cfg.get_float("data.phi_max_deg") * kDeg;
-  link_ = link_params_from_config(cfg);
 
   const std::string root = cfg.get_string("data.root");
   train_ = data::load_split(root, "train", cfg.get_int("data.train_limit"));
@@ -103,10 +102,8 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
   model_ = models::GsIsac(grid_.seeds(), sizes);
   model_->to(ctx.device);
 
-  const std::vector<int64_t> seeds_i(grid_.seeds().begin(), grid_.seeds().end());
-  seeds_t_ = torch::tensor(seeds_i, torch::kInt64).to(ctx.device);
+  channel_ = models::IsacChannel(link_params_from_config(cfg), grid_.seeds(), ctx.device);
   train_snr_t_ = grid_.tensor("train.snr_db", ctx.device);
-  counter_ = torch::zeros({1}, torch::TensorOptions().dtype(torch::kInt64).device(ctx.device));
 
   const int64_t batch = cfg.get_int("train.batch_size");
   if (batch > train_.images.size(0)) {
@@ -236,25 +233,18 @@ void IsacExperiment::load_step(int64_t s) {
   } else {
     batch_ = std::move(b);
   }
-  counter_.fill_(s);
+  channel_.set_step(s);
   loaded_step_ = s;
 }
 
-kernels::IsacLinkOut IsacExperiment::link(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
-                                          bool eval) {
-  kernels::IsacLinkParams p = link_;
-  p.eval = eval;
-  return kernels::isac_link(z, phi, snr_db, seeds_t_, counter_, p);
-}
-
 kernels::IsacLinkOut IsacExperiment::train_channel(const torch::Tensor& z) {
-  return link(z, batch_.phi, train_snr_t_, /*eval=*/false);
+  return channel_(z, batch_.phi, train_snr_t_, /*eval=*/false);
 }
 
 kernels::IsacLinkOut IsacExperiment::eval_channel(const torch::Tensor& z, const torch::Tensor& phi,
                                                   const torch::Tensor& snr_db, int64_t step) {
-  counter_.fill_(step);
-  return link(z, phi, snr_db, /*eval=*/true);
+  channel_.set_step(step);
+  return channel_(z, phi, snr_db, /*eval=*/true);
 }
 
 double IsacExperiment::com_loss_scale() const {

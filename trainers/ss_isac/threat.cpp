@@ -192,9 +192,9 @@ void IsacExperiment::train_threat_eves(models::PairedArn* arn, std::vector<Threa
       // Every count's Eves of both architectures see the same signals.
       torch::NoGradGuard no_grad;
       const int64_t s = offset + step;
-      counter_.fill_(s);
+      channel_.set_step(s);
       const torch::Tensor phi = data::sample_phi(grid_.seeds(), s, c_count * batch, phi_lo_, phi_hi_).to(ctx_.device);
-      y = link(defend(arn, model_->transmit(x), s, false), phi, train_snr_t_, false)
+      y = channel_(defend(arn, model_->transmit(x), s, false), phi, train_snr_t_, false)
               .y_eve.view({g_count, c_count, batch, y_dim});
     }
     std::string shown;
