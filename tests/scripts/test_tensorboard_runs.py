@@ -8,7 +8,8 @@ what TensorBoard's UI loads):
   - HParams: each point's run is one session whose hparams are its points.csv values and the
     sweep's non-grid keys (here security.power_constraint, two ensembles), ended with success,
     whose metrics are final/* scalars equal to its rows of summary.csv; TensorBoard's own HParams
-    backend lists the four sessions with those values.
+    backend lists the four sessions with those values; a point that diverged (train.lr=10) ends
+    its session with failure and has no metrics.
 usage: test_tensorboard_runs.py SEMSEC_BINARY"""
 import csv
 import os
@@ -99,6 +100,24 @@ class TensorBoardRuns(unittest.TestCase):
             self.assertEqual(len(scalars(run_dir, "eval/plugged/whitebox/pc_eve")), 2)
         self.assertNotEqual(scalars(os.path.join(ens, "tb", "p0"), "general/loss"),
                             scalars(os.path.join(ens, "tb", "p1"), "general/loss"))
+
+    def test_a_diverged_point_ends_its_session_with_failure(self):
+        out = os.path.join(self.dir, "diverged")
+        cfg = os.path.join(ROOT, "experiments", "gs_isac.yaml")
+        tiny = [a for a in TINY if not a.startswith("train.steps=")]
+        rc, log = run(["sweep", cfg, *tiny, "train.steps=60", "train.lr=0.001,10", "--out", out])
+        self.assertEqual(rc, 0, log)
+        ens = os.path.join(out, "ensemble000")
+        lrs = {int(r["point"]): float(r["lr"]) for r in rows_of(os.path.join(ens, "points.csv"))}
+        for g, lr in lrs.items():
+            _, start, end, finals = hparams(os.path.join(ens, "tb", f"p{g}"))
+            self.assertEqual(start.hparams["lr"].number_value, lr)
+            if lr == 10:
+                self.assertEqual(end.status, api_pb2.STATUS_FAILURE)
+                self.assertEqual(finals, {})
+            else:
+                self.assertEqual(end.status, api_pb2.STATUS_SUCCESS)
+                self.assertIn("final/unplug/none/mse_com/15dB", finals)
 
     def check_hparams(self, out):
         plan = rows_of(os.path.join(out, "plan.csv"))
