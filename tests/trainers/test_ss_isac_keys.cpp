@@ -3,6 +3,7 @@
 // rates, the loss weights and tau. One row per key, each with a value other than its default.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <numbers>
@@ -14,6 +15,7 @@
 #include "tests/test_util.h"
 #include "trainers/ss_isac/experiment.h"
 #include "trainers/ss_isac/schema.h"
+#include "trainers/ss_isac/stages.h"
 
 namespace semsec::trainers {
 namespace {
@@ -131,6 +133,27 @@ TEST_F(SsIsacKeys, InconsistentSettingsNameTheKeys) {
       {"missing.safetensors"});
   testing::expect_error([&] { with_experiment({}, [](IsacExperiment& e) { e.stage_spec("codec"); }); },
                         {"no SS-ISAC stage 'codec'"});
+}
+
+// The stage table: one row per name, a section the schema has, and counter ranges that never
+// overlap (each stage's batches, channel draws and keys are its own), nor the threat model's five.
+TEST(IsacStages, NamesAreUniqueAndCounterRangesDisjoint) {
+  const config::Config cfg = config::Config::defaults(isac_schema());
+  std::vector<int64_t> starts{counters::kThreat, counters::kThreat + 1 * counters::kStride,
+                              counters::kThreat + 2 * counters::kStride, counters::kThreat + 3 * counters::kStride,
+                              counters::kThreat + 4 * counters::kStride};
+  std::vector<std::string_view> names;
+  for (const IsacStage& s : kIsacStages) {
+    EXPECT_EQ(std::count(names.begin(), names.end(), s.name), 0) << s.name;
+    names.push_back(s.name);
+    EXPECT_EQ(&isac_stage(s.name), &s);
+    EXPECT_NO_THROW(cfg.get_float(std::string(s.section) + ".lr")) << s.name;
+    EXPECT_EQ(s.counter % counters::kStride, 0) << s.name;
+    starts.push_back(s.counter);
+  }
+  std::sort(starts.begin(), starts.end());
+  EXPECT_EQ(std::adjacent_find(starts.begin(), starts.end()), starts.end()) << "two stages share a counter range";
+  EXPECT_THROW(isac_stage("eve_nobody"), Error);
 }
 
 }  // namespace

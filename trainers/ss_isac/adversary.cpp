@@ -67,7 +67,8 @@ torch::Tensor IsacExperiment::defend(models::PairedArn* arn, const torch::Tensor
 }
 
 void IsacExperiment::train_minmax(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eves,
-                                  bool keyed, bool confusion, int64_t step_offset) {
+                                  bool keyed, bool confusion) {
+  const int64_t step_offset = isac_stage(stage).counter;
   set_trainable(*model_, false);
   const int64_t members = cfg_.get_int("minmax.population"), k = cfg_.get_int("minmax.eve_steps");
   const std::string how = cfg_.get_string("minmax.aggregate");
@@ -148,10 +149,10 @@ void IsacExperiment::train_minmax(const std::string& stage, models::PairedArn& a
 }
 
 void IsacExperiment::train_defences() {
-  if (arn_mm_) train_minmax("arn_minmax", arn_mm_, eve_mm_, /*keyed=*/false, /*confusion=*/false, counters::kArnMinmax);
-  if (arn_key_) train_minmax("arn_keyed", arn_key_, eve_key_, /*keyed=*/true, /*confusion=*/false, counters::kArnKeyed);
+  if (arn_mm_) train_minmax("arn_minmax", arn_mm_, eve_mm_, /*keyed=*/false, /*confusion=*/false);
+  if (arn_key_) train_minmax("arn_keyed", arn_key_, eve_key_, /*keyed=*/true, /*confusion=*/false);
   if (arn_conf_) {
-    train_minmax("arn_confusion", arn_conf_, eve_conf_, /*keyed=*/false, /*confusion=*/true, counters::kArnConfusion);
+    train_minmax("arn_confusion", arn_conf_, eve_conf_, /*keyed=*/false, /*confusion=*/true);
   }
 }
 

@@ -17,6 +17,7 @@
 #include "kernels/isac_link/isac_link_op.h"
 #include "models/gs_isac.h"
 #include "models/isac_channel.h"
+#include "trainers/ss_isac/stages.h"
 #include "models/security.h"
 #include "trainers/engine/stage.h"
 #include "trainers/ss_isac/grid.h"
@@ -129,9 +130,9 @@ class IsacExperiment {
                                     int64_t step);
   // Trains `eve` on y_Eve of the (encrypted, when `arn` is given) codewords, or on the clean
   // codewords z themselves when `clean` (no channel: eve.clean_ceiling).
-  void train_eve(const std::string& stage, models::EveClassifier& eve, models::PairedArn* arn, int64_t step_offset,
-                 bool clean = false);
-  void train_arn(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eve, int64_t step_offset);
+  // Stages by their kIsacStages name (stages.h: section, counter range).
+  void train_eve(const std::string& stage, models::EveClassifier& eve, models::PairedArn* arn, bool clean = false);
+  void train_arn(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eve);
   // The factor of gamma_com and lambda_com: 1 for train.com_loss=mean, the pixels per image for sum.
   double com_loss_scale() const;
   // The linear PSR limit per point [G]: tau L_z (eq. 26).
@@ -143,7 +144,7 @@ class IsacExperiment {
   // the frame keys.
   // confusion: the privacy term is eve_confusion_loss instead of eq. 29.
   void train_minmax(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eves, bool keyed,
-                    bool confusion, int64_t step_offset);
+                    bool confusion);
   // What a defence sends for the codewords z [G, B, L] at counter `step`: z itself (no pair), or
   // the pair's encryption with the frame keys of `secret` when the pair is keyed.
   torch::Tensor defend(models::PairedArn* arn, const torch::Tensor& z, int64_t step, bool eval);

@@ -197,19 +197,22 @@ void IsacExperiment::make_defences(const models::ArnSizes& arn, int64_t y_dim, c
   }
 }
 
+const IsacStage& isac_stage(std::string_view name) {
+  for (const IsacStage& s : kIsacStages) {
+    if (s.name == name) return s;
+  }
+  fail("internal: no SS-ISAC stage '{}'", name);
+}
+
 StageSpec IsacExperiment::stage_spec(const std::string& name) const {
-  // Each stage family reads its own steps (or epochs) and learning rate; every stage shares
-  // logging, checkpoints and Adam's settings.
-  std::string section;
+  // Each stage reads its section's steps (or epochs) and learning rate (kIsacStages); every stage
+  // shares logging, checkpoints and Adam's settings.
+  const std::string section(isac_stage(name).section);
   std::vector<double> lr;
-  if (name == "general") {
-    section = "train";
-    lr = grid_.values("train.lr");
-  } else if (name.starts_with("eve_") || name.starts_with("arn_")) {
-    section = name.starts_with("eve_") ? "eve" : "security";
-    lr.assign(grid_.points().size(), cfg_.get_float(section + ".lr"));
+  if (section == "train") {
+    lr = grid_.values("train.lr");  // a grid key
   } else {
-    fail("internal: no SS-ISAC stage '{}'", name);
+    lr.assign(grid_.points().size(), cfg_.get_float(section + ".lr"));
   }
   StageSpec spec;
   spec.name = name;
@@ -257,7 +260,7 @@ void IsacExperiment::train_general() {
                       gamma_com = grid_.tensor("train.gamma_com", ctx_.device) * com_loss_scale();
   StageSpec spec = stage_spec("general");
   for (const auto& item : model_->named_parameters()) spec.params.emplace_back(item.key(), item.value());
-  spec.prepare = [this](int64_t step) { load_step(step); };
+  spec.prepare = [this, offset = isac_stage("general").counter](int64_t step) { load_step(offset + step); };
   spec.loss_fn = [this, gamma_sen, gamma_com]() {
     return general_losses(
         model_, batch_.x, batch_.phi, [this](const torch::Tensor& z) { return train_channel(z); }, gamma_sen,

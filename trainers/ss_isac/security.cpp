@@ -5,7 +5,6 @@
 
 #include "core/errors.h"
 #include "core/progress.h"
-#include "trainers/ss_isac/counters.h"
 #include "trainers/ss_isac/experiment.h"
 #include "trainers/ss_isac/losses.h"
 
@@ -64,7 +63,8 @@ void emit_rows(const Grid& grid, double snr_db, int64_t n, const SecurityAcc& a,
 }  // namespace
 
 void IsacExperiment::train_eve(const std::string& stage, models::EveClassifier& eve, models::PairedArn* arn,
-                               int64_t step_offset, bool clean) {
+                               bool clean) {
+  const int64_t step_offset = isac_stage(stage).counter;
   set_trainable(*model_, false);
   if (arn) set_trainable(**arn, false);
   StageSpec spec = stage_spec(stage);
@@ -89,13 +89,13 @@ void IsacExperiment::train_eve(const std::string& stage, models::EveClassifier& 
 torch::Tensor IsacExperiment::psr_linear() const { return tau_ * static_cast<double>(model_->sizes().latent_dim); }
 
 void IsacExperiment::train_eves() {
-  train_eve("eve_whitebox", eve_wb_, nullptr, counters::kEveWhitebox);
-  if (cfg_.get_bool("security.blackbox")) train_eve("eve_substitute", eve_bb_, nullptr, counters::kEveSubstitute);
-  if (eve_clean_) train_eve("eve_clean", eve_clean_, nullptr, counters::kEveClean, /*clean=*/true);
+  train_eve("eve_whitebox", eve_wb_, nullptr);
+  if (cfg_.get_bool("security.blackbox")) train_eve("eve_substitute", eve_bb_, nullptr);
+  if (eve_clean_) train_eve("eve_clean", eve_clean_, nullptr, /*clean=*/true);
 }
 
-void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eve,
-                               int64_t step_offset) {
+void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eve) {
+  const int64_t step_offset = isac_stage(stage).counter;
   set_trainable(*model_, false);
   set_trainable(*eve, false);
   StageSpec spec = stage_spec(stage);
@@ -114,12 +114,12 @@ void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn,
 }
 
 void IsacExperiment::train_arns() {
-  train_arn("arn_whitebox", arn_wb_, eve_wb_, counters::kArnWhitebox);
-  if (cfg_.get_bool("security.blackbox")) train_arn("arn_blackbox", arn_bb_, eve_bb_, counters::kArnBlackbox);
+  train_arn("arn_whitebox", arn_wb_, eve_wb_);
+  if (cfg_.get_bool("security.blackbox")) train_arn("arn_blackbox", arn_bb_, eve_bb_);
 }
 
 void IsacExperiment::train_adaptive_eve() {
-  if (cfg_.get_bool("security.adaptive_eve")) train_eve("eve_adaptive", eve_adapt_, &arn_wb_, counters::kEveAdaptive);
+  if (cfg_.get_bool("security.adaptive_eve")) train_eve("eve_adaptive", eve_adapt_, &arn_wb_);
 }
 
 std::vector<SummaryRow> IsacExperiment::evaluate_security() {
