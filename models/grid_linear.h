@@ -21,8 +21,6 @@ class GridLinearImpl : public torch::nn::Module {
   // Grid point g alone: x [B, in] -> [B, out] (evaluation of one point without the others' work).
   torch::Tensor forward_point(int64_t g, const torch::Tensor& x) const;
 
-  int64_t in_features() const { return in_; }
-  int64_t out_features() const { return out_; }
   torch::Tensor weight;  // [G, in, out]
   torch::Tensor bias;    // [G, 1, out]
 

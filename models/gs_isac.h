@@ -21,16 +21,6 @@ struct GsIsacSizes {
   int64_t ue_hidden = 16;    // hidden width of JSCD_UE, SD_UE
 };
 
-// Outputs of one pass through transmitter, channel and legitimate receivers.
-struct GsIsacOut {
-  torch::Tensor z;        // [G, B, L_z] transmitted symbols (after the encryption ARN when plugged)
-  torch::Tensor y_bs;     // [G, B, 2 L_z] received at the BS (interleaved re, im)
-  torch::Tensor y_ue;     // [G, B, 2 L_z] received and equalised at the UE
-  torch::Tensor y_eve;    // [G, B, 2 L_z] received at Eve
-  torch::Tensor phi_hat;  // [G, B] azimuth estimate (rad)
-  torch::Tensor x_hat;    // [G, B, L_x] recovered image in [0, 1]
-};
-
 class GsIsacImpl : public torch::nn::Module {
  public:
   GsIsacImpl(const std::vector<uint64_t>& seeds, const GsIsacSizes& sizes);

@@ -7,7 +7,6 @@
 
 #include <cmath>
 #include <complex>
-#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -289,23 +288,12 @@ TEST(ClssrTask, Eq14TaskReliability) {
 
 // ---- semsec link ----
 
-class LinkCommand : public ::testing::Test {
+class LinkCommand : public semsec::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "semsec_link_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  // Plain POSIX removal: libtorch.so exports its own std::filesystem::remove_all, which the
-  // dynamic linker may pick and which crashes here.
-  void TearDown() override {
-    ::unlink((dir_ / "link.csv").c_str());
-    ::rmdir(dir_.c_str());
-  }
-  std::filesystem::path dir_;
+  LinkCommand() : TempDirTest("link") {}
 };
 
-std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& p) {
+std::vector<std::vector<std::string>> read_csv(const std::string& p) {
   std::ifstream f(p);
   std::vector<std::vector<std::string>> rows;
   std::string line;
@@ -325,8 +313,8 @@ TEST_F(LinkCommand, WritesLinkCsvForEverySchemeAndPoint) {
       schema, "",
       {"link.n_bits=40000", "link.ebn0_db=[0, 4, 8]", "link.schemes=[awgn, alamouti_2x2, beamforming]",
        "link.beamforming.num_rx=2", "seed=3"});
-  ASSERT_EQ(semsec::trainers::run_link(cfg, dir_.string()), 0);
-  const auto rows = read_csv(dir_ / "link.csv");
+  ASSERT_EQ(semsec::trainers::run_link(cfg, dir_), 0);
+  const auto rows = read_csv(path("link.csv"));
   ASSERT_EQ(rows.size(), 1u + 3u * 3u);
   EXPECT_EQ(rows[0], (std::vector<std::string>{"scheme", "ebn0_db", "ber", "n_bits", "bit_errors", "ber_theory"}));
   const std::vector<std::string> names = {"awgn", "alamouti_2x2", "beamforming"};
