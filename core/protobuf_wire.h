@@ -14,6 +14,13 @@ constexpr int kFixed64 = 1;
 constexpr int kLengthDelimited = 2;
 constexpr int kFixed32 = 5;
 
+// Summary (tensorboard/compat/proto/summary.proto): its values, and a value's tag, scalar and
+// plugin metadata, which both writers (scalars, HParams) encode.
+constexpr int kSummaryValue = 1;
+constexpr int kValueTag = 1;
+constexpr int kValueSimpleValue = 2;
+constexpr int kValueMetadata = 9;
+
 inline void put_varint(std::string& out, uint64_t v) {
   while (v >= 0x80) {
     out.push_back(static_cast<char>((v & 0x7F) | 0x80));

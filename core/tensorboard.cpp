@@ -28,9 +28,6 @@ constexpr int kEventSummary = 5;
 constexpr int kEventSessionLog = 7;
 constexpr int kSessionLogStatus = 1;
 constexpr int kSessionStart = 1;
-constexpr int kSummaryValue = 1;
-constexpr int kValueTag = 1;
-constexpr int kValueSimpleValue = 2;
 
 constexpr size_t kFlushThreshold = 64 * 1024;  // bytes buffered before a write to disk
 

@@ -13,9 +13,7 @@ namespace {
 
 using namespace wire;
 
-// Summary.Value and SummaryMetadata (tensorboard/compat/proto/summary.proto).
-constexpr int kValueTag = 1;
-constexpr int kValueMetadata = 9;
+// SummaryMetadata (tensorboard/compat/proto/summary.proto).
 constexpr int kMetadataPluginData = 1;
 constexpr int kPluginName = 1;
 constexpr int kPluginContent = 2;

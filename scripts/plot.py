@@ -79,7 +79,7 @@ def draw(df, x_key, xlabel, fixed, title, out, realised=False):
         by_x = dict(tuple(series.groupby(x_key)))
         xs = sorted(by_x)
         # Each nominal-PSR group at its mean realised PSR (dB), where summary.csv has it.
-        x_pos = [by_x[x]["psr_real_db"].mean() if realised and by_x[x]["psr_real_db"].notna().any() else x
+        x_pos = [by_x[x]["psr_real_db"].mean() if by_x[x]["psr_real_db"].notna().any() else x
                  for x in xs] if realised else xs
         for ax, metric in zip(axes, ("mse_sen", "mse_com", "pc_eve")):
             vals = [by_x[x][metric].dropna().tolist() for x in xs]

@@ -16,10 +16,6 @@ namespace {
 // Within a min-max stage, the Eves' batches start half a range after the ARN's.
 constexpr int64_t kEveHalf = counters::kStride / 2;
 
-void set_trainable(torch::nn::Module& m, bool on) {
-  for (auto& p : m.parameters()) p.set_requires_grad(on);
-}
-
 // [G, ...] -> [G * P, ...]: each point's rows repeated for its P population members.
 torch::Tensor per_member(const torch::Tensor& t, int64_t members) {
   return members == 1 ? t : t.repeat_interleave(members, 0);
@@ -60,14 +56,17 @@ torch::Tensor IsacExperiment::frame_keys(int64_t step, int64_t batch, bool eval,
   return keys.to(ctx_.device);
 }
 
+torch::Tensor IsacExperiment::pair_keys(const models::PairedArn& arn, int64_t step, int64_t batch, bool eval) const {
+  return arn->key_dim() > 0 ? frame_keys(step, batch, eval, secret_) : torch::Tensor();
+}
+
 torch::Tensor IsacExperiment::defend(models::PairedArn* arn, const torch::Tensor& z, int64_t step, bool eval) {
   if (arn == nullptr) return z;
-  const torch::Tensor key = (*arn)->key_dim() > 0 ? frame_keys(step, z.size(1), eval, secret_) : torch::Tensor();
-  return encrypt(*arn, z, psr_linear(), encryption_, nullptr, key);
+  return encrypt(*arn, z, psr_linear(), encryption_, nullptr, pair_keys(*arn, step, z.size(1), eval));
 }
 
 void IsacExperiment::train_minmax(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eves,
-                                  bool keyed, bool confusion) {
+                                  bool confusion) {
   const int64_t step_offset = isac_stage(stage).counter;
   set_trainable(*model_, false);
   const int64_t members = cfg_.get_int("minmax.population"), k = cfg_.get_int("minmax.eve_steps");
@@ -109,9 +108,7 @@ void IsacExperiment::train_minmax(const std::string& stage, models::PairedArn& a
       torch::Tensor y_eve;
       {
         torch::NoGradGuard no_grad;
-        const torch::Tensor key = keyed ? frame_keys(s, batch_.x.size(1), false, secret_) : torch::Tensor();
-        const torch::Tensor sent = encrypt(arn, model_->transmit(batch_.x), psr_linear(), encryption_, nullptr, key);
-        y_eve = per_member(train_channel(sent).y_eve, members);
+        y_eve = per_member(train_channel(defend(&arn, model_->transmit(batch_.x), s, false)).y_eve, members);
       }
       const torch::Tensor labels = per_member(batch_.labels, members);
       const torch::Tensor logits = eves->forward(y_eve);
@@ -137,8 +134,7 @@ void IsacExperiment::train_minmax(const std::string& stage, models::PairedArn& a
           confusion ? eve_confusion_loss(eves, y) : eve_confidence_loss(eves, y, per_member(labels, members)), members,
           how, temperature);
     };
-    const int64_t s = loaded_step_;
-    const torch::Tensor key = keyed ? frame_keys(s, batch_.x.size(1), false, secret_) : torch::Tensor();
+    const torch::Tensor key = pair_keys(arn, loaded_step_, batch_.x.size(1), false);
     return arn_losses(
         model_, arn, privacy, batch_.x, batch_.phi, batch_.labels, tau_,
         [this](const torch::Tensor& z) { return train_channel(z); }, w, encryption_, key);
@@ -149,11 +145,9 @@ void IsacExperiment::train_minmax(const std::string& stage, models::PairedArn& a
 }
 
 void IsacExperiment::train_defences() {
-  if (arn_mm_) train_minmax("arn_minmax", arn_mm_, eve_mm_, /*keyed=*/false, /*confusion=*/false);
-  if (arn_key_) train_minmax("arn_keyed", arn_key_, eve_key_, /*keyed=*/true, /*confusion=*/false);
-  if (arn_conf_) {
-    train_minmax("arn_confusion", arn_conf_, eve_conf_, /*keyed=*/false, /*confusion=*/true);
-  }
+  if (arn_mm_) train_minmax("arn_minmax", arn_mm_, eve_mm_, /*confusion=*/false);
+  if (arn_key_) train_minmax("arn_keyed", arn_key_, eve_key_, /*confusion=*/false);
+  if (arn_conf_) train_minmax("arn_confusion", arn_conf_, eve_conf_, /*confusion=*/true);
 }
 
 }  // namespace semsec::trainers

@@ -17,10 +17,10 @@
 #include "kernels/isac_link/isac_link_op.h"
 #include "models/gs_isac.h"
 #include "models/isac_channel.h"
-#include "trainers/ss_isac/stages.h"
 #include "models/security.h"
 #include "trainers/engine/stage.h"
 #include "trainers/ss_isac/grid.h"
+#include "trainers/ss_isac/stages.h"
 #include "trainers/ss_isac/losses.h"
 
 namespace semsec::trainers {
@@ -140,11 +140,11 @@ class IsacExperiment {
   // Eve's ceiling rows (eve.clean_ceiling): P_c of eve_clean_ on the clean test codewords, one row
   // per point, appended to `rows`.
   void ceiling_rows(int64_t n, int64_t batch, std::vector<SummaryRow>& rows);
-  // Min-max training of `arn` against the population `eves` (adversary.cpp); keyed: the pair reads
-  // the frame keys.
-  // confusion: the privacy term is eve_confusion_loss instead of eq. 29.
-  void train_minmax(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eves, bool keyed,
-                    bool confusion);
+  // Min-max training of `arn` against the population `eves` (adversary.cpp); a keyed pair reads the
+  // frame keys. confusion: the privacy term is eve_confusion_loss instead of eq. 29.
+  void train_minmax(const std::string& stage, models::PairedArn& arn, models::EveClassifier& eves, bool confusion);
+  // The frame keys `arn` reads at counter `step` (keyed.secret's), undefined for an unkeyed pair.
+  torch::Tensor pair_keys(const models::PairedArn& arn, int64_t step, int64_t batch, bool eval) const;
   // What a defence sends for the codewords z [G, B, L] at counter `step`: z itself (no pair), or
   // the pair's encryption with the frame keys of `secret` when the pair is keyed.
   torch::Tensor defend(models::PairedArn* arn, const torch::Tensor& z, int64_t step, bool eval);

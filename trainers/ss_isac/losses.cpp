@@ -33,6 +33,10 @@ torch::Tensor realised_psr(const torch::Tensor& z, const torch::Tensor& z_sent) 
   return (z_sent - z).square().sum(-1) / z.square().sum(-1);
 }
 
+void set_trainable(torch::nn::Module& m, bool on) {
+  for (auto& p : m.parameters()) p.set_requires_grad(on);
+}
+
 torch::Tensor eve_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels) {
   return -torch::log_softmax(logits, -1).gather(-1, labels.unsqueeze(-1)).squeeze(-1).mean(1);
 }

@@ -58,6 +58,10 @@ NamedTensors arn_losses(models::GsIsac& model, models::PairedArn& arn, models::E
                         const torch::Tensor& tau, const ChannelFn& channel, const ArnWeights& w,
                         const Encryption& e = Encryption{});
 
+// Switches weight gradients of every parameter of `m` on or off (a frozen network still passes
+// gradients through to its inputs).
+void set_trainable(torch::nn::Module& m, bool on);
+
 // The privacy term l_pri [G] of Eve's received signal y_eve [G, B, 2L] with the true labels [G, B].
 using PrivacyFn = std::function<torch::Tensor(const torch::Tensor& y_eve, const torch::Tensor& labels)>;
 

@@ -11,9 +11,6 @@
 namespace semsec::trainers {
 namespace {
 
-void set_trainable(torch::nn::Module& m, bool on) {
-  for (auto& p : m.parameters()) p.set_requires_grad(on);
-}
 
 NamedTensors named(const std::string& prefix, torch::nn::Module& m) {
   NamedTensors out;

@@ -266,7 +266,7 @@ std::vector<std::string> IsacExperiment::defence_rows(models::PairedArn* arn, co
   const int64_t n = test_.images.size(0), g_count = grid_.size();
   const int64_t batch = std::min<int64_t>(cfg_.get_int("eval.batch_size"), n);
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(ctx_.device);
-  const bool keyed = arn != nullptr && (*arn)->key_dim() > 0;
+  const bool keyed = arn != nullptr && (*arn)->key_dim() > 0;  // a wrong key is scored too
   std::vector<std::string> lines;
   for (const double snr_db : cfg_.get_float_list("threat.test_snr_db")) {
     const torch::Tensor snr = torch::full({g_count}, snr_db, torch::TensorOptions().device(ctx_.device));
@@ -279,7 +279,7 @@ std::vector<std::string> IsacExperiment::defence_rows(models::PairedArn* arn, co
       const int64_t bsz = std::min(batch, n - start), step = start / batch;
       const data::Batch b = data::eval_batch(test_, start, bsz, grid_.seeds(), phi_lo_, phi_hi_, ctx_.device);
       const torch::Tensor z = model_->transmit(b.x);
-      const torch::Tensor key = keyed ? frame_keys(step, bsz, true, secret_) : torch::Tensor();
+      const torch::Tensor key = arn ? pair_keys(*arn, step, bsz, true) : torch::Tensor();
       const torch::Tensor sent = arn ? encrypt(*arn, z, psr_linear(), encryption_, nullptr, key) : z;
       if (arn) ratios.push_back(realised_psr(z, sent).to(torch::kFloat64));
       const kernels::IsacLinkOut y = eval_channel(sent, b.phi, snr, step);
