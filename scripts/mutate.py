@@ -32,14 +32,14 @@ COVERING_TESTS = [
     ("trainers/ss_isac/", ["test_ss_isac_equations", "test_ss_isac_keys", "test_ss_isac", "test_adaptive_eve",
                            "test_export", "test_cli"]),
     ("trainers/clssr/", ["test_clssr_units", "test_clssr_ao", "test_clssr_metrics", "test_clssr_rl",
-                         "test_clssr_experiment", "test_semantic_codec", "test_cli"]),
+                         "test_clssr_experiment", "test_models", "test_cli"]),
     ("trainers/engine/", ["test_training", "test_ss_isac", "test_ss_isac_equations"]),
     ("kernels/isac_link/", ["test_isac_link", "test_ss_isac_equations"]),
     ("kernels/link_level/", ["test_link_level", "test_clssr_metrics", "test_clssr_units", "test_clssr_ao"]),
-    ("kernels/loss/", ["test_loss", "test_semantic_codec"]),
+    ("kernels/loss/", ["test_loss", "test_models"]),
     ("datasets/", ["test_idx", "test_loader", "test_ss_isac_keys", "test_ss_isac_equations"]),
     ("core/", ["test_config", "test_ss_isac_keys", "test_clssr_units", "test_cli"]),
-    ("models/", ["test_training", "test_semantic_codec", "test_ss_isac", "test_ss_isac_equations"]),
+    ("models/", ["test_training", "test_models", "test_ss_isac", "test_ss_isac_equations"]),
 ]
 
 
