@@ -7,8 +7,8 @@
 #include <charconv>
 #include <cstdio>
 #include <functional>
-#include <optional>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -16,8 +16,8 @@
 #include <torch/torch.h>
 
 #include "bench/bench.h"
-#include "core/cli_args.h"
 #include "cli/device.h"
+#include "core/cli_args.h"
 #include "core/config.h"
 #include "core/distributed.h"
 #include "core/errors.h"
@@ -37,7 +37,6 @@
 
 namespace semsec {
 namespace {
-
 
 // Resolves the configuration of a command that may resume: a new run takes CONFIG and
 // overrides; a resumed run takes RUN_DIR/config.yaml and refuses a different configuration.
@@ -62,6 +61,37 @@ config::Config resolve_config(const config::Schema& schema, const CliArgs& args,
   return saved;
 }
 
+// The run of a command that may resume (train, clssr): `--resume DIR` continues DIR with its
+// config.yaml (refusing --out, and CONFIG or overrides that differ from it); a new run takes CONFIG
+// and the overrides and a directory that holds no config.yaml yet (--out, or runs/NAME/TIME).
+// Only reads and checks: the caller takes the directory (RunDirGuard).
+struct ResumableRun {
+  bool resume;
+  std::string run_dir;
+  config::Config cfg;
+};
+
+ResumableRun resumable_run(const std::string& command, const config::Schema& schema, const CliArgs& args,
+                           const std::string& usage) {
+  const bool resume = !args.option("--resume").empty();
+  if (!resume && args.positional.empty()) fail("semsec {}: missing CONFIG (usage: {})", command, usage);
+  if (resume && !args.option("--out").empty()) fail("semsec {}: --out and --resume exclude each other", command);
+  std::string run_dir = args.option("--resume");
+  if (resume && !fs::is_directory(run_dir)) fail("--resume {}: no such run directory", run_dir);
+  config::Config cfg = resolve_config(schema, args, resume, run_dir);
+  if (!resume) {
+    const std::string out = args.option("--out");
+    run_dir = new_run_dir(out, "config.yaml", cfg.get_string("experiment.name"),
+                          fmt::format("continue it with '--resume {}' or ", out));
+  }
+  return ResumableRun{resume, std::move(run_dir), std::move(cfg)};
+}
+
+// What continues a run stopped by a signal: "semsec COMMAND --resume DIR [--device D]".
+std::string resume_command(const std::string& command, const std::string& run_dir, torch::Device device) {
+  return fmt::format("semsec {} --resume {}{}", command, run_dir,
+                     device.is_cpu() ? std::string() : " --device " + device.str());
+}
 
 // A YAML scalar in double quotes (backslash and quote escaped).
 std::string yaml_quote(const std::string& s) {
@@ -106,8 +136,6 @@ int cmd_train(const std::vector<std::string>& argv_in) {
               << schema.help_text();
     return 0;
   }
-  const bool resume = !args.option("--resume").empty();
-  if (!resume && args.positional.empty()) fail("semsec train: missing CONFIG (usage: {})", spec.usage);
   {
     std::vector<trainers::SweepAxis> axes;
     std::vector<std::string> plain;
@@ -117,34 +145,29 @@ int cmd_train(const std::vector<std::string>& argv_in) {
       for (const std::string& o : args.overrides) {
         if (config::parse_override(o).path == axes.front().key) given = o;
       }
-      fail("semsec train: '{}' lists several values (a sweep axis); run it with 'semsec train -m ...' or 'semsec "
-           "sweep ...', or quote a single value that contains a comma ({}='\"a,b\"')",
-           given, axes.front().key);
+      fail(
+          "semsec train: '{}' lists several values (a sweep axis); run it with 'semsec train -m ...' or 'semsec "
+          "sweep ...', or quote a single value that contains a comma ({}='\"a,b\"')",
+          given, axes.front().key);
     }
   }
-  if (resume && !args.option("--out").empty()) fail("semsec train: --out and --resume exclude each other");
-  std::string run_dir = args.option("--resume");
-  if (resume && !fs::is_directory(run_dir)) fail("--resume {}: no such run directory", run_dir);
-  const config::Config cfg = resolve_config(schema, args, resume, run_dir);
+  const ResumableRun run = resumable_run("train", schema, args, spec.usage);
+  const bool resume = run.resume;
+  const std::string& run_dir = run.run_dir;
+  const config::Config& cfg = run.cfg;
   const torch::Device device = device_option(args);
-  if (!resume) {
-    const std::string out = args.option("--out");
-    run_dir = new_run_dir(out, "config.yaml", cfg.get_string("experiment.name"),
-                          fmt::format("continue it with '--resume {}' or ", out));
-  }
   // Everything above only read and checked; from here on the run directory is ours.
   const RunDirGuard guard(run_dir);
   if (!resume) {
     write_file_atomic(fs::join(run_dir, "config.yaml"), cfg.to_yaml());
     // The command line as given (Hydra's overrides.yaml): CONFIG, then every key=value.
-    std::string record = fmt::format("config: {}\noverrides:{}\n", yaml_quote(args.positional[0]),
-                                     args.overrides.empty() ? " []" : "");
+    std::string record =
+        fmt::format("config: {}\noverrides:{}\n", yaml_quote(args.positional[0]), args.overrides.empty() ? " []" : "");
     for (const std::string& o : args.overrides) record += fmt::format("  - {}\n", yaml_quote(o));
     write_file_atomic(fs::join(run_dir, "overrides.yaml"), record);
   }
   trainers::RunContext ctx = trainers::open_run(run_dir, device, resume, cfg.get_bool("output.tensorboard"));
-  ctx.resume_command =
-      fmt::format("semsec train --resume {}{}", run_dir, device.is_cpu() ? std::string() : " --device " + device.str());
+  ctx.resume_command = resume_command("train", run_dir, device);
   interrupt::install();
   log::info("run directory {} (device {})", run_dir, device.str());
   trainers::run_train(cfg, ctx);
@@ -207,7 +230,8 @@ int cmd_export(const std::vector<std::string>& argv) {
   spec.description =
       "Writes the trained white-box ARN pair of RUN_DIR (with --all also the base system and Eve's classifier) as "
       "BASE.safetensors (with __metadata__: architecture, tau/PSR, train SNR, seed, version, naming scheme) and as "
-      "BASE.pt, a name -> tensor dict that Python's torch.load reads. Default BASE: RUN_DIR/export/arn. --layout grid (the "
+      "BASE.pt, a name -> tensor dict that Python's torch.load reads. Default BASE: RUN_DIR/export/arn. --layout grid "
+      "(the "
       "default) keeps the grid dimension (weight [G, in, out]); --layout torch writes one state dict per grid point "
       "named and shaped as nn.Sequential/nn.Linear modules (weight [out, in]) that python/semsec's modules load with "
       "strict=True, as BASE_p<g>.* (BASE.* for one point or --point G), each with BASE[_p<g>].check.safetensors: "
@@ -247,7 +271,7 @@ int cmd_export(const std::vector<std::string>& argv) {
   return 0;
 }
 
-// The shape of `link` and `clssr`: CONFIG [key=value ...] [--out DIR] [--device D] -> a new run
+// The shape of `link`: CONFIG [key=value ...] [--out DIR] [--device D] -> a new run
 // directory with config.yaml, then `body`, whose main result file is `marker` (a directory that
 // already holds it is refused).
 int run_config_command(
@@ -288,27 +312,42 @@ int cmd_link(const std::vector<std::string>& argv) {
 int cmd_clssr(const std::vector<std::string>& argv) {
   CommandSpec spec;
   spec.name = "clssr";
-  spec.usage = "semsec clssr CONFIG [key.path=value ...] [--out DIR] [--device auto|cpu|cuda[:N]] [--python PY]";
+  spec.usage =
+      "semsec clssr CONFIG [key.path=value ...] [--out DIR] [--device auto|cpu|cuda[:N]] [--python PY]\n"
+      "       semsec clssr --resume RUN_DIR [--device D] [--python PY]";
   spec.description =
       "The CLSSR paper end to end: trains the semantic codec (one per index width b, with learnable semantic "
       "noise), then for every method (cl_ss, pl_ss: policy iteration learning the beam and b of each task from "
       "its own interaction with simulated links; ao, ao_stat: alternating optimisation with exact or statistical "
       "CSI of the Eves), antenna set (mimo, miso) and noise factor tau scores the allocator. Writes codec.csv, "
       "episodes.csv (task reliability per episode, Fig. 2), summary.csv (CLSSR per tau, Fig. 3), codec.ckpt, "
-      "and fig2.png / fig3.png when python with matplotlib is available.";
-  spec.positional = {"CONFIG"};
+      "metrics.csv (the codec's training curves) and fig2.png / fig3.png when python with matplotlib is available.";
+  spec.optional_positional = {"CONFIG"};
   spec.options = {{"--out", "run directory (default runs/<experiment.name>/<time>)"},
                   {"--device", "auto (default: a GPU when present, else cpu; or SEMSEC_DEVICE), cpu, cuda or cuda:N"},
-                  {"--python", "python with matplotlib for the figures (default: the build's venv)"}};
-  return run_config_command(
-      spec, trainers::clssr_schema(), argv, "summary.csv",
-      [](const config::Config& cfg, const std::string& run_dir, torch::Device device, const CliArgs& args) {
-        trainers::ClssrOptions o;
-        o.python = args.option("--python", SEMSEC_PYTHON_EXE);
-        o.source_dir = SEMSEC_SOURCE_DIR;
-        interrupt::install();  // the codec and agent loops stop at the next step or episode
-        return trainers::run_clssr(cfg, run_dir, device, o);
-      });
+                  {"--python", "python with matplotlib for the figures (default: the build's venv)"},
+                  {"--resume",
+                   "continue the interrupted run in RUN_DIR: the codec from its checkpoints, the agents "
+                   "from the start"}};
+  const config::Schema schema = trainers::clssr_schema();
+  const CliArgs args = parse_cli(spec, argv);
+  if (args.help) {
+    std::cout << command_help(spec) << "\nconfiguration keys:\n" << schema.help_text();
+    return 0;
+  }
+  const ResumableRun run = resumable_run("clssr", schema, args, spec.usage);
+  const torch::Device device = device_option(args);
+  const RunDirGuard guard(run.run_dir);
+  if (!run.resume) write_file_atomic(fs::join(run.run_dir, "config.yaml"), run.cfg.to_yaml());
+  trainers::ClssrOptions o;
+  o.python = args.option("--python", SEMSEC_PYTHON_EXE);
+  o.source_dir = SEMSEC_SOURCE_DIR;
+  o.resume = run.resume;
+  o.resume_command = resume_command("clssr", run.run_dir, device);
+  interrupt::install();  // the codec stages and the agent loops stop at the next step or episode
+  const int rc = trainers::run_clssr(run.cfg, run.run_dir, device, o);
+  log::info("done: {}", fs::join(run.run_dir, "summary.csv"));
+  return rc;
 }
 
 int cmd_bench(const std::vector<std::string>& argv) {
@@ -352,7 +391,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
   const std::vector<std::string> groups{"channel", "loss", "steps", "grids", "floor", "io", "store"};
   for (const std::string& g : split(args.option("--only", ""))) {
     if (std::find(groups.begin(), groups.end(), g) == groups.end()) {
-      fail("--only {}: unknown group; expected a comma-separated list of channel, loss, steps, grids, floor, io, store", g);
+      fail("--only {}: unknown group; expected a comma-separated list of channel, loss, steps, grids, floor, io, store",
+           g);
     }
     o.only.push_back(g);
   }

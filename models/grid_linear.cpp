@@ -118,6 +118,25 @@ torch::Tensor GridMlpImpl::sigmoid_mse(torch::Tensor x, const torch::Tensor& tar
   return kernels::linear_sigmoid_mse(hidden(x), last->weight, last->bias, target);
 }
 
+void copy_into_rows(torch::nn::Module& src, torch::nn::Module& dst, int64_t rows_per_point, int64_t first,
+                    int64_t count) {
+  const auto from = src.parameters(), to = dst.parameters();
+  if (from.size() != to.size()) fail("copy_into_rows: {} parameters into {}", from.size(), to.size());
+  if (first < 0 || count < 0 || first + count > rows_per_point)
+    fail("copy_into_rows: rows [{}, {}) of blocks of {}", first, first + count, rows_per_point);
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < from.size(); ++i) {
+    const int64_t points = from[i].size(0);
+    if (to[i].size(0) != points * rows_per_point || to[i].numel() != from[i].numel() * rows_per_point)
+      fail("copy_into_rows: parameter {} of shape {} does not hold {} rows per point of shape {}", i,
+           c10::str(to[i].sizes()), rows_per_point, c10::str(from[i].sizes()));
+    to[i]
+        .view({points, rows_per_point, -1})
+        .narrow(1, first, count)
+        .copy_(from[i].reshape({points, 1, -1}).expand({points, count, -1}));
+  }
+}
+
 torch::Tensor GridMlpImpl::forward_point(int64_t g, torch::Tensor x) const {
   for (size_t i = 0; i < layers_.size(); ++i) {
     x = layers_[i]->forward_point(g, x);

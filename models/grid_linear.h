@@ -54,6 +54,13 @@ class GridMlpImpl : public torch::nn::Module {
 };
 TORCH_MODULE(GridMlp);
 
+// For every point g of `src` (a grid of G points): its parameters into rows [first, first + count)
+// of point g's block of `rows_per_point` rows in `dst`, a module of the same architecture over
+// G * rows_per_point rows ordered point-major (e.g. a population of Eves, or a threat grid of Eves
+// per start and sample count, that starts from P_Eve's weights).
+void copy_into_rows(torch::nn::Module& src, torch::nn::Module& dst, int64_t rows_per_point, int64_t first,
+                    int64_t count);
+
 // Philox uniform(-bound, bound) tensor [G, n] (float32, CPU), one row per grid point seed.
 torch::Tensor philox_uniform(const std::vector<uint64_t>& seeds, int64_t n, double bound, uint32_t module_id);
 // Philox normal(0, std^2) tensor [G, n] (float32, CPU), same counter layout as philox_uniform.

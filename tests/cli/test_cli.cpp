@@ -264,7 +264,7 @@ TEST_F(CliTest, FailedCommandsLeaveNothingOnDisk) {
       {"train " + isac + " data.root=" + broken, "train-images-idx3-ubyte"},
       {"sweep " + isac + " seed=0,1 data.root=" + broken, "train-images-idx3-ubyte"},
       {fmt::format("link {}/experiments/link_ber.yaml link.schemes=[]", SEMSEC_SOURCE_DIR), "link.schemes"},
-      {"clssr " + clssr + " channel.num_rx=2", "channel.num_rx"},
+      {"clssr " + clssr + " channel.num_rx=1", "channel.num_rx"},
   };
   for (const auto& [args, message] : failing) {
     SCOPED_TRACE(args);

@@ -88,15 +88,15 @@ TEST_F(CliTest, SweepTrainsTheGridAsOneEnsembleAndWritesOneSummary) {
 // --shard I/N: processes on one sweep directory train disjoint ensembles of one plan (plan.csv); the
 // last to finish writes the summary, byte-identical to one process, and --merge writes it again.
 TEST_F(CliTest, ShardsAndMergeGiveTheOneProcessSummary) {
-  const std::string args = fmt::format("sweep {}/experiments/gs_isac.yaml {} model.ue_hidden=8,16 seed=0,1 sweep.max_grid=1",
-                                       SEMSEC_SOURCE_DIR, small_run_args());
+  const std::string args =
+      fmt::format("sweep {}/experiments/gs_isac.yaml {} model.ue_hidden=8,16 seed=0,1 sweep.max_grid=1",
+                  SEMSEC_SOURCE_DIR, small_run_args());
   const std::string one = fs::join(dir_, "one"), sharded = fs::join(dir_, "sharded"), half = fs::join(dir_, "half");
   Result r = run(fmt::format("{} --out {}", args, one));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string summary = slurp(fs::join(one, "summary.csv"));
   const std::string plan = slurp(fs::join(one, "plan.csv"));
-  EXPECT_EQ(plan,
-            "ensemble,point,model.ue_hidden,seed\n0,0,8,0\n1,0,8,1\n2,0,16,0\n3,0,16,1\n");
+  EXPECT_EQ(plan, "ensemble,point,model.ue_hidden,seed\n0,0,8,0\n1,0,8,1\n2,0,16,0\n3,0,16,1\n");
   r = run(fmt::format("{} --out {} --shard 1/2", args, sharded));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("written by the last shard to finish"), std::string::npos) << r.output;
@@ -145,9 +145,11 @@ TEST_F(CliTest, ShardsAndMergeGiveTheOneProcessSummary) {
 // Hydra's conventions: range() and choice() axes, train -m as a sweep, a comma list given to train
 // refused with the way out, a quoted comma as one value, and the overrides recorded in the run.
 TEST_F(CliTest, HydraStyleAxesMultirunAndRecordedOverrides) {
-  const std::string cfg = fmt::format("{}/experiments/gs_isac.yaml {} train.steps=4", SEMSEC_SOURCE_DIR, small_run_args());
+  const std::string cfg =
+      fmt::format("{}/experiments/gs_isac.yaml {} train.steps=4", SEMSEC_SOURCE_DIR, small_run_args());
   const std::string a = fs::join(dir_, "range"), b = fs::join(dir_, "multirun"), c = fs::join(dir_, "one");
-  Result r = run(fmt::format("sweep {} 'train.lr=choice(0.001, 0.002)' 'train.snr_db=range(5, 12, 2.5)' --out {}", cfg, a));
+  Result r =
+      run(fmt::format("sweep {} 'train.lr=choice(0.001, 0.002)' 'train.snr_db=range(5, 12, 2.5)' --out {}", cfg, a));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(slurp(fs::join(a, "plan.csv")),
             "ensemble,point,train.lr,train.snr_db\n0,0,0.001,5\n0,1,0.001,7.5\n0,2,0.001,10\n0,3,0.002,5\n"
@@ -157,25 +159,25 @@ TEST_F(CliTest, HydraStyleAxesMultirunAndRecordedOverrides) {
   EXPECT_EQ(slurp(fs::join(b, "summary.csv")), slurp(fs::join(a, "summary.csv")));
   r = run(fmt::format("train {} train.lr=0.001,0.002 --out {}", cfg, c));
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("'train.lr=0.001,0.002' lists several values (a sweep axis)"), std::string::npos)
-      << r.output;
+  EXPECT_NE(r.output.find("'train.lr=0.001,0.002' lists several values (a sweep axis)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("semsec train -m"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(c));
   r = run(fmt::format("train {} experiment.name='\"a,b\"' --out {}", cfg, c));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(slurp(fs::join(c, "config.yaml")).find("name: \"a,b\""), std::string::npos);
   const std::string record = slurp(fs::join(c, "overrides.yaml"));
-  EXPECT_EQ(record.rfind(fmt::format("config: \"{}/experiments/gs_isac.yaml\"\noverrides:\n  - \"data.root=", SEMSEC_SOURCE_DIR),
-                         0),
-            0u)
+  EXPECT_EQ(
+      record.rfind(
+          fmt::format("config: \"{}/experiments/gs_isac.yaml\"\noverrides:\n  - \"data.root=", SEMSEC_SOURCE_DIR), 0),
+      0u)
       << record;
   EXPECT_NE(record.find("  - \"experiment.name=\\\"a,b\\\"\"\n"), std::string::npos) << record;
-  for (const auto& [axis, message] : std::vector<std::pair<std::string, std::string>>{
-           {"'seed=range(0,3,0)'", "range() step must not be 0"},
-           {"'seed=range(3,1)'", "range(3,1) is empty"},
-           {"'seed=range(0,x)'", "range() argument 'x' is not a number"},
-           {"'seed=range(1)'", "range() takes start, stop[, step]"},
-           {"'seed=choice(1,,2)'", "empty value in choice(1,,2)"}}) {
+  for (const auto& [axis, message] :
+       std::vector<std::pair<std::string, std::string>>{{"'seed=range(0,3,0)'", "range() step must not be 0"},
+                                                        {"'seed=range(3,1)'", "range(3,1) is empty"},
+                                                        {"'seed=range(0,x)'", "range() argument 'x' is not a number"},
+                                                        {"'seed=range(1)'", "range() takes start, stop[, step]"},
+                                                        {"'seed=choice(1,,2)'", "empty value in choice(1,,2)"}}) {
     r = run(fmt::format("sweep {} {}", cfg, axis));
     EXPECT_EQ(r.exit_code, 2) << axis << ": " << r.output;
     EXPECT_NE(r.output.find(message), std::string::npos) << axis << ": " << r.output;
@@ -186,9 +188,10 @@ TEST_F(CliTest, HydraStyleAxesMultirunAndRecordedOverrides) {
 // whose store never answers): which GPU it asked for shows in the error of a machine without it.
 TEST_F(CliTest, CudaInAMultiProcessJobIsTheLocalRanksGpu) {
   const std::string env = "WORLD_SIZE=2 RANK=1 LOCAL_RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=9 SEMSEC_DEVICE=";
-  const Result r = run(fmt::format("sweep {}/experiments/gs_isac.yaml {} seed=0,1 --device cuda --store-timeout 1 --out {}",
-                                   SEMSEC_SOURCE_DIR, small_run_args(), fs::join(dir_, "job")),
-                       env);
+  const Result r =
+      run(fmt::format("sweep {}/experiments/gs_isac.yaml {} seed=0,1 --device cuda --store-timeout 1 --out {}",
+                      SEMSEC_SOURCE_DIR, small_run_args(), fs::join(dir_, "job")),
+          env);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   const std::string expected = !torch::cuda::is_available()      ? "--device cuda:1: no CUDA device is available"
                                : torch::cuda::device_count() < 2 ? "--device cuda:1: only 1 CUDA device(s) present"
@@ -198,8 +201,8 @@ TEST_F(CliTest, CudaInAMultiProcessJobIsTheLocalRanksGpu) {
 
 // Without --device: SEMSEC_DEVICE, else auto (the GPU when one is present, else the CPU), said in the log.
 TEST_F(CliTest, TheDefaultDeviceIsAutoOrSemsecDevice) {
-  const std::string args = fmt::format("train {}/experiments/gs_isac.yaml {} train.steps=2", SEMSEC_SOURCE_DIR,
-                                       small_run_args());
+  const std::string args =
+      fmt::format("train {}/experiments/gs_isac.yaml {} train.steps=2", SEMSEC_SOURCE_DIR, small_run_args());
   Result r = run(fmt::format("{} --out {}", args, fs::join(dir_, "auto")), "env -u SEMSEC_DEVICE");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find(torch::cuda::is_available() ? "device auto: cuda:0" : "device auto: cpu (no CUDA device"),
@@ -304,23 +307,40 @@ TEST_F(CliTest, LinkWritesBerNextToTheory) {
     EXPECT_NE(csv.find(s), std::string::npos) << s;
 }
 
-// `semsec clssr` keeps no checkpoints, but SIGTERM still stops it at the next codec step or agent
-// episode with a message, exit 128 + 15, and no half-made run directory: removed when nothing was
-// trained yet, kept with the trained codec (codec.ckpt, reusable with codec.init_from) after it.
-TEST_F(CliTest, ClssrStopsOnSigtermWithAMessage) {
-  const std::string cfg = fmt::format("{}/experiments/clssr_fig2.yaml {} --python none", SEMSEC_SOURCE_DIR,
-                                      small_clssr_args(data_));
-  const std::string early = fs::join(dir_, "early"), late = fs::join(dir_, "late");
-  Result r = run(fmt::format("clssr {} --out {}", cfg, early), "SEMSEC_TEST_SIGNAL_AT_STEP=codec_pretrain:2:15");
+// SIGTERM stops `semsec clssr` at the next codec step (after a checkpoint of the stage) or agent
+// episode, with exit 128 + 15 and the command that continues it; `clssr --resume` then restores
+// the codec from its checkpoints, trains the agents again and writes exactly what a run that
+// never stopped writes (the codec's metrics.csv included).
+TEST_F(CliTest, ClssrStopsOnSigtermAndResumesToTheUninterruptedResult) {
+  const std::string cfg =
+      fmt::format("{}/experiments/clssr_fig2.yaml {} --python none", SEMSEC_SOURCE_DIR, small_clssr_args(data_));
+  const std::string whole = fs::join(dir_, "whole"), early = fs::join(dir_, "early"), late = fs::join(dir_, "late");
+  Result r = run(fmt::format("clssr {} --out {}", cfg, whole));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run(fmt::format("clssr {} --out {}", cfg, early), "SEMSEC_TEST_SIGNAL_AT_STEP=codec_pretrain:2:15");
   EXPECT_EQ(r.exit_code, 128 + 15) << r.output;
-  EXPECT_NE(r.output.find("stopped by signal 15 after step 2 of "), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("the CLSSR codec keeps no checkpoint: run the command again"), std::string::npos) << r.output;
-  EXPECT_FALSE(fs::exists(early));
+  EXPECT_NE(r.output.find("stopped by signal 15 after step 2 of stage codec_pretrain"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(fmt::format("Resume with: semsec clssr --resume {}", early)), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::is_file(fs::join(early, "checkpoints/codec_pretrain.pt"))) << r.output;
   r = run(fmt::format("clssr {} --out {}", cfg, late), "SEMSEC_TEST_SIGNAL_AT_STEP=agent_cl_ss:1:15");
   EXPECT_EQ(r.exit_code, 128 + 15) << r.output;
   EXPECT_NE(r.output.find("stopped by signal 15 before episode 1 of 2 of cl_ss"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(fmt::format("semsec clssr --resume {} restores the trained codec", late)), std::string::npos)
+      << r.output;
   EXPECT_TRUE(fs::is_file(fs::join(late, "codec.ckpt"))) << r.output;
   EXPECT_FALSE(fs::exists(fs::join(late, "summary.csv")));
+  // A new run into an interrupted run's directory is refused with the way to continue it.
+  r = run(fmt::format("clssr {} --out {}", cfg, early));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(fmt::format("continue it with '--resume {}'", early)), std::string::npos) << r.output;
+  for (const std::string& stopped : {early, late}) {
+    r = run(fmt::format("clssr --resume {} --python none", stopped));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    for (const char* f :
+         {"codec.csv", "codec.ckpt", "episodes.csv", "summary.csv", "metrics.csv", "checkpoints/codec_noise.pt"}) {
+      EXPECT_EQ(slurp(fs::join(stopped, f)), slurp(fs::join(whole, f))) << stopped << ": " << f;
+    }
+  }
 }
 
 TEST_F(CliTest, ClssrWritesTheFigureTablesAndIsAFunctionOfItsConfig) {
@@ -352,10 +372,10 @@ TEST_F(CliTest, ClssrWritesTheFigureTablesAndIsAFunctionOfItsConfig) {
   EXPECT_EQ(slurp(fs::join(b, "episodes.csv")), episodes);
   // The full-information ablation (every action simulated on every task) runs too.
   const std::string c = fs::join(dir_, "clssr_c");
-  r = run(
-      fmt::format("clssr {}/experiments/clssr_fig2.yaml {} codec.init_from={}/codec.ckpt rl.experience=all_actions "
-                  "--python none --out {}",
-                  SEMSEC_SOURCE_DIR, small_clssr_args(data_), a, c));
+  r =
+      run(fmt::format("clssr {}/experiments/clssr_fig2.yaml {} codec.init_from={}/codec.ckpt rl.experience=all_actions "
+                      "--python none --out {}",
+                      SEMSEC_SOURCE_DIR, small_clssr_args(data_), a, c));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string eps_summary = slurp(fs::join(c, "summary.csv"));
   EXPECT_EQ(std::count(eps_summary.begin(), eps_summary.end(), '\n'), 1 + 4) << eps_summary;  // cl_ss, pl_ss x tau 1, 3
@@ -363,13 +383,13 @@ TEST_F(CliTest, ClssrWritesTheFigureTablesAndIsAFunctionOfItsConfig) {
   r = run(
       fmt::format("clssr {}/experiments/clssr_fig3.yaml {} --out {}", SEMSEC_SOURCE_DIR, small_clssr_args(data_), a));
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.output.find("already holds summary.csv"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("already holds config.yaml"), std::string::npos) << r.output;
   EXPECT_EQ(slurp(fs::join(a, "summary.csv")), summary);
 }
 
 TEST_F(CliTest, ClssrErrorsNameTheKey) {
   const std::string cfg = fmt::format("{}/experiments/clssr_fig2.yaml {}", SEMSEC_SOURCE_DIR, small_clssr_args(data_));
-  Result r = run(fmt::format("clssr {} channel.num_rx=2", cfg));
+  Result r = run(fmt::format("clssr {} channel.num_rx=1", cfg));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("channel.num_rx"), std::string::npos) << r.output;
   r = run(fmt::format("clssr {} channel.scheme=alamouti_2x2", cfg));

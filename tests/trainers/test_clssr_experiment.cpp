@@ -186,7 +186,7 @@ TEST(ClssrConfig, BadValuesAreRejectedNamingTheKey) {
 TEST(ClssrConfig, RunClssrErrorsNameTheKeyBeforeAnyWork) {
   const semsec::testing::TempDir dir("clssr_err");
   const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> bad = {
-      {{"channel.num_rx=2"}, {"channel.num_rx", "clssr.antennas"}},
+      {{"channel.num_rx=1"}, {"channel.num_rx", "clssr.antennas"}},
       {{"channel.scheme=alamouti_2x2"}, {"channel.scheme", "beam_alamouti or beamforming"}},
       {{"clssr.methods=[]"}, {"clssr.methods", "at least one"}},
       {{"clssr.antennas=[]"}, {"clssr.antennas", "at least one"}},

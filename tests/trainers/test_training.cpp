@@ -171,6 +171,57 @@ TEST(GridAdam, LearningRatesArePerPointAndPointsNeverMix) {
   EXPECT_NEAR(p[2][1].item<float>(), 0.2f, 1e-6);
 }
 
+// Parameter groups: each group steps with its own learning rates, and the result is what one
+// optimizer per group gives (one step count serves both).
+TEST(GridAdam, GroupsTrainWithTheirOwnLearningRatesAsSeparateOptimizersWould) {
+  auto make = [] {
+    return std::vector<torch::Tensor>{torch::linspace(-1, 1, 6).reshape({2, 3}).requires_grad_(true),
+                                      torch::linspace(0, 2, 8).reshape({2, 4}).requires_grad_(true)};
+  };
+  const std::vector<torch::Tensor> a = make(), b = make();
+  trainers::GridAdam grouped({{{a[0]}, {0.1, 0.2}}, {{a[1]}, {0.003, 0.0}}}, {});
+  trainers::GridAdam first({b[0]}, {0.1, 0.2}, {}), second({b[1]}, {0.003, 0.0}, {});
+  for (int step = 0; step < 3; ++step) {
+    for (const auto* ps : {&a, &b}) {
+      for (const auto& p : *ps) p.mutable_grad() = torch::Tensor();
+      ((*ps)[0].square().sum() + (*ps)[1].sin().sum()).backward();
+    }
+    grouped.step();
+    first.step();
+    second.step();
+  }
+  EXPECT_TRUE(torch::equal(a[0], b[0]));
+  EXPECT_TRUE(torch::equal(a[1], b[1]));
+  EXPECT_TRUE(torch::equal(a[1][1], torch::linspace(0, 2, 8).reshape({2, 4})[1]));  // lr 0 leaves it
+  EXPECT_EQ(grouped.state_names().size(), 2u * 2 + 1);  // exp_avg.0, exp_avg_sq.0, exp_avg.1, ..., step
+  testing::expect_error<c10::Error>(
+      [&] {
+        trainers::GridAdam({{{a[0]}, {0.1, 0.2}}, {{a[1]}, {0.1}}}, {});
+      },
+      {"a parameter group has 1 learning rates; expected one per grid point (2)"});
+}
+
+// copy_into_rows: point g's weights into rows [first, first + count) of its block, the other rows
+// untouched (the min-max population's first member, a threat grid's fine-tuned start).
+TEST(GridLinear, CopyIntoRowsFillsEachPointsBlock) {
+  models::GridMlp src(std::vector<uint64_t>{1, 2}, std::vector<int64_t>{3, 4, 2}, models::Activation::kNone, 9);
+  models::GridMlp dst(std::vector<uint64_t>{5, 5, 5, 6, 6, 6}, std::vector<int64_t>{3, 4, 2}, models::Activation::kNone,
+                      9);
+  const auto before = dst->parameters()[0].clone();
+  models::copy_into_rows(*src, *dst, 3, 1, 2);
+  const auto from = src->parameters(), to = dst->parameters();
+  for (size_t i = 0; i < from.size(); ++i) {
+    for (int64_t g = 0; g < 2; ++g) {
+      EXPECT_TRUE(torch::equal(to[i][3 * g + 1], from[i][g])) << i << " " << g;
+      EXPECT_TRUE(torch::equal(to[i][3 * g + 2], from[i][g])) << i << " " << g;
+    }
+  }
+  EXPECT_TRUE(torch::equal(to[0][0], before[0]));
+  EXPECT_TRUE(torch::equal(to[0][3], before[3]));
+  testing::expect_error([&] { models::copy_into_rows(*src, *dst, 3, 2, 2); }, {"rows [2, 4) of blocks of 3"});
+  testing::expect_error([&] { models::copy_into_rows(*src, *dst, 2, 0, 1); }, {"does not hold 2 rows per point"});
+}
+
 TEST(Checkpoint, RoundTripsTensorsExactly) {
   const testing::TempDir dir("train");
   const std::string path = dir.file("c.pt");

@@ -70,8 +70,7 @@ const std::vector<Outcome>& evaluate_actions(const Codec& codec, const Env& env,
   const Outcome fresh = run_rows(codec, env, taus, rules, method, eval, changed, gain_weight,
                                  rng::kStreamLink + rng::kStreamEvalOffset, 0);
   for (size_t k = 0; k < static_cast<size_t>(changed.size()); ++k) {
-    copy_task(fresh, k, cache.outcomes[static_cast<size_t>(changed.setting[k])],
-              static_cast<size_t>(changed.task[k]));
+    copy_task(fresh, k, cache.outcomes[static_cast<size_t>(changed.setting[k])], static_cast<size_t>(changed.task[k]));
   }
   return cache.outcomes;
 }
@@ -192,8 +191,11 @@ std::vector<AgentResult> train_agents(const Codec& codec, const std::vector<Env>
   for (int64_t ep = 0; ep < agent.episodes; ++ep) {
     interrupt::test_hooks_at_step("agent_" + method_name, ep);
     interrupt::stop_if_pending(fmt::format("before episode {} of {} of {}", ep, agent.episodes, method_name),
-                               "the CLSSR command keeps no checkpoint of its agents: run it again (codec.init_from=RUN_DIR/codec.ckpt "
-                               "reuses the codec this run trained)");
+                               agent.resume_command.empty()
+                                   ? std::string("the agents keep no checkpoint: run the command again")
+                                   : fmt::format("the agents keep no checkpoint; {} restores the trained codec and "
+                                                 "trains them again from the start",
+                                                 agent.resume_command));
     const auto step = static_cast<uint32_t>(ep);
     // The tasks and their channels do not depend on tau: one draw serves every agent.
     const Tasks tasks =

@@ -20,6 +20,9 @@ struct AgentSettings {
   double stay_prob = 0.5, explore = 0.1, gamma = 0.9, gain_weight = 1.0, converge_tol = 0.02;
   bool all_actions = false;
   uint64_t seed = 0;  // written into episodes.csv
+  // How to continue after a signal stops the agents ("semsec clssr --resume DIR"; empty: run the
+  // command again).
+  std::string resume_command;
 };
 
 // The rl.* settings (and source.stay_prob) every agent is trained with, read from the config.

@@ -27,7 +27,6 @@ double quantile_of(const torch::Tensor& v, double q) {
   return torch::quantile(v.to(torch::kFloat64).flatten(), q).item<double>();
 }
 
-
 // The codec.* training settings.
 CodecTrainOptions codec_train_options(const config::Config& cfg) {
   CodecTrainOptions o;
@@ -48,8 +47,7 @@ CodecTrainOptions codec_train_options(const config::Config& cfg) {
 // Restores the codec from `init` (codec.init_from) or, when it is empty, pretrains it, trains its
 // semantic noise and saves it as RUN_DIR/codec.ckpt.
 void train_or_load(models::SemanticCodec& net, const std::string& init, const data::Split& train,
-                   const CodecTrainOptions& o, const std::vector<uint64_t>& seeds, const std::string& run_dir,
-                   torch::Device device) {
+                   const CodecTrainOptions& o, const std::vector<uint64_t>& seeds, RunContext& ctx) {
   if (!init.empty()) {
     const TensorMap saved = load_tensors(init);
     // A codec trained with the other codec.noise holds other tensors: refuse it rather than drop
@@ -59,22 +57,23 @@ void train_or_load(models::SemanticCodec& net, const std::string& init, const da
     for (const auto& b : net->named_buffers()) known += saved.count(b.key());
     const bool has_net = saved.count("noise_net.fc0.weight") > 0;
     if (has_net != static_cast<bool>(net->noise_net) || known != saved.size()) {
-      fail("codec.init_from: {} was trained with codec.noise={}, this run has codec.noise={} (set codec.noise and "
-           "codec.noise_hidden as that codec was trained)",
-           init, has_net ? "input" : "constant", net->noise_net ? "input" : "constant");
+      fail(
+          "codec.init_from: {} was trained with codec.noise={}, this run has codec.noise={} (set codec.noise and "
+          "codec.noise_hidden as that codec was trained)",
+          init, has_net ? "input" : "constant", net->noise_net ? "input" : "constant");
     }
     for (const auto& p : net->named_parameters()) restore_tensor(saved, p.key(), p.value(), init);
     for (const auto& b : net->named_buffers()) restore_tensor(saved, b.key(), b.value(), init);
     log::info("codec: loaded {} (codec.init_from)", init);
   } else {
     data::Split train_dev = train;
-    train_dev.images = train.images.to(device);
-    pretrain_codec(net, train_dev, o, seeds);
-    train_semantic_noise(net, train_dev, o, seeds);
+    train_dev.images = train.images.to(ctx.device);
+    pretrain_codec(net, train_dev, o, seeds, ctx);
+    train_semantic_noise(net, train_dev, o, seeds, ctx);
     TensorMap state;
     for (const auto& p : net->named_parameters()) state[p.key()] = p.value().detach();
     for (const auto& b : net->named_buffers()) state[b.key()] = b.value().detach();
-    save_tensors(fs::join(run_dir, "codec.ckpt"), state);
+    save_tensors(fs::join(ctx.run_dir, "codec.ckpt"), state);
   }
 }
 
@@ -150,7 +149,9 @@ models::CodecSizes codec_sizes(const config::Config& cfg) {
   return sizes;
 }
 
-Codec build_codec(const config::Config& cfg, const Rules& rules, const std::string& run_dir, torch::Device device) {
+Codec build_codec(const config::Config& cfg, const Rules& rules, RunContext& ctx) {
+  const torch::Device device = ctx.device;
+  const std::string& run_dir = ctx.run_dir;
   Codec c;
   c.sizes = codec_sizes(cfg);
   const std::string root =
@@ -169,7 +170,7 @@ Codec build_codec(const config::Config& cfg, const Rules& rules, const std::stri
   const CodecTrainOptions o = codec_train_options(cfg);
   const std::string init = cfg.get_string("codec.init_from");
   const auto t0 = std::chrono::steady_clock::now();
-  train_or_load(c.net, init, train, o, seeds, run_dir, device);
+  train_or_load(c.net, init, train, o, seeds, ctx);
   const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   index_test_images(c, test, device);

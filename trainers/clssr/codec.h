@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "models/semantic_codec.h"
 #include "trainers/clssr/metrics.h"
+#include "trainers/engine/run_context.h"
 
 namespace semsec::trainers::clssr {
 
@@ -42,7 +43,8 @@ struct Codec {
 // the data).
 models::CodecSizes codec_sizes(const config::Config& cfg);
 
-// Trains (or loads) the codec, evaluates it and precomputes every test image's indices.
-Codec build_codec(const config::Config& cfg, const Rules& rules, const std::string& run_dir, torch::Device device);
+// Trains (or loads) the codec in ctx's run (the stages codec_pretrain and codec_noise, resumed from
+// their checkpoints when ctx's run resumes), evaluates it and precomputes every test image's indices.
+Codec build_codec(const config::Config& cfg, const Rules& rules, RunContext& ctx);
 
 }  // namespace semsec::trainers::clssr

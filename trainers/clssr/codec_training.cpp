@@ -1,19 +1,16 @@
-// VQ-VAE pretraining, semantic-noise training and per-image evaluation of the CLSSR codec.
+// VQ-VAE pretraining, semantic-noise training (two stages of the stage runner) and per-image
+// evaluation of the CLSSR codec.
 #include "trainers/clssr/codec_training.h"
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <limits>
 #include <string>
 #include <utility>
 
 #include "core/errors.h"
-#include "core/interrupt.h"
 #include "core/progress.h"
 #include "kernels/philox.h"
-#include "trainers/engine/divergence.h"
-#include "trainers/engine/grid_adam.h"
+#include "trainers/engine/stage.h"
 
 namespace semsec::trainers {
 namespace {
@@ -119,102 +116,88 @@ class FreezeGuard {
   std::vector<bool> flags_;
 };
 
-// The codec's stages keep no checkpoint (the whole codec trains in about two minutes on two CPU
-// cores): a signal stops them after the current step with a message saying so, and a grid point
-// whose epoch loss is not finite, or blew up by the stage runner's rule (trainers/engine/
-// divergence.h: above kBlowupFactor times its best epoch, or above kBlowupFactor when its best was
-// below 1), stops the command: every later CLSSR step needs every bit width b, so a point cannot be
-// frozen and left out as a sweep point is. Checked once per epoch, where the logs synchronise.
-void stop_if_signalled(const char* stage, int64_t step, int64_t steps) {
-  interrupt::test_hooks_at_step(stage, step);
-  interrupt::stop_if_pending(fmt::format("after step {} of {} of {}", step, steps, stage),
-                             "the CLSSR codec keeps no checkpoint: run the command again");
-}
-
-class EpochLossCheck {
- public:
-  EpochLossCheck(const char* stage, const char* loss, double lr) : stage_(stage), loss_(loss), lr_(lr) {}
-  // `per_point`: each point's mean loss of `epoch`.
-  void check(const torch::Tensor& per_point, int64_t epoch) {
-    const torch::Tensor host = per_point.detach().to(torch::kCPU, torch::kFloat64).contiguous();
-    const double* v = host.data_ptr<double>();
-    best_.resize(static_cast<size_t>(host.numel()), std::numeric_limits<double>::infinity());
-    for (int64_t g = 0; g < host.numel(); ++g) {
-      double& best = best_[static_cast<size_t>(g)];
-      if (!std::isfinite(v[g]))
-        fail("{}: the {} of grid point {} is {} in epoch {} (learning rate {}); the run diverged", stage_, loss_, g,
-             v[g], epoch, lr_);
-      if (std::abs(v[g]) > kBlowupFactor * std::max(best, 1.0) && std::isfinite(best))
-        fail("{}: the {} of grid point {} blew up to {:.4g} in epoch {} (best epoch {:.4g}; limit {} x max(best, 1); "
-             "learning rate {}); the run diverged",
-             stage_, loss_, g, v[g], epoch, best, kBlowupFactor, lr_);
-      best = std::min(best, std::abs(v[g]));
-    }
-  }
-
- private:
-  const char* stage_;
-  const char* loss_;
-  double lr_;
-  std::vector<double> best_;
-};
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Named parameters of a module, each name prefixed.
+void add_named(NamedTensors& out, const std::string& prefix, const torch::nn::Module& m) {
+  for (const auto& p : m.named_parameters()) out.emplace_back(prefix + p.key(), p.value());
+}
+
+// The stage runner's settings that the two codec stages share.
+StageSpec codec_stage(const char* name, int64_t steps, double lr, int64_t num_points, const CodecTrainOptions& o) {
+  StageSpec spec;
+  spec.name = name;
+  spec.total_steps = steps;
+  spec.log_every = o.log_every;
+  spec.checkpoint_every = o.checkpoint_every;
+  spec.lr.assign(static_cast<size_t>(num_points), lr);
+  spec.every_point_needed = true;
+  return spec;
 }
 
 }  // namespace
 
 void pretrain_codec(models::SemanticCodec& codec, const data::Split& train, const CodecTrainOptions& options,
-                    const std::vector<uint64_t>& seeds) {
+                    const std::vector<uint64_t>& seeds, RunContext& ctx) {
   check_options(codec, train, options, seeds, "pretrain_codec");
   const auto device = codec->codebook.device();
   const int64_t num_points = codec->grid_size(), kmax = codec->sizes().max_codes();
   const int64_t positions = options.batch_size * codec->sizes().num_symbols;
   data::BatchSampler sampler(train.images.size(0), options.batch_size, seeds);
-  const int64_t spe = sampler.steps_per_epoch(), steps = options.pretrain_epochs * spe;
+  const int64_t spe = sampler.steps_per_epoch();
+  StageSpec spec = codec_stage("codec_pretrain", options.pretrain_epochs * spe, options.lr, num_points, options);
+  add_named(spec.params, "encoder.", *codec->encoder);
+  add_named(spec.params, "decoder_plain.", *codec->decoder_plain);
+  spec.params.emplace_back("codebook", codec->codebook);
 
-  std::vector<torch::Tensor> params = codec->encoder->parameters();
-  for (const auto& p : codec->decoder_plain->parameters()) params.push_back(p);
-  params.push_back(codec->codebook);
-  GridAdam optimizer(params, std::vector<double>(static_cast<size_t>(num_points), options.lr), AdamOptions{});
   const torch::Tensor valid = codec->valid_codes();
   const auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
-  torch::Tensor window_uses = torch::zeros({num_points, kmax}, fopts);  // since the last restart check
+  // Code uses since the last restart check, and the epoch's statistics of the log line: saved with
+  // the stage, so a resumed run restarts and logs as one that never stopped.
+  torch::Tensor window_uses = torch::zeros({num_points, kmax}, fopts);
   torch::Tensor epoch_uses = torch::zeros({num_points, kmax}, fopts);
   torch::Tensor epoch_rec = torch::zeros({num_points}, fopts);
   torch::Tensor epoch_restarts = torch::zeros({num_points}, fopts);
+  spec.extra = {{"window_uses", window_uses},
+                {"epoch_uses", epoch_uses},
+                {"epoch_rec", epoch_rec},
+                {"epoch_restarts", epoch_restarts}};
+  torch::Tensor x, d, idx;  // the step's batch, and what loss_fn keeps of it for after_step
   const auto t0 = std::chrono::steady_clock::now();
-  EpochLossCheck rec_check("codec pretraining", "reconstruction MSE", options.lr);
 
-  for (int64_t step = 0; step < steps; ++step) {
-    stop_if_signalled("codec_pretrain", step, steps);
-    const torch::Tensor x = data::make_batch(train, sampler, seeds, step, 0.0, 0.0, device).x;
-    const torch::Tensor d = codec->encode(x);
-    if (step == 0) {
-      torch::NoGradGuard no_grad;
-      const torch::Tensor init = gather_symbols(d, first_batch_picks(seeds, positions, kmax));
-      codec->codebook.copy_(init * valid.unsqueeze(-1).to(init.dtype()));
-    }
-    const torch::Tensor idx = codec->quantize(d);
+  spec.prepare = [&](int64_t step) {
+    x = data::make_batch(train, sampler, seeds, step, 0.0, 0.0, device).x;
+    if (step != 0) return;
+    // The codebooks start at encoder outputs of the first batch.
+    torch::NoGradGuard no_grad;
+    const torch::Tensor init = gather_symbols(codec->encode(x), first_batch_picks(seeds, positions, kmax));
+    codec->codebook.copy_(init * valid.unsqueeze(-1).to(init.dtype()));
+  };
+  spec.loss_fn = [&]() -> NamedTensors {
+    d = codec->encode(x);
+    idx = codec->quantize(d);
     const torch::Tensor e = codec->lookup(idx);
     const torch::Tensor x_hat = codec->decode_plain(d + (e - d).detach());
     const torch::Tensor rec = image_mse(x_hat, x).mean(1);  // [G]
     const torch::Tensor codebook_loss = (d.detach() - e).square().mean({1, 2, 3});
     const torch::Tensor commit_loss = (d - e.detach()).square().mean({1, 2, 3});
-    // A sum over points of per-point means: point g's gradient does not depend on the grid.
-    const torch::Tensor loss = (rec + codebook_loss + options.commitment * commit_loss).sum();
-    optimizer.zero_grad(/*set_to_none=*/false);
-    loss.backward();
-    optimizer.step();
-
+    // Per-point means: point g's gradient does not depend on the grid.
+    return {{"loss", rec + codebook_loss + options.commitment * commit_loss},
+            {"recon_mse", rec.detach()},
+            {"codebook", codebook_loss.detach()},
+            {"commitment", commit_loss.detach()}};
+  };
+  spec.after_step = [&](int64_t step, const NamedTensors& terms) {
     torch::NoGradGuard no_grad;
     const torch::Tensor flat_idx = idx.reshape({num_points, -1});
     const torch::Tensor ones = torch::ones(flat_idx.sizes(), fopts);
     window_uses.scatter_add_(1, flat_idx, ones);
     epoch_uses.scatter_add_(1, flat_idx, ones);
-    epoch_rec += rec.detach();
+    epoch_rec += terms[1].second;  // recon_mse
     if (options.restart_every > 0 && (step + 1) % options.restart_every == 0) {
+      // Valid codewords left unused since the last check jump to encoder outputs of this batch.
       const int64_t round = (step + 1) / options.restart_every;
       const torch::Tensor dead = valid.logical_and(window_uses < static_cast<double>(options.restart_min_uses));
       const torch::Tensor fresh = gather_symbols(d.detach(), restart_picks(seeds, positions, kmax, round));
@@ -222,32 +205,31 @@ void pretrain_codec(models::SemanticCodec& codec, const data::Split& train, cons
       epoch_restarts += dead.sum(1).to(torch::kFloat32);
       window_uses.zero_();
     }
-    if ((step + 1) % spe == 0) rec_check.check(epoch_rec / spe, (step + 1) / spe);
-    if (options.log_progress && (step + 1) % spe == 0) {
+    if ((step + 1) % spe != 0) return;
+    if (options.log_progress) {
       const torch::Tensor used = (epoch_uses > 0).sum(1);
       log::info("codec pretrain epoch {}/{} ({:.0f} s): recon MSE per b [{}], codewords used [{}], restarted [{}]",
                 (step + 1) / spe, options.pretrain_epochs, seconds_since(t0), per_point(epoch_rec / spe, "{:.4f}"),
                 per_point(used, "{:.0f}"), per_point(epoch_restarts, "{:.0f}"));
     }
-    if ((step + 1) % spe == 0) {
-      epoch_uses.zero_();
-      epoch_rec.zero_();
-      epoch_restarts.zero_();
-    }
-  }
+    epoch_uses.zero_();
+    epoch_rec.zero_();
+    epoch_restarts.zero_();
+  };
+  run_stage(spec, ctx);
   codec->copy_plain_to_aware();
   torch::NoGradGuard no_grad;
   codec->semantic_noise.zero_();
 }
 
 void train_semantic_noise(models::SemanticCodec& codec, const data::Split& train, const CodecTrainOptions& options,
-                          const std::vector<uint64_t>& seeds) {
+                          const std::vector<uint64_t>& seeds, RunContext& ctx) {
   check_options(codec, train, options, seeds, "train_semantic_noise");
   const auto device = codec->codebook.device();
   const int64_t num_points = codec->grid_size();
   const int64_t n = codec->sizes().num_symbols, k = codec->sizes().symbol_dim;
 
-  {  // Delta z ~ N(0, noise_init_std^2) from Philox, per grid seed.
+  {  // Delta z ~ N(0, noise_init_std^2) from Philox, per grid seed (a resumed stage restores its own).
     const torch::Tensor init = models::philox_normal(seeds, n * k, options.noise_init_std, kDrawSemanticNoise);
     torch::NoGradGuard no_grad;
     codec->semantic_noise.copy_(init.view({num_points, n, k}));
@@ -261,25 +243,24 @@ void train_semantic_noise(models::SemanticCodec& codec, const data::Split& train
   FreezeGuard freeze(frozen);
 
   data::BatchSampler sampler(train.images.size(0), options.batch_size, seeds);
-  const int64_t spe = sampler.steps_per_epoch(), steps = options.noise_epochs * spe;
-  const std::vector<double> noise_lr(static_cast<size_t>(num_points), options.noise_lr);
-  const std::vector<double> aware_lr(static_cast<size_t>(num_points), options.aware_lr);
-  std::vector<torch::Tensor> noise_params = {codec->semantic_noise};
-  if (codec->noise_net) {
-    for (const auto& p : codec->noise_net->parameters()) noise_params.push_back(p);
-  }
-  GridAdam noise_opt(noise_params, noise_lr, AdamOptions{});
-  GridAdam aware_opt(codec->decoder_aware->parameters(), aware_lr, AdamOptions{});
+  const int64_t spe = sampler.steps_per_epoch();
+  // Delta z (and its network) at codec.noise_lr, the noise-aware decoder at codec.aware_lr.
+  StageSpec spec = codec_stage("codec_noise", options.noise_epochs * spe, options.noise_lr, num_points, options);
+  spec.params.emplace_back("semantic_noise", codec->semantic_noise);
+  if (codec->noise_net) add_named(spec.params, "noise_net.", *codec->noise_net);
+  spec.more_params.push_back({{}, std::vector<double>(static_cast<size_t>(num_points), options.aware_lr)});
+  add_named(spec.more_params.back().params, "decoder_aware.", *codec->decoder_aware);
+
   const auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
   torch::Tensor epoch_user = torch::zeros({num_points}, fopts), epoch_eve = torch::zeros({num_points}, fopts);
   torch::Tensor epoch_below = torch::zeros({num_points}, fopts), epoch_dz = torch::zeros({num_points}, fopts);
+  spec.extra = {
+      {"epoch_user", epoch_user}, {"epoch_eve", epoch_eve}, {"epoch_below", epoch_below}, {"epoch_dz", epoch_dz}};
+  torch::Tensor x;
   const auto t0 = std::chrono::steady_clock::now();
-  EpochLossCheck user_check("codec semantic-noise training", "user MSE", options.noise_lr);
-  EpochLossCheck eve_check("codec semantic-noise training", "Eve MSE", options.noise_lr);
 
-  for (int64_t step = 0; step < steps; ++step) {
-    stop_if_signalled("codec_noise", step, steps);
-    const torch::Tensor x = data::make_batch(train, sampler, seeds, step, 0.0, 0.0, device).x;
+  spec.prepare = [&](int64_t step) { x = data::make_batch(train, sampler, seeds, step, 0.0, 0.0, device).x; };
+  spec.loss_fn = [&]() -> NamedTensors {
     const torch::Tensor d = codec->encode(x);  // no graph: the encoder is frozen
     const torch::Tensor dz = codec->noise(d);
     const torch::Tensor noisy = d + dz;
@@ -290,34 +271,32 @@ void train_semantic_noise(models::SemanticCodec& codec, const data::Split& train
     torch::Tensor per_image = mse_user + options.eve_weight * torch::relu(options.eve_margin - mse_eve);
     if (options.noise_commitment > 0)
       per_image = per_image + options.noise_commitment * (noisy - e).square().mean({2, 3});
-    const torch::Tensor loss = per_image.mean(1).sum();
-    noise_opt.zero_grad(/*set_to_none=*/false);
-    aware_opt.zero_grad(/*set_to_none=*/false);
-    loss.backward();
-    noise_opt.step();
-    aware_opt.step();
-
+    return {{"loss", per_image.mean(1)},
+            {"user_mse", mse_user.detach().mean(1)},
+            {"eve_mse", mse_eve.detach().mean(1)},
+            {"eve_below_margin", (mse_eve.detach() < options.eve_margin).to(torch::kFloat32).mean(1)},
+            {"dz_rms", dz.detach().square().mean({1, 2, 3}).sqrt()}};
+  };
+  spec.after_step = [&](int64_t step, const NamedTensors& terms) {
     torch::NoGradGuard no_grad;
-    epoch_user += mse_user.mean(1);
-    epoch_eve += mse_eve.mean(1);
-    epoch_below += (mse_eve < options.eve_margin).to(torch::kFloat32).mean(1);
-    epoch_dz += dz.square().mean({1, 2, 3}).sqrt();
-    if ((step + 1) % spe == 0) {
-      user_check.check(epoch_user / spe, (step + 1) / spe);
-      eve_check.check(epoch_eve / spe, (step + 1) / spe);
-      if (options.log_progress)
-        log::info(
-            "codec noise epoch {}/{} ({:.0f} s): user MSE per b [{}], Eve MSE [{}], Eve below margin {} [{}], "
-            "|dz| rms [{}]",
-            (step + 1) / spe, options.noise_epochs, seconds_since(t0), per_point(epoch_user / spe, "{:.4f}"),
-            per_point(epoch_eve / spe, "{:.4f}"), options.eve_margin, per_point(epoch_below / spe, "{:.3f}"),
-            per_point(epoch_dz / spe, "{:.2f}"));
-      epoch_user.zero_();
-      epoch_dz.zero_();
-      epoch_eve.zero_();
-      epoch_below.zero_();
-    }
-  }
+    epoch_user += terms[1].second;
+    epoch_eve += terms[2].second;
+    epoch_below += terms[3].second;
+    epoch_dz += terms[4].second;
+    if ((step + 1) % spe != 0) return;
+    if (options.log_progress)
+      log::info(
+          "codec noise epoch {}/{} ({:.0f} s): user MSE per b [{}], Eve MSE [{}], Eve below margin {} [{}], "
+          "|dz| rms [{}]",
+          (step + 1) / spe, options.noise_epochs, seconds_since(t0), per_point(epoch_user / spe, "{:.4f}"),
+          per_point(epoch_eve / spe, "{:.4f}"), options.eve_margin, per_point(epoch_below / spe, "{:.3f}"),
+          per_point(epoch_dz / spe, "{:.2f}"));
+    epoch_user.zero_();
+    epoch_dz.zero_();
+    epoch_eve.zero_();
+    epoch_below.zero_();
+  };
+  run_stage(spec, ctx);
 }
 
 CodecDistortion evaluate_codec(models::SemanticCodec& codec, const torch::Tensor& images, int64_t batch) {

@@ -1,6 +1,10 @@
 // Training of the CLSSR semantic codec (paper Sec. IV-A): VQ-VAE pretraining of f^E, f^C
 // and g_u^D* (= Eve's decoder), then the learnable semantic noise Delta z with the
 // noise-aware user decoder under constraint (9d) G_e > G_u, and per-image distortions.
+// Both are stages of the shared stage runner (trainers/engine/stage.h), named codec_pretrain and
+// codec_noise: their loss terms go to the run's metrics.csv and TensorBoard, their checkpoints to
+// RUN_DIR/checkpoints/, and a stopped run resumes bit for bit. A point that diverges stops the
+// run (every later CLSSR step needs every bit width b).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +14,7 @@
 
 #include "datasets/loader.h"
 #include "models/semantic_codec.h"
+#include "trainers/engine/run_context.h"
 
 namespace semsec::trainers {
 
@@ -37,6 +42,9 @@ struct CodecTrainOptions {
   // which leaves nearly constant indices: the user then loses the image along with Eve).
   double noise_commitment = 1.0;
   bool log_progress = true;  // log::info lines per epoch
+  // The stage runner's logging (metrics.csv, TensorBoard) and checkpoint intervals, in steps.
+  int64_t log_every = 50;
+  int64_t checkpoint_every = 500;
 };
 
 // VQ-VAE pretraining of encoder, codebooks and decoder_plain of every grid point; seeds (one
@@ -45,7 +53,7 @@ struct CodecTrainOptions {
 // restart_every steps jump to an encoder output of the current batch. Ends with
 // decoder_aware = copy of decoder_plain and Delta z = 0.
 void pretrain_codec(models::SemanticCodec& codec, const data::Split& train, const CodecTrainOptions& options,
-                    const std::vector<uint64_t>& seeds);
+                    const std::vector<uint64_t>& seeds, RunContext& ctx);
 
 // Trains Delta z (from Philox N(0, noise_init_std^2) per seed) and decoder_aware with
 // encoder, codebooks and decoder_plain frozen: per image
@@ -54,7 +62,7 @@ void pretrain_codec(models::SemanticCodec& codec, const data::Split& train, cons
 // straight-through through the quantiser for Delta z. decoder_aware continues from its
 // current weights (pretrain_codec leaves it a copy of decoder_plain).
 void train_semantic_noise(models::SemanticCodec& codec, const data::Split& train, const CodecTrainOptions& options,
-                          const std::vector<uint64_t>& seeds);
+                          const std::vector<uint64_t>& seeds, RunContext& ctx);
 
 // Per-image MSE [G, N] (on the images' device) of the three receivers:
 //   user_plain = decode_plain(lookup(transmit_indices(x, false)))

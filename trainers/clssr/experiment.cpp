@@ -26,14 +26,15 @@ namespace semsec::trainers {
 namespace clssr {
 namespace {
 
-std::string summary_row(uint64_t seed, const std::string& method, const Env& env, const Rules& rules,
-                        const Summary& s, int64_t episodes, const AgentResult& conv) {
-  return fmt::format("{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},"
-                     "{},{},{},{}",
-                     setting_columns(seed, method, env), semsec::clssr::omega_reading_name(rules.omega), s.clssr_ksut,
-                     s.clssr_literal_ksut, s.clssr_monotone_ksut, s.reliability, s.secure, s.timely, s.eve_image_leak,
-                     s.mean_b, s.g_user, s.g_eve, s.r_u_mbps, s.reward, episodes, conv.converged_episode,
-                     conv.converged_clssr, conv.converged_reliability);
+std::string summary_row(uint64_t seed, const std::string& method, const Env& env, const Rules& rules, const Summary& s,
+                        int64_t episodes, const AgentResult& conv) {
+  return fmt::format(
+      "{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},"
+      "{},{},{},{}",
+      setting_columns(seed, method, env), semsec::clssr::omega_reading_name(rules.omega), s.clssr_ksut,
+      s.clssr_literal_ksut, s.clssr_monotone_ksut, s.reliability, s.secure, s.timely, s.eve_image_leak, s.mean_b,
+      s.g_user, s.g_eve, s.r_u_mbps, s.reward, episodes, conv.converged_episode, conv.converged_clssr,
+      conv.converged_reliability);
 }
 
 bool is_ao(Method m) { return m == Method::kAo || m == Method::kAoStat; }
@@ -46,9 +47,9 @@ void run_tau_group(const Codec& codec, const std::vector<Env>& envs, const Rules
   const auto t0 = std::chrono::steady_clock::now();
   // The evaluation tasks: the same ones after every episode, from the evaluation streams (they do
   // not depend on tau).
-  const Tasks eval = draw_tasks(codec, envs.front(), eval_tasks, agent.stay_prob,
-                                rng::kStreamSource + rng::kStreamEvalOffset, rng::kStreamLink + rng::kStreamEvalOffset,
-                                0, device);
+  const Tasks eval =
+      draw_tasks(codec, envs.front(), eval_tasks, agent.stay_prob, rng::kStreamSource + rng::kStreamEvalOffset,
+                 rng::kStreamLink + rng::kStreamEvalOffset, 0, device);
   std::vector<AgentResult> results;
   if (is_ao(method)) {
     for (const Env& env : envs) {
@@ -67,16 +68,16 @@ void run_tau_group(const Codec& codec, const std::vector<Env>& envs, const Rules
     const Env& env = envs[s];
     const AgentResult& result = results[s];
     const Summary& final_summary = result.final_summary;
-    summary_csv.row(summary_row(agent.seed, method_name, env, rules, final_summary,
-                                is_ao(method) ? 0 : agent.episodes, result));
+    summary_csv.row(
+        summary_row(agent.seed, method_name, env, rules, final_summary, is_ao(method) ? 0 : agent.episodes, result));
     log::info(
         "{:5} {:4} tau {:g}: CLSSR {:.2f} ksut/s, task reliability {:.1f}%, secure {:.1f}%, timely {:.1f}%, "
         "mean b {:.2f}{}",
         method_name, env.antennas, env.tau, final_summary.clssr_ksut, final_summary.reliability,
         100 * final_summary.secure, 100 * final_summary.timely, final_summary.mean_b,
         is_ao(method) ? ""
-                      : fmt::format(", converged after {} episodes (CLSSR {}, reliability {})", result.converged_episode,
-                                    result.converged_clssr, result.converged_reliability));
+                      : fmt::format(", converged after {} episodes (CLSSR {}, reliability {})",
+                                    result.converged_episode, result.converged_clssr, result.converged_reliability));
   }
   log::info("{} {}: {} noise factor(s) in {:.1f} s", method_name, envs.front().antennas, envs.size(), secs);
 }
@@ -139,7 +140,9 @@ link::LinkConfig setting_link(const link::LinkConfig& base_link, const Setting& 
 }  // namespace clssr
 
 void check_clssr_config(const config::Config& cfg) {
-  if (cfg.was_given("channel.num_rx")) {
+  // A config.yaml that semsec wrote (the one a resumed run reads) holds every key, this one at its
+  // default (2): only another value is a setting that clssr.antennas would silently override.
+  if (cfg.was_given("channel.num_rx") && cfg.get_int("channel.num_rx") != clssr::default_clssr_link().num_rx) {
     fail("channel.num_rx: not used by semsec clssr ({}); clssr.antennas chooses mimo (2) or miso (1)",
          cfg.origin("channel.num_rx"));
   }
@@ -169,8 +172,11 @@ int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Devi
   const link::LinkConfig base_link = link_config(cfg);
   const clssr::Rules rules = clssr::rules_from_config(cfg);
 
-  const clssr::Codec codec = clssr::build_codec(cfg, rules, run_dir, device);
-  const clssr::AgentSettings agent = clssr::agent_settings(cfg);
+  RunContext ctx = open_run(run_dir, device, options.resume, /*tensorboard=*/false);
+  ctx.resume_command = options.resume_command;
+  const clssr::Codec codec = clssr::build_codec(cfg, rules, ctx);
+  clssr::AgentSettings agent = clssr::agent_settings(cfg);
+  agent.resume_command = options.resume_command;
   const int64_t eval_tasks = cfg.get_int("eval.tasks");
   const auto seed = static_cast<uint64_t>(cfg.get_int("seed"));
 

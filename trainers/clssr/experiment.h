@@ -69,6 +69,10 @@ config::Schema clssr_schema();
 struct ClssrOptions {
   std::string python;      // python with matplotlib for the figures ("" = none)
   std::string source_dir;  // repository root (scripts/plot_clssr.py)
+  // Continue an interrupted run: the codec stages resume from RUN_DIR/checkpoints (or are skipped
+  // when complete); the agents, which keep no checkpoint, train again from the start.
+  bool resume = false;
+  std::string resume_command;  // shown when a signal stops the run ("semsec clssr --resume DIR")
 };
 
 // The rules of a clssr configuration that involve several keys (antennas vs channel.num_rx, a
@@ -77,7 +81,7 @@ struct ClssrOptions {
 // clssr_schema() runs it as a check whenever a configuration is loaded.
 void check_clssr_config(const config::Config& cfg);
 
-// Runs the experiment; run_dir exists and holds config.yaml. Returns 0.
+// Runs (or resumes) the experiment; run_dir exists and holds config.yaml. Returns 0.
 int run_clssr(const config::Config& cfg, const std::string& run_dir, torch::Device device, const ClssrOptions& options);
 
 }  // namespace semsec::trainers

@@ -7,9 +7,15 @@
 namespace semsec::trainers {
 
 GridAdam::GridAdam(std::vector<torch::Tensor> params, const std::vector<double>& lr, AdamOptions options)
-    : params_(std::move(params)), options_(options) {
+    : GridAdam(std::vector<ParamGroup>{ParamGroup{std::move(params), lr}}, options) {}
+
+GridAdam::GridAdam(const std::vector<ParamGroup>& groups, AdamOptions options) : options_(options) {
+  for (const ParamGroup& group : groups) {
+    params_.insert(params_.end(), group.params.begin(), group.params.end());
+    group_end_.push_back(params_.size());
+  }
   if (params_.empty()) fail("GridAdam: no parameters to optimise");
-  const auto num_points = static_cast<int64_t>(lr.size());
+  const auto num_points = static_cast<int64_t>(groups.front().lr.size());
   const auto device = params_.front().device();
   for (const auto& p : params_) {
     TORCH_CHECK(p.scalar_type() == params_.front().scalar_type(), "GridAdam: all parameters must share one dtype");
@@ -22,7 +28,11 @@ GridAdam::GridAdam(std::vector<torch::Tensor> params, const std::vector<double>&
     exp_avg_.push_back(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
     exp_avg_sq_.push_back(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
   }
-  lr_ = torch::tensor(lr, torch::kFloat64).to(device);
+  for (const ParamGroup& group : groups) {
+    TORCH_CHECK(static_cast<int64_t>(group.lr.size()) == num_points, "GridAdam: a parameter group has ",
+                group.lr.size(), " learning rates; expected one per grid point (", num_points, ")");
+    lr_.push_back(torch::tensor(group.lr, torch::kFloat64).to(device));
+  }
   step_ = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
 }
 
@@ -40,8 +50,20 @@ void GridAdam::zero_grad(bool set_to_none) {
 void GridAdam::step() {
   torch::NoGradGuard no_grad;
   step_.add_(1.0);  // on the device: the kernels read it, so a captured graph replays with fresh bias corrections
-  kernels::adam_step(params_, exp_avg_, exp_avg_sq_, lr_, step_, active_,
-                     kernels::AdamHyper{options_.beta1, options_.beta2, options_.eps});
+  const kernels::AdamHyper hyper{options_.beta1, options_.beta2, options_.eps};
+  if (lr_.size() == 1) {
+    kernels::adam_step(params_, exp_avg_, exp_avg_sq_, lr_.front(), step_, active_, hyper);
+    return;
+  }
+  size_t begin = 0;
+  for (size_t i = 0; i < lr_.size(); ++i) {
+    const auto first = static_cast<std::ptrdiff_t>(begin), last = static_cast<std::ptrdiff_t>(group_end_[i]);
+    const std::vector<torch::Tensor> params(params_.begin() + first, params_.begin() + last);
+    std::vector<torch::Tensor> avg(exp_avg_.begin() + first, exp_avg_.begin() + last);
+    std::vector<torch::Tensor> avg_sq(exp_avg_sq_.begin() + first, exp_avg_sq_.begin() + last);
+    if (!params.empty()) kernels::adam_step(params, avg, avg_sq, lr_[i], step_, active_, hyper);
+    begin = group_end_[i];
+  }
 }
 
 std::vector<torch::Tensor> GridAdam::state_tensors() const {

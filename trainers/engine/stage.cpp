@@ -22,11 +22,19 @@ std::string stage_checkpoint_path(const std::string& run_dir, const std::string&
 
 namespace {
 
+// Every trainable parameter of the stage: `params`, then each group of `more_params`.
+NamedTensors all_params(const StageSpec& spec) {
+  NamedTensors out = spec.params;
+  for (const StageSpec::Group& group : spec.more_params)
+    out.insert(out.end(), group.params.begin(), group.params.end());
+  return out;
+}
+
 void save_stage(const StageSpec& spec, const GridAdam& opt, const DivergenceGuard& guard, int64_t step,
                 const std::string& path) {
   TensorMap m;
   guard.save(m);
-  for (const auto& [name, t] : spec.params) m["param." + name] = t;
+  for (const auto& [name, t] : all_params(spec)) m["param." + name] = t;
   for (const auto& [name, t] : spec.extra) m["extra." + name] = t;
   const auto names = opt.state_names();
   const auto states = opt.state_tensors();
@@ -39,7 +47,7 @@ void save_stage(const StageSpec& spec, const GridAdam& opt, const DivergenceGuar
 int64_t load_stage(const StageSpec& spec, GridAdam& opt, DivergenceGuard& guard, const std::string& path) {
   const TensorMap m = load_tensors(path);
   guard.load(m, path);
-  for (const auto& [name, t] : spec.params) restore_tensor(m, "param." + name, t, path);
+  for (const auto& [name, t] : all_params(spec)) restore_tensor(m, "param." + name, t, path);
   for (const auto& [name, t] : spec.extra) restore_tensor(m, "extra." + name, t, path);
   const auto names = opt.state_names();
   const auto states = opt.state_tensors();
@@ -104,8 +112,8 @@ int64_t resume_stage(const StageSpec& spec, GridAdam& opt, DivergenceGuard& guar
 
 // The divergence review of a step that is logged or saved: freezes the points whose loss blew up
 // or went non-finite, records their status, and fails when no point is left training.
-void review_step(const StageSpec& spec, const NamedTensors& terms, int64_t done, bool log_now,
-                 const std::string& ckpt, DivergenceGuard& guard, StageLoop& loop, RunContext& ctx) {
+void review_step(const StageSpec& spec, const NamedTensors& terms, int64_t done, bool log_now, const std::string& ckpt,
+                 DivergenceGuard& guard, StageLoop& loop, RunContext& ctx) {
   const size_t num_points = loop.best.size();
   const torch::Tensor loss = terms.front().second.detach().to(torch::kCPU, torch::kFloat64).reshape({-1});
   const std::vector<double> loss_host(loss.data_ptr<double>(), loss.data_ptr<double>() + loss.numel());
@@ -122,6 +130,15 @@ void review_step(const StageSpec& spec, const NamedTensors& terms, int64_t done,
     }
   }
   record_status(guard, spec.name, ctx);
+  if (spec.every_point_needed) {
+    for (size_t g = 0; g < num_points; ++g) {
+      if (guard.diverged_at()[g] > 0)
+        fail(
+            "stage {}: {}; every grid point of this stage is needed, so the run stops. Lower the learning rate or "
+            "check the data",
+            spec.name, guard.describe(static_cast<int64_t>(g)));
+    }
+  }
   if (guard.all_frozen()) {
     std::string why;
     for (size_t g = 0; g < num_points; ++g) why += "; " + guard.describe(static_cast<int64_t>(g));
@@ -157,9 +174,14 @@ void log_step(const StageSpec& spec, const NamedTensors& terms, int64_t done, Ru
 }  // namespace
 
 void run_stage(const StageSpec& spec, RunContext& ctx) {
-  std::vector<torch::Tensor> params;
-  for (const auto& [name, t] : spec.params) params.push_back(t);
-  GridAdam opt(params, spec.lr, spec.adam);
+  std::vector<ParamGroup> groups(1);
+  for (const auto& [name, t] : spec.params) groups[0].params.push_back(t);
+  groups[0].lr = spec.lr;
+  for (const StageSpec::Group& group : spec.more_params) {
+    groups.push_back(ParamGroup{{}, group.lr});
+    for (const auto& [name, t] : group.params) groups.back().params.push_back(t);
+  }
+  GridAdam opt(groups, spec.adam);
   const auto num_points = static_cast<size_t>(opt.num_points());
   ctx.point_status.resize(num_points, "ok");
   std::vector<bool> frozen(num_points);
@@ -190,6 +212,7 @@ void run_stage(const StageSpec& spec, RunContext& ctx) {
     if (spec.prepare) spec.prepare(step);
     const auto one_step = [&] { return train_step(opt, spec.loss_fn, graphed != nullptr, &guard); };
     NamedTensors terms = graphed ? graphed->run(one_step) : one_step();
+    if (spec.after_step) spec.after_step(step, terms);
     terms.insert(terms.end(), inner_terms.begin(), inner_terms.end());
     const int64_t done = step + 1;
     const bool log_now = done % spec.log_every == 0 || done == spec.total_steps;

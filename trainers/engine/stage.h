@@ -35,6 +35,14 @@ struct StageSpec {
   NamedTensors params;     // trainable, each [G, ...]
   NamedTensors extra;      // further state saved with the stage (e.g. frozen weights), restored on resume
   std::vector<double> lr;  // per grid point
+  // Further trainable parameters with learning rates of their own (one per grid point), stepped by
+  // the same optimizer (e.g. the CLSSR noise stage: Delta z at codec.noise_lr next to the user's
+  // decoder at codec.aware_lr).
+  struct Group {
+    NamedTensors params;
+    std::vector<double> lr;
+  };
+  std::vector<Group> more_params;
   AdamOptions adam;
   // Host-side work of step `step`, run before it: the batch into the stage's buffers and the
   // channel counter set.
@@ -46,6 +54,14 @@ struct StageSpec {
   // (the stage's optimizer sees none of its parameters; its state belongs in `extra` so a resume
   // continues it). The terms it returns, each [G], are logged after the step's own.
   std::function<NamedTensors(int64_t step)> inner;
+  // Work after step `step`'s update, given the step's terms, and before the step is reviewed,
+  // logged or saved (state it changes belongs in `params` or `extra`, so a resume continues it):
+  // e.g. the CLSSR codebook's dead-code restarts, and per-epoch statistics.
+  std::function<void(int64_t step, const NamedTensors& terms)> after_step;
+  // The points are parts of one result, not results of their own (the CLSSR codec: every later
+  // step needs every bit width): a point that diverges fails the stage instead of being frozen
+  // and left out.
+  bool every_point_needed = false;
   // Capture the step (loss_fn, backward, Adam) as a CUDA graph and replay it (GraphedStep);
   // needs `prepare` and a CUDA device. Config key train.cuda_graph.
   bool cuda_graph = false;
