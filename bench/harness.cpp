@@ -90,7 +90,7 @@ std::vector<uint64_t> seeds_for(int64_t g) {
 }
 
 kernels::IsacLinkParams link_params() {
-  return trainers::link_params_from_config(config::Config::defaults(trainers::isac_schema()));
+  return trainers::isac_link_params(trainers::isac_settings(config::Config::defaults(trainers::isac_schema())));
 }
 
 std::vector<torch::Tensor> aten_channel(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,

@@ -289,7 +289,7 @@ TEST_F(SsIsacEval, PluggedSendsZPlusDeltaAndDecryptOnlyDecryptsTheUnencryptedSig
   const data::Split test = data::load_split(path("data"), "test");
   const std::vector<uint64_t> seeds{7};
   const data::Batch b = data::eval_batch(test, 0, 48, seeds, -20 * kDeg, 20 * kDeg, torch::kCPU);
-  kernels::IsacLinkParams p = link_params_from_config(cfg);
+  kernels::IsacLinkParams p = isac_link_params(isac_settings(cfg));
   p.eval = true;
   const torch::Tensor seeds_t = torch::tensor({int64_t{7}}), counter = torch::zeros({1}, torch::kInt64);
   auto& m = exp.model();

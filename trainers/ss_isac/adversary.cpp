@@ -33,7 +33,7 @@ torch::Tensor population_privacy(const torch::Tensor& l, int64_t members, const 
 }
 
 torch::Tensor IsacExperiment::frame_keys(int64_t step, int64_t batch, bool eval, uint64_t secret) const {
-  const int64_t bits = cfg_.get_int("keyed.bits");
+  const int64_t bits = settings_.keyed.bits;
   if (step < 0 || step > int64_t{UINT32_MAX}) fail("frame_keys: step {} is outside the key stream's counters", step);
   const auto g_count = grid_.size();
   torch::Tensor keys = torch::empty({g_count, batch, bits}, torch::kFloat32);
@@ -69,9 +69,9 @@ void IsacExperiment::train_minmax(const std::string& stage, models::PairedArn& a
                                   bool confusion) {
   const int64_t step_offset = isac_stage(stage).counter;
   set_trainable(*model_, false);
-  const int64_t members = cfg_.get_int("minmax.population"), k = cfg_.get_int("minmax.eve_steps");
-  const std::string how = cfg_.get_string("minmax.aggregate");
-  const double temperature = cfg_.get_float("minmax.temperature");
+  const int64_t members = settings_.minmax.population, k = settings_.minmax.eve_steps;
+  const std::string how = settings_.minmax.aggregate;
+  const double temperature = settings_.minmax.temperature;
   StageSpec spec = stage_spec(stage);
   spec.cuda_graph = false;  // the Eves' updates run eagerly between the ARN's steps
   if (spec.total_steps * k > kEveHalf) {
@@ -82,15 +82,9 @@ void IsacExperiment::train_minmax(const std::string& stage, models::PairedArn& a
   }
   // Every member starts from P_Eve or (members after the first) its own initialisation; a resumed
   // stage restores them from `extra` below.
-  {
-    torch::NoGradGuard no_grad;
-    const auto src = eve_wb_->parameters();
-    const auto dst = eves->parameters();
-    for (size_t i = 0; i < src.size(); ++i)
-      dst[i].view({grid_.size(), members, -1}).select(1, 0).copy_(src[i].view({grid_.size(), -1}));
-  }
+  models::copy_into_rows(*eve_wb_, *eves, members, 0, 1);
   GridAdam eve_opt(eves->parameters(),
-                   std::vector<double>(static_cast<size_t>(grid_.size() * members), cfg_.get_float("minmax.eve_lr")),
+                   std::vector<double>(static_cast<size_t>(grid_.size() * members), settings_.minmax.eve_lr),
                    spec.adam);
   for (const auto& item : eves->named_parameters()) spec.extra.emplace_back("eve." + item.key(), item.value());
   const auto names = eve_opt.state_names();

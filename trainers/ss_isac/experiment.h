@@ -20,8 +20,9 @@
 #include "models/security.h"
 #include "trainers/engine/stage.h"
 #include "trainers/ss_isac/grid.h"
-#include "trainers/ss_isac/stages.h"
 #include "trainers/ss_isac/losses.h"
+#include "trainers/ss_isac/settings.h"
+#include "trainers/ss_isac/stages.h"
 
 namespace semsec::trainers {
 
@@ -47,12 +48,13 @@ struct SummaryRow {
 std::string summary_header();
 std::string summary_line(const SummaryRow& r);
 
-// The system's sizes from the configuration (input_dim: pixels per image of the data).
-models::GsIsacSizes gs_isac_sizes(const config::Config& cfg, int64_t input_dim = 784);
+// The system's sizes (input_dim: pixels per image of the data).
+models::GsIsacSizes gs_isac_sizes(const IsacSettings& s, int64_t input_dim = 784);
 // The ARN pair's sizes for the system's latent size.
-models::ArnSizes arn_sizes(const config::Config& cfg);
-
-kernels::IsacLinkParams link_params_from_config(const config::Config& cfg);
+models::ArnSizes arn_sizes(const IsacSettings& s);
+// The ISAC link's parameters (channel.*, model.num_antennas and the azimuth range); fails naming
+// the beamformer when its mean gain over the range is zero.
+kernels::IsacLinkParams isac_link_params(const IsacSettings& s);
 
 // Loads an exported ARN pair (`semsec export`, read once) into every module of `arns`,
 // checking every tensor.
@@ -66,8 +68,9 @@ class IsacExperiment {
   std::vector<SummaryRow> evaluate_general();
 
   // Security stages (Sec. III): Eve's classifier P_Eve and the black-box substitute trained on
-  // unplugged signals (and, with eve.clean_ceiling, P_Eve's architecture on the clean codewords); ARN pairs trained against each with the composite loss (eq. 25-29);
-  // an adaptive Eve retrained on the encrypted signals of the white-box ARNs.
+  // unplugged signals (and, with eve.clean_ceiling, P_Eve's architecture on the clean codewords); ARN pairs trained
+  // against each with the composite loss (eq. 25-29); an adaptive Eve retrained on the encrypted signals of the
+  // white-box ARNs.
   void train_eves();
   void train_arns();
   void train_adaptive_eve();
@@ -103,6 +106,7 @@ class IsacExperiment {
   const Grid& grid() const { return grid_; }
   const std::vector<GridPoint>& points() const { return grid_.points(); }
   const config::Config& config() const { return cfg_; }
+  const IsacSettings& settings() const { return settings_; }
   const kernels::IsacLinkParams& link_params() const { return channel_.params(); }
   const data::Split& train_split() const { return train_; }
   const data::Split& test_split() const { return test_; }
@@ -179,6 +183,7 @@ class IsacExperiment {
   Encryption encryption_;
 
   const config::Config& cfg_;
+  const IsacSettings settings_;  // cfg_ read once
   Grid grid_;
   RunContext& ctx_;
   data::Split train_, test_;

@@ -28,8 +28,9 @@ namespace {
 
 // What describes the architecture and the run, apart from the per-point values.
 std::map<std::string, std::string> run_metadata(const config::Config& cfg) {
-  const int64_t latent = cfg.get_int("model.latent_dim");
-  const models::ArnSizes arn = arn_sizes(cfg);
+  const IsacSettings s = isac_settings(cfg);
+  const int64_t latent = s.model.latent_dim;
+  const models::ArnSizes arn = arn_sizes(s);
   auto list = [](const std::vector<int64_t>& v) {
     std::string s = "[";
     for (size_t i = 0; i < v.size(); ++i) s += fmt::format("{}{}", i ? "," : "", v[i]);
@@ -43,10 +44,10 @@ std::map<std::string, std::string> run_metadata(const config::Config& cfg) {
       {"arn.enc", list({latent, arn.enc_h1, arn.enc_h2, latent})},
       {"arn.dec_bs", list({2 * latent, arn.dec_bs_h1, arn.dec_bs_h2, 2 * latent})},
       {"arn.dec_ue", list({2 * latent, arn.dec_ue_h1, arn.dec_ue_h2, 2 * latent})},
-      {"base.bs_hidden", std::to_string(cfg.get_int("model.bs_hidden"))},
-      {"base.ue_hidden", std::to_string(cfg.get_int("model.ue_hidden"))},
-      {"base.feature_dim", std::to_string(cfg.get_int("model.feature_dim"))},
-      {"eve.hidden", list(cfg.get_int_list("eve.hidden"))},
+      {"base.bs_hidden", std::to_string(s.model.bs_hidden)},
+      {"base.ue_hidden", std::to_string(s.model.ue_hidden)},
+      {"base.feature_dim", std::to_string(s.model.feature_dim)},
+      {"eve.hidden", list(s.eve.hidden)},
       {"config_yaml", cfg.to_yaml()},
   };
 }
@@ -143,7 +144,7 @@ ExportResult write_export(const NamedTensorList& tensors, const std::map<std::st
 
 std::map<std::string, std::string> export_metadata(const std::string& run_dir) {
   const config::Config cfg = config::Config::load(isac_schema(), fs::join(run_dir, "config.yaml"), {});
-  const int64_t latent = cfg.get_int("model.latent_dim");
+  const int64_t latent = isac_settings(cfg).model.latent_dim;
   std::map<std::string, std::string> meta = run_metadata(cfg);
   add_point_metadata(meta, grid_columns(Grid(cfg, {point_from_config(cfg)})), latent);
   // A sweep ensemble: per-point values (index g of the leading grid dimension) as comma lists.
@@ -226,16 +227,16 @@ namespace {
 
 // Fixed inputs and semsec's outputs of every exported network at every point ([G, 4, ...]), from
 // semsec's own modules loaded with the exported weights.
-NamedTensorList check_vectors(const NamedTensorList& grid, const config::Config& cfg,
+NamedTensorList check_vectors(const NamedTensorList& grid, const IsacSettings& s,
                               const std::map<std::string, std::string>& meta, bool include_all, int64_t num_points) {
   torch::NoGradGuard no_grad;
-  const int64_t latent = cfg.get_int("model.latent_dim");
+  const int64_t latent = s.model.latent_dim;
   const std::vector<uint64_t> seeds(static_cast<size_t>(num_points), 0);
-  models::PairedArn arn(seeds, arn_sizes(cfg));
+  models::PairedArn arn(seeds, arn_sizes(s));
   load_into(*arn, grid, "arn.");
   Encryption encryption;
-  encryption.projection = cfg.get_string("security.power_constraint") == "projection";
-  encryption.equal_power = cfg.get_bool("security.equal_power");
+  encryption.projection = s.security.projection;
+  encryption.equal_power = s.security.equal_power;
   std::vector<float> psr;
   for (int64_t g = 0; g < num_points; ++g) {
     const double psr_db = std::strtod(nth_item(meta.at("psr_db"), static_cast<size_t>(g)).c_str(), nullptr);
@@ -256,10 +257,9 @@ NamedTensorList check_vectors(const NamedTensorList& grid, const config::Config&
   for (const auto& [name, t] : grid) {
     if (name == "base.se.fc0.weight") input_dim = t.size(1);
   }
-  models::GsIsac base(seeds, gs_isac_sizes(cfg, input_dim));
+  models::GsIsac base(seeds, gs_isac_sizes(s, input_dim));
   load_into(*base, grid, "base.");
-  models::EveClassifier eve(seeds, 2 * latent, cfg.get_int_list("eve.hidden"), cfg.get_int("eve.num_classes"),
-                            models::kInitEveWhitebox);
+  models::EveClassifier eve(seeds, 2 * latent, s.eve.hidden, s.eve.num_classes, models::kInitEveWhitebox);
   load_into(*eve, grid, "eve.");
   const torch::Tensor x = torch::rand({1, b, input_dim}, gen).expand({num_points, b, input_dim});
   check.insert(check.end(), {{"base.x", x},
@@ -273,7 +273,8 @@ NamedTensorList check_vectors(const NamedTensorList& grid, const config::Config&
 }
 
 // Point g's weights as nn.Sequential / nn.Linear name them:
-// <module>.<network>.fc<i>.{weight [in, out], bias [1, out]} -> <module>.<network>.<2 i>.{weight [out, in], bias [out]}.
+// <module>.<network>.fc<i>.{weight [in, out], bias [1, out]} -> <module>.<network>.<2 i>.{weight [out, in], bias
+// [out]}.
 NamedTensorList torch_layout(const NamedTensorList& grid, int64_t g) {
   NamedTensorList tensors;
   for (const auto& [name, t] : grid) {
@@ -290,7 +291,7 @@ NamedTensorList torch_layout(const NamedTensorList& grid, int64_t g) {
 // Point g's metadata: the layout, the activations, the run's configuration and its own values.
 std::map<std::string, std::string> torch_layout_metadata(const NamedTensorList& grid,
                                                          const std::map<std::string, std::string>& meta,
-                                                         const config::Config& cfg, int64_t g) {
+                                                         const IsacSettings& s, int64_t g) {
   std::map<std::string, std::string> m{
       {"format", "semsec-weights-torch-1"},
       {"semsec_version", SEMSEC_VERSION},
@@ -299,12 +300,13 @@ std::map<std::string, std::string> torch_layout_metadata(const NamedTensorList& 
        "(Linear layers at 0, 2, 4, ...) and the network's output activation last (see 'activations')"},
       {"point", std::to_string(g)},
       {"config_yaml", meta.at("config_yaml")},
-      {"power_constraint", cfg.get_string("security.power_constraint")},
-      {"equal_power", cfg.get_bool("security.equal_power") ? "true" : "false"}};
+      {"power_constraint", s.security.power_constraint},
+      {"equal_power", s.security.equal_power ? "true" : "false"}};
   std::string acts;
   for (const auto& [name, t] : grid) {
     const std::string net = name.substr(0, name.rfind(".fc"));
-    if (name.ends_with(".fc0.weight")) acts += fmt::format("{}{}={}", acts.empty() ? "" : ",", net, out_activation(net));
+    if (name.ends_with(".fc0.weight"))
+      acts += fmt::format("{}{}={}", acts.empty() ? "" : ",", net, out_activation(net));
   }
   m["activations"] = acts;
   for (const char* k : {"seed", "train_snr_db", "psr_db", "tau", "gamma_sen", "gamma_com", "lambda_pow", "lambda_sen",
@@ -324,16 +326,17 @@ std::vector<ExportResult> export_run_torch(const std::string& run_dir, const std
   if (point >= num_points) {
     fail("semsec export --point {}: {} has {} grid point(s) (0-{})", point, run_dir, num_points, num_points - 1);
   }
-  const config::Config cfg = config::Config::load(isac_schema(), fs::join(run_dir, "config.yaml"), {});
-  const NamedTensorList check = check_vectors(grid, cfg, meta, include_all, num_points);
+  const IsacSettings s = isac_settings(config::Config::load(isac_schema(), fs::join(run_dir, "config.yaml"), {}));
+  const NamedTensorList check = check_vectors(grid, s, meta, include_all, num_points);
   std::vector<ExportResult> results;
   for (int64_t g = std::max<int64_t>(point, 0); g < (point >= 0 ? point + 1 : num_points); ++g) {
-    const std::map<std::string, std::string> m = torch_layout_metadata(grid, meta, cfg, g);
+    const std::map<std::string, std::string> m = torch_layout_metadata(grid, meta, s, g);
     const std::string base = point >= 0 || num_points == 1 ? out_base : fmt::format("{}_p{}", out_base, g);
     results.push_back(write_export(torch_layout(grid, g), m, base));
     NamedTensorList point_check;
     for (const auto& [name, t] : check) point_check.emplace_back(name, t[g].contiguous());
-    write_safetensors(base + ".check.safetensors", point_check, {{"point", std::to_string(g)}, {"psr_db", m.at("psr_db")}});
+    write_safetensors(base + ".check.safetensors", point_check,
+                      {{"point", std::to_string(g)}, {"psr_db", m.at("psr_db")}});
   }
   return results;
 }
@@ -351,9 +354,8 @@ ExportResult export_experiment(IsacExperiment& exp, const std::string& out_base,
     take(*exp.model(), "base");
     take(*exp.eve_whitebox(), "eve");
   }
-  const config::Config& cfg = exp.config();
-  std::map<std::string, std::string> meta = run_metadata(cfg);
-  add_point_metadata(meta, grid_columns(exp.grid()), cfg.get_int("model.latent_dim"));
+  std::map<std::string, std::string> meta = run_metadata(exp.config());
+  add_point_metadata(meta, grid_columns(exp.grid()), exp.settings().model.latent_dim);
   return write_export(tensors, meta, out_base);
 }
 

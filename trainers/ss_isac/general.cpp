@@ -19,39 +19,34 @@ constexpr double kDeg = std::numbers::pi / 180.0;
 
 }  // namespace
 
-models::GsIsacSizes gs_isac_sizes(const config::Config& cfg, int64_t input_dim) {
-  models::GsIsacSizes sizes;
+models::GsIsacSizes gs_isac_sizes(const IsacSettings& s, int64_t input_dim) {
+  models::GsIsacSizes sizes = s.model;
   sizes.input_dim = input_dim;
-  sizes.latent_dim = cfg.get_int("model.latent_dim");
-  sizes.feature_dim = cfg.get_int("model.feature_dim");
-  sizes.bs_hidden = cfg.get_int("model.bs_hidden");
-  sizes.ue_hidden = cfg.get_int("model.ue_hidden");
   return sizes;
 }
 
-models::ArnSizes arn_sizes(const config::Config& cfg) {
+models::ArnSizes arn_sizes(const IsacSettings& s) {
   models::ArnSizes sizes;
-  sizes.latent_dim = cfg.get_int("model.latent_dim");
+  sizes.latent_dim = s.model.latent_dim;
   return sizes;
 }
 
-kernels::IsacLinkParams link_params_from_config(const config::Config& cfg) {
+kernels::IsacLinkParams isac_link_params(const IsacSettings& s) {
   kernels::IsacLinkParams p;
-  p.num_antennas = cfg.get_int("model.num_antennas");
-  p.w = kernels::make_beamformer(cfg.get_string("channel.beamformer"), p.num_antennas,
-                                 cfg.get_float("channel.steer_deg"),
-                                 {cfg.get_float("data.phi_min_deg"), cfg.get_float("data.phi_max_deg")});
-  p.alpha = {cfg.get_float("channel.alpha_re"), cfg.get_float("channel.alpha_im")};
-  p.alpha_random_phase = cfg.get_string("channel.alpha_phase") == "random";
-  p.si_residual_power = cfg.get_float("channel.si_residual_power");
-  p.eve_snr_offset_db = cfg.get_float("channel.eve_snr_offset_db");
-  const double lo = cfg.get_float("data.phi_min_deg") * kDeg, hi = cfg.get_float("data.phi_max_deg") * kDeg;
+  p.num_antennas = s.num_antennas;
+  p.w = kernels::make_beamformer(s.channel.beamformer, p.num_antennas, s.channel.steer_deg,
+                                 {s.data.phi_min_deg, s.data.phi_max_deg});
+  p.alpha = {s.channel.alpha_re, s.channel.alpha_im};
+  p.alpha_random_phase = s.channel.alpha_phase == "random";
+  p.si_residual_power = s.channel.si_residual_power;
+  p.eve_snr_offset_db = s.channel.eve_snr_offset_db;
+  const double lo = s.data.phi_min_deg * kDeg, hi = s.data.phi_max_deg * kDeg;
   p.ref_gain_bs = kernels::mean_sensing_gain(p, lo, hi);
   if (!(p.ref_gain_bs > 0)) {
     fail(
         "channel: the beamformer '{}' has zero mean gain towards the azimuth range [{}, {}] deg; the sensing SNR is "
         "undefined",
-        cfg.get_string("channel.beamformer"), cfg.get_float("data.phi_min_deg"), cfg.get_float("data.phi_max_deg"));
+        s.channel.beamformer, s.data.phi_min_deg, s.data.phi_max_deg);
   }
   return p;
 }
@@ -84,54 +79,54 @@ void load_arn_weights(const std::string& path, const std::vector<torch::nn::Modu
 }
 
 IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint> points, RunContext& ctx)
-    : cfg_(cfg), grid_(cfg, std::move(points)), ctx_(ctx) {
+    : cfg_(cfg), settings_(isac_settings(cfg)), grid_(cfg, std::move(points)), ctx_(ctx) {
   cfg.check();  // the schema's cross-key rules (phi range, data files), as Config::load runs them
-  phi_lo_ = cfg.get_float("data.phi_min_deg") * kDeg;
-  phi_hi_ = cfg.get_float("data.phi_max_deg") * kDeg;
+  const IsacSettings& s = settings_;
+  phi_lo_ = s.data.phi_min_deg * kDeg;
+  phi_hi_ = s.data.phi_max_deg * kDeg;
 
-  const std::string root = cfg.get_string("data.root");
-  train_ = data::load_split(root, "train", cfg.get_int("data.train_limit"));
-  test_ = data::load_split(root, "test", cfg.get_int("data.test_limit"));
+  train_ = data::load_split(s.data.root, "train", s.data.train_limit);
+  test_ = data::load_split(s.data.root, "test", s.data.test_limit);
   // The data set is small: keep it on the training device so batches are gathered there.
   train_.images = train_.images.to(ctx.device);
   train_.labels = train_.labels.to(ctx.device);
   test_.images = test_.images.to(ctx.device);
   test_.labels = test_.labels.to(ctx.device);
 
-  const models::GsIsacSizes sizes = gs_isac_sizes(cfg, train_.rows * train_.cols);
+  const models::GsIsacSizes sizes = gs_isac_sizes(s, train_.rows * train_.cols);
   model_ = models::GsIsac(grid_.seeds(), sizes);
   model_->to(ctx.device);
 
-  channel_ = models::IsacChannel(link_params_from_config(cfg), grid_.seeds(), ctx.device);
+  channel_ = models::IsacChannel(isac_link_params(s), grid_.seeds(), ctx.device);
   train_snr_t_ = grid_.tensor("train.snr_db", ctx.device);
 
-  const int64_t batch = cfg.get_int("train.batch_size");
+  const int64_t batch = s.train.batch_size;
   if (batch > train_.images.size(0)) {
     fail("train.batch_size ({}) is larger than the training set ({} samples)", batch, train_.images.size(0));
   }
   sampler_ = std::make_shared<data::BatchSampler>(train_.images.size(0), batch, grid_.seeds());
-  cuda_graph_ = cfg.get_bool("train.cuda_graph") && ctx.device.is_cuda();  // a CPU run steps eagerly
+  cuda_graph_ = s.train.cuda_graph && ctx.device.is_cuda();  // a CPU run steps eagerly
   // A process-wide cuBLAS switch, set by every experiment so one run never inherits another's.
   if (ctx.device.is_cuda()) {
-    at::globalContext().setAllowTF32CuBLAS(cfg.get_bool("train.tf32"));
-  } else if (cfg.get_bool("train.tf32")) {
+    at::globalContext().setAllowTF32CuBLAS(s.train.tf32);
+  } else if (s.train.tf32) {
     log::info("train.tf32: the run is on {}, where it has no effect", ctx.device.str());
   }
 
-  if (cfg.get_bool("security.enabled")) {
+  if (s.security.enabled) {
     std::vector<float> tau;  // eq. 26, per point
     for (const auto& p : grid_.points()) tau.push_back(static_cast<float>(psr_to_tau(p.psr_db, sizes.latent_dim)));
     tau_ = torch::tensor(tau, torch::kFloat32).to(ctx.device);
-    encryption_.projection = cfg.get_string("security.power_constraint") == "projection";
-    encryption_.equal_power = cfg.get_bool("security.equal_power");
-    const models::ArnSizes arn = arn_sizes(cfg);
-    const int64_t y_dim = 2 * sizes.latent_dim, k = cfg.get_int("eve.num_classes");
-    const auto& hidden = cfg.get_int_list("eve.hidden");
-    const auto& sub_hidden = cfg.get_int_list("eve.substitute_hidden");
+    encryption_.projection = s.security.projection;
+    encryption_.equal_power = s.security.equal_power;
+    const models::ArnSizes arn = arn_sizes(s);
+    const int64_t y_dim = 2 * sizes.latent_dim, k = s.eve.num_classes;
+    const auto& hidden = s.eve.hidden;
+    const auto& sub_hidden = s.eve.substitute_hidden;
     eve_wb_ = models::EveClassifier(grid_.seeds(), y_dim, hidden, k, models::kInitEveWhitebox);
     eve_bb_ = models::EveClassifier(grid_.seeds(), y_dim, sub_hidden, k, models::kInitEveSubstitute);
     eve_adapt_ = models::EveClassifier(grid_.seeds(), y_dim, hidden, k, models::kInitEveAdaptive);
-    if (cfg.get_bool("eve.clean_ceiling")) {
+    if (s.eve.clean_ceiling) {
       eve_clean_ = models::EveClassifier(grid_.seeds(), sizes.latent_dim, hidden, k, models::kInitEveClean);
       eve_clean_->to(ctx.device);
     }
@@ -140,9 +135,8 @@ IsacExperiment::IsacExperiment(const config::Config& cfg, std::vector<GridPoint>
     std::vector<uint64_t> bb_seeds;
     for (auto s : grid_.seeds()) bb_seeds.push_back(s ^ 0x5bd1e995ull);
     arn_bb_ = models::PairedArn(bb_seeds, arn);
-    const std::string init = cfg.get_string("security.arn_init");
-    if (!init.empty()) {
-      load_arn_weights(init, {arn_wb_.get(), arn_bb_.get()});
+    if (!s.security.arn_init.empty()) {
+      load_arn_weights(s.security.arn_init, {arn_wb_.get(), arn_bb_.get()});
     }
     for (auto* m : std::initializer_list<torch::nn::Module*>{eve_wb_.get(), eve_bb_.get(), eve_adapt_.get(),
                                                              arn_wb_.get(), arn_bb_.get()}) {
@@ -156,7 +150,7 @@ void IsacExperiment::make_defences(const models::ArnSizes& arn, int64_t y_dim, c
                                    int64_t num_classes) {
   // Each population member's initialisation: the point's seed mixed with the member's index (the
   // first member is overwritten with P_Eve's weights when its stage starts).
-  const int64_t members = cfg_.get_int("minmax.population");
+  const int64_t members = settings_.minmax.population;
   std::vector<uint64_t> member_seeds;
   for (const uint64_t s : grid_.seeds()) {
     for (int64_t p = 0; p < members; ++p)
@@ -176,22 +170,22 @@ void IsacExperiment::make_defences(const models::ArnSizes& arn, int64_t y_dim, c
     e->to(ctx_.device);
     return e;
   };
-  if (cfg_.get_bool("threat.enabled")) {  // checked before any stage trains
+  if (settings_.threat.enabled) {  // checked before any stage trains
     const int64_t n_train = train_.images.size(0);
-    for (const int64_t n : cfg_.get_int_list("threat.samples")) {
+    for (const int64_t n : settings_.threat.samples) {
       if (n > n_train) fail("threat.samples: {} samples asked for, but the training set holds {}", n, n_train);
     }
   }
-  if (cfg_.get_bool("minmax.enabled")) {
+  if (settings_.minmax.enabled) {
     arn_mm_ = pair(0x2545f491ull, 0);
     eve_mm_ = population(models::kInitEveMinmax);
   }
-  if (cfg_.get_bool("keyed.enabled")) {
-    arn_key_ = pair(0x68e31da4ull, cfg_.get_int("keyed.bits"));
+  if (settings_.keyed.enabled) {
+    arn_key_ = pair(0x68e31da4ull, settings_.keyed.bits);
     eve_key_ = population(models::kInitEveKeyed);
-    secret_ = static_cast<uint64_t>(cfg_.get_int("keyed.secret"));
+    secret_ = settings_.keyed.secret;
   }
-  if (cfg_.get_bool("confusion.enabled")) {
+  if (settings_.confusion) {
     arn_conf_ = pair(0x1b873593ull, 0);
     eve_conf_ = population(models::kInitEveConfusion);
   }
@@ -207,22 +201,21 @@ const IsacStage& isac_stage(std::string_view name) {
 StageSpec IsacExperiment::stage_spec(const std::string& name) const {
   // Each stage reads its section's steps (or epochs) and learning rate (kIsacStages); every stage
   // shares logging, checkpoints and Adam's settings.
-  const std::string section(isac_stage(name).section);
+  const std::string_view section_name = isac_stage(name).section;
+  const StageSection& section = settings_.section(section_name);
   std::vector<double> lr;
-  if (section == "train") {
+  if (section_name == "train") {
     lr = grid_.values("train.lr");  // a grid key
   } else {
-    lr.assign(grid_.points().size(), cfg_.get_float(section + ".lr"));
+    lr.assign(grid_.points().size(), section.lr);
   }
   StageSpec spec;
   spec.name = name;
-  const int64_t steps = cfg_.get_int(section + ".steps");
-  spec.total_steps = steps > 0 ? steps : cfg_.get_int(section + ".epochs") * sampler_->steps_per_epoch();
-  spec.log_every = cfg_.get_int("train.log_every");
-  spec.checkpoint_every = cfg_.get_int("train.checkpoint_every");
+  spec.total_steps = section.steps > 0 ? section.steps : section.epochs * sampler_->steps_per_epoch();
+  spec.log_every = settings_.train.log_every;
+  spec.checkpoint_every = settings_.train.checkpoint_every;
   spec.lr = std::move(lr);
-  spec.adam = AdamOptions{cfg_.get_float("train.adam_beta1"), cfg_.get_float("train.adam_beta2"),
-                          cfg_.get_float("train.adam_eps")};
+  spec.adam = settings_.train.adam;
   spec.cuda_graph = cuda_graph_;
   return spec;
 }
@@ -252,7 +245,7 @@ kernels::IsacLinkOut IsacExperiment::eval_channel(const torch::Tensor& z, const 
 
 double IsacExperiment::com_loss_scale() const {
   // l_com is a per-pixel mean; eq. 9 and 28 write E||x - x_hat||^2, the sum over the image's pixels.
-  return cfg_.get_string("train.com_loss") == "sum" ? static_cast<double>(train_.rows * train_.cols) : 1.0;
+  return settings_.train.com_loss_sum ? static_cast<double>(train_.rows * train_.cols) : 1.0;
 }
 
 void IsacExperiment::train_general() {
@@ -273,10 +266,10 @@ std::vector<SummaryRow> IsacExperiment::evaluate_general() {
   torch::NoGradGuard no_grad;
   model_->eval();
   const int64_t n = test_.images.size(0);
-  const int64_t batch = std::min<int64_t>(cfg_.get_int("eval.batch_size"), n);
+  const int64_t batch = std::min<int64_t>(settings_.eval.batch_size, n);
   const auto num_points = static_cast<int64_t>(grid_.points().size());
   std::vector<SummaryRow> rows;
-  for (const double snr_db : cfg_.get_float_list("eval.test_snr_db")) {
+  for (const double snr_db : settings_.eval.test_snr_db) {
     const torch::Tensor snr =
         torch::full({num_points}, snr_db, torch::TensorOptions().dtype(torch::kFloat32).device(ctx_.device));
     torch::Tensor se_sen =

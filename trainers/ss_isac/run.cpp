@@ -35,7 +35,7 @@ void run_train(const config::Config& cfg, RunContext& ctx) {
 
 void train_stages(IsacExperiment& exp) {
   exp.train_general();
-  if (!exp.config().get_bool("security.enabled")) return;
+  if (!exp.settings().security.enabled) return;
   exp.train_eves();
   exp.train_arns();
   exp.train_adaptive_eve();
@@ -50,13 +50,12 @@ std::string defences_header() {
 }
 
 std::vector<SummaryRow> evaluate(IsacExperiment& exp) {
-  const config::Config& cfg = exp.config();
-  if (cfg.get_bool("security.enabled")) {
-    log::info("evaluating unplug / decrypt_only / plugged on {} test SNRs",
-              cfg.get_float_list("eval.test_snr_db").size());
+  const IsacSettings& s = exp.settings();
+  if (s.security.enabled) {
+    log::info("evaluating unplug / decrypt_only / plugged on {} test SNRs", s.eval.test_snr_db.size());
     return exp.evaluate_security();
   }
-  log::info("evaluating on {} test SNRs", cfg.get_float_list("eval.test_snr_db").size());
+  log::info("evaluating on {} test SNRs", s.eval.test_snr_db.size());
   return exp.evaluate_general();
 }
 
@@ -69,14 +68,13 @@ std::vector<SummaryRow> run_experiment(IsacExperiment& exp, RunContext& ctx) {
   }
   // The design's last stage: the trained weights, exported before summary.csv marks the run
   // finished, so a run killed in between exports again when resumed.
-  const std::string what = exp.config().get_string("output.export");
-  if (exp.config().get_bool("security.enabled") && what != "none") {
+  const std::string& what = exp.settings().export_what;
+  if (exp.settings().security.enabled && what != "none") {
     const ExportResult e = export_experiment(exp, ctx.run_dir + "/export/arn", what == "all");
     log::info("exported {} tensors to {} and {}", e.num_tensors, e.safetensors_path, e.state_dict_path);
   }
-  if (exp.config().get_bool("threat.enabled")) {
-    log::info("threat model: Eves with {} labelled encrypted samples",
-              fmt::join(exp.config().get_int_list("threat.samples"), ", "));
+  if (exp.settings().threat.enabled) {
+    log::info("threat model: Eves with {} labelled encrypted samples", fmt::join(exp.settings().threat.samples, ", "));
     const IsacExperiment::ThreatRows threat = exp.evaluate_threats();
     CsvWriter adaptive(ctx.run_dir + "/adaptive_eve.csv", adaptive_eve_header());
     for (const auto& line : threat.adaptive) adaptive.row(line);

@@ -11,7 +11,6 @@
 namespace semsec::trainers {
 namespace {
 
-
 NamedTensors named(const std::string& prefix, torch::nn::Module& m) {
   NamedTensors out;
   for (const auto& item : m.named_parameters()) out.emplace_back(prefix + item.key(), item.value());
@@ -87,7 +86,7 @@ torch::Tensor IsacExperiment::psr_linear() const { return tau_ * static_cast<dou
 
 void IsacExperiment::train_eves() {
   train_eve("eve_whitebox", eve_wb_, nullptr);
-  if (cfg_.get_bool("security.blackbox")) train_eve("eve_substitute", eve_bb_, nullptr);
+  if (settings_.security.blackbox) train_eve("eve_substitute", eve_bb_, nullptr);
   if (eve_clean_) train_eve("eve_clean", eve_clean_, nullptr, /*clean=*/true);
 }
 
@@ -112,19 +111,19 @@ void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn,
 
 void IsacExperiment::train_arns() {
   train_arn("arn_whitebox", arn_wb_, eve_wb_);
-  if (cfg_.get_bool("security.blackbox")) train_arn("arn_blackbox", arn_bb_, eve_bb_);
+  if (settings_.security.blackbox) train_arn("arn_blackbox", arn_bb_, eve_bb_);
 }
 
 void IsacExperiment::train_adaptive_eve() {
-  if (cfg_.get_bool("security.adaptive_eve")) train_eve("eve_adaptive", eve_adapt_, &arn_wb_);
+  if (settings_.security.adaptive_eve) train_eve("eve_adaptive", eve_adapt_, &arn_wb_);
 }
 
 std::vector<SummaryRow> IsacExperiment::evaluate_security() {
   torch::NoGradGuard no_grad;
   const int64_t n = test_.images.size(0);
-  const int64_t batch = std::min<int64_t>(cfg_.get_int("eval.batch_size"), n);
+  const int64_t batch = std::min<int64_t>(settings_.eval.batch_size, n);
   const auto num_points = static_cast<int64_t>(grid_.points().size());
-  const bool blackbox = cfg_.get_bool("security.blackbox"), adaptive = cfg_.get_bool("security.adaptive_eve");
+  const bool blackbox = settings_.security.blackbox, adaptive = settings_.security.adaptive_eve;
   auto zeros = [&] {
     return torch::zeros({num_points}, torch::TensorOptions().dtype(torch::kFloat64).device(ctx_.device));
   };
@@ -134,7 +133,7 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
   std::vector<std::vector<torch::Tensor>> ratios(2);
   RealisedPsr psr;
   bool first_snr = true;
-  for (const double snr_db : cfg_.get_float_list("eval.test_snr_db")) {
+  for (const double snr_db : settings_.eval.test_snr_db) {
     const torch::Tensor snr =
         torch::full({num_points}, snr_db, torch::TensorOptions().dtype(torch::kFloat32).device(ctx_.device));
     // Index: 0 unplug, 1 decrypt_only (white-box pair), 2 plugged (white-box), 3 decrypt_only (black-box), 4 plugged

@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <fstream>
-#include <thread>
-#include <cmath>
 #include <map>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "core/errors.h"
 #include "core/fs.h"
@@ -37,15 +37,16 @@ namespace {
 // three copies of every layer's activations of a batch (saved for backward, their gradients,
 // temporaries) plus the channel's outputs; doubled as a margin.
 int64_t point_bytes_estimate(const config::Config& cfg) {
-  const models::GsIsacSizes sizes = gs_isac_sizes(cfg);
+  const IsacSettings s = isac_settings(cfg);
+  const models::GsIsacSizes sizes = gs_isac_sizes(s);
   const models::GsIsac model(std::vector<uint64_t>{0}, sizes);
   int64_t params = 0, widths = 0;
   for (const auto& p : model->parameters()) params += p.numel();
   for (const auto* mlp : {&model->se, &model->jsce, &model->jscd_bs, &model->sd_bs, &model->jscd_ue, &model->sd_ue}) {
     for (const int64_t w : (*mlp)->sizes()) widths += w;
   }
-  const int64_t batch = std::max(cfg.get_int("train.batch_size"), cfg.get_int("eval.batch_size"));
-  const int64_t security = cfg.get_bool("security.enabled") ? 3 : 1;  // Eves and ARN pairs beside the model
+  const int64_t batch = std::max(s.train.batch_size, s.eval.batch_size);
+  const int64_t security = s.security.enabled ? 3 : 1;  // Eves and ARN pairs beside the model
   const int64_t bytes = 4 * (4 * params * security + 3 * batch * (widths + 6 * sizes.latent_dim));
   return 2 * bytes;
 }
@@ -170,7 +171,6 @@ SweepEnsemble plan_ensemble(const config::Config& base, const std::vector<SweepA
   return e;
 }
 
-
 // A CSV field: quoted when it holds a comma, a quote or a line break.
 std::string csv_field(const std::string& v) {
   if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
@@ -190,7 +190,8 @@ int64_t largest_ensemble(const std::string& csv, const std::string& path) {
   std::map<std::string, int64_t> counts;
   while (std::getline(in, line)) {
     const size_t comma = line.find(',');
-    if (comma == std::string::npos || comma == 0) fail("{}: malformed row '{}' (expected ensemble,point,...)", path, line);
+    if (comma == std::string::npos || comma == 0)
+      fail("{}: malformed row '{}' (expected ensemble,point,...)", path, line);
     ++counts[line.substr(0, comma)];
   }
   int64_t most = 0;
@@ -213,7 +214,8 @@ std::vector<std::string> range_values(const std::string& axis, const std::string
     p.erase(p.find_last_not_of(' ') + 1);
     char* end = nullptr;
     const double x = std::strtod(p.c_str(), &end);
-    if (p.empty() || *end != '\0' || !std::isfinite(x)) fail("sweep axis '{}': range() argument '{}' is not a number", axis, p);
+    if (p.empty() || *end != '\0' || !std::isfinite(x))
+      fail("sweep axis '{}': range() argument '{}' is not a number", axis, p);
     integers = integers && p.find_first_of(".eE") == std::string::npos;
     v.push_back(x);
   }
@@ -395,9 +397,10 @@ SweepPlan settle_plan(SweepOptions& opt, SweepPlan plan) {
   plan = plan_sweep(opt);
   text = plan_csv(plan);
   if (existing != text) {
-    fail("{}: the sweep directory's plan does not match this sweep's configuration and axes (was it started with "
-         "other arguments?); use another --out",
-         path);
+    fail(
+        "{}: the sweep directory's plan does not match this sweep's configuration and axes (was it started with "
+        "other arguments?); use another --out",
+        path);
   }
   log::info("sweep: following {} ({} ensembles of up to {} points)", path, plan.ensembles.size(), plan.max_grid);
   return plan;

@@ -109,10 +109,10 @@ IsacExperiment::ThreatRows IsacExperiment::evaluate_threats() {
   if (arn_conf_) defences.push_back({"confusion", &arn_conf_});
   const int64_t n_train = train_.images.size(0);
   std::vector<int64_t> counts;
-  for (const int64_t n : cfg_.get_int_list("threat.samples")) counts.push_back(n == 0 ? n_train : n);
+  for (const int64_t n : settings_.threat.samples) counts.push_back(n == 0 ? n_train : n);
   const torch::Tensor orders = sample_orders(grid_.seeds(), n_train);
-  const int64_t steps_cfg = cfg_.get_int("threat.steps");
-  const int64_t steps = steps_cfg > 0 ? steps_cfg : cfg_.get_int("eve.epochs") * sampler_->steps_per_epoch();
+  const int64_t steps_cfg = settings_.threat.steps;
+  const int64_t steps = steps_cfg > 0 ? steps_cfg : settings_.eve_stage.epochs * sampler_->steps_per_epoch();
   if (steps >= counters::kStride)
     fail("threat.steps: {} steps exceed the threat model's {} counters", steps, counters::kStride);
   fs::create_directories(fs::join(ctx_.run_dir, "threat"));
@@ -146,8 +146,8 @@ std::vector<IsacExperiment::ThreatEves> IsacExperiment::make_threat_eves(int64_t
   // The paper's architecture with every start; the larger one from scratch (P_Eve has no weights
   // of its shape to start from).
   std::vector<ThreatEves> grids;
-  grids.push_back({"paper", cfg_.get_string_list("threat.starts"), nullptr, nullptr});
-  if (cfg_.get_int_list("threat.large_hidden") != std::vector<int64_t>{0})
+  grids.push_back({"paper", settings_.threat.starts, nullptr, nullptr});
+  if (settings_.threat.large_hidden != std::vector<int64_t>{0})
     grids.push_back({"large", {"scratch"}, nullptr, nullptr});
   for (ThreatEves& e : grids) {
     const auto s_count = static_cast<int64_t>(e.starts.size());
@@ -155,23 +155,17 @@ std::vector<IsacExperiment::ThreatEves> IsacExperiment::make_threat_eves(int64_t
     for (const uint64_t s : grid_.seeds())
       row_seeds.insert(row_seeds.end(), static_cast<size_t>(s_count * num_counts), s);
     const bool large = e.arch == "large";
-    e.eves = models::EveClassifier(row_seeds, y_dim, cfg_.get_int_list(large ? "threat.large_hidden" : "eve.hidden"),
-                                   cfg_.get_int("eve.num_classes"),
-                                   large ? models::kInitEveThreatLarge : models::kInitEveThreat);
+    e.eves =
+        models::EveClassifier(row_seeds, y_dim, (large ? settings_.threat.large_hidden : settings_.eve.hidden),
+                              settings_.eve.num_classes, large ? models::kInitEveThreatLarge : models::kInitEveThreat);
     e.eves->to(ctx_.device);
-    torch::NoGradGuard no_grad;
-    for (int64_t s = 0; s < s_count; ++s) {
-      if (e.starts[static_cast<size_t>(s)] != "finetune") continue;
-      const auto src = eve_wb_->parameters();
-      const auto dst = e.eves->parameters();
-      for (size_t i = 0; i < src.size(); ++i) {
-        const torch::Tensor from = src[i].reshape({g_count, 1, -1});
-        dst[i].view({g_count, s_count, num_counts, -1}).select(1, s).copy_(from.expand({g_count, num_counts, -1}));
-      }
+    for (int64_t s = 0; s < s_count; ++s) {  // rows (g, s, c): a fine-tuned start's rows begin as P_Eve
+      if (e.starts[static_cast<size_t>(s)] == "finetune")
+        models::copy_into_rows(*eve_wb_, *e.eves, s_count * num_counts, s * num_counts, num_counts);
     }
     e.opt = std::make_shared<GridAdam>(
         e.eves->parameters(),
-        std::vector<double>(static_cast<size_t>(g_count * s_count * num_counts), cfg_.get_float("eve.lr")),
+        std::vector<double>(static_cast<size_t>(g_count * s_count * num_counts), settings_.eve_stage.lr),
         stage_spec("eve_adaptive").adam);
   }
   return grids;
@@ -181,7 +175,7 @@ void IsacExperiment::train_threat_eves(models::PairedArn* arn, std::vector<Threa
                                        const std::vector<int64_t>& counts, const torch::Tensor& orders, int64_t steps,
                                        int64_t offset, const std::string& name) {
   const int64_t g_count = grid_.size(), c_count = static_cast<int64_t>(counts.size());
-  const int64_t batch = cfg_.get_int("train.batch_size"), y_dim = 2 * model_->sizes().latent_dim;
+  const int64_t batch = settings_.train.batch_size, y_dim = 2 * model_->sizes().latent_dim;
   auto progress = log::Progress::for_stderr("threat_" + name, steps);
   for (int64_t step = 0; step < steps; ++step) {
     const torch::Tensor idx = subset_batch(grid_.seeds(), orders, counts, step, batch).to(ctx_.device).reshape(-1);
@@ -206,7 +200,7 @@ void IsacExperiment::train_threat_eves(models::PairedArn* arn, std::vector<Threa
       const torch::Tensor ce = eve_cross_entropy(logits, ll);
       ce.sum().backward();
       e.opt->step();
-      if ((step + 1) % cfg_.get_int("train.log_every") == 0)
+      if ((step + 1) % settings_.train.log_every == 0)
         shown += fmt::format(" {}_ce={:.4g}", e.arch, ce.mean().item<double>());
     }
     if (!shown.empty() || step + 1 == steps) progress.update(step + 1, shown);
@@ -223,10 +217,10 @@ std::vector<std::string> IsacExperiment::test_threat_eves(models::PairedArn* arn
                                                           const std::vector<int64_t>& counts, int64_t steps) {
   torch::NoGradGuard no_grad;
   const int64_t n = test_.images.size(0), g_count = grid_.size(), c_count = static_cast<int64_t>(counts.size());
-  const int64_t batch = std::min<int64_t>(cfg_.get_int("eval.batch_size"), n);
+  const int64_t batch = std::min<int64_t>(settings_.eval.batch_size, n);
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(ctx_.device);
   std::vector<std::string> lines;
-  for (const double snr_db : cfg_.get_float_list("threat.test_snr_db")) {
+  for (const double snr_db : settings_.threat.test_snr_db) {
     const torch::Tensor snr = torch::full({g_count}, snr_db, torch::TensorOptions().device(ctx_.device));
     std::vector<torch::Tensor> hits;
     for (const ThreatEves& e : grids)
@@ -264,11 +258,11 @@ std::vector<std::string> IsacExperiment::test_threat_eves(models::PairedArn* arn
 std::vector<std::string> IsacExperiment::defence_rows(models::PairedArn* arn, const std::string& name) {
   torch::NoGradGuard no_grad;
   const int64_t n = test_.images.size(0), g_count = grid_.size();
-  const int64_t batch = std::min<int64_t>(cfg_.get_int("eval.batch_size"), n);
+  const int64_t batch = std::min<int64_t>(settings_.eval.batch_size, n);
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(ctx_.device);
   const bool keyed = arn != nullptr && (*arn)->key_dim() > 0;  // a wrong key is scored too
   std::vector<std::string> lines;
-  for (const double snr_db : cfg_.get_float_list("threat.test_snr_db")) {
+  for (const double snr_db : settings_.threat.test_snr_db) {
     const torch::Tensor snr = torch::full({g_count}, snr_db, torch::TensorOptions().device(ctx_.device));
     // Sums over the test set, [G]: squared errors with the right key (0, 1) and a wrong one (2, 3),
     // P_Eve's hits; and every codeword's realised PSR.
