@@ -264,6 +264,29 @@ TEST(CodecTraining, PointIsTheSameAloneAndInsideTheGrid) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
 }
 
+// Dead-code restarts replace only the valid codewords used fewer than restart_min_uses times since
+// the last check: with a threshold of 0 none is dead, so restarting at every step changes nothing;
+// with a threshold no codeword reaches, every one is replaced and training differs.
+TEST(CodecTraining, RestartsReplaceOnlyDeadCodewords) {
+  const data::Split& train = synthetic_train();
+  data::Split subset{train.images.narrow(0, 0, 256), train.labels.narrow(0, 0, 256), train.rows, train.cols};
+  auto o = quiet_options();
+  o.pretrain_epochs = 1;
+  auto trained = [&](int64_t every, int64_t min_uses) {
+    o.restart_every = every;
+    o.restart_min_uses = min_uses;
+    SemanticCodec codec(small_sizes(2, 3), std::vector<uint64_t>{21, 22});
+    pretrain(codec, subset, o, {31, 32});
+    return snapshot(*codec);
+  };
+  const auto never = trained(0, 1), none_dead = trained(1, 0), all_dead = trained(1, 1 << 30);
+  for (size_t i = 0; i < never.size(); ++i)
+    EXPECT_TRUE(torch::equal(never[i].second, none_dead[i].second)) << never[i].first;
+  bool differs = false;
+  for (size_t i = 0; i < never.size(); ++i) differs |= !torch::equal(never[i].second, all_dead[i].second);
+  EXPECT_TRUE(differs);
+}
+
 // Input-dependent semantic noise (CodecSizes::noise_hidden > 0, codec.noise=input): Delta z(d)
 // starts as the constant shift for every codeword, training moves the network so that Delta z
 // differs from image to image, the frozen parts stay fixed, and the indices sent follow
