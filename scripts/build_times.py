@@ -2,7 +2,7 @@
 """Summarise a clean build from its .ninja_log: wall time (first job start to last job end), the
 sum of the jobs' times, the number of compile and link jobs, and the slowest jobs.
 
-    python3 scripts/build_times.py BUILD_DIR [--label TEXT] [--top N]
+    python3 scripts/build_times.py BUILD_DIR [--label TEXT] [--top N] [--show TEXT ...]
 
 Read the log of a build that started from an empty build directory (a fresh clone's `.ci/run`, or
 `cmake -S . -B DIR -G Ninja ... && ninja -C DIR -j2`): an incremental build's log mixes runs.
@@ -36,6 +36,7 @@ def main():
     p.add_argument("build_dir")
     p.add_argument("--label", default="")
     p.add_argument("--top", type=int, default=10)
+    p.add_argument("--show", action="append", default=[], help="also list the jobs whose output contains TEXT, and their sum")
     a = p.parse_args()
     path = os.path.join(a.build_dir, ".ninja_log")
     if not os.path.isfile(path):
@@ -53,6 +54,12 @@ def main():
     print(f"slowest {a.top}:")
     for s, e, o in sorted(jobs, key=lambda j: j[0] - j[1])[: a.top]:
         print(f"  {(e - s) / 1000:7.1f} s  {o}")
+    if a.show:
+        shown = sorted((o, (e - s) / 1000) for s, e, o in jobs if any(t in o for t in a.show))
+        print(f"shown ({', '.join(a.show)}):")
+        for o, d in shown:
+            print(f"  {d:7.1f} s  {o}")
+        print(f"  {sum(d for _, d in shown):7.1f} s  sum")
 
 
 if __name__ == "__main__":

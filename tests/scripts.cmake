@@ -37,3 +37,6 @@ set_tests_properties(script_plot_adaptive_eve PROPERTIES TIMEOUT 300)
 add_test(NAME script_torch_ops COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_torch_ops.py)
 set_tests_properties(script_torch_ops PROPERTIES TIMEOUT 600
                      ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR}/python;SEMSEC_TORCH_OPS=$<TARGET_FILE:semsec_torch_ops>")
+# scripts/build_times.py: the clean-build summary of docs/benchmarks.md on made-up ninja logs.
+add_test(NAME script_build_times COMMAND ${SEMSEC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/scripts/test_build_times.py)
+set_tests_properties(script_build_times PROPERTIES TIMEOUT 120)
