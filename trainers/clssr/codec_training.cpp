@@ -10,6 +10,7 @@
 #include "core/errors.h"
 #include "core/progress.h"
 #include "kernels/philox.h"
+#include "trainers/engine/parameters.h"
 #include "trainers/engine/stage.h"
 
 namespace semsec::trainers {
@@ -120,11 +121,6 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Named parameters of a module, each name prefixed.
-void add_named(NamedTensors& out, const std::string& prefix, const torch::nn::Module& m) {
-  for (const auto& p : m.named_parameters()) out.emplace_back(prefix + p.key(), p.value());
-}
-
 // The stage runner's settings that the two codec stages share.
 StageSpec codec_stage(const char* name, int64_t steps, double lr, int64_t num_points, const CodecTrainOptions& o) {
   StageSpec spec;
@@ -148,8 +144,8 @@ void pretrain_codec(models::SemanticCodec& codec, const data::Split& train, cons
   data::BatchSampler sampler(train.images.size(0), options.batch_size, seeds);
   const int64_t spe = sampler.steps_per_epoch();
   StageSpec spec = codec_stage("codec_pretrain", options.pretrain_epochs * spe, options.lr, num_points, options);
-  add_named(spec.params, "encoder.", *codec->encoder);
-  add_named(spec.params, "decoder_plain.", *codec->decoder_plain);
+  add_parameters(spec.params, *codec->encoder, "encoder.");
+  add_parameters(spec.params, *codec->decoder_plain, "decoder_plain.");
   spec.params.emplace_back("codebook", codec->codebook);
 
   const torch::Tensor valid = codec->valid_codes();
@@ -247,9 +243,9 @@ void train_semantic_noise(models::SemanticCodec& codec, const data::Split& train
   // Delta z (and its network) at codec.noise_lr, the noise-aware decoder at codec.aware_lr.
   StageSpec spec = codec_stage("codec_noise", options.noise_epochs * spe, options.noise_lr, num_points, options);
   spec.params.emplace_back("semantic_noise", codec->semantic_noise);
-  if (codec->noise_net) add_named(spec.params, "noise_net.", *codec->noise_net);
+  if (codec->noise_net) add_parameters(spec.params, *codec->noise_net, "noise_net.");
   spec.more_params.push_back({{}, std::vector<double>(static_cast<size_t>(num_points), options.aware_lr)});
-  add_named(spec.more_params.back().params, "decoder_aware.", *codec->decoder_aware);
+  add_parameters(spec.more_params.back().params, *codec->decoder_aware, "decoder_aware.");
 
   const auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
   torch::Tensor epoch_user = torch::zeros({num_points}, fopts), epoch_eve = torch::zeros({num_points}, fopts);

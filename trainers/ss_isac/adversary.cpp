@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "kernels/philox.h"
+#include "trainers/engine/parameters.h"
 #include "trainers/ss_isac/counters.h"
 #include "trainers/ss_isac/experiment.h"
 #include "trainers/ss_isac/losses.h"
@@ -86,11 +87,11 @@ void IsacExperiment::train_minmax(const std::string& stage, models::PairedArn& a
   GridAdam eve_opt(eves->parameters(),
                    std::vector<double>(static_cast<size_t>(grid_.size() * members), settings_.minmax.eve_lr),
                    spec.adam);
-  for (const auto& item : eves->named_parameters()) spec.extra.emplace_back("eve." + item.key(), item.value());
+  add_parameters(spec.extra, *eves, "eve.");
   const auto names = eve_opt.state_names();
   const auto states = eve_opt.state_tensors();
   for (size_t i = 0; i < names.size(); ++i) spec.extra.emplace_back("eve_adam." + names[i], states[i]);
-  for (const auto& item : arn->named_parameters()) spec.params.emplace_back(item.key(), item.value());
+  add_parameters(spec.params, *arn);
 
   // k Eve updates on the encrypted signals of the pair as it stands, each on a batch of its own.
   spec.inner = [=, this, &arn, &eves, &eve_opt](int64_t step) {

@@ -10,6 +10,7 @@
 #include "core/progress.h"
 #include "core/safetensors.h"
 #include "kernels/philox.h"
+#include "trainers/engine/parameters.h"
 #include "trainers/ss_isac/losses.h"
 
 namespace semsec::trainers {
@@ -252,7 +253,7 @@ void IsacExperiment::train_general() {
   const torch::Tensor gamma_sen = grid_.tensor("train.gamma_sen", ctx_.device),
                       gamma_com = grid_.tensor("train.gamma_com", ctx_.device) * com_loss_scale();
   StageSpec spec = stage_spec("general");
-  for (const auto& item : model_->named_parameters()) spec.params.emplace_back(item.key(), item.value());
+  add_parameters(spec.params, *model_);
   spec.prepare = [this, offset = isac_stage("general").counter](int64_t step) { load_step(offset + step); };
   spec.loss_fn = [this, gamma_sen, gamma_com]() {
     return general_losses(

@@ -5,17 +5,12 @@
 
 #include "core/errors.h"
 #include "core/progress.h"
+#include "trainers/engine/parameters.h"
 #include "trainers/ss_isac/experiment.h"
 #include "trainers/ss_isac/losses.h"
 
 namespace semsec::trainers {
 namespace {
-
-NamedTensors named(const std::string& prefix, torch::nn::Module& m) {
-  NamedTensors out;
-  for (const auto& item : m.named_parameters()) out.emplace_back(prefix + item.key(), item.value());
-  return out;
-}
 
 // Sums over the test set of one evaluated variant, each [G]: squared errors of the azimuth and of
 // the image (per-pixel mean), and Eve's hits (P_Eve's, and the adaptive Eve's).
@@ -64,7 +59,7 @@ void IsacExperiment::train_eve(const std::string& stage, models::EveClassifier& 
   set_trainable(*model_, false);
   if (arn) set_trainable(**arn, false);
   StageSpec spec = stage_spec(stage);
-  spec.params = named("", *eve);
+  add_parameters(spec.params, *eve);
   spec.prepare = [this, step_offset](int64_t step) { load_step(step_offset + step); };
   spec.loss_fn = [this, &eve, arn, clean]() {
     torch::Tensor z;
@@ -95,7 +90,7 @@ void IsacExperiment::train_arn(const std::string& stage, models::PairedArn& arn,
   set_trainable(*model_, false);
   set_trainable(*eve, false);
   StageSpec spec = stage_spec(stage);
-  spec.params = named("", *arn);
+  add_parameters(spec.params, *arn);
   const ArnWeights w{grid_.tensor("security.lambda_pow", ctx_.device), grid_.tensor("security.lambda_sen", ctx_.device),
                      grid_.tensor("security.lambda_com", ctx_.device) * com_loss_scale(),
                      grid_.tensor("security.lambda_pri", ctx_.device)};
