@@ -10,14 +10,15 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstring>
-#include <thread>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <iostream>
+#include <thread>
 
+#include "core/distributed.h"
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/progress.h"
@@ -28,7 +29,6 @@
 #include "kernels/loss/loss_op.h"
 #include "models/gs_isac.h"
 #include "models/security.h"
-#include "core/distributed.h"
 #include "trainers/engine/graph_step.h"
 #include "trainers/engine/grid_adam.h"
 #include "trainers/engine/stage.h"
@@ -80,6 +80,7 @@ void bench_channel(Bench& bench) {
     // backward and nothing else; the *_objective rows time the same with the objective
     // sum_r <y_r, v_r> formed by ATen ops and differentiated, as until the seventh session.
     const torch::Tensor v = torch::randn({3, g, kBatch, 2 * z0.size(2)}, f);
+    const std::vector<torch::Tensor> variants = {z0, z0 * 0.5, z0.flip(2)};
     auto run = [&](int kind, bool objective) {
       torch::Tensor z = z0.clone().requires_grad_(true);
       std::vector<torch::Tensor> y;
@@ -99,13 +100,27 @@ void bench_channel(Bench& bench) {
     const std::string a = fmt::format("channel_aten_G{}", g), r = fmt::format("channel_aten_philox_G{}", g),
                       b = fmt::format("channel_fused_G{}", g), ao = fmt::format("channel_aten_objective_G{}", g),
                       bo = fmt::format("channel_fused_objective_G{}", g);
-    const auto ms = interleaved_ms(d, warm, reps,
-                                   {[&] { run(0, false); }, [&] { run(1, false); }, [&] { run(2, false); },
-                                    [&] {
-                                      torch::NoGradGuard no_grad;
-                                      (void)kernels::isac_link(z0, phi, snr, seeds, counter, p);
-                                    },
-                                    [&] { run(0, true); }, [&] { run(2, true); }});
+    const auto ms = interleaved_ms(
+        d, warm, reps,
+        {[&] { run(0, false); }, [&] { run(1, false); }, [&] { run(2, false); },
+         [&] {
+           torch::NoGradGuard no_grad;
+           (void)kernels::isac_link(z0, phi, snr, seeds, counter, p);
+         },
+         [&] { run(0, true); }, [&] { run(2, true); },
+         [&] {
+           torch::NoGradGuard no_grad;
+           (void)kernels::isac_link_apply(z0, kernels::isac_link_generate(phi, snr, seeds, counter, z0.size(2), p));
+         },
+         [&] {  // the evaluation's three variants, each through the fused link
+           torch::NoGradGuard no_grad;
+           for (const auto& z : variants) (void)kernels::isac_link(z, phi, snr, seeds, counter, p);
+         },
+         [&] {  // ... and through one generated state
+           torch::NoGradGuard no_grad;
+           const auto state = kernels::isac_link_generate(phi, snr, seeds, counter, z0.size(2), p);
+           for (const auto& z : variants) (void)kernels::isac_link_apply(z, state);
+         }});
     rows.push_back({a, ms[0], "", "ATen ops with torch::randn, as bench/baseline.py writes it, fwd+bwd"});
     rows.push_back({r, ms[1], "", "ATen ops on semsec's Philox draws (the test reference), fwd+bwd"});
     rows.push_back({b, ms[2], a, "fused semsec kernel, fwd+bwd"});
@@ -113,6 +128,12 @@ void bench_channel(Bench& bench) {
         {fmt::format("channel_fused_fwd_G{}", g), ms[3], "", "fused semsec kernel, forward only (no autograd)"});
     rows.push_back({ao, ms[4], "", "ATen ops with torch::randn, fwd + the objective + bwd"});
     rows.push_back({bo, ms[5], ao, "fused semsec kernel, fwd + the objective + bwd"});
+    const std::string f3 = fmt::format("channel_eval3_fused_G{}", g);
+    rows.push_back({fmt::format("channel_split_fwd_G{}", g), ms[6], fmt::format("channel_fused_fwd_G{}", g),
+                    "generate then apply, forward only: the fused kernel in two halves"});
+    rows.push_back({f3, ms[7], "", "three codewords at one step (security evaluation), three fused calls"});
+    rows.push_back({fmt::format("channel_eval3_split_G{}", g), ms[8], f3,
+                    "three codewords at one step, one generate and three applies"});
   }
 }
 

@@ -14,11 +14,20 @@ IsacChannel::IsacChannel(kernels::IsacLinkParams params, const std::vector<uint6
 
 void IsacChannel::set_step(int64_t step) { counter_.fill_(step); }
 
-kernels::IsacLinkOut IsacChannel::operator()(const torch::Tensor& z, const torch::Tensor& phi,
-                                             const torch::Tensor& snr_db, bool eval) const {
+kernels::IsacLinkParams IsacChannel::params_for(bool eval) const {
   kernels::IsacLinkParams p = params_;
   p.eval = eval;
-  return kernels::isac_link(z, phi, snr_db, seeds_, counter_, p);
+  return p;
+}
+
+kernels::IsacLinkOut IsacChannel::operator()(const torch::Tensor& z, const torch::Tensor& phi,
+                                             const torch::Tensor& snr_db, bool eval) const {
+  return kernels::isac_link(z, phi, snr_db, seeds_, counter_, params_for(eval));
+}
+
+kernels::IsacLinkState IsacChannel::generate(const torch::Tensor& phi, const torch::Tensor& snr_db, int64_t length,
+                                             bool eval) const {
+  return kernels::isac_link_generate(phi, snr_db, seeds_, counter_, length, params_for(eval));
 }
 
 }  // namespace semsec::models

@@ -27,11 +27,21 @@ class IsacChannel {
   // the training streams, or the evaluation streams when `eval`. Differentiable w.r.t. z.
   kernels::IsacLinkOut operator()(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
                                   bool eval) const;
+  // The same in two halves (kernels/isac_link/isac_link_op.h): the channel of the current step for
+  // codewords of length L, then codewords through it. One state applied to several z gives them
+  // common draws, and apply(z, generate(...)) equals operator() bit for bit.
+  kernels::IsacLinkState generate(const torch::Tensor& phi, const torch::Tensor& snr_db, int64_t length,
+                                  bool eval) const;
+  static kernels::IsacLinkOut apply(const torch::Tensor& z, const kernels::IsacLinkState& state) {
+    return kernels::isac_link_apply(z, state);
+  }
 
   const kernels::IsacLinkParams& params() const { return params_; }
   const torch::Tensor& seeds() const { return seeds_; }  // [G] int64 on the device
 
  private:
+  kernels::IsacLinkParams params_for(bool eval) const;
+
   kernels::IsacLinkParams params_;
   torch::Tensor seeds_, counter_;
 };

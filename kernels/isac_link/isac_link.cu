@@ -1,5 +1,5 @@
 // CUDA kernels of the ISAC channel: the shared math of isac_link.h, one thread per sample for the
-// channel state, then one thread per (sample, symbol pair) for the outputs.
+// channel state (generate), then one thread per (sample, symbol pair) for the outputs (apply).
 #include "kernels/isac_link/isac_link_cuda.h"
 #include "kernels/launch.cuh"
 
@@ -55,13 +55,16 @@ __global__ void isac_backward_kernel(int64_t n, int64_t length, const T* __restr
 }  // namespace
 
 template <typename T>
-void isac_link_forward_cuda(const IsacLinkArgs& a, const T* z, const T* phi, const T* snr_db, const int64_t* seeds,
-                            const int64_t* counter, IsacSample* workspace, T* y_bs, T* y_ue, T* y_eve, T* gains,
-                            cudaStream_t stream) {
-  const int64_t num_samples = a.num_grid * a.batch;
-  launch_linear(isac_sample_kernel<T>, num_samples, stream, a, phi, snr_db, seeds, counter, workspace, gains);
-  launch_linear(isac_apply_kernel<T>, num_samples * isac_num_pairs(a.length), stream, a, z,
-                static_cast<const IsacSample*>(workspace), seeds, counter, y_bs, y_ue, y_eve);
+void isac_link_generate_cuda(const IsacLinkArgs& a, const T* phi, const T* snr_db, const int64_t* seeds,
+                             const int64_t* counter, IsacSample* samples, T* gains, cudaStream_t stream) {
+  launch_linear(isac_sample_kernel<T>, a.num_grid * a.batch, stream, a, phi, snr_db, seeds, counter, samples, gains);
+}
+
+template <typename T>
+void isac_link_apply_cuda(const IsacLinkArgs& a, const T* z, const IsacSample* samples, const int64_t* seeds,
+                          const int64_t* counter, T* y_bs, T* y_ue, T* y_eve, cudaStream_t stream) {
+  launch_linear(isac_apply_kernel<T>, a.num_grid * a.batch * isac_num_pairs(a.length), stream, a, z, samples, seeds,
+                counter, y_bs, y_ue, y_eve);
 }
 
 template <typename T>
@@ -71,12 +74,14 @@ void isac_link_backward_cuda(int64_t num_grid, int64_t batch, int64_t length, co
                 grad_z);
 }
 
-template void isac_link_forward_cuda<float>(const IsacLinkArgs&, const float*, const float*, const float*,
-                                            const int64_t*, const int64_t*, IsacSample*, float*, float*, float*, float*,
-                                            cudaStream_t);
-template void isac_link_forward_cuda<double>(const IsacLinkArgs&, const double*, const double*, const double*,
-                                             const int64_t*, const int64_t*, IsacSample*, double*, double*, double*,
-                                             double*, cudaStream_t);
+template void isac_link_generate_cuda<float>(const IsacLinkArgs&, const float*, const float*, const int64_t*,
+                                             const int64_t*, IsacSample*, float*, cudaStream_t);
+template void isac_link_generate_cuda<double>(const IsacLinkArgs&, const double*, const double*, const int64_t*,
+                                              const int64_t*, IsacSample*, double*, cudaStream_t);
+template void isac_link_apply_cuda<float>(const IsacLinkArgs&, const float*, const IsacSample*, const int64_t*,
+                                          const int64_t*, float*, float*, float*, cudaStream_t);
+template void isac_link_apply_cuda<double>(const IsacLinkArgs&, const double*, const IsacSample*, const int64_t*,
+                                           const int64_t*, double*, double*, double*, cudaStream_t);
 template void isac_link_backward_cuda<float>(int64_t, int64_t, int64_t, const float*, const float*, const float*,
                                              const float*, float*, cudaStream_t);
 template void isac_link_backward_cuda<double>(int64_t, int64_t, int64_t, const double*, const double*, const double*,

@@ -69,6 +69,9 @@ struct IsacSample {
   Cplx c_ue;                             // MMSE equaliser conj(h') / (|h'|^2 + 1/snr)
   double sigma_bs, sigma_ue, sigma_eve;  // std of each real noise component (before equalising)
 };
+// Eleven doubles, no padding: a state tensor holds the records as float64 [G, B, kIsacSampleDoubles].
+inline constexpr int64_t kIsacSampleDoubles = 11;
+static_assert(sizeof(IsacSample) == kIsacSampleDoubles * sizeof(double), "IsacSample must be 11 packed doubles");
 
 SEMSEC_HD uint32_t isac_stream(const IsacLinkArgs& a, uint32_t stream) {
   return a.eval ? stream + static_cast<uint32_t>(rng::kStreamEvalOffset) : stream;
@@ -288,6 +291,15 @@ void isac_link_forward_cpu(const IsacLinkArgs& a, const T* z, const T* phi, cons
 // (the default) or must take the portable loop every other CPU runs; returns the previous setting.
 // Both give the same bits: tests compare them on machines that have AVX-512.
 bool isac_link_cpu_allow_avx512(bool allowed);
+// The forward in two halves (generate / apply): the states samples [G*B] and gains of every sample
+// from its fading draws, then the symbols through those states with the noise draws of the same
+// step. Together they give isac_link_forward_cpu's bits; one state can carry several z.
+template <typename T>
+void isac_link_generate_cpu(const IsacLinkArgs& a, const T* phi, const T* snr_db, const int64_t* seeds, int64_t step,
+                            IsacSample* samples, T* gains);
+template <typename T>
+void isac_link_apply_cpu(const IsacLinkArgs& a, const T* z, const IsacSample* samples, const int64_t* seeds,
+                         int64_t step, T* y_bs, T* y_ue, T* y_eve);
 template <typename T>
 void isac_link_backward_cpu(int64_t num_grid, int64_t batch, int64_t length, const T* gains, const T* gy_bs,
                             const T* gy_ue, const T* gy_eve, T* grad_z);

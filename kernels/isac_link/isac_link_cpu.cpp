@@ -32,6 +32,10 @@ std::atomic<bool> avx512_allowed{true};  // isac_link_cpu_allow_avx512
 // kChunk doubles, one sample each (GCC vector extension: element-wise IEEE operations).
 using Lanes = double __attribute__((vector_size(kChunk * sizeof(double))));
 
+// What a chunk draws: the whole link (the fused forward), the fading only (generate) or the
+// noise only (apply). Each block keeps its counter, so a part's normals are the whole's.
+enum class Part { kAll, kFading, kNoise };
+
 // The Philox blocks of one chunk, sample-major: each sample's fading blocks, then the noise
 // blocks of the BS, UE and Eve (one per symbol pair), padded to whole vectors of 16 lanes.
 struct ChunkDraws {
@@ -41,14 +45,16 @@ struct ChunkDraws {
   std::vector<float> normals;  // 4 per block: exactly normal4f of each block
   std::vector<float> zeros;    // the noise normals when the noise is off
 
-  explicit ChunkDraws(const IsacLinkArgs& a)
-      : fading(isac_fading_blocks(a)), pairs(isac_num_pairs(a.length)), per_sample(fading + (a.noise ? 3 * pairs : 0)) {
+  ChunkDraws(const IsacLinkArgs& a, Part part)
+      : fading(part == Part::kNoise ? 0 : isac_fading_blocks(a)),
+        pairs(isac_num_pairs(a.length)),
+        per_sample(fading + (a.noise && part != Part::kFading ? 3 * pairs : 0)) {
     for (int64_t c = 0; c < kChunk; ++c) {
       for (int64_t k = 0; k < fading; ++k) {
         stream.push_back(isac_stream(a, rng::kStreamFading));
         block.push_back(static_cast<uint32_t>(k));
       }
-      if (a.noise) {
+      if (a.noise && part != Part::kFading) {
         for (const uint32_t st : {rng::kStreamNoiseBs, rng::kStreamNoiseUe, rng::kStreamNoiseEve}) {
           for (int64_t k = 0; k < pairs; ++k) {
             stream.push_back(isac_stream(a, st));
@@ -198,76 +204,119 @@ SEMSEC_ALWAYS_INLINE void apply_receiver(int64_t length, Cplx s, Cplx e, double 
   for (int64_t l = 0; l < length; ++l) isac_symbol(s, e, sigma, n[2 * l], n[2 * l + 1], z[l], y[2 * l], y[2 * l + 1]);
 }
 
-template <typename T>
-SEMSEC_ALWAYS_INLINE void forward_range(const IsacLinkArgs& a, const T* z, const T* phi, const T* snr_db,
-                                        const int64_t* seeds, uint32_t step, T* y_bs, T* y_ue, T* y_eve, T* gains,
-                                        int64_t begin, int64_t end) {
-  ChunkDraws d(a);
-  const Cplx one{1.0, 0.0};
+// Calls fn(g, i, count) for consecutive chunks i .. i + count - 1 of samples [begin, end), each
+// inside one grid point g and at most kChunk long, after drawing the chunk's blocks into d.
+template <typename Fn>
+SEMSEC_ALWAYS_INLINE void for_each_chunk(const IsacLinkArgs& a, const int64_t* seeds, uint32_t step, ChunkDraws& d,
+                                         int64_t begin, int64_t end, Fn fn) {
   int64_t g = -1;
   rng::Key key{};
-  IsacPoint point{};
   for (int64_t i = begin; i < end;) {
-    if (i / a.batch != g) {  // the grid point's key, SNRs and noise levels, once per point
+    if (i / a.batch != g) {
       g = i / a.batch;
       key = rng::make_key(static_cast<uint64_t>(seeds[g]));
-      point = isac_point(a, static_cast<double>(snr_db[g]));
     }
     const int64_t count = std::min({kChunk, end - i, (g + 1) * a.batch - i});
     draw_chunk(d, key, step, static_cast<uint32_t>(i - g * a.batch), count);
-    // Steering sums and effective channels, one sample per lane (unused lanes: rot = 1, n = 0).
-    CplxT<Lanes> rot{Lanes{} + 1.0, Lanes{}};
-    for (int64_t c = 0; c < count; ++c) {
-      const Cplx r = isac_steering_rotation(static_cast<double>(phi[i + c]));
-      rot.re[c] = r.re;
-      rot.im[c] = r.im;
-    }
-    const CplxT<Lanes> steer = isac_steering_sum(a, rot);
-    const CplxT<Lanes> h_eff = isac_h_eff<Lanes>(a, [&](int k) {
-      Lanes v{};
-      for (int64_t c = 0; c < count; ++c) v[c] = static_cast<double>(d.fading_normals(c)[k]);
-      return v;
-    });
-    for (int64_t c = 0; c < count; ++c) {
-      const int64_t si = i + c;
-      const IsacFading f{Cplx{h_eff.re[c], h_eff.im[c]}, isac_si_gain(a, d.fading_normals(c)),
-                         isac_alpha_phase(a, d.fading_normals(c))};
-      const IsacSample s = isac_sample_from(
-          f, isac_sensing_with_phase(a, f, isac_sensing_from(a, Cplx{steer.re[c], steer.im[c]})), point);
-      isac_store_gains(s, gains + 6 * si);
-      const int64_t row = 2 * a.length * si;
-      const T* zi = z + a.length * si;
-      apply_receiver(a.length, s.s_bs, one, s.sigma_bs, d.noise(c, 0), zi, y_bs + row);
-      apply_receiver(a.length, s.s_ue, s.c_ue, s.sigma_ue, d.noise(c, 1), zi, y_ue + row);
-      apply_receiver(a.length, s.s_eve, one, s.sigma_eve, d.noise(c, 2), zi, y_eve + row);
-    }
+    fn(g, i, count);
     i += count;
   }
 }
 
-SEMSEC_CPU_CLONES void forward_range_float(const IsacLinkArgs& a, const float* z, const float* phi, const float* snr_db,
-                                           const int64_t* seeds, uint32_t step, float* y_bs, float* y_ue, float* y_eve,
-                                           float* gains, int64_t begin, int64_t end) {
-  forward_range(a, z, phi, snr_db, seeds, step, y_bs, y_ue, y_eve, gains, begin, end);
+// The states of a chunk's samples i .. i + count - 1 from their fading normals in d: steering
+// sums and effective channels with one sample per lane (unused lanes: rot = 1, n = 0).
+template <typename T>
+SEMSEC_ALWAYS_INLINE void chunk_samples(const IsacLinkArgs& a, const ChunkDraws& d, const T* phi, const T* snr_db,
+                                        int64_t g, int64_t i, int64_t count, IsacSample* __restrict__ out,
+                                        T* __restrict__ gains) {
+  const IsacPoint point = isac_point(a, static_cast<double>(snr_db[g]));
+  CplxT<Lanes> rot{Lanes{} + 1.0, Lanes{}};
+  for (int64_t c = 0; c < count; ++c) {
+    const Cplx r = isac_steering_rotation(static_cast<double>(phi[i + c]));
+    rot.re[c] = r.re;
+    rot.im[c] = r.im;
+  }
+  const CplxT<Lanes> steer = isac_steering_sum(a, rot);
+  const CplxT<Lanes> h_eff = isac_h_eff<Lanes>(a, [&](int k) {
+    Lanes v{};
+    for (int64_t c = 0; c < count; ++c) v[c] = static_cast<double>(d.fading_normals(c)[k]);
+    return v;
+  });
+  for (int64_t c = 0; c < count; ++c) {
+    const IsacFading f{Cplx{h_eff.re[c], h_eff.im[c]}, isac_si_gain(a, d.fading_normals(c)),
+                       isac_alpha_phase(a, d.fading_normals(c))};
+    out[c] =
+        isac_sample_from(f, isac_sensing_with_phase(a, f, isac_sensing_from(a, Cplx{steer.re[c], steer.im[c]})), point);
+    isac_store_gains(out[c], gains + 6 * (i + c));
+  }
 }
 
-SEMSEC_CPU_CLONES void forward_range_double(const IsacLinkArgs& a, const double* z, const double* phi,
-                                            const double* snr_db, const int64_t* seeds, uint32_t step, double* y_bs,
-                                            double* y_ue, double* y_eve, double* gains, int64_t begin, int64_t end) {
-  forward_range(a, z, phi, snr_db, seeds, step, y_bs, y_ue, y_eve, gains, begin, end);
+// The symbols of samples i .. i + count - 1 through their states s[0 .. count), noise from d.
+template <typename T>
+SEMSEC_ALWAYS_INLINE void chunk_apply(const IsacLinkArgs& a, const ChunkDraws& d, const IsacSample* s, const T* z,
+                                      int64_t i, int64_t count, T* y_bs, T* y_ue, T* y_eve) {
+  const Cplx one{1.0, 0.0};
+  for (int64_t c = 0; c < count; ++c) {
+    const int64_t row = 2 * a.length * (i + c);
+    const T* zi = z + a.length * (i + c);
+    apply_receiver(a.length, s[c].s_bs, one, s[c].sigma_bs, d.noise(c, 0), zi, y_bs + row);
+    apply_receiver(a.length, s[c].s_ue, s[c].c_ue, s[c].sigma_ue, d.noise(c, 1), zi, y_ue + row);
+    apply_receiver(a.length, s[c].s_eve, one, s[c].sigma_eve, d.noise(c, 2), zi, y_eve + row);
+  }
 }
 
-void forward_range_any(const IsacLinkArgs& a, const float* z, const float* phi, const float* snr_db,
-                       const int64_t* seeds, uint32_t step, float* y_bs, float* y_ue, float* y_eve, float* gains,
-                       int64_t begin, int64_t end) {
-  forward_range_float(a, z, phi, snr_db, seeds, step, y_bs, y_ue, y_eve, gains, begin, end);
+// The fused forward: each chunk's fading and noise drawn in one list, its states kept on the stack.
+template <typename T>
+SEMSEC_ALWAYS_INLINE void forward_range(const IsacLinkArgs& a, const T* z, const T* phi, const T* snr_db,
+                                        const int64_t* seeds, uint32_t step, T* y_bs, T* y_ue, T* y_eve, T* gains,
+                                        int64_t begin, int64_t end) {
+  ChunkDraws d(a, Part::kAll);
+  for_each_chunk(a, seeds, step, d, begin, end, [&](int64_t g, int64_t i, int64_t count) {
+    IsacSample s[kChunk];
+    chunk_samples(a, d, phi, snr_db, g, i, count, s, gains);
+    chunk_apply(a, d, s, z, i, count, y_bs, y_ue, y_eve);
+  });
 }
 
-void forward_range_any(const IsacLinkArgs& a, const double* z, const double* phi, const double* snr_db,
-                       const int64_t* seeds, uint32_t step, double* y_bs, double* y_ue, double* y_eve, double* gains,
-                       int64_t begin, int64_t end) {
-  forward_range_double(a, z, phi, snr_db, seeds, step, y_bs, y_ue, y_eve, gains, begin, end);
+template <typename T>
+SEMSEC_ALWAYS_INLINE void generate_range(const IsacLinkArgs& a, const T* phi, const T* snr_db, const int64_t* seeds,
+                                         uint32_t step, IsacSample* samples, T* gains, int64_t begin, int64_t end) {
+  ChunkDraws d(a, Part::kFading);
+  for_each_chunk(a, seeds, step, d, begin, end, [&](int64_t g, int64_t i, int64_t count) {
+    chunk_samples(a, d, phi, snr_db, g, i, count, samples + i, gains);
+  });
 }
+
+template <typename T>
+SEMSEC_ALWAYS_INLINE void apply_range(const IsacLinkArgs& a, const T* z, const IsacSample* samples,
+                                      const int64_t* seeds, uint32_t step, T* y_bs, T* y_ue, T* y_eve, int64_t begin,
+                                      int64_t end) {
+  ChunkDraws d(a, Part::kNoise);
+  for_each_chunk(a, seeds, step, d, begin, end, [&](int64_t, int64_t i, int64_t count) {
+    chunk_apply(a, d, samples + i, z, i, count, y_bs, y_ue, y_eve);
+  });
+}
+
+// Each loop once per scalar type, as its own cloned function (cpu_clones.h: target_clones takes
+// no templates); the overloads let the launchers below stay templates.
+#define SEMSEC_ISAC_CPU_LOOPS(T)                                                                                    \
+  SEMSEC_CPU_CLONES void forward_loop(const IsacLinkArgs& a, const T* z, const T* phi, const T* snr_db,             \
+                                      const int64_t* seeds, uint32_t step, T* y_bs, T* y_ue, T* y_eve, T* gains,    \
+                                      int64_t begin, int64_t end) {                                                 \
+    forward_range(a, z, phi, snr_db, seeds, step, y_bs, y_ue, y_eve, gains, begin, end);                            \
+  }                                                                                                                 \
+  SEMSEC_CPU_CLONES void generate_loop(const IsacLinkArgs& a, const T* phi, const T* snr_db, const int64_t* seeds,  \
+                                       uint32_t step, IsacSample* samples, T* gains, int64_t begin, int64_t end) {  \
+    generate_range(a, phi, snr_db, seeds, step, samples, gains, begin, end);                                        \
+  }                                                                                                                 \
+  SEMSEC_CPU_CLONES void apply_loop(const IsacLinkArgs& a, const T* z, const IsacSample* samples,                   \
+                                    const int64_t* seeds, uint32_t step, T* y_bs, T* y_ue, T* y_eve, int64_t begin, \
+                                    int64_t end) {                                                                  \
+    apply_range(a, z, samples, seeds, step, y_bs, y_ue, y_eve, begin, end);                                         \
+  }
+SEMSEC_ISAC_CPU_LOOPS(float)
+SEMSEC_ISAC_CPU_LOOPS(double)
+#undef SEMSEC_ISAC_CPU_LOOPS
 
 // grad_z of samples [begin, end): loops over symbols, vectorised across them.
 template <typename T>
@@ -299,7 +348,25 @@ void isac_link_forward_cpu(const IsacLinkArgs& a, const T* z, const T* phi, cons
                            int64_t step, T* y_bs, T* y_ue, T* y_eve, T* gains) {
   const auto step32 = static_cast<uint32_t>(step);
   at::parallel_for(0, a.num_grid * a.batch, kSampleGrain, [&](int64_t begin, int64_t end) {
-    forward_range_any(a, z, phi, snr_db, seeds, step32, y_bs, y_ue, y_eve, gains, begin, end);
+    forward_loop(a, z, phi, snr_db, seeds, step32, y_bs, y_ue, y_eve, gains, begin, end);
+  });
+}
+
+template <typename T>
+void isac_link_generate_cpu(const IsacLinkArgs& a, const T* phi, const T* snr_db, const int64_t* seeds, int64_t step,
+                            IsacSample* samples, T* gains) {
+  const auto step32 = static_cast<uint32_t>(step);
+  at::parallel_for(0, a.num_grid * a.batch, kSampleGrain, [&](int64_t begin, int64_t end) {
+    generate_loop(a, phi, snr_db, seeds, step32, samples, gains, begin, end);
+  });
+}
+
+template <typename T>
+void isac_link_apply_cpu(const IsacLinkArgs& a, const T* z, const IsacSample* samples, const int64_t* seeds,
+                         int64_t step, T* y_bs, T* y_ue, T* y_eve) {
+  const auto step32 = static_cast<uint32_t>(step);
+  at::parallel_for(0, a.num_grid * a.batch, kSampleGrain, [&](int64_t begin, int64_t end) {
+    apply_loop(a, z, samples, seeds, step32, y_bs, y_ue, y_eve, begin, end);
   });
 }
 
@@ -316,6 +383,14 @@ template void isac_link_forward_cpu<float>(const IsacLinkArgs&, const float*, co
                                            const int64_t*, int64_t, float*, float*, float*, float*);
 template void isac_link_forward_cpu<double>(const IsacLinkArgs&, const double*, const double*, const double*,
                                             const int64_t*, int64_t, double*, double*, double*, double*);
+template void isac_link_generate_cpu<float>(const IsacLinkArgs&, const float*, const float*, const int64_t*, int64_t,
+                                            IsacSample*, float*);
+template void isac_link_generate_cpu<double>(const IsacLinkArgs&, const double*, const double*, const int64_t*, int64_t,
+                                             IsacSample*, double*);
+template void isac_link_apply_cpu<float>(const IsacLinkArgs&, const float*, const IsacSample*, const int64_t*, int64_t,
+                                         float*, float*, float*);
+template void isac_link_apply_cpu<double>(const IsacLinkArgs&, const double*, const IsacSample*, const int64_t*,
+                                          int64_t, double*, double*, double*);
 template void isac_link_backward_cpu<float>(int64_t, int64_t, int64_t, const float*, const float*, const float*,
                                             const float*, float*);
 template void isac_link_backward_cpu<double>(int64_t, int64_t, int64_t, const double*, const double*, const double*,

@@ -1,5 +1,6 @@
-// Torch-facing ISAC link: checks, CPU/CUDA dispatch, the autograd Function with the analytic
-// backward, and the ATen reference composed from the same Philox draws.
+// Torch-facing ISAC link: checks, CPU/CUDA dispatch, the autograd Functions (the whole link and its
+// apply half) with the analytic backward, and the ATen reference composed from the same Philox
+// draws. Beamformers and the mean sensing gain: isac_link_beam.cpp.
 #include "kernels/isac_link/isac_link_op.h"
 
 #include <cmath>
@@ -17,7 +18,6 @@ namespace semsec::kernels {
 namespace {
 
 constexpr double kPi = 3.141592653589793;
-constexpr int kSimpsonPoints = 2001;
 
 }  // namespace
 
@@ -58,15 +58,13 @@ IsacLinkArgs isac_link_args(const IsacLinkParams& p) {
 
 namespace {
 
-// Shape, dtype and device checks shared by isac_link and isac_link_reference; fills G, B, L.
-void check_inputs(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
-                  const torch::Tensor& seeds, const torch::Tensor& counter, IsacLinkArgs& a) {
-  TORCH_CHECK(z.defined() && phi.defined() && snr_db.defined() && seeds.defined() && counter.defined(),
+// Checks of the channel's inputs against the G, B, dtype and device of `ref` ("z" or "phi", named
+// in the messages); fills a's G, B, L.
+void check_channel_inputs(const char* ref, int64_t num_grid, int64_t batch, int64_t length, torch::ScalarType dtype,
+                          torch::Device device, const torch::Tensor& phi, const torch::Tensor& snr_db,
+                          const torch::Tensor& seeds, const torch::Tensor& counter, IsacLinkArgs& a) {
+  TORCH_CHECK(phi.defined() && snr_db.defined() && seeds.defined() && counter.defined(),
               "isac_link: undefined input tensor");
-  TORCH_CHECK(z.dim() == 3, "isac_link: z must be [G, B, L], got ", z.sizes());
-  TORCH_CHECK(z.scalar_type() == torch::kFloat || z.scalar_type() == torch::kDouble,
-              "isac_link: z must be float32 or float64, got ", z.scalar_type());
-  const int64_t num_grid = z.size(0), batch = z.size(1), length = z.size(2);
   TORCH_CHECK(phi.dim() == 2 && phi.size(0) == num_grid && phi.size(1) == batch, "isac_link: phi must be [G, B] = [",
               num_grid, ", ", batch, "], got ", phi.sizes());
   TORCH_CHECK(snr_db.dim() == 1 && snr_db.size(0) == num_grid, "isac_link: snr_db must be [G] = [", num_grid, "], got ",
@@ -74,16 +72,15 @@ void check_inputs(const torch::Tensor& z, const torch::Tensor& phi, const torch:
   TORCH_CHECK(seeds.dim() == 1 && seeds.size(0) == num_grid, "isac_link: seeds must be [G] = [", num_grid, "], got ",
               seeds.sizes());
   TORCH_CHECK(counter.numel() == 1, "isac_link: counter must hold one step, got shape ", counter.sizes());
-  TORCH_CHECK(phi.scalar_type() == z.scalar_type() && snr_db.scalar_type() == z.scalar_type(),
-              "isac_link: phi and snr_db must have z's dtype ", z.scalar_type(), ", got ", phi.scalar_type(), " and ",
-              snr_db.scalar_type());
+  TORCH_CHECK(phi.scalar_type() == dtype && snr_db.scalar_type() == dtype, "isac_link: phi and snr_db must have ", ref,
+              "'s dtype ", dtype, ", got ", phi.scalar_type(), " and ", snr_db.scalar_type());
   TORCH_CHECK(seeds.scalar_type() == torch::kLong && counter.scalar_type() == torch::kLong,
               "isac_link: seeds and counter must be int64, got ", seeds.scalar_type(), " and ", counter.scalar_type());
   for (const auto* t : {&phi, &snr_db, &seeds, &counter}) {
-    TORCH_CHECK(t->device() == z.device(), "isac_link: all inputs must be on z's device ", z.device(),
+    TORCH_CHECK(t->device() == device, "isac_link: all inputs must be on ", ref, "'s device ", device,
                 ", got a tensor on ", t->device());
   }
-  TORCH_CHECK(z.device().is_cpu() || z.device().is_cuda(), "isac_link: unsupported device ", z.device());
+  TORCH_CHECK(device.is_cpu() || device.is_cuda(), "isac_link: unsupported device ", device);
   TORCH_CHECK(batch <= std::numeric_limits<uint32_t>::max(), "isac_link: batch ", batch,
               " exceeds the Philox sample counter (2^32)");
   TORCH_CHECK((length + 1) / 2 <= std::numeric_limits<uint32_t>::max(), "isac_link: length ", length,
@@ -93,6 +90,81 @@ void check_inputs(const torch::Tensor& z, const torch::Tensor& phi, const torch:
   a.length = length;
 }
 
+void check_real_dtype(const char* what, torch::ScalarType dtype) {
+  TORCH_CHECK(dtype == torch::kFloat || dtype == torch::kDouble, "isac_link: ", what,
+              " must be float32 or float64, got ", dtype);
+}
+
+// Shape, dtype and device checks shared by isac_link and isac_link_reference; fills G, B, L.
+void check_inputs(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
+                  const torch::Tensor& seeds, const torch::Tensor& counter, IsacLinkArgs& a) {
+  TORCH_CHECK(z.defined(), "isac_link: undefined input tensor");
+  TORCH_CHECK(z.dim() == 3, "isac_link: z must be [G, B, L], got ", z.sizes());
+  check_real_dtype("z", z.scalar_type());
+  check_channel_inputs("z", z.size(0), z.size(1), z.size(2), z.scalar_type(), z.device(), phi, snr_db, seeds, counter,
+                       a);
+}
+
+IsacSample* sample_records(const torch::Tensor& samples) {
+  return reinterpret_cast<IsacSample*>(samples.data_ptr<double>());
+}
+
+// The states of every sample at `counter` (generate): samples [G, B, kIsacSampleDoubles] float64
+// and gains [G, B, 3, 2] of phi's dtype, on phi's device; inputs contiguous.
+void generate_into(const IsacLinkArgs& a, const torch::Tensor& phi, const torch::Tensor& snr_db,
+                   const torch::Tensor& seeds, const torch::Tensor& counter, const torch::Tensor& samples,
+                   const torch::Tensor& gains) {
+  on_device(
+      phi.device(), "isac_link generate",
+      [&] {
+        const int64_t step = counter.data_ptr<int64_t>()[0];
+        AT_DISPATCH_FLOATING_TYPES(phi.scalar_type(), "isac_link_generate_cpu", [&] {
+          isac_link_generate_cpu<scalar_t>(a, phi.data_ptr<scalar_t>(), snr_db.data_ptr<scalar_t>(),
+                                           seeds.data_ptr<int64_t>(), step, sample_records(samples),
+                                           gains.data_ptr<scalar_t>());
+        });
+      },
+      [&](CudaStream stream) {
+        AT_DISPATCH_FLOATING_TYPES(phi.scalar_type(), "isac_link_generate_cuda", [&] {
+          isac_link_generate_cuda<scalar_t>(a, phi.data_ptr<scalar_t>(), snr_db.data_ptr<scalar_t>(),
+                                            seeds.data_ptr<int64_t>(), counter.data_ptr<int64_t>(),
+                                            sample_records(samples), gains.data_ptr<scalar_t>(), stream);
+        });
+      });
+}
+
+// The symbols of z through the states `samples` with the noise draws at `counter` (apply).
+void apply_into(const IsacLinkArgs& a, const torch::Tensor& z, const torch::Tensor& samples, const torch::Tensor& seeds,
+                const torch::Tensor& counter, IsacLinkOut& out) {
+  on_device(
+      z.device(), "isac_link apply",
+      [&] {
+        const int64_t step = counter.data_ptr<int64_t>()[0];
+        AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "isac_link_apply_cpu", [&] {
+          isac_link_apply_cpu<scalar_t>(a, z.data_ptr<scalar_t>(), sample_records(samples), seeds.data_ptr<int64_t>(),
+                                        step, out.y_bs.data_ptr<scalar_t>(), out.y_ue.data_ptr<scalar_t>(),
+                                        out.y_eve.data_ptr<scalar_t>());
+        });
+      },
+      [&](CudaStream stream) {
+        AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "isac_link_apply_cuda", [&] {
+          isac_link_apply_cuda<scalar_t>(a, z.data_ptr<scalar_t>(), sample_records(samples), seeds.data_ptr<int64_t>(),
+                                         counter.data_ptr<int64_t>(), out.y_bs.data_ptr<scalar_t>(),
+                                         out.y_ue.data_ptr<scalar_t>(), out.y_eve.data_ptr<scalar_t>(), stream);
+        });
+      });
+}
+
+IsacLinkOut empty_outputs(const IsacLinkArgs& a, const torch::TensorOptions& options) {
+  IsacLinkOut out;
+  out.y_bs = torch::empty({a.num_grid, a.batch, 2 * a.length}, options);
+  out.y_ue = torch::empty_like(out.y_bs);
+  out.y_eve = torch::empty_like(out.y_bs);
+  return out;
+}
+
+// The fused forward: on the CPU one pass over chunks of samples (fading and noise drawn together),
+// on CUDA generate then apply with the states in a workspace.
 IsacLinkOut forward_impl(const torch::Tensor& z_in, const torch::Tensor& phi_in, const torch::Tensor& snr_in,
                          const torch::Tensor& seeds_in, const torch::Tensor& counter_in, const IsacLinkArgs& a) {
   const auto z = z_in.contiguous();
@@ -100,35 +172,22 @@ IsacLinkOut forward_impl(const torch::Tensor& z_in, const torch::Tensor& phi_in,
   const auto snr_db = snr_in.contiguous();
   const auto seeds = seeds_in.contiguous();
   const auto counter = counter_in.contiguous();
-  IsacLinkOut out;
-  out.y_bs = torch::empty({a.num_grid, a.batch, 2 * a.length}, z.options());
-  out.y_ue = torch::empty_like(out.y_bs);
-  out.y_eve = torch::empty_like(out.y_bs);
+  IsacLinkOut out = empty_outputs(a, z.options());
   out.gains = torch::empty({a.num_grid, a.batch, 3, 2}, z.options());
   if (a.num_grid * a.batch == 0) return out;
-
-  on_device(
-      z.device(), "isac_link",
-      [&] {
-        const int64_t step = counter.data_ptr<int64_t>()[0];
-        AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "isac_link_forward_cpu", [&] {
-          isac_link_forward_cpu<scalar_t>(a, z.data_ptr<scalar_t>(), phi.data_ptr<scalar_t>(),
-                                          snr_db.data_ptr<scalar_t>(), seeds.data_ptr<int64_t>(), step,
-                                          out.y_bs.data_ptr<scalar_t>(), out.y_ue.data_ptr<scalar_t>(),
-                                          out.y_eve.data_ptr<scalar_t>(), out.gains.data_ptr<scalar_t>());
-        });
-      },
-      [&](CudaStream stream) {
-        const auto workspace = torch::empty({a.num_grid * a.batch * static_cast<int64_t>(sizeof(IsacSample))},
-                                            z.options().dtype(torch::kByte));
-        AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "isac_link_forward_cuda", [&] {
-          isac_link_forward_cuda<scalar_t>(
-              a, z.data_ptr<scalar_t>(), phi.data_ptr<scalar_t>(), snr_db.data_ptr<scalar_t>(),
-              seeds.data_ptr<int64_t>(), counter.data_ptr<int64_t>(),
-              reinterpret_cast<IsacSample*>(workspace.data_ptr<uint8_t>()), out.y_bs.data_ptr<scalar_t>(),
-              out.y_ue.data_ptr<scalar_t>(), out.y_eve.data_ptr<scalar_t>(), out.gains.data_ptr<scalar_t>(), stream);
-        });
-      });
+  if (!z.device().is_cpu()) {
+    const auto workspace = torch::empty({a.num_grid, a.batch, kIsacSampleDoubles}, z.options().dtype(torch::kDouble));
+    generate_into(a, phi, snr_db, seeds, counter, workspace, out.gains);
+    apply_into(a, z, workspace, seeds, counter, out);
+    return out;
+  }
+  const int64_t step = counter.data_ptr<int64_t>()[0];
+  AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "isac_link_forward_cpu", [&] {
+    isac_link_forward_cpu<scalar_t>(a, z.data_ptr<scalar_t>(), phi.data_ptr<scalar_t>(), snr_db.data_ptr<scalar_t>(),
+                                    seeds.data_ptr<int64_t>(), step, out.y_bs.data_ptr<scalar_t>(),
+                                    out.y_ue.data_ptr<scalar_t>(), out.y_eve.data_ptr<scalar_t>(),
+                                    out.gains.data_ptr<scalar_t>());
+  });
   return out;
 }
 
@@ -187,6 +246,29 @@ class IsacLinkFunction : public torch::autograd::Function<IsacLinkFunction> {
   }
 };
 
+// apply's autograd: z -> (y_bs, y_ue, y_eve) through fixed states; the backward needs only the gains.
+class IsacApplyFunction : public torch::autograd::Function<IsacApplyFunction> {
+ public:
+  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& z_in,
+                                                const torch::Tensor& samples, const torch::Tensor& gains,
+                                                const torch::Tensor& seeds, const torch::Tensor& counter,
+                                                const IsacLinkArgs& a) {
+    const auto z = z_in.contiguous();
+    IsacLinkOut out = empty_outputs(a, z.options());
+    if (a.num_grid * a.batch > 0) apply_into(a, z, samples, seeds, counter, out);
+    ctx->save_for_backward({gains});
+    return {out.y_bs, out.y_ue, out.y_eve};
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const auto gains = ctx->get_saved_variables()[0];
+    auto grad_z = backward_impl(gains, grad_outputs[0], grad_outputs[1], grad_outputs[2]);
+    // One entry per forward argument: z, samples, gains, seeds, counter, args.
+    return {grad_z, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
 torch::Tensor complex_vector(const std::vector<std::complex<double>>& v) {
   auto t = torch::empty({static_cast<int64_t>(v.size())}, torch::kComplexDouble);
   auto* p = t.data_ptr<c10::complex<double>>();
@@ -194,78 +276,7 @@ torch::Tensor complex_vector(const std::vector<std::complex<double>>& v) {
   return t;
 }
 
-// The "sector" beam: w minimising sum_k |a^H(phi_k) w - d(phi_k)|^2 + mu ||w||^2 over 401 azimuths
-// spread evenly over the sector, then scaled to unit norm, for the target response
-//   d(phi) = (1 + t / 2) exp(-j 0.75 pi t),  t = (phi - centre) / half-width in [-1, 1]:
-// a magnitude that rises by a factor 3 across the sector and a phase that falls by 1.5 pi, both
-// monotone, so the echo identifies phi through its phase and, when the reflection's phase is
-// random and only |alpha a^H w| is informative, through its magnitude. mu (1e-3 of the mean
-// diagonal of A^H A) keeps w from the large, oscillating solutions a narrow sector invites.
-std::vector<std::complex<double>> sector_beamformer(int64_t num_antennas, std::pair<double, double> sector_deg) {
-  const auto [lo_deg, hi_deg] = sector_deg;
-  if (!(hi_deg > lo_deg))
-    fail("channel.beamformer 'sector' needs an azimuth range with phi_min < phi_max, got [{}, {}] deg", lo_deg, hi_deg);
-  constexpr int64_t kPoints = 401;
-  const auto cd = torch::TensorOptions().dtype(torch::kComplexDouble);
-  const torch::Tensor t = torch::linspace(-1.0, 1.0, kPoints, torch::kDouble);
-  const double centre = 0.5 * (lo_deg + hi_deg) * kPi / 180.0, half = 0.5 * (hi_deg - lo_deg) * kPi / 180.0;
-  const torch::Tensor u = torch::sin(centre + half * t);                                         // sin(phi_k)
-  const torch::Tensor ph = -kPi * u.unsqueeze(1) * torch::arange(num_antennas, torch::kDouble);  // [K, M]
-  const torch::Tensor a = torch::polar(torch::ones_like(ph), ph);                                // conj(a_m(phi_k))
-  const torch::Tensor d = torch::polar(1.0 + 0.5 * t, -0.75 * kPi * t).to(cd);
-  const torch::Tensor gram = a.conj().t().matmul(a);
-  const double mu = 1e-3 * torch::real(gram.diagonal()).mean().item<double>();
-  const torch::Tensor eye = torch::eye(num_antennas, torch::kDouble).to(cd);
-  torch::Tensor w = torch::linalg_solve(gram + mu * eye, a.conj().t().matmul(d), true);
-  w = w / w.abs().square().sum().sqrt();
-  std::vector<std::complex<double>> out(static_cast<size_t>(num_antennas));
-  const auto* p = w.data_ptr<c10::complex<double>>();
-  for (size_t m = 0; m < out.size(); ++m) out[m] = {p[m].real(), p[m].imag()};
-  return out;
-}
-
 }  // namespace
-
-std::vector<std::complex<double>> make_beamformer(const std::string& kind, int64_t num_antennas, double steer_deg,
-                                                  std::pair<double, double> sector_deg) {
-  if (num_antennas < 1 || num_antennas > kIsacMaxAntennas) {
-    fail("channel.num_antennas = {} out of range, expected 1..{}", num_antennas, kIsacMaxAntennas);
-  }
-  const auto m_count = static_cast<size_t>(num_antennas);
-  std::vector<std::complex<double>> w(m_count, {0.0, 0.0});
-  if (kind == "wide2") {
-    if (num_antennas < 2) fail("channel.beamformer 'wide2' needs num_antennas >= 2, got {}", num_antennas);
-    w[0] = w[1] = {1.0 / std::sqrt(2.0), 0.0};
-  } else if (kind == "uniform") {
-    for (auto& v : w) v = {1.0 / std::sqrt(static_cast<double>(num_antennas)), 0.0};
-  } else if (kind == "steer") {
-    const double s = std::sin(steer_deg * kPi / 180.0);
-    for (size_t m = 0; m < m_count; ++m) {
-      w[m] = std::polar(1.0 / std::sqrt(static_cast<double>(num_antennas)), kPi * static_cast<double>(m) * s);
-    }
-  } else if (kind == "sector") {
-    w = sector_beamformer(num_antennas, sector_deg);
-  } else {
-    fail("channel.beamformer: unknown beamformer '{}', expected one of: wide2, uniform, steer, sector", kind);
-  }
-  return w;
-}
-
-double mean_sensing_gain(const IsacLinkParams& p, double phi_lo, double phi_hi) {
-  const IsacLinkArgs a = isac_link_args(p);
-  if (!std::isfinite(phi_lo) || !std::isfinite(phi_hi) || phi_hi < phi_lo) {
-    fail("mean_sensing_gain: need a finite sector phi_lo <= phi_hi, got [{}, {}]", phi_lo, phi_hi);
-  }
-  if (phi_hi == phi_lo) return cnorm2(isac_sensing_gain(a, phi_lo));
-  const int intervals = kSimpsonPoints - 1;
-  const double h = (phi_hi - phi_lo) / intervals;
-  double sum = 0.0;
-  for (int i = 0; i <= intervals; ++i) {
-    const double weight = (i == 0 || i == intervals) ? 1.0 : (i % 2 == 1 ? 4.0 : 2.0);
-    sum += weight * cnorm2(isac_sensing_gain(a, phi_lo + h * i));
-  }
-  return sum * h / 3.0 / (phi_hi - phi_lo);
-}
 
 IsacLinkOut isac_link(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
                       const torch::Tensor& seeds, const torch::Tensor& counter, const IsacLinkParams& p) {
@@ -273,6 +284,42 @@ IsacLinkOut isac_link(const torch::Tensor& z, const torch::Tensor& phi, const to
   check_inputs(z, phi, snr_db, seeds, counter, a);
   auto outs = IsacLinkFunction::apply(z, phi, snr_db, seeds, counter, a);
   return IsacLinkOut{outs[0], outs[1], outs[2], outs[3]};
+}
+
+IsacLinkState isac_link_generate(const torch::Tensor& phi_in, const torch::Tensor& snr_db, const torch::Tensor& seeds,
+                                 const torch::Tensor& counter, int64_t length, const IsacLinkParams& p) {
+  IsacLinkState st;
+  st.args = isac_link_args(p);
+  TORCH_CHECK(phi_in.defined() && phi_in.dim() == 2, "isac_link_generate: phi must be [G, B], got ",
+              phi_in.defined() ? phi_in.sizes() : torch::IntArrayRef{});
+  check_real_dtype("phi", phi_in.scalar_type());
+  TORCH_CHECK(length >= 0, "isac_link_generate: length must be >= 0, got ", length);
+  check_channel_inputs("phi", phi_in.size(0), phi_in.size(1), length, phi_in.scalar_type(), phi_in.device(), phi_in,
+                       snr_db, seeds, counter, st.args);
+  const auto phi = phi_in.contiguous();
+  st.seeds = seeds.contiguous();
+  st.counter = counter.reshape({1}).clone();  // the step of these draws, whatever the caller's counter does next
+  st.samples = torch::empty({st.args.num_grid, st.args.batch, kIsacSampleDoubles}, phi.options().dtype(torch::kDouble));
+  st.gains = torch::empty({st.args.num_grid, st.args.batch, 3, 2}, phi.options());
+  if (st.args.num_grid * st.args.batch > 0) {
+    generate_into(st.args, phi, snr_db.contiguous(), st.seeds, st.counter, st.samples, st.gains);
+  }
+  return st;
+}
+
+IsacLinkOut isac_link_apply(const torch::Tensor& z, const IsacLinkState& state) {
+  const IsacLinkArgs& a = state.args;
+  TORCH_CHECK(state.samples.defined() && state.gains.defined() && state.seeds.defined() && state.counter.defined(),
+              "isac_link_apply: empty state (make it with isac_link_generate)");
+  TORCH_CHECK(z.defined() && z.dim() == 3 && z.size(0) == a.num_grid && z.size(1) == a.batch && z.size(2) == a.length,
+              "isac_link_apply: z must be [G, B, L] = [", a.num_grid, ", ", a.batch, ", ", a.length,
+              "] as the state was generated for, got ", z.defined() ? z.sizes() : torch::IntArrayRef{});
+  TORCH_CHECK(z.scalar_type() == state.gains.scalar_type(), "isac_link_apply: z must have the state's dtype ",
+              state.gains.scalar_type(), ", got ", z.scalar_type());
+  TORCH_CHECK(z.device() == state.samples.device(), "isac_link_apply: z must be on the state's device ",
+              state.samples.device(), ", got ", z.device());
+  auto outs = IsacApplyFunction::apply(z, state.samples, state.gains, state.seeds, state.counter, a);
+  return IsacLinkOut{outs[0], outs[1], outs[2], state.gains};
 }
 
 IsacLinkOut isac_link_forward(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,

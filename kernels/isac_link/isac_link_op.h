@@ -36,8 +36,7 @@ struct IsacLinkParams {
 //   "sector"  all M antennas, designed by regularised least squares over the azimuth range
 //             sector_deg (phi_min, phi_max) for a response whose magnitude rises threefold and
 //             whose phase falls by 1.5 pi across it, both monotone (isac_link_op.cpp).
-std::vector<std::complex<double>> make_beamformer(const std::string& kind, int64_t num_antennas,
-                                                  double steer_deg = 0.0,
+std::vector<std::complex<double>> make_beamformer(const std::string& kind, int64_t num_antennas, double steer_deg = 0.0,
                                                   std::pair<double, double> sector_deg = {-20.0, 20.0});
 
 // The validated kernel argument block of p (G, B, L left 0; isac_link fills them from z).
@@ -63,6 +62,26 @@ struct IsacLinkOut {
 //   (analytic backward); no gradient flows to phi or snr_db.
 IsacLinkOut isac_link(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
                       const torch::Tensor& seeds, const torch::Tensor& counter, const IsacLinkParams& p);
+
+// The same link in two halves, as the CLSSR link's generate_channels and transmit: generate draws
+// the channel of one step before any codeword is sent (per sample the fading, the sensing gain,
+// the UE's equaliser and the noise levels of codewords of length L), and apply sends codewords
+// through it with the noise draws of the same step. apply(z, generate(...)) equals isac_link bit
+// for bit on either device, and several z applied to one state see common channel draws (the
+// evaluation's variants do: trainers/ss_isac/security.cpp).
+struct IsacLinkState {
+  torch::Tensor samples;  // [G, B, kIsacSampleDoubles] float64: each sample's IsacSample (isac_link.h)
+  torch::Tensor gains;    // [G, B, 3, 2] of phi's dtype: (re, im) of s_bs, s_ue, s_eve; no gradient
+  torch::Tensor seeds;    // [G] int64: the keys of the draws
+  torch::Tensor counter;  // [1] int64: a copy of the step drawn at; apply's noise uses it too
+  IsacLinkArgs args{};    // the validated parameters, with G, B and L
+};
+// phi [G, B] (float32 or float64), snr_db [G] of phi's dtype, seeds [G] and counter [1] int64,
+// all on phi's device; length L of the codewords to come. Errors as isac_link's.
+IsacLinkState isac_link_generate(const torch::Tensor& phi, const torch::Tensor& snr_db, const torch::Tensor& seeds,
+                                 const torch::Tensor& counter, int64_t length, const IsacLinkParams& p);
+// z [G, B, L] of the state's shape, dtype and device; differentiable w.r.t. z. gains: the state's.
+IsacLinkOut isac_link_apply(const torch::Tensor& z, const IsacLinkState& state);
 
 // The standard normals isac_link draws, generated on the host with the same Philox counters:
 // fading [G,B,2M+2] (h_m = (n_2m + j n_2m+1)/sqrt2, then s_si's two; two more, the reflection's

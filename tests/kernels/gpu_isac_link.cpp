@@ -1,5 +1,6 @@
-// CPU == CUDA for the SS-ISAC link kernel: outputs within one float ulp, gradients within float
-// tolerance, and CUDA-graph replays that pick up the device-side step counter. Skips without a GPU.
+// CPU == CUDA for the SS-ISAC link kernel: outputs within one float ulp (fused, and generate then
+// apply), gradients within float tolerance, and CUDA-graph replays that pick up the device-side
+// step counter. Skips without a GPU.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -144,6 +145,21 @@ TEST(GpuIsacLink, CapturedGraphReplaysWithFreshCounters) {
     EXPECT_LE(max_ulp(ref.y_eve, out.y_eve), 1) << "step " << step;
   }
 #endif
+}
+
+TEST(GpuIsacLink, GenerateThenApplyMatchesTheCpuAndKeepsItsStep) {
+  SEMSEC_SKIP_WITHOUT_CUDA();
+  const auto cpu = make_inputs(3, 300, 21, torch::kFloat, 6);
+  auto gpu = cpu.to(torch::kCUDA);
+  const auto p = make_params(true, true, true);
+  const auto state = sk::isac_link_generate(gpu.phi, gpu.snr_db, gpu.seeds, gpu.counter, 21, p);
+  gpu.counter.fill_(7);  // the state keeps step 6
+  const auto got = sk::isac_link_apply(gpu.z, state), want = run(cpu, p);
+  ASSERT_TRUE(got.y_ue.is_cuda());
+  EXPECT_LE(max_ulp(want.y_bs, got.y_bs), 1);
+  EXPECT_LE(max_ulp(want.y_ue, got.y_ue), 1);
+  EXPECT_LE(max_ulp(want.y_eve, got.y_eve), 1);
+  EXPECT_LE(max_ulp(want.gains, got.gains), 1);
 }
 
 TEST(GpuIsacLink, MismatchedDevicesAreRejected) {

@@ -1,6 +1,7 @@
 // Tests of the SS-ISAC link kernel on the CPU against other implementations: the analytic gradient
 // against finite differences, the vectorised CPU kernel against the per-sample (CUDA) path bit for
-// bit, and the outputs and gradients against the ATen reference.
+// bit, the outputs and gradients against the ATen reference, and generate / apply against the
+// fused link bit for bit.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -186,6 +187,97 @@ TEST(IsacLink, MatchesAtenReference) {
     const auto g_ref = torch::autograd::grad({objective(ref)}, {z_ref})[0];
     EXPECT_TRUE(torch::allclose(g, g_ref, 1e-5, 1e-6)) << (g - g_ref).abs().max().item<double>();
   }
+}
+
+// Every output of apply(z, generate(...)) has the fused link's bits.
+void expect_same_bits(const sk::IsacLinkOut& got, const sk::IsacLinkOut& want) {
+  EXPECT_TRUE(torch::equal(got.y_bs, want.y_bs));
+  EXPECT_TRUE(torch::equal(got.y_ue, want.y_ue));
+  EXPECT_TRUE(torch::equal(got.y_eve, want.y_eve));
+  EXPECT_TRUE(torch::equal(got.gains, want.gains));
+}
+
+TEST(IsacLinkSplit, GenerateThenApplyEqualsTheFusedLinkBitForBit) {
+  struct Case {
+    int64_t antennas, batch, length;
+    torch::ScalarType dtype;
+    bool eval, noise, random_phase;
+  };
+  const Case cases[] = {{16, 37, 23, torch::kFloat, false, true, false},
+                        {16, 37, 23, torch::kDouble, true, true, false},
+                        {5, 8, 8, torch::kFloat, true, true, true},
+                        {7, 3, 1, torch::kDouble, false, true, true},
+                        {16, 21, 6, torch::kFloat, false, false, false}};
+  for (const bool avx512 : {true, false}) {
+    const bool before = sk::isac_link_cpu_allow_avx512(avx512);
+    for (const Case& c : cases) {
+      SCOPED_TRACE(testing::Message() << "M " << c.antennas << " B " << c.batch << " L " << c.length << " eval "
+                                      << c.eval << " noise " << c.noise << " random phase " << c.random_phase
+                                      << " avx512 " << avx512);
+      auto p = make_params(c.antennas, "uniform");
+      p.alpha = {0.6, 0.5};
+      p.si_residual_power = 0.1;
+      p.eve_snr_offset_db = -3.0;
+      p.eval = c.eval;
+      p.noise = c.noise;
+      p.alpha_random_phase = c.random_phase;
+      const auto in = make_inputs(3, c.batch, c.length, c.dtype, 5);
+      const auto state = sk::isac_link_generate(in.phi, in.snr_db, in.seeds, in.counter, c.length, p);
+      expect_same_bits(sk::isac_link_apply(in.z, state),
+                       sk::isac_link(in.z, in.phi, in.snr_db, in.seeds, in.counter, p));
+    }
+    sk::isac_link_cpu_allow_avx512(before);
+  }
+}
+
+TEST(IsacLinkSplit, OneStateGivesSeveralCodewordsTheDrawsOfItsStep) {
+  auto p = make_params();
+  p.si_residual_power = 0.1;
+  auto in = make_inputs(2, 19, 12, torch::kFloat, 3);
+  const auto state = sk::isac_link_generate(in.phi, in.snr_db, in.seeds, in.counter, 12, p);
+  const auto at_step_3 = in.counter.clone();
+  in.counter.fill_(9);  // the caller's counter moves on; the state keeps step 3
+  torch::manual_seed(4);
+  const auto other = torch::randn_like(in.z);
+  const auto v = torch::randn({3, 2, 19, 24});
+  for (const auto& z0 : {in.z, other / other.norm(2, {-1}, true)}) {
+    const auto z = z0.clone().requires_grad_(true), z_fused = z0.clone().requires_grad_(true);
+    const auto got = sk::isac_link_apply(z, state);
+    const auto want = sk::isac_link(z_fused, in.phi, in.snr_db, in.seeds, at_step_3, p);
+    expect_same_bits(got, want);
+    auto objective = [&](const sk::IsacLinkOut& o) {
+      return (o.y_bs * v[0]).sum() + (o.y_ue * v[1]).sum() + (o.y_eve * v[2]).sum();
+    };
+    EXPECT_TRUE(torch::equal(torch::autograd::grad({objective(got)}, {z})[0],
+                             torch::autograd::grad({objective(want)}, {z_fused})[0]));
+  }
+  EXPECT_FALSE(torch::equal(sk::isac_link_apply(in.z, state).y_ue,
+                            sk::isac_link(in.z, in.phi, in.snr_db, in.seeds, in.counter, p).y_ue));
+}
+
+TEST(IsacLinkSplit, EmptyBatchAndBadInputsGiveEmptyOutputsOrClearErrors) {
+  const auto p = make_params();
+  const auto empty = make_inputs(2, 0, 8, torch::kFloat);
+  const auto none =
+      sk::isac_link_apply(empty.z, sk::isac_link_generate(empty.phi, empty.snr_db, empty.seeds, empty.counter, 8, p));
+  EXPECT_EQ(none.y_eve.sizes(), (std::vector<int64_t>{2, 0, 16}));
+  const auto in = make_inputs(2, 3, 4, torch::kFloat);
+  using semsec::testing::expect_error;
+  expect_error<c10::Error>([&] { sk::isac_link_generate(in.phi[0], in.snr_db, in.seeds, in.counter, 4, p); },
+                           {"isac_link_generate: phi must be [G, B], got [3]"});
+  expect_error<c10::Error>([&] { sk::isac_link_generate(in.phi, in.snr_db, in.seeds, in.counter, -1, p); },
+                           {"isac_link_generate: length must be >= 0, got -1"});
+  expect_error<c10::Error>(
+      [&] { sk::isac_link_generate(in.phi, in.snr_db.to(torch::kDouble), in.seeds, in.counter, 4, p); },
+      {"isac_link: phi and snr_db must have phi's dtype Float, got Float and Double"});
+  const auto state = sk::isac_link_generate(in.phi, in.snr_db, in.seeds, in.counter, 4, p);
+  expect_error<c10::Error>([&] { sk::isac_link_apply(in.z, sk::IsacLinkState{}); },
+                           {"isac_link_apply: empty state (make it with isac_link_generate)"});
+  expect_error<c10::Error>(
+      [&] { sk::isac_link_apply(in.z.slice(2, 0, 3), state); },
+      {"isac_link_apply: z must be [G, B, L] = [2, 3, 4] as the state was generated for, got [2, 3, 3]"});
+  expect_error<c10::Error>([&] { sk::isac_link_apply(in.z.to(torch::kDouble), state); },
+                           {"isac_link_apply: z must have the state's dtype Float, got Double"});
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // models::IsacChannel: the object that owns the ISAC link's parameters, the grid's keys and the
 // step counter gives exactly kernels::isac_link on the same keys and counter, moves with
-// set_step, uses the evaluation streams when asked, and names a bad parameter when built.
+// set_step, uses the evaluation streams when asked, splits into generate / apply with the same
+// bits, and names a bad parameter when built.
 #include <gtest/gtest.h>
 
 #include "core/errors.h"
@@ -54,6 +55,22 @@ TEST(IsacChannel, EqualsTheLinkOnTheSameKeysAndCounter) {
   channel.set_step(7);
   EXPECT_TRUE(torch::equal(before, channel(in.z, in.phi, in.snr, false).y_ue));
   EXPECT_TRUE(torch::equal(channel.seeds(), torch::tensor({11, 12}, torch::kInt64)));
+}
+
+TEST(IsacChannel, GenerateThenApplyEqualsTheCallAtTheStepOfTheState) {
+  const Inputs in = inputs();
+  models::IsacChannel channel(params(), {11, 12}, torch::kCPU);
+  for (const bool eval : {false, true}) {
+    channel.set_step(7);
+    const kernels::IsacLinkState state = channel.generate(in.phi, in.snr, in.z.size(2), eval);
+    const auto want = channel(in.z, in.phi, in.snr, eval);
+    channel.set_step(8);
+    const auto got = models::IsacChannel::apply(in.z, state);
+    EXPECT_TRUE(torch::equal(got.y_bs, want.y_bs));
+    EXPECT_TRUE(torch::equal(got.y_ue, want.y_ue));
+    EXPECT_TRUE(torch::equal(got.y_eve, want.y_eve));
+    EXPECT_TRUE(torch::equal(got.gains, want.gains));
+  }
 }
 
 TEST(IsacChannel, NamesABadParameterWhenBuilt) {

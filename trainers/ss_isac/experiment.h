@@ -132,6 +132,10 @@ class IsacExperiment {
   // The evaluation channel (evaluation streams) at counter `step`.
   kernels::IsacLinkOut eval_channel(const torch::Tensor& z, const torch::Tensor& phi, const torch::Tensor& snr_db,
                                     int64_t step);
+  // Its first half (generate) for codewords of length L: variants of one batch applied to this one
+  // state (models::IsacChannel::apply) see common channel draws, as eval_channel would give each.
+  kernels::IsacLinkState eval_state(const torch::Tensor& phi, const torch::Tensor& snr_db, int64_t step,
+                                    int64_t length);
   // Trains `eve` on y_Eve of the (encrypted, when `arn` is given) codewords, or on the clean
   // codewords z themselves when `clean` (no channel: eve.clean_ceiling).
   // Stages by their kIsacStages name (stages.h: section, counter range).

@@ -244,6 +244,12 @@ kernels::IsacLinkOut IsacExperiment::eval_channel(const torch::Tensor& z, const 
   return channel_(z, phi, snr_db, /*eval=*/true);
 }
 
+kernels::IsacLinkState IsacExperiment::eval_state(const torch::Tensor& phi, const torch::Tensor& snr_db, int64_t step,
+                                                  int64_t length) {
+  channel_.set_step(step);
+  return channel_.generate(phi, snr_db, length, /*eval=*/true);
+}
+
 double IsacExperiment::com_loss_scale() const {
   // l_com is a per-pixel mean; eq. 9 and 28 write E||x - x_hat||^2, the sum over the image's pixels.
   return settings_.train.com_loss_sum ? static_cast<double>(train_.rows * train_.cols) : 1.0;

@@ -147,8 +147,9 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
         a.hits += (eve_wb_->forward(y_eve).argmax(-1) == b.labels).sum(1).to(torch::kFloat64);
         if (adaptive) a.hits_adapt += (eve_adapt_->forward(y_eve).argmax(-1) == b.labels).sum(1).to(torch::kFloat64);
       };
-      // Common random numbers: every variant sees the same channel draws.
-      const kernels::IsacLinkOut y0 = eval_channel(z, b.phi, snr, step);
+      // Common random numbers: every variant goes through the same channel state and noise draws.
+      const kernels::IsacLinkState channel = eval_state(b.phi, snr, step, z.size(2));
+      const kernels::IsacLinkOut y0 = models::IsacChannel::apply(z, channel);
       score(acc[0], model_->receive_bs(y0.y_bs), model_->receive_ue(y0.y_ue), y0.y_eve);
       for (int set = 0; set < (blackbox ? 2 : 1); ++set) {
         models::PairedArn& arn = set == 0 ? arn_wb_ : arn_bb_;
@@ -156,7 +157,7 @@ std::vector<SummaryRow> IsacExperiment::evaluate_security() {
               model_->receive_ue(arn->decrypt_ue(y0.y_ue)), y0.y_eve);
         const torch::Tensor sent = encrypt(arn, z, psr_linear(), encryption_);
         if (first_snr) ratios[static_cast<size_t>(set)].push_back(realised_psr(z, sent).to(torch::kFloat64));
-        const kernels::IsacLinkOut y1 = eval_channel(sent, b.phi, snr, step);
+        const kernels::IsacLinkOut y1 = models::IsacChannel::apply(sent, channel);
         score(acc[2 + 2 * set], model_->receive_bs(arn->decrypt_bs(y1.y_bs)),
               model_->receive_ue(arn->decrypt_ue(y1.y_ue)), y1.y_eve);
       }
