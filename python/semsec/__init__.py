@@ -12,7 +12,16 @@ shapes and loads them with strict=True:
 `read_summary(DIR_OR_FILE)` the summary alone (what scripts/plot.py draws). `semsec.ops` holds the
 channel kernels as torch ops (docs/interop.md).
 """
-from semsec.models import ArnPair, Eve, Exported, GeneralSystem, Mlp, load, normalize_power
+_MODEL_NAMES = ("ArnPair", "Eve", "Exported", "GeneralSystem", "Mlp", "load", "normalize_power")
+
+
+def __getattr__(name):
+    """The modules' names load semsec.models, and with it torch, on first use: reading a sweep's
+    CSVs (semsec.sweeps, as scripts/plot.py does) then takes pandas alone, about 3 s less a call."""
+    if name in _MODEL_NAMES:
+        from semsec import models
+        return getattr(models, name)
+    raise AttributeError(f"module 'semsec' has no attribute {name!r}")
 
 
 def read_summary(path):

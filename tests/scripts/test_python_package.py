@@ -5,7 +5,8 @@ strict=True (from .safetensors and from .pt), and the modules reproduce semsec's
 check vectors that the export writes (encryption with the run's power constraint, both decryptions,
 the base system's transmitter and receivers, Eve's logits). Bad --point / --layout values and a
 grid-layout file are refused with messages naming them. read_sweep returns a sweep's and a run's
-summary, points and metrics as DataFrames that hold what the files hold.
+summary, points and metrics as DataFrames that hold what the files hold, and reading them loads no
+torch.
 usage: test_python_package.py SEMSEC_BINARY"""
 import os
 import subprocess
@@ -130,6 +131,19 @@ class TorchLayout(unittest.TestCase):
         self.assertTrue((run_summary["status"] == "ok").all())
         with self.assertRaisesRegex(FileNotFoundError, "is this a finished semsec run or sweep directory"):
             semsec.read_sweep(self.dir)
+
+    def test_reading_a_sweep_does_not_load_torch(self):
+        # The plotting scripts read summaries only; the modules' names load torch on first use.
+        code = ("import sys, semsec\n"
+                "s = semsec.read_summary(sys.argv[1])\n"
+                "assert len(s) > 0 and 'torch' not in sys.modules, sorted(sys.modules)\n"
+                "semsec.load\n"
+                "assert 'torch' in sys.modules\n"
+                "try:\n    semsec.no_such_name\nexcept AttributeError as e:\n    print(e)\n")
+        r = subprocess.run([sys.executable, "-c", code, os.path.join(self.dir, "sweep")], capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), "module 'semsec' has no attribute 'no_such_name'")
 
 
 if __name__ == "__main__":
