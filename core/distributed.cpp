@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <string_view>
+#include <thread>
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -64,9 +65,10 @@ JobEnv job_env(const std::function<const char*(const char*)>& getenv) {
   }
   const char* addr = getenv("MASTER_ADDR");
   if (addr == nullptr || *addr == '\0') {
-    fail("environment variable MASTER_ADDR is not set: a job of {} processes ({} {}) needs the address of its "
-         "store (torchrun sets it; under Slurm export the first node's name in the batch script)",
-         env.world_size, world_var, env.world_size);
+    fail(
+        "environment variable MASTER_ADDR is not set: a job of {} processes ({} {}) needs the address of its "
+        "store (torchrun sets it; under Slurm export the first node's name in the batch script)",
+        env.world_size, world_var, env.world_size);
   }
   env.master_addr = addr;
   const char* port = getenv("MASTER_PORT");
@@ -84,9 +86,11 @@ JobEnv job_env() {
 
 struct Store::Impl {
   c10::intrusive_ptr<c10d::Store> store;
+  std::chrono::milliseconds timeout{0};
 };
 
 Store::Store(const JobEnv& env, std::chrono::milliseconds timeout) : impl_(std::make_unique<Impl>()) {
+  impl_->timeout = timeout;
   c10d::TCPStoreOptions opts;
   opts.port = static_cast<std::uint16_t>(env.master_port);
   opts.isServer = !env.agent_store && env.rank == 0;
@@ -109,12 +113,23 @@ void Store::set(const std::string& key, const std::string& value) {
   impl_->store->set(key, std::vector<uint8_t>(value.begin(), value.end()));
 }
 
-std::string Store::get(const std::string& key) {
+std::string Store::get(const std::string& key, const std::function<void()>& while_waiting) {
+  // Polled rather than one blocking get: a blocking get outlives a SIGTERM (its read restarts), so
+  // a rank waiting for a rank that failed would stay until torchrun kills it 30 s later.
+  const auto deadline = std::chrono::steady_clock::now() + impl_->timeout;
   try {
+    while (!impl_->store->check({key})) {
+      if (while_waiting) while_waiting();
+      if (std::chrono::steady_clock::now() >= deadline) {
+        fail("the job's store: no '{}' within the timeout ({} s)", key,
+             std::chrono::duration_cast<std::chrono::seconds>(impl_->timeout).count());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     const std::vector<uint8_t> v = impl_->store->get(key);
     return std::string(v.begin(), v.end());
   } catch (const c10::Error& e) {
-    fail("the job's store: no '{}' within the timeout ({})", key, e.what_without_backtrace());
+    fail("the job's store: cannot read '{}' ({})", key, e.what_without_backtrace());
   }
 }
 

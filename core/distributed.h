@@ -42,8 +42,9 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   void set(const std::string& key, const std::string& value);
-  // Waits (up to the timeout) for the key.
-  std::string get(const std::string& key);
+  // Waits (up to the timeout) for the key, calling `while_waiting` (when given) every 50 ms until
+  // it is there: a caller stops the wait by throwing from it (a signal, semsec::interrupt).
+  std::string get(const std::string& key, const std::function<void()>& while_waiting = {});
   // Adds `delta` to an integer key (0 when missing) and returns the new value; atomic across ranks.
   int64_t add(const std::string& key, int64_t delta);
 

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -76,7 +77,8 @@ TEST(JobEnv, ReadsTorchrun) {
 }
 
 TEST(JobEnv, ReadsSlurmWithTheExportedMasterAddress) {
-  const JobEnv env = parse({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_LOCALID", "1"}, {"MASTER_ADDR", "n01"}});
+  const JobEnv env =
+      parse({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_LOCALID", "1"}, {"MASTER_ADDR", "n01"}});
   EXPECT_EQ(env.launcher, "slurm");
   EXPECT_EQ(env.rank, 5);
   EXPECT_EQ(env.world_size, 8);
@@ -103,7 +105,8 @@ TEST(JobEnv, BadEnvironmentsNameTheVariable) {
       {with({{"WORLD_SIZE", "0"}}), {"WORLD_SIZE=0: expected at least 1"}},
       {with({{"LOCAL_RANK", "1x"}}), {"LOCAL_RANK='1x'"}},
       {with({}, {"RANK"}), {"WORLD_SIZE is set but RANK is not"}},
-      {{{"SLURM_PROCID", "4"}, {"SLURM_NTASKS", "4"}, {"MASTER_ADDR", "n"}}, {"SLURM_PROCID=4 is not below SLURM_NTASKS=4"}},
+      {{{"SLURM_PROCID", "4"}, {"SLURM_NTASKS", "4"}, {"MASTER_ADDR", "n"}},
+       {"SLURM_PROCID=4 is not below SLURM_NTASKS=4"}},
       {{{"SLURM_PROCID", "1"}, {"SLURM_NTASKS", "4"}}, {"MASTER_ADDR is not set", "export the first node"}},
   };
   for (const auto& [vars, needles] : cases) {
@@ -160,8 +163,9 @@ TEST(Store, AnUnreachableStoreFailsWithinTheTimeoutNamingTheAddress) {
   const int port = free_port();
   const JobEnv client{"torchrun", 1, 2, 1, "127.0.0.1", port, 0, true};
   const auto start = std::chrono::steady_clock::now();
-  testing::expect_error([&] { Store s(client, std::chrono::seconds(2)); },
-                        {"rank 1 of 2: cannot reach the job's store at 127.0.0.1:" + std::to_string(port), "within 2 s"});
+  testing::expect_error(
+      [&] { Store s(client, std::chrono::seconds(2)); },
+      {"rank 1 of 2: cannot reach the job's store at 127.0.0.1:" + std::to_string(port), "within 2 s"});
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
 }
 
@@ -170,6 +174,26 @@ TEST(Store, AKeyThatNeverComesFailsAfterTheTimeout) {
   const JobEnv server{"slurm", 0, 2, 0, "127.0.0.1", port, 0, false};
   Store s(server, std::chrono::seconds(1));
   testing::expect_error([&] { s.get("plan"); }, {"no 'plan' within the timeout"});
+}
+
+TEST(Store, AWaitCallsItsCallbackUntilTheKeyComesAndEndsWhenTheCallbackThrows) {
+  const int port = free_port();
+  const JobEnv server{"slurm", 0, 2, 0, "127.0.0.1", port, 0, false};
+  const JobEnv client{"slurm", 1, 2, 0, "127.0.0.1", port, 0, false};
+  Store s(server, std::chrono::seconds(20));
+  Store other(client, std::chrono::seconds(20));
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    other.set("plan", "p");
+  });
+  int calls = 0;
+  EXPECT_EQ(s.get("plan", [&] { ++calls; }), "p");
+  writer.join();
+  EXPECT_GT(calls, 0);
+  // A rank's signal check throws from the callback: the wait ends then, not at the 20 s timeout.
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(s.get("never", [] { throw std::runtime_error("stopped"); }), std::runtime_error);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
 }  // namespace

@@ -71,6 +71,8 @@ class Torchrun(unittest.TestCase):
         rc, log = job(ARGS + ["--out", out])
         self.assertNotEqual(rc, 0, log)
         self.assertIn("already holds sweep.txt", log)
+        # The other rank, waiting for rank 0's plan, ends on torchrun's SIGTERM (no SIGKILL 30 s later).
+        self.assertNotIn("forcefully exiting", log)
         self.assertEqual(slurp(os.path.join(out, "summary.csv")), self.reference)
 
     def test_a_killed_worker_is_restarted_and_resumes_its_ensemble(self):

@@ -121,7 +121,10 @@ bool run_sweep_job(SweepOptions& opt, SweepPlan plan, const dist::JobEnv& env, d
     plan = settle_plan(opt, std::move(plan));
     store.set("plan", plan_csv(plan));
   } else {
-    const std::string text = store.get("plan");
+    const std::string text = store.get("plan", [&] {
+      interrupt::stop_if_pending(fmt::format("while rank {} waited for rank 0's plan", env.rank),
+                                 "this rank trained nothing");
+    });
     opt.max_grid_override = plan_largest_ensemble(text, "the plan of rank 0");
     plan = plan_sweep(opt);
     if (plan_csv(plan) != text) {
